@@ -1,0 +1,1 @@
+"""Command-line interface (Typer). Holds no domain logic: each command calls the API."""

@@ -1,0 +1,44 @@
+"""The ``sepsistwin`` command.
+
+Each domain registers its commands from its own module (``cli/assess.py``,
+``cli/evidence.py``, ...) via ``register(app)``, so this file only lists them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from sepsistwin import __version__
+
+app = typer.Typer(
+    name="sepsistwin",
+    help=(
+        "Immune rebalancing in septic shock: assess, recommend, simulate, trial. "
+        "Research decision support, not a clinical order."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def main() -> None:
+    """Immune rebalancing in septic shock. Research decision support, not a clinical order."""
+
+
+@app.command("version")
+def version() -> None:
+    """Print the sepsistwin version."""
+    typer.echo(__version__)
+
+
+def _register_all() -> None:
+    # One import and one register call per domain module; each defines ``register(app)``.
+    pass
+
+
+_register_all()
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
