@@ -1,0 +1,133 @@
+"""Daily summaries: one row per patient and day, the day's lowest and highest values.
+
+Day ``d`` is the window ``[24 d, 24 (d+1))`` hours from the patient's time zero,
+so day 0 is the first 24 h. Every day from ``min(0, first day)`` to the last day
+with data gets a row, so gaps are visible rather than skipped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sepsistwin.clinical.config import ClinicalConfig
+
+REQUIRED_COLUMNS = ("patient_id", "hours", "variable", "value")
+PF_RATIO = "pf_ratio"
+
+
+def _pf_ratio_observations(obs: pd.DataFrame, lookback_hours: float) -> pd.DataFrame:
+    """Pair each PaO2 with the latest FiO2 of the same patient at or before it.
+
+    FiO2 older than ``lookback_hours`` is not used (the ratio is then missing),
+    because an FiO2 from a previous shift says little about the current one.
+    """
+    pao2 = obs.loc[obs["variable"] == "pao2", ["patient_id", "hours", "value"]]
+    fio2 = obs.loc[obs["variable"] == "fio2", ["patient_id", "hours", "value"]]
+    if pao2.empty or fio2.empty:
+        return pd.DataFrame({c: [] for c in REQUIRED_COLUMNS}).astype(
+            {"hours": float, "value": float}
+        )
+    merged = pd.merge_asof(
+        pao2.sort_values("hours"),
+        fio2.sort_values("hours").rename(columns={"value": "fio2"}),
+        on="hours",
+        by="patient_id",
+        direction="backward",
+        tolerance=lookback_hours,
+    )
+    merged = merged[merged["fio2"].notna() & (merged["fio2"] > 0)]
+    return pd.DataFrame(
+        {
+            "patient_id": merged["patient_id"].to_numpy(),
+            "hours": merged["hours"].to_numpy(),
+            "variable": PF_RATIO,
+            "value": (merged["value"] / merged["fio2"]).to_numpy(),
+        }
+    )
+
+
+def daily_extremes(observations: pd.DataFrame, config: ClinicalConfig) -> pd.DataFrame:
+    """Summarise long observations into one row per patient-day.
+
+    Parameters
+    ----------
+    observations
+        Long table with columns ``patient_id, hours, variable, value`` in
+        canonical units (as produced by :mod:`sepsistwin.data`).
+    config
+        Thresholds; ``config.sofa.fio2_lookback_hours`` sets the PaO2/FiO2 pairing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``patient_id``, ``day`` and, for every variable seen plus
+        ``pf_ratio``, ``<variable>_min`` and ``<variable>_max`` (NaN where the day
+        has no value). Sorted by patient and day.
+
+    Examples
+    --------
+    >>> from sepsistwin.clinical.config import default_config
+    >>> obs = pd.DataFrame({"patient_id": ["a", "a"], "hours": [1.0, 30.0],
+    ...                     "variable": ["lactate", "lactate"], "value": [3.0, 1.5]})
+    >>> daily_extremes(obs, default_config())[["day", "lactate_max"]].to_numpy().tolist()
+    [[0.0, 3.0], [1.0, 1.5]]
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in observations.columns]
+    if missing:
+        raise ValueError(f"observations: missing column(s) {missing}; expected {REQUIRED_COLUMNS}")
+    obs = observations[list(REQUIRED_COLUMNS)]
+    obs = pd.concat(
+        [obs, _pf_ratio_observations(obs, config.sofa.fio2_lookback_hours)], ignore_index=True
+    )
+    if obs.empty:
+        return pd.DataFrame({"patient_id": pd.Series(dtype=str), "day": pd.Series(dtype=int)})
+
+    pid_codes, pid_uniques = pd.factorize(obs["patient_id"], sort=True)
+    var_codes, var_uniques = pd.factorize(obs["variable"], sort=True)
+    day = np.floor(obs["hours"].to_numpy(dtype=float) / 24.0).astype(np.int64)
+    n_pat, n_var = len(pid_uniques), len(var_uniques)
+
+    # Contiguous day grid per patient: from min(0, first day) to the last day.
+    first = np.minimum(np.full(n_pat, 0, dtype=np.int64), _group_min(pid_codes, day, n_pat))
+    last = _group_max(pid_codes, day, n_pat)
+    n_days = last - first + 1
+    offsets = np.concatenate([[0], np.cumsum(n_days)[:-1]])
+    n_rows = int(n_days.sum())
+    row = offsets[pid_codes] + (day - first[pid_codes])
+
+    values = obs["value"].to_numpy(dtype=float)
+    cell = row * n_var + var_codes
+    lo = np.full(n_rows * n_var, np.inf)
+    hi = np.full(n_rows * n_var, -np.inf)
+    np.minimum.at(lo, cell, values)
+    np.maximum.at(hi, cell, values)
+    lo[np.isinf(lo)] = np.nan
+    hi[np.isinf(hi)] = np.nan
+    lo2, hi2 = lo.reshape(n_rows, n_var), hi.reshape(n_rows, n_var)
+
+    pat_of_row = np.repeat(np.arange(n_pat), n_days)
+    day_of_row = np.arange(n_rows) - offsets[pat_of_row] + first[pat_of_row]
+    columns: dict[str, np.ndarray] = {
+        "patient_id": np.asarray(pid_uniques, dtype=object)[pat_of_row],
+        "day": day_of_row,
+    }
+    for j, name in enumerate(var_uniques):
+        columns[f"{name}_min"] = lo2[:, j]
+        columns[f"{name}_max"] = hi2[:, j]
+    return pd.DataFrame(columns)
+
+
+def _group_min(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(out, codes, values)
+    return out
+
+
+def _group_max(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(out, codes, values)
+    return out
+
+
+__all__ = ["PF_RATIO", "daily_extremes"]
