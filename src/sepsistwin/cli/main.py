@@ -35,7 +35,11 @@ def version() -> None:
 
 def _register_all() -> None:
     # One import and one register call per domain module; each defines ``register(app)``.
-    pass
+    from sepsistwin.cli import assess as _assess
+    from sepsistwin.cli import demo as _demo
+
+    _demo.register(app)
+    _assess.register(app)
 
 
 _register_all()

@@ -48,27 +48,53 @@ _STR = np.dtypes.StringDType()
 TextArray = np.ndarray[Any, Any]  # numpy StringDType arrays (no precise stub type yet)
 
 
-class _Text:
-    """Per-row text built with vectorised string ufuncs (no Python loop per row)."""
+class _Trace:
+    """Per-row lists of texts, built rule by rule without a Python loop over rows.
 
-    SEP = "; "
+    Each :meth:`add` formats text only for the rows where its rule fired; numbers are
+    formatted with vectorised string ufuncs. :meth:`to_lists` groups all texts by row,
+    keeping the order in which the rules were added.
+    """
 
     def __init__(self, n: int) -> None:
-        self.buf: TextArray = np.full(n, "", dtype=_STR)
+        self.n = n
+        self._rows: list[NDArray[np.intp]] = []
+        self._texts: list[NDArray[np.object_]] = []
 
-    def add(self, mask: NDArray[np.bool_], *parts: str | TextArray) -> None:
-        if not mask.any():
+    def add(self, mask: NDArray[np.bool_], *parts: str | NDArray[Any]) -> None:
+        """Add the concatenation of ``parts`` to every row where ``mask`` is true.
+
+        A part is a literal string, a float array (formatted, NaN as 'not measured')
+        or an array of strings; arrays are indexed by row.
+        """
+        idx = np.flatnonzero(mask)
+        if idx.size == 0:
             return
-        piece: TextArray = np.full(int(mask.sum()), "", dtype=_STR)
-        for part in parts:
-            piece = np.strings.add(piece, part[mask] if isinstance(part, np.ndarray) else part)
-        current: TextArray = self.buf[mask]
-        sep = np.where(np.strings.str_len(current) > 0, self.SEP, "").astype(_STR)
-        self.buf[mask] = np.strings.add(np.strings.add(current, sep), piece)
+        if all(isinstance(p, str) for p in parts):
+            text = np.full(idx.size, "".join(str(p) for p in parts), dtype=object)
+        else:
+            piece: TextArray = np.full(idx.size, "", dtype=_STR)
+            for part in parts:
+                if isinstance(part, str):
+                    piece = np.strings.add(piece, part)
+                elif part.dtype.kind == "f":
+                    piece = np.strings.add(piece, _fmt(part[idx]))
+                else:
+                    piece = np.strings.add(piece, part[idx].astype(_STR))
+            text = piece.astype(object)
+        self._rows.append(idx)
+        self._texts.append(text)
 
     def to_lists(self) -> list[list[str]]:
-        series = pd.Series(self.buf.astype(object))
-        return [s.split(self.SEP) if s else [] for s in series]
+        """One list of texts per row (empty where nothing was added)."""
+        if not self._rows:
+            return [[] for _ in range(self.n)]
+        rows = np.concatenate(self._rows)
+        order = np.argsort(rows, kind="stable")  # stable: rule order kept within a row
+        flat = np.concatenate(self._texts)[order].tolist()
+        ends = np.cumsum(np.bincount(rows, minlength=self.n)).tolist()
+        starts = [0, *ends[:-1]]
+        return [flat[a:b] for a, b in zip(starts, ends, strict=True)]
 
 
 def _fmt(x: NDArray[np.float64]) -> TextArray:
@@ -143,7 +169,7 @@ def assess(
     cfg = config or default_config()
     daily = daily_extremes(observations, cfg)
     n = len(daily)
-    reasons, missing = _Text(n), _Text(n)
+    reasons, missing = _Trace(n), _Trace(n)
     patient = daily["patient_id"].to_numpy()
 
     def lo(v: str) -> NDArray[np.float64]:
@@ -176,19 +202,19 @@ def assess(
     reasons.add(capped & np.isnan(vent_flag), "respiration capped at 2: no "
                 "mechanical_ventilation record (taken as not ventilated)")
     missing.add(capped & np.isnan(vent_flag), "mechanical_ventilation")
-    reasons.add(resp > 0, "SOFA respiration ", resp.astype(_STR), ": PaO2/FiO2 ", _fmt(pf), " mmHg",
-                np.where(ventilated, " on mechanical ventilation", "").astype(_STR))
+    reasons.add(resp > 0, "SOFA respiration ", resp, ": PaO2/FiO2 ", pf, " mmHg",
+                np.where(ventilated, " on mechanical ventilation", ""))
 
     plt = worst("platelets")
     note_missing("platelets", plt)
     coag = sofa.coagulation(plt, t)
-    reasons.add(coag > 0, "SOFA coagulation ", coag.astype(_STR), ": platelets ", _fmt(plt),
+    reasons.add(coag > 0, "SOFA coagulation ", coag, ": platelets ", plt,
                 " x10^9/L")
 
     bili = worst("bilirubin")
     note_missing("bilirubin", bili)
     liv = sofa.liver(bili, t)
-    reasons.add(liv > 0, "SOFA liver ", liv.astype(_STR), ": bilirubin ", _fmt(bili), " mg/dL")
+    reasons.add(liv > 0, "SOFA liver ", liv, ": bilirubin ", bili, " mg/dL")
 
     mapv = worst("map")
     drugs = {d: worst(d) for d in ("norepinephrine", "epinephrine", "dopamine", "dobutamine")}
@@ -202,21 +228,21 @@ def assess(
     for name, v in drugs.items():
         on = v > 0
         cv_text[on] = np.strings.add(np.strings.add(cv_text[on], f", {name} "),
-                                     np.strings.add(_fmt(v)[on], " ug/kg/min"))
-    reasons.add(cv > 0, "SOFA cardiovascular ", cv.astype(_STR), ": MAP ", _fmt(mapv), " mmHg",
+                                     np.strings.add(_fmt(v[on]), " ug/kg/min"))
+    reasons.add(cv > 0, "SOFA cardiovascular ", cv, ": MAP ", mapv, " mmHg",
                 cv_text)
 
     gcs = worst("gcs")
     note_missing("gcs", gcs)
     cn = sofa.cns(gcs, t)
-    reasons.add(cn > 0, "SOFA CNS ", cn.astype(_STR), ": GCS ", _fmt(gcs))
+    reasons.add(cn > 0, "SOFA CNS ", cn, ": GCS ", gcs)
 
     creat, urine = worst("creatinine"), worst("urine_output")
     note_missing("creatinine", creat)
     note_missing("urine_output", urine)
     ren = sofa.renal(creat, urine, t)
-    reasons.add(ren > 0, "SOFA renal ", ren.astype(_STR), ": creatinine ", _fmt(creat),
-                " mg/dL, urine output ", _fmt(urine), " mL/day")
+    reasons.add(ren > 0, "SOFA renal ", ren, ": creatinine ", creat,
+                " mg/dL, urine output ", urine, " mL/day")
 
     components = {
         "sofa_respiration": resp, "sofa_coagulation": coag, "sofa_liver": liv,
@@ -251,8 +277,8 @@ def assess(
         suspected |= _same_patient_shift(suspected_today, patient, k, False)
     base = daily["patient_id"].map(dict(baseline_sofa or {})).fillna(0).to_numpy(dtype=np.int64)
     sepsis3 = suspected & (total - base >= sep.sofa_rise)
-    reasons.add(sepsis3, "Sepsis-3: suspected infection and SOFA ", total.astype(_STR),
-                " >= baseline ", base.astype(_STR), " + ", str(sep.sofa_rise))
+    reasons.add(sepsis3, "Sepsis-3: suspected infection and SOFA ", total,
+                " >= baseline ", base, " + ", str(sep.sofa_rise))
 
     # --- Septic shock ---------------------------------------------------------------
     sh = cfg.septic_shock
@@ -262,7 +288,7 @@ def assess(
         pressor |= worst(d) > 0
     note_missing("lactate", lactate)
     shock = pressor & (lactate > sh.lactate_mmol_l)
-    reasons.add(shock, "septic shock: vasopressor running and lactate ", _fmt(lactate), " > ",
+    reasons.add(shock, "septic shock: vasopressor running and lactate ", lactate, " > ",
                 f"{sh.lactate_mmol_l:g} mmol/L")
     reasons.add(pressor & np.isnan(lactate), "septic shock not assessable: vasopressor running, "
                 "lactate missing")
@@ -279,14 +305,14 @@ def assess(
     phenotype = np.select([mals, paralysis, intermediate],
                           ["MALS", "immunoparalysis", "intermediate"], "indeterminate")
     fmax, hmin = f"{ph.mals_ferritin_ng_ml:g}", f"{ph.immunoparalysis_mhla_dr_ab_c:g}"
-    reasons.add(mals, "MALS: ferritin ", _fmt(ferritin), f" > {fmax} ng/mL")
-    reasons.add(paralysis, "immunoparalysis: ferritin ", _fmt(ferritin), f" <= {fmax} ng/mL and "
-                "mHLA-DR ", _fmt(hla), f" < {hmin} AB/C")
-    reasons.add(intermediate, "intermediate: ferritin ", _fmt(ferritin), f" <= {fmax} ng/mL and "
-                "mHLA-DR ", _fmt(hla), f" >= {hmin} AB/C")
+    reasons.add(mals, "MALS: ferritin ", ferritin, f" > {fmax} ng/mL")
+    reasons.add(paralysis, "immunoparalysis: ferritin ", ferritin, f" <= {fmax} ng/mL and "
+                "mHLA-DR ", hla, f" < {hmin} AB/C")
+    reasons.add(intermediate, "intermediate: ferritin ", ferritin, f" <= {fmax} ng/mL and "
+                "mHLA-DR ", hla, f" >= {hmin} AB/C")
     reasons.add(ferritin_absent, "phenotype indeterminate: ferritin missing (MALS cannot be "
                 "excluded)")
-    reasons.add(low_ferritin & hla_absent, "phenotype indeterminate: ferritin ", _fmt(ferritin),
+    reasons.add(low_ferritin & hla_absent, "phenotype indeterminate: ferritin ", ferritin,
                 f" <= {fmax} ng/mL but mHLA-DR missing")
 
     # --- Immune state (hyper- / hypo-inflammation, mixed) ---------------------------
@@ -318,10 +344,10 @@ def assess(
     hypo = np.zeros(n, dtype=bool)
     for fired, label, value, rule in hyper_checks:
         hyper |= fired
-        reasons.add(fired, "hyperinflammatory signal: ", label, _fmt(value), rule)
+        reasons.add(fired, "hyperinflammatory signal: ", label, value, rule)
     for fired, label, value, rule in hypo_checks:
         hypo |= fired
-        reasons.add(fired, "immunosuppression signal: ", label, _fmt(value), rule)
+        reasons.add(fired, "immunosuppression signal: ", label, value, rule)
     hyper_known = ~np.isnan(il6) | ~np.isnan(ferritin) | ~np.isnan(ratio)
     hypo_known = ~np.isnan(hla) | ~np.isnan(lymph) | ~np.isnan(il10)
     state = np.select(

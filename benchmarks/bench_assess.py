@@ -1,0 +1,201 @@
+"""Benchmark: daily assessment of a generated cohort (default 100,000 patients x 14 days).
+
+Measures, on canonical Parquet input written once up front:
+  * end to end: ``sepsistwin.assess(path)`` = read + validate + convert units + assess;
+  * the clinical rules alone: ``sepsistwin.clinical.assess(observations)``;
+and compares with two named baselines:
+  * the target, 1,000,000 patient-days per minute on 2 cores (issue #2);
+  * a per-patient-day Python loop (scalar SOFA rules written the obvious way) on a
+    sample, whose SOFA must agree with the vectorised result.
+
+Usage: python benchmarks/bench_assess.py [--patients N] [--days D] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import machine_description, today, write_section
+
+TARGET_PATIENT_DAYS_PER_MIN = 1_000_000
+
+# variable -> (unit, generator(rng, n) in that unit)
+_VARIABLES = {
+    "pao2": ("mmHg", lambda r, n: r.uniform(50, 140, n)),
+    "fio2": ("1", lambda r, n: r.uniform(0.21, 1.0, n)),
+    "mechanical_ventilation": ("", lambda r, n: (r.random(n) < 0.5).astype(float)),
+    "platelets": ("10^9/L", lambda r, n: r.uniform(10, 300, n)),
+    "bilirubin": ("umol/L", lambda r, n: r.uniform(5, 300, n)),
+    "map": ("mmHg", lambda r, n: r.uniform(45, 100, n)),
+    "norepinephrine": ("ug/kg/min", lambda r, n: np.where(r.random(n) < 0.4,
+                                                          r.uniform(0.01, 0.6, n), 0.0)),
+    "gcs": ("", lambda r, n: r.integers(3, 16, n).astype(float)),
+    "creatinine": ("mg/dL", lambda r, n: r.uniform(0.5, 6.0, n)),
+    "urine_output": ("mL/day", lambda r, n: r.uniform(100, 3000, n)),
+    "lactate": ("mmol/L", lambda r, n: r.uniform(0.5, 10, n)),
+    "ferritin": ("ng/mL", lambda r, n: np.exp(r.normal(7.5, 1.0, n))),
+    "mhla_dr": ("AB/C", lambda r, n: r.uniform(1000, 30000, n)),
+    "lymphocytes": ("10^9/L", lambda r, n: r.uniform(0.2, 3.0, n)),
+    "il6": ("pg/mL", lambda r, n: np.exp(r.normal(5.5, 1.5, n))),
+    "infection_suspected": ("", lambda r, n: (r.random(n) < 0.8).astype(float)),
+}
+
+
+def generate_cohort(n_patients: int, n_days: int, seed: int = 1) -> pd.DataFrame:
+    """Long table, one observation per variable per patient-day at a random hour."""
+    rng = np.random.default_rng(seed)
+    n = n_patients * n_days
+    pid = np.repeat(np.arange(n_patients), n_days)
+    day = np.tile(np.arange(n_days), n_patients)
+    frames = []
+    for name, (unit, gen) in _VARIABLES.items():
+        values = np.clip(gen(rng, n), None, 1e7)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "patient_id": pd.Categorical.from_codes(pid, [f"P{i:06d}" for i in
+                                                                range(n_patients)]),
+                    "time": day * 24.0 + rng.uniform(0, 23.9, n),
+                    "variable": name,
+                    "value": np.round(values, 3),
+                    "unit": unit,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def naive_sofa(daily: dict[str, float]) -> int:
+    """SOFA of one patient-day written as scalar if/else rules (the baseline)."""
+    def g(k: str) -> float:
+        return daily.get(k, float("nan"))
+    pts = 0
+    pf, vent = g("pf"), g("mechanical_ventilation") > 0
+    if pf < 100 and vent:
+        pts += 4
+    elif pf < 200 and vent:
+        pts += 3
+    elif pf < 300:
+        pts += 2
+    elif pf < 400:
+        pts += 1
+    p = g("platelets")
+    pts += 4 if p < 20 else 3 if p < 50 else 2 if p < 100 else 1 if p < 150 else 0
+    b = g("bilirubin")
+    pts += 4 if b >= 12 else 3 if b >= 6 else 2 if b >= 2 else 1 if b >= 1.2 else 0
+    ne = g("norepinephrine")
+    pts += 4 if ne > 0.1 else 3 if ne > 0 else 1 if g("map") < 70 else 0
+    gcs = g("gcs")
+    pts += 4 if gcs < 6 else 3 if gcs < 10 else 2 if gcs < 13 else 1 if gcs < 15 else 0
+    c, u = g("creatinine"), g("urine_output")
+    rc = 4 if c >= 5 else 3 if c >= 3.5 else 2 if c >= 2 else 1 if c >= 1.2 else 0
+    ru = 4 if u < 200 else 3 if u < 500 else 0
+    return pts + max(rc, ru)
+
+
+def naive_assess(obs: pd.DataFrame) -> dict[tuple[str, int], int]:
+    """Per-patient-day Python loop over canonical observations (one value per day here)."""
+    out: dict[tuple[str, int], int] = {}
+    obs = obs.assign(day=np.floor(obs["hours"] / 24).astype(int))
+    for (pid, day), rows in obs.groupby(["patient_id", "day"], observed=True, sort=False):
+        d = dict(zip(rows["variable"], rows["value"], strict=False))
+        if "pao2" in d and "fio2" in d:
+            t_p = rows.loc[rows["variable"] == "pao2", "hours"].iloc[0]
+            t_f = rows.loc[rows["variable"] == "fio2", "hours"].iloc[0]
+            if t_f <= t_p:
+                d["pf"] = d["pao2"] / d["fio2"]
+        out[(str(pid), int(day))] = naive_sofa(d)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--patients", type=int, default=100_000)
+    ap.add_argument("--days", type=int, default=14)
+    ap.add_argument("--baseline-sample", type=int, default=2_000, help="patients in the loop")
+    ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    args = ap.parse_args()
+
+    import sepsistwin
+    from sepsistwin.api import load_timeline
+    from sepsistwin.clinical import assess as assess_observations
+
+    n_pd = args.patients * args.days
+    t0 = time.perf_counter()
+    cohort = generate_cohort(args.patients, args.days)
+    t_gen = time.perf_counter() - t0
+    n_rows = len(cohort)
+    print(f"cohort: {args.patients:,} patients x {args.days} days = {n_pd:,} patient-days, "
+          f"{n_rows:,} rows (generated in {t_gen:.1f} s)")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "cohort.parquet"
+        cohort.to_parquet(path, index=False)
+        del cohort
+
+        t0 = time.perf_counter()
+        result = sepsistwin.assess(path)
+        t_e2e = time.perf_counter() - t0
+        del result
+
+        t0 = time.perf_counter()
+        observations = load_timeline(path).observations
+        t_read = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    rules = assess_observations(observations)
+    t_rules = time.perf_counter() - t0
+
+    sample_ids = {f"P{i:06d}" for i in range(min(args.baseline_sample, args.patients))}
+    sample = observations[observations["patient_id"].isin(sample_ids)]
+    del observations
+    t0 = time.perf_counter()
+    naive = naive_assess(sample)
+    t_naive = time.perf_counter() - t0
+    n_naive = len(naive)
+    vec = rules.set_index(["patient_id", "day"])["sofa"]
+    mismatches = sum(int(vec.loc[k]) != v for k, v in naive.items())
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+    rate_e2e = n_pd / t_e2e * 60
+    rate_rules = n_pd / t_rules * 60
+    rate_naive = n_naive / t_naive * 60
+    lines = [
+        f"Machine: {machine_description()}; date {today()}.",
+        "",
+        f"Cohort: {args.patients:,} patients x {args.days} days = {n_pd:,} patient-days, "
+        f"{n_rows:,} observation rows (16 variables, bilirubin in umol/L), Parquet.",
+        "",
+        "| measure | time (s) | patient-days / min | vs target 1,000,000/min | vs Python loop |",
+        "|---|---:|---:|---:|---:|",
+        f"| end to end `sepsistwin.assess(parquet)` (read, validate, convert, assess) | "
+        f"{t_e2e:.1f} | {rate_e2e:,.0f} | {rate_e2e / TARGET_PATIENT_DAYS_PER_MIN:.2f}x | "
+        f"{rate_e2e / rate_naive:.0f}x |",
+        f"| clinical rules alone `clinical.assess(observations)` | {t_rules:.1f} | "
+        f"{rate_rules:,.0f} | {rate_rules / TARGET_PATIENT_DAYS_PER_MIN:.2f}x | "
+        f"{rate_rules / rate_naive:.0f}x |",
+        f"| of which read + validate + convert (`load_timeline`) | {t_read:.1f} | | | |",
+        f"| baseline: per-patient-day Python loop, SOFA only ({n_naive:,} patient-days) | "
+        f"{t_naive:.1f} | {rate_naive:,.0f} | {rate_naive / TARGET_PATIENT_DAYS_PER_MIN:.2f}x | "
+        "1x |",
+        "",
+        f"SOFA of the loop and the vectorised rules disagree on {mismatches} of {n_naive:,} "
+        f"patient-days. Peak RSS of the process (includes the generator's copies): "
+        f"{peak_gb:.1f} GB. Rows in the result: {len(rules):,}.",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_write:
+        write_section("assess", "## Assessment (`benchmarks/bench_assess.py`)\n\n" + text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""High-level Python API: the functions behind the CLI commands.
+
+Each function validates its input once (through :mod:`sepsistwin.data`) and then
+calls the domain packages, which trust their inputs.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from sepsistwin.clinical import ClinicalConfig, load_config
+from sepsistwin.clinical import assess as _assess_observations
+from sepsistwin.data import Timeline, observations_from_frame, read_timeline
+
+
+def load_timeline(
+    source: str | Path | pd.DataFrame,
+    *,
+    onset: str | Path | None = None,
+    lenient: bool = False,
+) -> Timeline:
+    """Read and validate a patient timeline from a file (CSV, Parquet, FHIR) or a long DataFrame.
+
+    Examples
+    --------
+    >>> from sepsistwin.examples import example_path
+    >>> tl = load_timeline(example_path("cohort.csv"), onset=example_path("onsets.csv"))
+    >>> tl.observations.columns.tolist()[:4]
+    ['patient_id', 'hours', 'variable', 'value']
+    """
+    if isinstance(source, pd.DataFrame):
+        if onset is not None:
+            raise ValueError("onset: give time zero inside the DataFrame's times, or pass a file")
+        return observations_from_frame(source, lenient=lenient)
+    return read_timeline(source, onset=onset, lenient=lenient)
+
+
+def assess(
+    source: str | Path | pd.DataFrame,
+    *,
+    onset: str | Path | None = None,
+    lenient: bool = False,
+    config: ClinicalConfig | str | Path | None = None,
+    baseline_sofa: Mapping[str, int] | None = None,
+) -> pd.DataFrame:
+    """Assess a patient timeline day by day: SOFA, Sepsis-3, septic shock, immune phenotype.
+
+    Parameters
+    ----------
+    source
+        Path to a long CSV/Parquet file (``patient_id, time, variable, value, unit``),
+        a FHIR R4 Bundle (``.json``) or NDJSON file, or a long DataFrame with those columns.
+    onset
+        Optional file of per-patient time zero (``patient_id, onset[, baseline_sofa]``).
+    lenient
+        Drop (and report) invalid rows instead of raising :class:`sepsistwin.data.InputError`.
+        The dropped rows are in ``result.attrs["rejected"]`` and a warning is issued.
+    config
+        Thresholds (:class:`ClinicalConfig` or a YAML file overlaying the defaults).
+    baseline_sofa
+        Pre-infection SOFA per patient; overrides the onset file's ``baseline_sofa``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per patient and day; see :func:`sepsistwin.clinical.assess`.
+
+    Examples
+    --------
+    >>> from sepsistwin.examples import example_path
+    >>> res = assess(example_path("cohort.csv"), onset=example_path("onsets.csv"))
+    >>> res.loc[res["patient_id"] == "ICU-001", "phenotype"].iloc[0]
+    'MALS'
+    """
+    timeline = load_timeline(source, onset=onset, lenient=lenient)
+    cfg = load_config(config) if isinstance(config, str | Path) else config
+    baseline = {**timeline.baseline_sofa, **dict(baseline_sofa or {})}
+    result = _assess_observations(timeline.observations, baseline_sofa=baseline, config=cfg)
+    result.attrs["rejected"] = timeline.rejected
+    if len(timeline.rejected):
+        warnings.warn(
+            f"{len(timeline.rejected)} invalid row(s) dropped (lenient mode); "
+            "see result.attrs['rejected']",
+            stacklevel=2,
+        )
+    return result

@@ -1,0 +1,120 @@
+"""``sepsistwin assess``: SOFA, Sepsis-3, septic shock and immune phenotype per patient-day."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sepsistwin import DISCLAIMER
+from sepsistwin.cli._common import console, err_console, fail, frame_records, print_json
+
+_PHENOTYPE_STYLE = {
+    "MALS": "bold red",
+    "immunoparalysis": "bold blue",
+    "intermediate": "green",
+    "indeterminate": "dim",
+}
+
+
+def _phenotype_reason(reasons: list[str], phenotype: str) -> str:
+    for r in reasons:
+        if r.startswith(phenotype) or r.startswith("phenotype indeterminate"):
+            return r
+    return ""
+
+
+def render_assessment(result: pd.DataFrame, out: Console, *, details: bool = False) -> None:
+    """Print one Rich table per patient (a row per day), optionally with every rule fired."""
+    for patient_id, rows in result.groupby("patient_id", sort=True):
+        table = Table(title=f"Patient {patient_id}", title_justify="left", expand=False)
+        for name, justify in [
+            ("day", "right"), ("SOFA", "right"), ("resp/coag/liver/cv/cns/renal", "center"),
+            ("qSOFA", "right"), ("SIRS", "right"), ("Sepsis-3", "center"), ("shock", "center"),
+            ("phenotype", "left"), ("immune state", "left"), ("phenotype rule", "left"),
+            ("missing", "right"),
+        ]:
+            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for _, r in rows.iterrows():
+            comps = "/".join(
+                str(r[c]) for c in ("sofa_respiration", "sofa_coagulation", "sofa_liver",
+                                    "sofa_cardiovascular", "sofa_cns", "sofa_renal")
+            )
+            style = _PHENOTYPE_STYLE.get(r["phenotype"], "")
+            table.add_row(
+                str(r["day"]), str(r["sofa"]), comps, str(r["qsofa"]), str(r["sirs"]),
+                "yes" if r["sepsis3"] else "no", "[bold]yes[/]" if r["septic_shock"] else "no",
+                f"[{style}]{r['phenotype']}[/]", r["immune_state"],
+                _phenotype_reason(r["reasons"], r["phenotype"]), str(len(r["missing"])),
+            )
+        out.print(table)
+        if details:
+            for _, r in rows.iterrows():
+                out.print(f"  [bold]day {r['day']}[/] rules: " + ("; ".join(r["reasons"]) or "-"))
+                out.print("         missing: " + (", ".join(r["missing"]) or "nothing"))
+    out.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def _write(result: pd.DataFrame, path: Path) -> None:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        result.to_parquet(path, index=False)
+    elif suffix == ".csv":
+        flat = result.copy()
+        for col in ("reasons", "missing"):
+            flat[col] = flat[col].map("; ".join)
+        flat.to_csv(path, index=False)
+    else:
+        fail(f"--out {path}: unsupported file type {suffix!r}; expected .parquet or .csv")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``assess`` command to ``app``."""
+
+    @app.command("assess")
+    def assess_command(
+        input: Annotated[Path, typer.Argument(help="Timeline: long CSV/Parquet, FHIR Bundle "
+                                              "(.json) or NDJSON.")],
+        onset: Annotated[Path | None, typer.Option(help="Per-patient time zero: CSV/Parquet "
+                                                   "with patient_id, onset[, baseline_sofa].")]
+        = None,
+        json_out: Annotated[bool, typer.Option("--json", help="Print a JSON array of "
+                                               "patient-day records.")] = False,
+        out: Annotated[Path | None, typer.Option(help="Also write the result to "
+                                                 "FILE.parquet or FILE.csv.")] = None,
+        lenient: Annotated[bool, typer.Option(help="Drop invalid rows (listed on stderr) "
+                                              "instead of stopping at the first.")] = False,
+        config: Annotated[Path | None, typer.Option(help="YAML file overriding clinical "
+                                                    "thresholds.")] = None,
+        details: Annotated[bool, typer.Option(help="Print every rule that fired and the "
+                                              "missing variables per day.")] = False,
+    ) -> None:
+        """Assess a patient timeline day by day: SOFA, qSOFA, SIRS, Sepsis-3, septic shock,
+        PROVIDE immune phenotype and immune state, with the rules that fired."""
+        import warnings
+
+        from sepsistwin.api import assess
+        from sepsistwin.clinical import ConfigError
+        from sepsistwin.data import InputError
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = assess(input, onset=onset, lenient=lenient, config=config)
+        except (InputError, ConfigError, FileNotFoundError) as exc:
+            fail(str(exc))
+        rejected = result.attrs.get("rejected")
+        if rejected is not None and len(rejected):
+            err_console.print(f"[yellow]{len(rejected)} invalid row(s) dropped (--lenient):[/]")
+            for _, r in rejected.iterrows():
+                err_console.print(f"  {r['message']}", highlight=False, soft_wrap=True)
+        if out is not None:
+            _write(result, out)
+        if json_out:
+            print_json(frame_records(result))
+        else:
+            render_assessment(result, console, details=details)
