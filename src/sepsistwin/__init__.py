@@ -17,4 +17,24 @@ DISCLAIMER = (
     "Every option must be judged by the treating clinician."
 )
 
-__all__ = ["DISCLAIMER", "__version__"]
+# Public API, imported lazily so `import sepsistwin` stays fast: name -> module.
+_LAZY = {
+    "assess": "sepsistwin.api",
+    "load_timeline": "sepsistwin.api",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sepsistwin' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = ["DISCLAIMER", "__version__", *_LAZY]
