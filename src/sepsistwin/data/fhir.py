@@ -1,0 +1,525 @@
+"""FHIR R4 input and output: Bundle (JSON) or NDJSON of Observation and MedicationAdministration.
+
+Reading (docs/data-formats.md, "FHIR R4"):
+
+- ``Observation``: patient from ``subject.reference`` (``Patient/<id>``, or a
+  ``urn:uuid:`` reference to a Patient entry of the Bundle); time from
+  ``effectiveDateTime``, ``effectiveInstant`` or ``effectivePeriod.start``; variable from
+  the first coding of ``code.coding`` that the catalogue knows (LOINC or the local code
+  system); value from ``valueQuantity`` (unit: the UCUM ``code`` when the system is UCUM,
+  else ``unit``), ``valueInteger``, ``valueBoolean``, ``valueCodeableConcept`` (yes/no)
+  or ``valueString``. ``component`` entries (e.g. the blood-pressure panel) are read as
+  observations of their own.
+- ``MedicationAdministration`` (vasopressors): drug from ``medicationCodeableConcept``
+  (RxNorm ingredient code) or a ``medicationReference`` to a Medication in the Bundle /
+  contained; rate from ``dosage.rateQuantity`` (or ``rateRatio``). A rate given over
+  ``effectivePeriod`` is emitted at the period start and at every 24 h boundary from the
+  patient's time zero inside the period, so each day the infusion overlaps sees it.
+- Local meta codes: an Observation coded ``time-zero`` sets the patient's time zero (its
+  effective time); ``baseline-sofa`` (``valueInteger``) the baseline SOFA.
+- Resources with status ``entered-in-error``, ``cancelled`` or ``not-done`` are skipped (FHIR
+  says they carry no data); other resource types (Patient, Encounter, ...) are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sepsistwin.data.catalogue import (
+    CATALOGUE,
+    CODE_LOOKUP,
+    LOCAL_CODE_SYSTEM,
+    LOINC_SYSTEM,
+    RXNORM_SYSTEM,
+    UCUM_SYSTEM,
+)
+from sepsistwin.data.errors import InputError, file_error
+from sepsistwin.data.timeline import Timeline
+from sepsistwin.data.validate import OnsetValue, RawRows, build_timeline
+
+#: Time zero written for inputs given in hours (FHIR needs absolute times).
+DEFAULT_ANCHOR = pd.Timestamp("2000-01-01T00:00:00Z")
+_SKIP_STATUS = {"entered-in-error", "cancelled", "not-done"}
+_YES_NO = {
+    ("http://snomed.info/sct", "373066001"): 1.0,
+    ("http://snomed.info/sct", "373067005"): 0.0,
+    ("http://terminology.hl7.org/CodeSystem/v2-0136", "Y"): 1.0,
+    ("http://terminology.hl7.org/CodeSystem/v2-0136", "N"): 0.0,
+}
+_EXPECTED_CODE = (
+    f"a LOINC code of the catalogue or a code of {LOCAL_CODE_SYSTEM} "
+    "(see docs/data-formats.md)"
+)
+_EXPECTED_DRUG = f"an RxNorm ingredient code ({RXNORM_SYSTEM}) of a vasopressor in the catalogue"
+
+
+def _load_resources(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (fallback label, resource) from a Bundle/resource JSON file or NDJSON."""
+    file = path.name
+    if not path.exists():
+        raise file_error(file, f"file not found: {path}")
+    text = path.read_text(encoding="utf-8-sig")
+    if not text.strip():
+        raise file_error(file, "the file is empty; expected a FHIR Bundle or NDJSON resources")
+    if path.suffix.lower() == ".ndjson":
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                res = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise file_error(file, f"line {lineno}: not valid JSON ({exc.msg})",
+                                 row=f"line {lineno}") from None
+            if not isinstance(res, dict) or "resourceType" not in res:
+                raise file_error(file, f"line {lineno}: not a FHIR resource (no resourceType)",
+                                 row=f"line {lineno}")
+            yield f"line {lineno}", res
+        return
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise file_error(file, f"not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(doc, dict) or "resourceType" not in doc:
+        raise file_error(file, "not a FHIR resource (no resourceType); expected a Bundle")
+    if doc["resourceType"] != "Bundle":
+        yield "resource 1", doc
+        return
+    for k, entry in enumerate(doc.get("entry") or [], start=1):
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(res, dict) or "resourceType" not in res:
+            raise file_error(file, f"entry {k}: no resource with a resourceType", row=f"entry {k}")
+        yield f"entry {k}", {**res, "_fullUrl": entry.get("fullUrl")}
+
+
+def _coding_key(coding: Mapping[str, Any]) -> tuple[str, str]:
+    return str(coding.get("system", "")).rstrip("/"), str(coding.get("code", ""))
+
+
+class _Rows:
+    """Column lists being built from resources."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.cols: dict[str, list[Any]] = {
+            k: [] for k in ("patient_id", "time", "end", "variable", "value", "unit", "label")
+        }
+        self.paths: list[dict[str, str]] = []
+        self.preset: dict[int, tuple[str, Any, str, str, str | None]] = {}
+        self.onsets: dict[str, OnsetValue] = {}
+        self.onset_labels: dict[str, str] = {}
+        self.baseline: dict[str, int] = {}
+
+    def add(self, *, pid: str | None, time: str | None, end: str | None, variable: str | None,
+            value: Any, unit: str, label: str, paths: dict[str, str],
+            problem: tuple[str, Any, str, str, str | None] | None = None) -> None:
+        i = len(self.paths)
+        for key, v in (("patient_id", pid), ("time", time), ("end", end), ("variable", variable),
+                       ("value", value), ("unit", unit), ("label", label)):
+            self.cols[key].append(v)
+        self.paths.append(paths)
+        if problem is not None:
+            self.preset[i] = problem
+
+
+def _patient_of(res: dict[str, Any], patients_by_url: Mapping[str, str]) -> tuple[str | None, str]:
+    """Patient id and, when missing, the problem text."""
+    subject = res.get("subject")
+    ref = subject.get("reference") if isinstance(subject, dict) else None
+    if not ref:
+        return None, "has no subject; expected subject.reference 'Patient/<id>'"
+    ref = str(ref)
+    if ref in patients_by_url:
+        return patients_by_url[ref], ""
+    parts = ref.rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2] == "Patient" and parts[-1]:
+        return parts[-1], ""
+    return None, f"subject.reference '{ref}' does not name a Patient; expected 'Patient/<id>'"
+
+
+def _value_of(holder: dict[str, Any]) -> tuple[Any, str, str]:
+    """(value, unit, FHIR element) of an Observation or component."""
+    if "valueQuantity" in holder:
+        q = holder["valueQuantity"] or {}
+        code = q.get("code")
+        unit = code if (code is not None and str(q.get("system", "")).rstrip("/") == UCUM_SYSTEM) \
+            else q.get("unit", code)
+        return q.get("value"), "" if unit is None else str(unit), "valueQuantity"
+    if "valueInteger" in holder:
+        return holder["valueInteger"], "", "valueInteger"
+    if "valueBoolean" in holder:
+        v = holder["valueBoolean"]
+        return (1.0 if v else 0.0) if isinstance(v, bool) else v, "", "valueBoolean"
+    if "valueCodeableConcept" in holder:
+        cc = holder["valueCodeableConcept"] or {}
+        for coding in cc.get("coding") or []:
+            key = _coding_key(coding)
+            if key in _YES_NO:
+                return _YES_NO[key], "", "valueCodeableConcept"
+        text = cc.get("text") or next((c.get("code") for c in cc.get("coding") or []), None)
+        return str(text), "", "valueCodeableConcept"
+    if "valueString" in holder:
+        return holder["valueString"], "", "valueString"
+    return None, "", "value[x]"
+
+
+def _variable_of(codings: list[dict[str, Any]]) -> tuple[str | None, str]:
+    for coding in codings:
+        key = _coding_key(coding)
+        if key in CODE_LOOKUP:
+            return CODE_LOOKUP[key], ""
+    shown = ", ".join(f"{s}|{c}" for s, c in map(_coding_key, codings)) or "no coding"
+    return None, shown
+
+
+def _effective(res: dict[str, Any]) -> tuple[str | None, str | None, str]:
+    if "effectiveDateTime" in res:
+        return res["effectiveDateTime"], None, "effectiveDateTime"
+    if "effectiveInstant" in res:
+        return res["effectiveInstant"], None, "effectiveInstant"
+    period = res.get("effectivePeriod")
+    if isinstance(period, dict):
+        return period.get("start"), period.get("end"), "effectivePeriod.start"
+    return None, None, "effective[x]"
+
+
+def _read_observation(res: dict[str, Any], label: str, pid: str | None, pid_problem: str,
+                      rows: _Rows, file: str) -> None:
+    codings = (res.get("code") or {}).get("coding") or []
+    meta = next((c for s, c in map(_coding_key, codings) if s == LOCAL_CODE_SYSTEM
+                 and c in ("time-zero", "baseline-sofa")), None)
+    time, _, time_path = _effective(res)
+    if meta is not None:
+        _read_meta(res, meta, label, pid, pid_problem, time, rows, file)
+        return
+    variable, shown = _variable_of(codings)
+    components = res.get("component") or []
+    base_paths = {"patient_id": "subject.reference", "time": time_path, "variable": "code.coding"}
+    has_own_value = any(k.startswith("value") for k in res)
+    if variable is not None or has_own_value or not components:
+        value, unit, vpath = _value_of(res)
+        problem = None
+        if pid is None:
+            problem = ("subject.reference", (res.get("subject") or {}).get("reference"),
+                       "a reference 'Patient/<id>'", f"Observation {pid_problem}", variable)
+        elif variable is None:
+            problem = ("code.coding", shown, _EXPECTED_CODE, f"unknown code {shown}", None)
+        rows.add(pid=pid, time=time, end=None, variable=variable, value=value, unit=unit,
+                 label=label, paths={**base_paths, "value": vpath, "unit": f"{vpath}.code"},
+                 problem=problem)
+    for k, comp in enumerate(components):
+        cvar, cshown = _variable_of((comp.get("code") or {}).get("coding") or [])
+        value, unit, vpath = _value_of(comp)
+        prefix = f"component[{k}]"
+        problem = None
+        if pid is None:
+            problem = ("subject.reference", None, "a reference 'Patient/<id>'",
+                       f"Observation {pid_problem}", cvar)
+        elif cvar is None:
+            problem = (f"{prefix}.code.coding", cshown, _EXPECTED_CODE,
+                       f"unknown code {cshown}", None)
+        rows.add(pid=pid, time=time, end=None, variable=cvar, value=value, unit=unit,
+                 label=f"{label} {prefix}",
+                 paths={**base_paths, "variable": f"{prefix}.code.coding",
+                        "value": f"{prefix}.{vpath}", "unit": f"{prefix}.{vpath}.code"},
+                 problem=problem)
+
+
+def _read_meta(res: dict[str, Any], meta: str, label: str, pid: str | None, pid_problem: str,
+               time: str | None, rows: _Rows, file: str) -> None:
+    if pid is None:
+        raise InputError(f"{file}: {label}: Observation {pid_problem}", file=file, row=label,
+                         field="subject.reference", expected="a reference 'Patient/<id>'")
+    if meta == "time-zero":
+        if not time:
+            raise InputError(f"{file}: {label}: time-zero Observation has no effective time",
+                             file=file, row=label, field="effectiveDateTime",
+                             expected="an ISO-8601 time")
+        if pid in rows.onsets:
+            raise InputError(
+                f"{file}: {label}: patient '{pid}' already has a time-zero Observation "
+                f"({rows.onset_labels[pid]})", file=file, row=label, field="code",
+                expected="one time-zero Observation per patient")
+        try:
+            ts = pd.Timestamp(time)
+        except ValueError:
+            raise InputError(f"{file}: {label}: time-zero '{time}' is not an ISO-8601 time",
+                             file=file, row=label, field="effectiveDateTime", value=time,
+                             expected="an ISO-8601 time") from None
+        rows.onsets[pid] = ts.tz_convert("UTC") if ts.tzinfo is not None else ts
+        rows.onset_labels[pid] = label
+        return
+    value = res.get("valueInteger")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 24:
+        raise InputError(
+            f"{file}: {label}: baseline-sofa valueInteger {value!r} is not a whole number 0-24",
+            file=file, row=label, field="valueInteger", value=value,
+            expected="a whole number 0-24")
+    rows.baseline[pid] = value
+
+
+def _read_medication(res: dict[str, Any], label: str, pid: str | None, pid_problem: str,
+                     rows: _Rows, medications: Mapping[str, dict[str, Any]]) -> None:
+    codings: list[dict[str, Any]] = []
+    field = "medicationCodeableConcept.coding"
+    if "medicationCodeableConcept" in res:
+        codings = (res["medicationCodeableConcept"] or {}).get("coding") or []
+    elif "medicationReference" in res:
+        ref = str((res["medicationReference"] or {}).get("reference", ""))
+        field = "medicationReference"
+        contained = {f"#{c.get('id')}": c for c in res.get("contained") or []}
+        med = contained.get(ref) or medications.get(ref) or medications.get(ref.split("/")[-1])
+        codings = ((med or {}).get("code") or {}).get("coding") or []
+    variable, shown = _variable_of(codings)
+    if variable is not None and not CATALOGUE[variable].is_vasopressor:
+        shown = f"{variable} (not a vasopressor)"
+        variable = None
+    time, end, time_path = _effective(res)
+    dosage = res.get("dosage") or {}
+    value: Any = None
+    unit = ""
+    vpath = "dosage.rateQuantity"
+    if "rateQuantity" in dosage:
+        q = dosage["rateQuantity"] or {}
+        value = q.get("value")
+        code = q.get("code")
+        unit = str(code if code is not None and str(q.get("system", "")).rstrip("/") ==
+                   UCUM_SYSTEM else q.get("unit", code) or "")
+    elif "rateRatio" in dosage:
+        vpath = "dosage.rateRatio"
+        ratio = dosage["rateRatio"] or {}
+        num, den = ratio.get("numerator") or {}, ratio.get("denominator") or {}
+        try:
+            value = float(num["value"]) / float(den.get("value", 1))
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            value = f"{num.get('value')}/{den.get('value')}"
+        num_unit = num.get("code") or num.get("unit") or ""
+        unit = f"{num_unit}/{den.get('code') or den.get('unit') or ''}"
+    problem = None
+    if pid is None:
+        problem = ("subject.reference", (res.get("subject") or {}).get("reference"),
+                   "a reference 'Patient/<id>'", f"MedicationAdministration {pid_problem}",
+                   variable)
+    elif variable is None:
+        problem = (field, shown, _EXPECTED_DRUG, f"unknown medication coding {shown}", None)
+    rows.add(pid=pid, time=time, end=end, variable=variable, value=value, unit=unit,
+             label=label,
+             paths={"patient_id": "subject.reference", "time": time_path, "variable": field,
+                    "value": f"{vpath}.value", "unit": f"{vpath}.unit"},
+             problem=problem)
+
+
+def read_fhir_rows(path: str | Path) -> RawRows:
+    """Read a FHIR Bundle (``.json``) or NDJSON (``.ndjson``) into raw long rows.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, json
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "b.json"
+    >>> obs = {"resourceType": "Observation", "id": "o1", "status": "final",
+    ...        "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2024-03-01T08:00Z",
+    ...        "code": {"coding": [{"system": "http://loinc.org", "code": "2524-7"}]},
+    ...        "valueQuantity": {"value": 2.1, "unit": "mmol/L"}}
+    >>> _ = p.write_text(json.dumps({"resourceType": "Bundle", "entry": [{"resource": obs}]}))
+    >>> read_fhir_rows(p).variable.tolist()
+    ['lactate']
+    """
+    path = Path(path)
+    file = path.name
+    resources = list(_load_resources(path))
+    patients_by_url: dict[str, str] = {}
+    medications: dict[str, dict[str, Any]] = {}
+    for _, res in resources:
+        rid = res.get("id")
+        if res["resourceType"] == "Patient" and rid and res.get("_fullUrl"):
+            patients_by_url[str(res["_fullUrl"])] = str(rid)
+        if res["resourceType"] == "Medication":
+            if rid:
+                medications[f"Medication/{rid}"] = res
+            if res.get("_fullUrl"):
+                medications[str(res["_fullUrl"])] = res
+    rows = _Rows(file)
+    for fallback, res in resources:
+        rtype = res["resourceType"]
+        if rtype not in ("Observation", "MedicationAdministration"):
+            continue
+        if res.get("status") in _SKIP_STATUS:
+            continue
+        label = f"{rtype}/{res['id']}" if res.get("id") else f"{rtype} at {fallback}"
+        pid, pid_problem = _patient_of(res, patients_by_url)
+        if rtype == "Observation":
+            _read_observation(res, label, pid, pid_problem, rows, file)
+        else:
+            _read_medication(res, label, pid, pid_problem, rows, medications)
+    if not rows.paths:
+        raise file_error(file, "no Observation or MedicationAdministration resources found")
+    cols = rows.cols
+    values = cols["value"]
+    numeric = all(v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+                  for v in values)
+    value_series = (pd.Series([np.nan if v is None else float(v) for v in values],
+                              dtype=np.float64)
+                    if numeric else pd.Series(values, dtype=object))
+    has_end = any(e is not None for e in cols["end"])
+    paths = rows.paths
+    return RawRows(
+        file=file,
+        style="resource",
+        patient_id=pd.Series(cols["patient_id"], dtype=object),
+        time=pd.Series(cols["time"], dtype=object),
+        variable=pd.Series(cols["variable"], dtype=object),
+        value=value_series,
+        unit=pd.Series(cols["unit"], dtype=object),
+        labels=np.array(cols["label"], dtype=object),
+        preset=rows.preset,
+        end_time=pd.Series(cols["end"], dtype=object) if has_end else None,
+        field_path=lambda i, name: paths[i].get(name, name),
+        onsets=rows.onsets,
+        baseline_sofa=rows.baseline,
+    )
+
+
+def read_fhir_timeline(
+    path: str | Path,
+    *,
+    onset: Mapping[str, OnsetValue] | None = None,
+    onset_source: str = "onset",
+    baseline_sofa: Mapping[str, int] | None = None,
+    lenient: bool = False,
+) -> Timeline:
+    """Read a FHIR Bundle or NDJSON file into a :class:`Timeline` (see ``read_timeline``)."""
+    raw = read_fhir_rows(path)
+    return build_timeline(raw, onset=onset, onset_source=onset_source,
+                          baseline_sofa=baseline_sofa, lenient=lenient)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _iso(ts: pd.Timestamp) -> str:
+    return ts.isoformat(timespec="microseconds")
+
+
+def _code_of(name: str) -> dict[str, Any]:
+    var = CATALOGUE[name]
+    coding: dict[str, Any]
+    if var.loinc:
+        coding = {"system": LOINC_SYSTEM, "code": var.loinc[0], "display": var.label}
+    else:
+        coding = {"system": LOCAL_CODE_SYSTEM, "code": var.local_code, "display": var.label}
+    return {"coding": [coding], "text": var.label}
+
+
+def _meta_observation(rid: str, pid: str, code: str, display: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "code": {"coding": [{"system": LOCAL_CODE_SYSTEM, "code": code, "display": display}]},
+        "subject": {"reference": f"Patient/{pid}"},
+    }
+
+
+def to_fhir_bundle(
+    observations: pd.DataFrame,
+    *,
+    time_zero: Mapping[str, OnsetValue] | None = None,
+    baseline_sofa: Mapping[str, int] | None = None,
+    as_ndjson: bool = False,
+    anchor: pd.Timestamp = DEFAULT_ANCHOR,
+) -> dict[str, Any] | str:
+    """Write canonical observations as FHIR R4 so ``read_timeline`` reads them back.
+
+    Every patient gets a Patient resource and a ``time-zero`` Observation (local code
+    system); vasopressors become MedicationAdministration with RxNorm codes and a
+    ``dosage.rateQuantity`` in ug/kg/min at a point in time; everything else becomes an
+    Observation (LOINC, else local code) with a UCUM ``valueQuantity``, a ``valueInteger``
+    (GCS) or a ``valueBoolean`` (flags).
+
+    Parameters
+    ----------
+    observations : pandas.DataFrame
+        ``Timeline.observations`` (columns patient_id, hours, variable, value).
+    time_zero : mapping, optional
+        ``Timeline.time_zero``. Timestamps are used as they are (naive ones are written
+        without an offset); float time zeros (hours input) are placed at ``anchor`` plus
+        that many hours. Missing patients get ``anchor``.
+    baseline_sofa : mapping, optional
+        Written as ``baseline-sofa`` Observations.
+    as_ndjson : bool
+        Return NDJSON text (one resource per line) instead of a Bundle dict.
+    anchor : pandas.Timestamp
+        Absolute time for hour-based time zeros.
+
+    Returns
+    -------
+    dict or str
+        A ``collection`` Bundle, or NDJSON text.
+
+    Examples
+    --------
+    >>> obs = pd.DataFrame({"patient_id": ["p1"], "hours": [2.0], "variable": ["lactate"],
+    ...                     "value": [3.5]})
+    >>> bundle = to_fhir_bundle(obs, time_zero={"p1": 0.0})
+    >>> [e["resource"]["resourceType"] for e in bundle["entry"]]
+    ['Patient', 'Observation', 'Observation']
+    """
+    time_zero = dict(time_zero or {})
+    baseline_sofa = dict(baseline_sofa or {})
+    resources: list[dict[str, Any]] = []
+    pids = [str(p) for p in pd.unique(observations["patient_id"].astype(str))]
+    bases: dict[str, pd.Timestamp] = {}
+    for k, pid in enumerate(pids):
+        tz = time_zero.get(pid, 0.0)
+        if isinstance(tz, pd.Timestamp):
+            base = tz
+        else:
+            base = anchor + pd.Timedelta(hours=float(tz))
+        bases[pid] = base
+        resources.append({"resourceType": "Patient", "id": pid})
+        tz_obs = _meta_observation(f"tz-{k}", pid, "time-zero", "Time zero (sepsis onset)")
+        tz_obs["effectiveDateTime"] = _iso(base)
+        resources.append(tz_obs)
+        if pid in baseline_sofa:
+            sofa = _meta_observation(f"sofa0-{k}", pid, "baseline-sofa", "Baseline SOFA")
+            sofa["valueInteger"] = int(baseline_sofa[pid])
+            resources.append(sofa)
+    cols = [observations[c].to_numpy() for c in ("patient_id", "hours", "variable", "value")]
+    for k, (pid, hours, name, value) in enumerate(zip(*cols, strict=True)):
+        pid, name = str(pid), str(name)
+        var = CATALOGUE[name]
+        when = _iso(bases[pid] + pd.Timedelta(hours=float(hours)))
+        subject = {"reference": f"Patient/{pid}"}
+        if var.is_vasopressor:
+            resources.append({
+                "resourceType": "MedicationAdministration",
+                "id": f"med-{k}",
+                "status": "completed",
+                "medicationCodeableConcept": {"coding": [
+                    {"system": RXNORM_SYSTEM, "code": var.rxnorm[0], "display": var.label}]},
+                "subject": subject,
+                "effectiveDateTime": when,
+                "dosage": {"rateQuantity": {"value": float(value), "unit": var.canonical_unit,
+                                            "system": UCUM_SYSTEM, "code": var.ucum}},
+            })
+            continue
+        res: dict[str, Any] = {"resourceType": "Observation", "id": f"obs-{k}",
+                               "status": "final", "code": _code_of(name), "subject": subject,
+                               "effectiveDateTime": when}
+        if var.kind == "flag":
+            res["valueBoolean"] = bool(value >= 0.5)
+        elif var.integer:
+            res["valueInteger"] = round(float(value))
+        else:
+            res["valueQuantity"] = {"value": float(value), "unit": var.canonical_unit,
+                                    "system": UCUM_SYSTEM, "code": var.ucum}
+        resources.append(res)
+    if as_ndjson:
+        return "".join(json.dumps(r) + "\n" for r in resources)
+    return {"resourceType": "Bundle", "type": "collection",
+            "entry": [{"resource": r} for r in resources]}

@@ -1,0 +1,83 @@
+"""The result of reading input data: canonical observations plus what was rejected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+#: Columns of :attr:`Timeline.observations`, in order.
+OBSERVATION_COLUMNS = ("patient_id", "hours", "variable", "value", "source")
+#: Columns of :attr:`Timeline.rejected`, in order.
+REJECTED_COLUMNS = ("file", "row", "patient_id", "field", "value", "message")
+
+
+def empty_rejected() -> pd.DataFrame:
+    """An empty rejected-rows table with the documented columns."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECTED_COLUMNS})
+
+
+@dataclass
+class Timeline:
+    """Canonical observations of one or more patients.
+
+    Attributes
+    ----------
+    observations : pandas.DataFrame
+        Columns ``patient_id`` (categorical of str), ``hours`` (float64, hours since the
+        patient's time zero; negative before it), ``variable`` (categorical of canonical
+        names), ``value`` (float64, canonical unit of the variable) and ``source`` (str,
+        ``"labs.csv:17"`` or ``"bundle.json:Observation/abc"``). Sorted by patient (in
+        order of first appearance), then hours; ties keep input order. ``patient_id`` and
+        ``variable`` are categoricals: pass ``observed=True`` to ``groupby``.
+    rejected : pandas.DataFrame
+        Rows dropped in lenient mode with the reason, columns ``file, row, patient_id,
+        field, value, message``; empty in strict mode (which raises instead).
+    time_zero : dict
+        Per patient: a ``pandas.Timestamp`` (ISO-8601 input; tz-aware UTC when the input
+        carried offsets) or a float (input in hours: the onset in those hours, else 0.0).
+    baseline_sofa : dict
+        Per patient, the pre-existing SOFA score from the onset file (or FHIR); patients
+        without one are absent (treat as 0).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sepsistwin.data import observations_from_frame
+    >>> frame = pd.DataFrame({"patient_id": ["p1"], "time": [0.0], "variable": ["lactate"],
+    ...                       "value": [18.0], "unit": ["mg/dL"]})
+    >>> tl = observations_from_frame(frame)
+    >>> round(float(tl.observations["value"].iloc[0]), 2)
+    2.0
+    """
+
+    observations: pd.DataFrame
+    rejected: pd.DataFrame = field(default_factory=empty_rejected)
+    time_zero: dict[str, pd.Timestamp | float] = field(default_factory=dict)
+    baseline_sofa: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def patients(self) -> list[str]:
+        """Patient ids with at least one observation, in order of first appearance."""
+        col = self.observations["patient_id"]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            return [str(c) for c in col.cat.categories]
+        return [str(p) for p in pd.unique(col)]
+
+    def for_patient(self, patient_id: str) -> pd.DataFrame:
+        """The observations of one patient (a copy).
+
+        Examples
+        --------
+        >>> tl.for_patient("p1")["variable"].tolist()  # doctest: +SKIP
+        ['lactate']
+        """
+        obs = self.observations
+        return obs.loc[obs["patient_id"] == patient_id].reset_index(drop=True)
+
+    def __repr__(self) -> str:
+        n_pat = len(self.patients)
+        return (
+            f"Timeline({n_pat} patient{'s' if n_pat != 1 else ''}, "
+            f"{len(self.observations)} observations, {len(self.rejected)} rejected rows)"
+        )

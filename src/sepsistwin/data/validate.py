@@ -1,0 +1,584 @@
+"""The one validation layer every reader goes through: long rows -> canonical Timeline.
+
+Input is a set of columns (patient_id, time, variable, value, unit) from a CSV/Parquet
+file, an in-memory frame or FHIR resources. Every check is vectorised over the whole
+column; unit conversion runs once per distinct (variable, unit) pair and is applied with
+numpy. Python loops only build the messages of offending rows.
+
+Each row gets the first problem found, in this order: reader-specific problem (FHIR
+coding or subject), patient_id, variable, time, value, unit, plausible range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sepsistwin.data.catalogue import CATALOGUE, canonical_name, suggest_name
+from sepsistwin.data.errors import (
+    InputError,
+    LocationStyle,
+    Problem,
+    file_error,
+    format_message,
+)
+from sepsistwin.data.timeline import REJECTED_COLUMNS, Timeline
+from sepsistwin.data.times import NAT, NS_PER_HOUR, MixedTimeFormats, ParsedTimes, parse_times
+from sepsistwin.data.units import Conversion, UnitProblem, conversion_for
+
+#: Canonical variable names in catalogue order; a row's variable is an index into this.
+VARIABLE_NAMES: tuple[str, ...] = tuple(CATALOGUE)
+_MIN = np.array([CATALOGUE[v].plausible_min for v in VARIABLE_NAMES], dtype=np.float64)
+_MAX = np.array([CATALOGUE[v].plausible_max for v in VARIABLE_NAMES], dtype=np.float64)
+_IS_FLAG = np.array([CATALOGUE[v].kind == "flag" for v in VARIABLE_NAMES])
+_IS_INT = np.array([CATALOGUE[v].integer for v in VARIABLE_NAMES])
+
+# Problem kinds, in the order rows are checked.
+K_PRESET, K_PID, K_VAR, K_TIME, K_VALUE, K_UNIT, K_RANGE = range(1, 8)
+_FLAG_WORDS = {"true": 1.0, "yes": 1.0, "y": 1.0, "false": 0.0, "no": 0.0, "n": 0.0}
+#: How many problems a strict-mode error lists.
+MAX_LISTED_PROBLEMS = 10
+
+#: Time zero of a patient: a Timestamp (ISO input) or hours (numeric input).
+OnsetValue: TypeAlias = pd.Timestamp | float
+
+
+@dataclass
+class RawRows:
+    """Columns of long-format rows as read, before any checking.
+
+    ``labels`` are per-row locations for FHIR (``"Observation/abc"``); tables use
+    ``position + row_offset`` (2 = spreadsheet numbering with a header row).
+    ``preset`` holds problems a reader already found, by row position, as
+    ``(field, value, expected, problem, variable)``. ``end_time`` is the end of a
+    MedicationAdministration period (None for points). ``field_path`` renames the
+    generic fields (time, value, unit) for messages, e.g. to FHIR element paths.
+    """
+
+    file: str
+    style: LocationStyle
+    patient_id: pd.Series
+    time: pd.Series
+    variable: pd.Series
+    value: pd.Series
+    unit: pd.Series
+    row_offset: int = 2
+    labels: np.ndarray | None = None
+    preset: dict[int, tuple[str, Any, str, str, str | None]] = field(default_factory=dict)
+    end_time: pd.Series | None = None
+    field_path: Callable[[int, str], str] | None = None
+    onsets: dict[str, OnsetValue] = field(default_factory=dict)
+    baseline_sofa: dict[str, int] = field(default_factory=dict)
+
+    def label(self, i: int) -> int | str:
+        return str(self.labels[i]) if self.labels is not None else int(i + self.row_offset)
+
+
+def _fmt(x: Any) -> str:
+    """A number as people write it: 45 not 45.0, 0.45, 1e+20."""
+    if isinstance(x, float | np.floating):
+        x = float(x)
+        if x.is_integer() and abs(x) < 1e16:
+            return str(int(x))
+        return repr(x)
+    return str(x)
+
+
+def _factorize_text(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1 = missing or blank) and stripped string uniques of a text-like column."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy().astype(np.int64)
+        uniques_raw = np.asarray(series.cat.categories, dtype=object)
+    else:
+        codes, uniques_idx = pd.factorize(series, use_na_sentinel=True)
+        codes = codes.astype(np.int64)
+        uniques_raw = np.asarray(uniques_idx, dtype=object)
+    texts = np.array([_text(u) for u in uniques_raw], dtype=object)
+    if len(texts) == 0:
+        return codes, texts
+    merged_codes, merged = pd.factorize(texts)
+    merged = np.asarray(merged, dtype=object)
+    remap = merged_codes.astype(np.int64)
+    blank = np.flatnonzero(merged == "")
+    if len(blank):
+        remap = np.where(remap == blank[0], -1, remap)
+        remap = np.where(remap > blank[0], remap - 1, remap)
+        merged = np.delete(merged, blank[0])
+    out = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+    return out, merged
+
+
+def _text(u: Any) -> str:
+    if isinstance(u, float | np.floating) and float(u).is_integer():
+        return str(int(u))
+    return str(u).strip()
+
+
+@dataclass
+class _Values:
+    values: np.ndarray
+    missing: np.ndarray
+    not_number: np.ndarray
+    not_finite: np.ndarray
+    text: np.ndarray | None
+
+
+def _parse_values(series: pd.Series, row_var: np.ndarray) -> _Values:
+    if pd.api.types.is_bool_dtype(series.dtype):
+        series = series.astype(np.float64)
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        vals = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = np.isnan(vals)
+        return _Values(vals, missing, np.zeros(len(vals), bool), np.isinf(vals), None)
+    obj = series.astype(object)
+    isna = obj.isna().to_numpy()
+    text = obj.where(~isna, "").astype(str).str.strip()
+    text_arr = text.to_numpy(dtype=object)
+    missing = isna | (text_arr == "")
+    vals = pd.to_numeric(text.where(~missing, None), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
+    not_number = np.isnan(vals) & ~missing
+    # Flags may be written as words; only rows of flag variables are looked at.
+    for i in np.flatnonzero(not_number & (row_var >= 0)):
+        if _IS_FLAG[row_var[i]] and text_arr[i].lower() in _FLAG_WORDS:
+            vals[i] = _FLAG_WORDS[text_arr[i].lower()]
+            not_number[i] = False
+    return _Values(vals, missing, not_number, np.isinf(vals), text_arr)
+
+
+@dataclass
+class _State:
+    raw: RawRows
+    kind: np.ndarray
+    pid_codes: np.ndarray
+    pid_names: np.ndarray
+    var_codes: np.ndarray
+    var_names: np.ndarray
+    row_var: np.ndarray
+    times: ParsedTimes
+    vals: _Values
+    unit_codes: np.ndarray
+    unit_names: np.ndarray
+    pair_inverse: np.ndarray
+    pair_conv: list[Conversion | UnitProblem | None]
+    converted: np.ndarray
+
+
+def build_timeline(
+    raw: RawRows,
+    *,
+    onset: Mapping[str, OnsetValue] | None = None,
+    onset_source: str = "onset",
+    baseline_sofa: Mapping[str, int] | None = None,
+    lenient: bool = False,
+) -> Timeline:
+    """Validate and convert raw long rows into a :class:`Timeline`.
+
+    Parameters
+    ----------
+    raw : RawRows
+        The columns as read.
+    onset : mapping, optional
+        Time zero per patient (Timestamp for ISO inputs, hours for numeric inputs).
+    onset_source : str
+        Name of the onset file, for messages.
+    baseline_sofa : mapping, optional
+        Baseline SOFA per patient.
+    lenient : bool
+        Drop and list bad rows instead of raising on the first.
+
+    Returns
+    -------
+    Timeline
+
+    Raises
+    ------
+    InputError
+        In strict mode on the first bad row (listing up to 10), and in both modes for
+        problems with the file as a whole.
+    """
+    file = raw.file
+    n = len(raw.patient_id)
+    if n == 0:
+        raise file_error(file, "the file has no data rows")
+    kind = np.zeros(n, dtype=np.int8)
+    for i in raw.preset:
+        kind[i] = K_PRESET
+
+    pid_codes, pid_names = _factorize_text(raw.patient_id)
+    kind[(kind == 0) & (pid_codes < 0)] = K_PID
+
+    var_codes, var_names = _factorize_text(raw.variable)
+    lookup = np.array(
+        [VARIABLE_NAMES.index(c) if (c := canonical_name(v)) else -1 for v in var_names],
+        dtype=np.int64,
+    )
+    row_var = np.where(var_codes >= 0, lookup[np.maximum(var_codes, 0)] if len(lookup) else -1, -2)
+    kind[(kind == 0) & (row_var < 0)] = K_VAR
+
+    try:
+        times = parse_times(raw.time)
+    except MixedTimeFormats as exc:
+        raise _mixed_times_error(raw, exc, "time") from None
+    kind[(kind == 0) & (times.missing | times.bad)] = K_TIME
+
+    vals = _parse_values(raw.value, row_var)
+    kind[(kind == 0) & (vals.missing | vals.not_number | vals.not_finite)] = K_VALUE
+
+    unit_codes, unit_names = _factorize_text(raw.unit)
+    unit_names = np.append(unit_names, "")  # missing unit -> ""
+    unit_codes = np.where(unit_codes < 0, len(unit_names) - 1, unit_codes)
+    n_units = len(unit_names)
+    pair_key = np.maximum(row_var, 0) * n_units + unit_codes
+    pair_inverse, pair_keys = pd.factorize(pair_key)
+    pair_conv: list[Conversion | UnitProblem | None] = []
+    scale = np.ones(len(pair_keys))
+    offset = np.zeros(len(pair_keys))
+    pair_bad = np.zeros(len(pair_keys), dtype=bool)
+    # Pairs only matter for rows with a known variable; others get a dummy conversion.
+    pair_has_var = np.zeros(len(pair_keys), dtype=bool)
+    pair_has_var[pair_inverse[row_var >= 0]] = True
+    for j, key in enumerate(pair_keys):
+        if not pair_has_var[j]:
+            pair_conv.append(None)
+            continue
+        v, u = divmod(int(key), n_units)
+        conv = conversion_for(VARIABLE_NAMES[v], str(unit_names[u]))
+        pair_conv.append(conv)
+        if isinstance(conv, Conversion):
+            scale[j], offset[j] = conv.scale, conv.offset
+        else:
+            pair_bad[j] = True
+    kind[(kind == 0) & pair_bad[pair_inverse]] = K_UNIT
+
+    converted = vals.values * scale[pair_inverse] + offset[pair_inverse]
+    check = kind == 0
+    rv = np.maximum(row_var, 0)
+    lo, hi = _MIN[rv], _MAX[rv]
+    tol = 1e-9 * np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)))
+    out_of_range = (converted < lo - tol) | (converted > hi + tol)
+    not_flag = _IS_FLAG[rv] & (converted != 0.0) & (converted != 1.0)
+    not_int = _IS_INT[rv] & (np.abs(converted - np.round(converted)) > 1e-9)
+    kind[check & (out_of_range | not_flag | not_int)] = K_RANGE
+
+    state = _State(
+        raw, kind, pid_codes, pid_names, var_codes, var_names, row_var, times, vals,
+        unit_codes, unit_names, pair_inverse, pair_conv, converted,
+    )
+    bad_positions = np.flatnonzero(kind)
+    if len(bad_positions) and not lenient:
+        shown = [_problem(state, int(i)) for i in bad_positions[:MAX_LISTED_PROBLEMS]]
+        raise InputError.from_problems(shown, total=len(bad_positions))
+    rejected = _rejected_table([_problem(state, int(i)) for i in bad_positions])
+
+    keep = kind == 0
+    onsets = dict(raw.onsets)
+    if onset:
+        onsets.update(onset)
+    return _assemble(state, keep, onsets, onset_source, baseline_sofa, rejected)
+
+
+def _mixed_times_error(raw: RawRows, exc: MixedTimeFormats, col: str) -> InputError:
+    source = raw.end_time if col == "end_time" and raw.end_time is not None else raw.time
+    spots = []
+    for pos, what in zip((exc.first, exc.second), exc.kinds, strict=True):
+        label = raw.label(pos)
+        where = f"row {label}" if raw.style == "table" else str(label)
+        spots.append(f"{what} at {where}: '{source.iloc[pos]}'")
+    problem = f"column '{col}' {exc} ({spots[0]}; {spots[1]}); use one format per file"
+    return file_error(
+        raw.file, problem, field=col, row=raw.label(exc.second),
+        value=source.iloc[exc.second], expected="one time format per file",
+    )
+
+
+def _problem(s: _State, i: int) -> Problem:
+    raw = s.raw
+    label = raw.label(i)
+    pid = str(s.pid_names[s.pid_codes[i]]) if s.pid_codes[i] >= 0 else None
+    var = VARIABLE_NAMES[s.row_var[i]] if s.row_var[i] >= 0 else None
+    k = s.kind[i]
+
+    def path(name: str) -> str:
+        return raw.field_path(i, name) if raw.field_path else name
+
+    if k == K_PRESET:
+        fld, value, expected, problem, pvar = raw.preset[i]
+        var = pvar
+    elif k == K_PID:
+        fld, value, expected = path("patient_id"), None, "a patient identifier"
+        problem = f"{fld} is missing"
+        var = var
+    elif k == K_VAR:
+        fld, expected = path("variable"), "a variable of the catalogue"
+        if s.var_codes[i] < 0:
+            value, problem = None, "variable is missing"
+        else:
+            value = str(s.var_names[s.var_codes[i]])
+            hint = suggest_name(value)
+            problem = f"unknown variable '{value}'" + (f"; did you mean '{hint}'?" if hint else "")
+    elif k == K_TIME:
+        fld, value = path("time"), s.times.raw(i)
+        expected = {
+            "hours": "a number of hours (the file gives hours)",
+            "datetime": "an ISO-8601 time such as 2024-03-01T08:00:00Z (the file gives ISO times)",
+        }.get(s.times.mode, "an ISO-8601 time or a number of hours")
+        if s.times.missing[i]:
+            problem = f"{fld} is missing; expected {expected}"
+        else:
+            problem = f"{fld} '{value}' is not readable; expected {expected}"
+    elif k == K_VALUE:
+        fld = path("value")
+        value = s.vals.text[i] if s.vals.text is not None else s.vals.values[i]
+        unit_shown = CATALOGUE[var].canonical_unit if var else None
+        expected = "0 or 1" if var and CATALOGUE[var].kind == "flag" else "a number"
+        if s.vals.missing[i]:
+            value = None
+            problem = f"{fld} is missing; expected {expected}"
+            if unit_shown and unit_shown != "1":
+                problem += f" (e.g. in {unit_shown})"
+        elif s.vals.not_finite[i]:
+            problem = f"{fld} '{_fmt(value)}' is not a finite number"
+        else:
+            problem = f"{fld} '{value}' is not a number"
+            if isinstance(value, str) and "," in value:
+                problem += " (use '.' as the decimal separator)"
+    elif k == K_UNIT:
+        fld = path("unit")
+        value = str(s.unit_names[s.unit_codes[i]])
+        conv = s.pair_conv[s.pair_inverse[i]]
+        assert isinstance(conv, UnitProblem)
+        expected = conv.expected
+        problem = f"{conv.problem}; expected {expected}"
+    else:
+        fld, value, expected, problem = _range_problem(s, i, var, path)
+    message = format_message(raw.file, label, problem, variable=var, style=raw.style)
+    return Problem(raw.file, label, fld, value, expected, var, message, pid)
+
+
+def _range_problem(
+    s: _State, i: int, var: str | None, path: Callable[[str], str]
+) -> tuple[str, Any, str, str]:
+    assert var is not None
+    v = CATALOGUE[var]
+    raw_value = s.vals.text[i] if s.vals.text is not None else s.vals.values[i]
+    number = s.vals.values[i]
+    unit = str(s.unit_names[s.unit_codes[i]])
+    fld = path("value")
+    conv = s.pair_conv[s.pair_inverse[i]]
+    if v.kind == "flag":
+        return fld, raw_value, "0 or 1", f"value {_fmt(number)} is not 0 or 1 (a flag)"
+    converted = s.converted[i]
+    if v.integer and v.plausible_min <= converted <= v.plausible_max:
+        expected = f"a whole number {_fmt(v.plausible_min)}-{_fmt(v.plausible_max)}"
+        problem = f"value {_fmt(number)} is not a whole number (a {v.quantity})"
+        return fld, raw_value, expected, problem
+    canon = v.quantity if v.canonical_unit == "1" else v.canonical_unit
+    rng = f"{_fmt(v.plausible_min)}-{_fmt(v.plausible_max)}"
+    expected = f"{rng} {canon}" if v.canonical_unit != "1" else f"{rng} ({canon})"
+    shown_unit = f"unit '{unit}'" if unit else "no unit"
+    problem = f"value {_fmt(number)} ({shown_unit})"
+    if isinstance(conv, Conversion) and (conv.scale, conv.offset) != (1.0, 0.0):
+        problem += f" = {converted:.4g} {v.canonical_unit}"
+    problem += f" is outside the plausible range {expected}"
+    for alt in v.accepted_units:
+        alt_conv = conversion_for(var, alt)
+        if alt == unit or not isinstance(alt_conv, Conversion):
+            continue
+        alt_value = number * alt_conv.scale + alt_conv.offset
+        if v.plausible_min <= alt_value <= v.plausible_max:
+            problem += f"; did you mean unit '{alt}'?"
+            break
+    return fld, raw_value, expected, problem
+
+
+def _rejected_table(problems: list[Problem]) -> pd.DataFrame:
+    data: dict[str, list[Any]] = {c: [] for c in REJECTED_COLUMNS}
+    for p in problems:
+        data["file"].append(p.file)
+        data["row"].append(p.row)
+        data["patient_id"].append(p.patient_id)
+        data["field"].append(p.field)
+        data["value"].append(p.value)
+        data["message"].append(p.message)
+    return pd.DataFrame({c: pd.Series(data[c], dtype=object) for c in REJECTED_COLUMNS})
+
+
+def _onset_arrays(
+    s: _State,
+    onsets: Mapping[str, OnsetValue],
+    onset_source: str,
+    present: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per patient code: (has onset, onset as float hours or int64 ns)."""
+    n_pid = len(s.pid_names)
+    has = np.zeros(n_pid, dtype=bool)
+    hours_mode = s.times.mode == "hours"
+    value = np.zeros(n_pid, dtype=np.float64 if hours_mode else np.int64)
+    if not onsets:
+        return has, value
+    for c in np.flatnonzero(present):
+        pid = str(s.pid_names[c])
+        if pid not in onsets:
+            continue
+        o = onsets[pid]
+        is_time = isinstance(o, pd.Timestamp | str | np.datetime64) or hasattr(o, "isoformat")
+        if hours_mode:
+            if is_time:
+                raise file_error(
+                    onset_source,
+                    f"onset of patient '{pid}' is a date-time ('{o}') but {s.raw.file} gives "
+                    "times in hours since time zero; give the onset in hours too",
+                    field="onset", value=o, expected="hours",
+                )
+            value[c] = float(o)
+        else:
+            if not is_time:
+                raise file_error(
+                    onset_source,
+                    f"onset of patient '{pid}' is a number ({o}) but {s.raw.file} gives "
+                    "ISO-8601 times; give the onset as an ISO-8601 time too",
+                    field="onset", value=o, expected="an ISO-8601 time",
+                )
+            ts = pd.Timestamp(o)
+            if (ts.tzinfo is not None) != s.times.aware:
+                raise file_error(
+                    onset_source,
+                    f"onset of patient '{pid}' ('{o}') is "
+                    f"{'with' if ts.tzinfo is not None else 'without'} a UTC offset but the "
+                    f"times of {s.raw.file} are {'with' if s.times.aware else 'without'}; "
+                    "write both with offsets or both without",
+                    field="onset", value=o, expected="the same time-zone form as the data",
+                )
+            if ts.tzinfo is not None:
+                ts = ts.tz_convert("UTC").tz_localize(None)
+            value[c] = ts.as_unit("ns").value
+        has[c] = True
+    return has, value
+
+
+def _assemble(
+    s: _State,
+    keep: np.ndarray,
+    onsets: Mapping[str, OnsetValue],
+    onset_source: str,
+    baseline_sofa: Mapping[str, int] | None,
+    rejected: pd.DataFrame,
+) -> Timeline:
+    raw = s.raw
+    idx = np.flatnonzero(keep) if not keep.all() else None
+    pick = (lambda a: a[idx]) if idx is not None else (lambda a: a)
+    pid = pick(s.pid_codes)
+    n_pid = len(s.pid_names)
+    present = np.zeros(n_pid, dtype=bool)
+    present[pid] = True
+    has_onset, onset_val = _onset_arrays(s, onsets, onset_source, present)
+
+    if s.times.mode == "hours":
+        assert s.times.hours is not None
+        tz_hours = np.where(has_onset, onset_val, 0.0)
+        hours = pick(s.times.hours) - tz_hours[pid]
+        time_zero: dict[str, OnsetValue] = {
+            str(s.pid_names[c]): float(tz_hours[c]) for c in np.flatnonzero(present)
+        }
+        tz_ns = None
+    else:
+        assert s.times.ns is not None
+        t = pick(s.times.ns)
+        first = np.full(n_pid, np.iinfo(np.int64).max, dtype=np.int64)
+        if len(t):
+            mins = pd.Series(t).groupby(pid, sort=False).min()
+            first[mins.index.to_numpy()] = mins.to_numpy()
+        tz_ns = np.where(has_onset, onset_val.astype(np.int64), first)
+        hours = (t - tz_ns[pid]) / NS_PER_HOUR
+        tz = "UTC" if s.times.aware else None
+        time_zero = {
+            str(s.pid_names[c]): pd.Timestamp(int(tz_ns[c]), tz=tz) for c in np.flatnonzero(present)
+        }
+
+    row_var = pick(s.row_var)
+    values = pick(s.converted)
+    positions = idx if idx is not None else np.arange(len(keep))
+    hours, pid, row_var, values, positions = _expand_periods(
+        s, hours, pid, row_var, values, positions, tz_ns
+    )
+
+    dp, dh = np.diff(pid), np.diff(hours)
+    if not np.all((dp > 0) | ((dp == 0) & (dh >= 0))):
+        order = np.lexsort((hours, pid))  # stable: ties keep input order
+        hours, pid, row_var, values, positions = (
+            hours[order], pid[order], row_var[order], values[order], positions[order]
+        )
+
+    patient = pd.Categorical.from_codes(pid, categories=pd.Index(s.pid_names, dtype=object))
+    variable = pd.Categorical.from_codes(row_var, categories=pd.Index(VARIABLE_NAMES, dtype=object))
+    observations = pd.DataFrame(
+        {
+            "patient_id": patient.remove_unused_categories(),
+            "hours": np.asarray(hours, dtype=np.float64),
+            "variable": variable.remove_unused_categories(),
+            "value": np.asarray(values, dtype=np.float64),
+            "source": _sources(raw, positions),
+        }
+    )
+    sofa = dict(raw.baseline_sofa)
+    if baseline_sofa:
+        sofa.update(baseline_sofa)
+    sofa = {p: int(v) for p, v in sofa.items() if p in time_zero}
+    return Timeline(observations, rejected, time_zero, sofa)
+
+
+def _expand_periods(
+    s: _State,
+    hours: np.ndarray,
+    pid: np.ndarray,
+    row_var: np.ndarray,
+    values: np.ndarray,
+    positions: np.ndarray,
+    tz_ns: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Repeat a rate given over a period at each 24 h boundary from time zero inside it.
+
+    A vasopressor running from hour 20 to hour 50 yields rows at 20, 24 and 48, so every
+    day (24 h window from time zero) the infusion overlaps sees its rate.
+    """
+    raw = s.raw
+    if raw.end_time is None or tz_ns is None:
+        return hours, pid, row_var, values, positions
+    try:
+        ends = parse_times(raw.end_time)
+    except MixedTimeFormats as exc:
+        raise _mixed_times_error(raw, exc, "end_time") from None
+    if ends.ns is None or not (ends.ns != NAT).any():
+        return hours, pid, row_var, values, positions
+    if ends.aware != s.times.aware and (ends.ns != NAT).any():
+        raise file_error(raw.file, "period ends and starts differ in UTC offset use")
+    end_ns = ends.ns[positions]
+    has_end = end_ns != NAT
+    end_h = np.where(has_end, (end_ns - tz_ns[pid]) / NS_PER_HOUR, hours)
+    first_k = np.floor(hours / 24.0) + 1
+    last_k = np.ceil(end_h / 24.0) - 1
+    extra = np.where(has_end, np.maximum(last_k - first_k + 1, 0), 0).astype(np.int64)
+    if not extra.any():
+        return hours, pid, row_var, values, positions
+    reps = extra + 1
+    new_pos = np.repeat(np.arange(len(hours)), reps)
+    within = np.arange(len(new_pos)) - np.repeat(np.cumsum(reps) - reps, reps)
+    new_hours = np.where(within == 0, hours[new_pos], (first_k[new_pos] + within - 1) * 24.0)
+    return new_hours, pid[new_pos], row_var[new_pos], values[new_pos], positions[new_pos]
+
+
+def _sources(raw: RawRows, positions: np.ndarray) -> pd.Series:
+    if raw.labels is not None:
+        labels = pa.array(raw.labels[positions].astype(str), type=pa.string())
+    else:
+        labels = pa.array(positions + raw.row_offset, type=pa.int64()).cast(pa.string())
+    joined = pc.binary_join_element_wise(raw.file, labels, ":")
+    return pd.Series(pd.arrays.ArrowStringArray(joined), name="source")
