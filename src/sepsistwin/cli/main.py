@@ -37,9 +37,13 @@ def _register_all() -> None:
     # One import and one register call per domain module; each defines ``register(app)``.
     from sepsistwin.cli import assess as _assess
     from sepsistwin.cli import demo as _demo
+    from sepsistwin.cli import evidence as _evidence
+    from sepsistwin.cli import recommend as _recommend
 
     _demo.register(app)
     _assess.register(app)
+    _evidence.register(app)
+    _recommend.register(app)
 
 
 _register_all()

@@ -1,0 +1,82 @@
+"""``sepsistwin recommend INPUT [--patient ID] [--day N] [--json]``."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import pandas as pd
+import typer
+from rich.console import Console
+
+
+def _assess(input: Path, *, onset: Path | None, lenient: bool) -> pd.DataFrame:
+    """Run the assessment through the public API (``sepsistwin.assess``)."""
+    from sepsistwin.api import assess  # what ``sepsistwin.assess`` exposes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result: pd.DataFrame = assess(input, onset=onset, lenient=lenient)
+    return result
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and value != value:  # NaN -> null
+        return None
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        return _jsonable(value.item())
+    return value
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``recommend`` command to ``app``."""
+
+    @app.command("recommend")
+    def recommend_command(
+        input: Annotated[Path, typer.Argument(help="Timeline: long CSV/Parquet, FHIR Bundle "
+                                              "(.json) or NDJSON.")],
+        patient: Annotated[str | None, typer.Option(help="Only this patient id.")] = None,
+        day: Annotated[int | None, typer.Option(help="Only this day.")] = None,
+        json_out: Annotated[bool, typer.Option("--json", help="Print a JSON array of "
+                                               "patient-day objects.")] = False,
+        onset: Annotated[Path | None, typer.Option(help="Per-patient time zero: CSV/Parquet "
+                                                   "with patient_id, onset[, baseline_sofa].")]
+        = None,
+        lenient: Annotated[bool, typer.Option(help="Drop invalid input rows instead of "
+                                              "stopping.")] = False,
+        details: Annotated[bool, typer.Option(help="Show every effect and adverse event.")]
+        = False,
+    ) -> None:
+        """Assess the timeline and list ranked, phenotype-matched immunotherapy options per
+        patient-day, with rationale, evidence, warnings and timing. Research decision support,
+        not a prescription."""
+        from sepsistwin.recommend import recommend, render
+
+        if not input.exists():
+            _fail(f"INPUT {input}: file not found")
+        try:
+            assessment = _assess(input, onset=onset, lenient=lenient)
+        except (ValueError, KeyError) as exc:
+            _fail(f"{input}: {exc}")
+        try:
+            result = recommend(assessment).filter(patient=patient, day=day)
+        except KeyError as exc:
+            _fail(str(exc.args[0]) if exc.args else str(exc))
+        except ValueError as exc:
+            _fail(str(exc))
+        if json_out:
+            typer.echo(json.dumps(_jsonable(result.to_records()), indent=2, ensure_ascii=False))
+            return
+        render(result, Console(), details=details)
+
