@@ -21,6 +21,8 @@ DISCLAIMER = (
 _LAZY = {
     "assess": "sepsistwin.api",
     "load_timeline": "sepsistwin.api",
+    "simulate": "sepsistwin.solve",
+    "simulate_batch": "sepsistwin.solve",
 }
 
 

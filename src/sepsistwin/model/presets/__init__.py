@@ -1,0 +1,3 @@
+"""Built-in model presets; importing this package registers them."""
+
+from sepsistwin.model.presets import reynolds2006 as reynolds2006

@@ -1,0 +1,33 @@
+"""Model hooks the kernel in ``_kernel.py`` is written against, for a built-in test problem.
+
+Each model's generated module defines its own ``rhs``, ``jac`` and ``USES_TIME`` and is followed
+by the kernel's source (see ``compile.py``), so Numba compiles and caches one kernel per model
+with the model inlined. This file supplies the same three names for a two-state linear chain,
+``y0' = -p0*y0``, ``y1' = p0*y0 - p1*y1``, whose exact solution lets the kernel be tested on its
+own, without the model layer.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+
+USES_TIME = False
+
+
+@nb.njit(cache=True, error_model="numpy")
+def rhs(t, y, p, dy):
+    dy[0] = -p[0] * y[0]
+    dy[1] = p[0] * y[0] - p[1] * y[1]
+
+
+@nb.njit(cache=True, error_model="numpy")
+def jac(t, y, p, out):
+    out[0, 0] = -p[0]
+    out[0, 1] = 0.0
+    out[1, 0] = p[0]
+    out[1, 1] = -p[1]
+
+
+@nb.njit(cache=True, error_model="numpy")
+def observables(t, y, p, out):
+    out[0] = y[0] + y[1]

@@ -1,0 +1,604 @@
+"""Per-patient integration kernel (Numba): Dormand-Prince 5(4) with a Rodas4 stiff fallback.
+
+Written against three model hooks, ``rhs(t, y, p, dy)``, ``jac(t, y, p, J)`` and ``USES_TIME``.
+Here they come from ``_hooks.py`` (a linear test problem); for a real model ``compile.py`` writes
+a module holding the model's generated hooks followed by this file's source, without the hook
+import line, so Numba compiles (and caches on disk) one kernel per model with the right-hand side
+inlined. The kernel knows no biology: states are indices, parameters a vector.
+
+Per patient:
+
+* the horizon ``[t_eval[0], t_eval[-1]]`` is split at dose times (bolus times, infusion starts
+  and ends); at each boundary boluses are added to their state, the piecewise-constant infusion
+  input ``u`` is recomputed, and integration restarts from scratch (fresh derivative, fresh
+  initial step), so no step straddles a discontinuity;
+* save points use the state after any bolus at that time (right-continuous);
+* Dormand-Prince 5(4) with PI step control (Hairer's DOPRI5 constants) and its 4th-order dense
+  output fills save points; Hairer's stiffness test (h*|lambda| > 3.25 on 15 accepted steps) or a
+  step-size collapse switches that patient to Rodas4 (Hairer & Wanner, 6 stages, order 4(3),
+  analytic Jacobian, cubic Hermite dense output) for the rest of its horizon;
+* failures stop that patient only, fill its remaining save points with NaN and set its status
+  bits (see ``status.py``); other patients are unaffected.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from sepsistwin.solve._hooks import (  # MODEL-HOOKS (replaced when compiled)
+    USES_TIME,  # MODEL-HOOKS
+    jac,  # MODEL-HOOKS
+    observables,  # MODEL-HOOKS
+    rhs,  # MODEL-HOOKS
+)  # MODEL-HOOKS
+
+# Status bits (mirrored by sepsistwin.solve.status.Status).
+ST_STIFF = 1
+ST_MAX_STEPS = 2
+ST_NON_FINITE = 4
+ST_STEP_TOO_SMALL = 8
+ST_SINGULAR = 16
+
+# Event kinds (mirrored by sepsistwin.solve.doses).
+EV_BOLUS = 0
+EV_INFUSION = 1
+
+# Statistics columns.
+STAT_STATUS = 0
+STAT_ACCEPTED = 1
+STAT_REJECTED = 2
+STAT_STIFF_STEPS = 3
+STAT_RHS = 4
+N_STATS = 5
+
+# Segment return codes.
+_DONE = 0
+_SWITCH = 1
+
+# ---- Dormand-Prince 5(4) (Dormand & Prince 1980; dense output: Shampine 1986 / Hairer) -------
+C2, C3, C4, C5 = 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0
+A21 = 1.0 / 5.0
+A31, A32 = 3.0 / 40.0, 9.0 / 40.0
+A41, A42, A43 = 44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0
+A51, A52, A53, A54 = 19372.0 / 6561.0, -25360.0 / 2187.0, 64448.0 / 6561.0, -212.0 / 729.0
+A61, A62, A63 = 9017.0 / 3168.0, -355.0 / 33.0, 46732.0 / 5247.0
+A64, A65 = 49.0 / 176.0, -5103.0 / 18656.0
+B1, B3, B4, B5, B6 = 35.0 / 384.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, 11.0 / 84.0
+E1, E3, E4 = -71.0 / 57600.0, 71.0 / 16695.0, -71.0 / 1920.0
+E5, E6, E7 = 17253.0 / 339200.0, -22.0 / 525.0, 1.0 / 40.0
+# Dense output: y(t + x h) = y + h * sum_k Q[:, k] x^(k+1), Q = K^T P (rows: stages 1..7).
+P10, P11, P12, P13 = 1.0, -8048581381.0 / 2820520608.0, 8663915743.0 / 2820520608.0, \
+    -12715105075.0 / 11282082432.0
+P31, P32, P33 = 131558114200.0 / 32700410799.0, -68118460800.0 / 10900136933.0, \
+    87487479700.0 / 32700410799.0
+P41, P42, P43 = -1754552775.0 / 470086768.0, 14199869525.0 / 1410260304.0, \
+    -10690763975.0 / 1880347072.0
+P51, P52, P53 = 127303824393.0 / 49829197408.0, -318862633887.0 / 49829197408.0, \
+    701980252875.0 / 199316789632.0
+P61, P62, P63 = -282668133.0 / 205662961.0, 2019193451.0 / 616988883.0, \
+    -1453857185.0 / 822651844.0
+P71, P72, P73 = 40617522.0 / 29380423.0, -110615467.0 / 29380423.0, 69997945.0 / 29380423.0
+
+# PI step control (Hairer's DOPRI5 defaults).
+SAFE = 0.9
+FAC_MIN = 0.2  # largest decrease: h_new >= 0.2 h
+FAC_MAX = 10.0  # largest increase
+BETA = 0.04
+EXPO1 = 0.2 - BETA * 0.75
+STIFF_LIMIT = 3.25
+STIFF_COUNT = 15
+NONSTIFF_RESET = 6
+
+# ---- Rodas4 (Hairer & Wanner 1996, RODAS order 4(3)), stored row-wise below the diagonal ----
+RO_GAMMA = 0.25
+RO_A = (1.544, 0.9466785280815826, 0.2557011698983284, 3.314825187068521, 2.896124015972201,
+        0.9986419139977817, 1.221224509226641, 6.019134481288629, 12.53708332932087,
+        -0.6878860361058950, 1.221224509226641, 6.019134481288629, 12.53708332932087,
+        -0.6878860361058950, 1.0)
+RO_C = (-5.6688, -2.430093356833875, -0.2063599157091915, -0.1073529058151375,
+        -9.594562251023355, -20.47028614809616, 7.496443313967647, -10.24680431464352,
+        -33.99990352819905, 11.70890893206160, 8.083246795921522, -7.981132988064893,
+        -31.52159432874371, 16.31930543123136, -6.058818238834054)
+RO_M = (1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950, 1.0, 1.0)
+RO_ALPHA = (0.0, 0.386, 0.21, 0.63, 1.0, 1.0)
+RO_GAMMAS = (0.25, -0.1043, 0.1035, -0.0362, 0.0, 0.0)
+RO_FAC_MIN = 0.2
+RO_FAC_MAX = 6.0
+RO_FAC_REJ = 0.1
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _f(t, y, p, u, dy):
+    """Model right-hand side plus the piecewise-constant infusion input."""
+    rhs(t, y, p, dy)
+    for i in range(y.size):
+        dy[i] += u[i]
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _rms(v, y0, y1, rtol, atol):
+    """Scaled RMS norm of ``v`` with weights ``atol + rtol*max(|y0|, |y1|)``."""
+    s = 0.0
+    n = v.size
+    for i in range(n):
+        sk = atol[i] + rtol[i] * max(abs(y0[i]), abs(y1[i]))
+        r = v[i] / sk
+        s += r * r
+    return math.sqrt(s / n)
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _initial_step(t, y, f0, p, u, rtol, atol, h_max, tmp, f1):
+    """Hairer's starting step heuristic for an order-5 method."""
+    n = y.size
+    dnf = 0.0
+    dny = 0.0
+    for i in range(n):
+        sk = atol[i] + rtol[i] * abs(y[i])
+        dnf += (f0[i] / sk) ** 2
+        dny += (y[i] / sk) ** 2
+    dnf = math.sqrt(dnf / n)
+    dny = math.sqrt(dny / n)
+    if dnf <= 1e-5 or dny <= 1e-5:
+        h = 1e-6
+    else:
+        h = 0.01 * dny / dnf
+    h = min(h, h_max)
+    for i in range(n):
+        tmp[i] = y[i] + h * f0[i]
+    _f(t + h, tmp, p, u, f1)
+    der2 = 0.0
+    for i in range(n):
+        sk = atol[i] + rtol[i] * abs(y[i])
+        der2 += ((f1[i] - f0[i]) / sk) ** 2
+    der2 = math.sqrt(der2 / n) / h
+    der12 = max(abs(der2), dnf)
+    if der12 <= 1e-15:
+        h1 = max(1e-6, abs(h) * 1e-3)
+    else:
+        h1 = (0.01 / der12) ** 0.2
+    h = min(100.0 * abs(h), h1, h_max)
+    if not (h > 0.0) or not math.isfinite(h):
+        h = 1e-6
+    return h
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _dopri_segment(state, y, p, u, t_end, t_eval, rtol, atol, max_steps, h_max,
+                   allow_stiff, out, gi, stats, K, ytmp, ynew):
+    """Integrate from ``state[0]`` to ``t_end`` with DOPRI5; fill save points before ``t_end``.
+
+    ``state`` holds ``[t, h, next save index]``. Returns ``_DONE``, ``_SWITCH`` (stiffness
+    detected: continue with Rodas4 from ``state[0]``, ``y``) or a negative status bit.
+    """
+    n = y.size
+    t = state[0]
+    j = int(state[2])
+    n_t = t_eval.size
+    k1 = K[0]
+    k2 = K[1]
+    k3 = K[2]
+    k4 = K[3]
+    k5 = K[4]
+    k6 = K[5]
+    k7 = K[6]
+    _f(t, y, p, u, k1)
+    stats[STAT_RHS] += 1
+    for i in range(n):
+        if not math.isfinite(k1[i]):
+            return -ST_NON_FINITE
+    hmax = min(h_max, t_end - t)
+    h = _initial_step(t, y, k1, p, u, rtol, atol, hmax, ytmp, k2)
+    stats[STAT_RHS] += 1
+    facold = 1e-4
+    reject = False
+    n_stiff = 0
+    n_nonstiff = 0
+    while t < t_end:
+        if stats[STAT_ACCEPTED] + stats[STAT_REJECTED] >= max_steps:
+            return -ST_MAX_STEPS
+        if h <= 1e-14 * max(abs(t), 1.0):
+            if allow_stiff:
+                state[0] = t
+                state[2] = j
+                return _SWITCH
+            return -ST_STEP_TOO_SMALL
+        last = False
+        if t + 1.01 * h >= t_end:
+            h = t_end - t
+            last = True
+        for i in range(n):
+            ytmp[i] = y[i] + h * A21 * k1[i]
+        _f(t + C2 * h, ytmp, p, u, k2)
+        for i in range(n):
+            ytmp[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i])
+        _f(t + C3 * h, ytmp, p, u, k3)
+        for i in range(n):
+            ytmp[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i])
+        _f(t + C4 * h, ytmp, p, u, k4)
+        for i in range(n):
+            ytmp[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i])
+        _f(t + C5 * h, ytmp, p, u, k5)
+        for i in range(n):
+            ytmp[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i]
+                                  + A65 * k5[i])
+        t_new = t + h
+        if last:
+            t_new = t_end
+        _f(t_new, ytmp, p, u, k6)
+        for i in range(n):
+            ynew[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i]
+                                  + B6 * k6[i])
+        _f(t_new, ynew, p, u, k7)
+        stats[STAT_RHS] += 6
+        # Error estimate, reusing k2 (not needed after this point) as scratch.
+        for i in range(n):
+            k2[i] = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i]
+                         + E7 * k7[i])
+        err = _rms(k2, y, ynew, rtol, atol)
+        if not math.isfinite(err):
+            # A stage left the domain (e.g. overflow): retry smaller, as a rejected step.
+            stats[STAT_REJECTED] += 1
+            h *= FAC_MIN
+            reject = True
+            continue
+        fac11 = err ** EXPO1
+        fac = fac11 / facold ** BETA
+        fac = max(1.0 / FAC_MAX, min(1.0 / FAC_MIN, fac / SAFE))
+        h_new = h / fac
+        if err <= 1.0:
+            facold = max(err, 1e-4)
+            stats[STAT_ACCEPTED] += 1
+            # Stiffness test on the two evaluations at t+h: ytmp (stage 6) and ynew.
+            stnum = 0.0
+            stden = 0.0
+            for i in range(n):
+                stnum += (k7[i] - k6[i]) ** 2
+                stden += (ynew[i] - ytmp[i]) ** 2
+            if stden > 0.0:
+                if h * math.sqrt(stnum / stden) > STIFF_LIMIT:
+                    n_nonstiff = 0
+                    n_stiff += 1
+                else:
+                    n_nonstiff += 1
+                    if n_nonstiff == NONSTIFF_RESET:
+                        n_stiff = 0
+            # Dense output for save points inside (t, t_new], strictly before the segment end.
+            if j < n_t and t_eval[j] <= t_new and t_eval[j] < t_end:
+                while j < n_t and t_eval[j] <= t_new and t_eval[j] < t_end:
+                    x = (t_eval[j] - t) / h
+                    x2 = x * x
+                    x3 = x2 * x
+                    x4 = x3 * x
+                    for i in range(n):
+                        q0 = P10 * k1[i]
+                        q1 = P11 * k1[i] + P31 * k3[i] + P41 * k4[i] + P51 * k5[i] \
+                            + P61 * k6[i] + P71 * k7[i]
+                        q2 = P12 * k1[i] + P32 * k3[i] + P42 * k4[i] + P52 * k5[i] \
+                            + P62 * k6[i] + P72 * k7[i]
+                        q3 = P13 * k1[i] + P33 * k3[i] + P43 * k4[i] + P53 * k5[i] \
+                            + P63 * k6[i] + P73 * k7[i]
+                        out[i, gi, j] = y[i] + h * (q0 * x + q1 * x2 + q2 * x3 + q3 * x4)
+                    j += 1
+                state[2] = j
+            for i in range(n):
+                y[i] = ynew[i]
+                k1[i] = k7[i]
+            t = t_new
+            if reject:
+                h_new = min(h_new, h)
+            reject = False
+            h = min(h_new, h_max)
+            if n_stiff >= STIFF_COUNT and allow_stiff and t < t_end:
+                state[0] = t
+                state[1] = h
+                state[2] = j
+                return _SWITCH
+        else:
+            stats[STAT_REJECTED] += 1
+            h = h / min(1.0 / FAC_MIN, fac11 / SAFE)
+            reject = True
+    state[0] = t_end
+    state[1] = h
+    state[2] = j
+    return _DONE
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _lu_factor(M, piv):
+    """In-place LU with partial pivoting; returns False if the matrix is singular."""
+    n = M.shape[0]
+    for k in range(n):
+        imax = k
+        vmax = abs(M[k, k])
+        for i in range(k + 1, n):
+            if abs(M[i, k]) > vmax:
+                vmax = abs(M[i, k])
+                imax = i
+        piv[k] = imax
+        if vmax == 0.0 or not math.isfinite(vmax):
+            return False
+        if imax != k:
+            for c in range(n):
+                tmp = M[k, c]
+                M[k, c] = M[imax, c]
+                M[imax, c] = tmp
+        inv = 1.0 / M[k, k]
+        for i in range(k + 1, n):
+            M[i, k] *= inv
+            lik = M[i, k]
+            if lik != 0.0:
+                for c in range(k + 1, n):
+                    M[i, c] -= lik * M[k, c]
+    return True
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _lu_solve(M, piv, b):
+    """Solve ``M x = b`` in place given ``_lu_factor`` output."""
+    n = M.shape[0]
+    for k in range(n):
+        pk = piv[k]
+        if pk != k:
+            tmp = b[k]
+            b[k] = b[pk]
+            b[pk] = tmp
+    for i in range(1, n):
+        s = b[i]
+        for c in range(i):
+            s -= M[i, c] * b[c]
+        b[i] = s
+    for i in range(n - 1, -1, -1):
+        s = b[i]
+        for c in range(i + 1, n):
+            s -= M[i, c] * b[c]
+        b[i] = s / M[i, i]
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _rodas_segment(state, y, p, u, t_end, t_eval, rtol, atol, max_steps, h_max,
+                   out, gi, stats, K, ytmp, ynew, f0, f1, dfdt, J, M,
+                   piv):
+    """Integrate from ``state[0]`` to ``t_end`` with Rodas4 (stiff); same contract as DOPRI."""
+    n = y.size
+    t = state[0]
+    j = int(state[2])
+    n_t = t_eval.size
+    h = state[1]
+    if not (h > 0.0) or not math.isfinite(h):
+        h = 1e-6 * max(1.0, t_end - t)
+    h = min(h, t_end - t, h_max)
+    _f(t, y, p, u, f0)
+    stats[STAT_RHS] += 1
+    reject_last = False
+    reject_more = False
+    while t < t_end:
+        for i in range(n):
+            if not math.isfinite(f0[i]):
+                return -ST_NON_FINITE
+        jac(t, y, p, J)
+        if USES_TIME:
+            delta = math.sqrt(2.2e-16) * max(1e-6, abs(t))
+            _f(t + delta, y, p, u, dfdt)
+            stats[STAT_RHS] += 1
+            for i in range(n):
+                dfdt[i] = (dfdt[i] - f0[i]) / delta
+        accepted = False
+        n_singular = 0
+        while not accepted:
+            if stats[STAT_ACCEPTED] + stats[STAT_REJECTED] >= max_steps:
+                return -ST_MAX_STEPS
+            if h <= 1e-14 * max(abs(t), 1.0):
+                return -ST_STEP_TOO_SMALL
+            last = False
+            if t + 1.01 * h >= t_end:
+                h = t_end - t
+                last = True
+            ghinv = 1.0 / (h * RO_GAMMA)
+            for r in range(n):
+                for c in range(n):
+                    M[r, c] = -J[r, c]
+                M[r, r] += ghinv
+            if not _lu_factor(M, piv):
+                n_singular += 1
+                if n_singular > 5:
+                    return -ST_SINGULAR
+                h *= 0.5
+                continue
+            for s in range(6):
+                ks = K[s]
+                if s == 0:
+                    for i in range(n):
+                        ks[i] = f0[i]
+                else:
+                    base = s * (s - 1) // 2
+                    for i in range(n):
+                        acc = y[i]
+                        for q in range(s):
+                            acc += RO_A[base + q] * K[q, i]
+                        ytmp[i] = acc
+                    _f(t + RO_ALPHA[s] * h, ytmp, p, u, ks)
+                    stats[STAT_RHS] += 1
+                    for i in range(n):
+                        acc = ks[i]
+                        for q in range(s):
+                            acc += RO_C[base + q] / h * K[q, i]
+                        ks[i] = acc
+                if USES_TIME:
+                    for i in range(n):
+                        ks[i] += RO_GAMMAS[s] * h * dfdt[i]
+                _lu_solve(M, piv, ks)
+            for i in range(n):
+                acc = y[i]
+                for q in range(6):
+                    acc += RO_M[q] * K[q, i]
+                ynew[i] = acc
+            err = _rms(K[5], y, ynew, rtol, atol)
+            if not math.isfinite(err):
+                stats[STAT_REJECTED] += 1
+                h *= RO_FAC_REJ
+                reject_last = True
+                continue
+            fac = min(RO_FAC_MAX, max(RO_FAC_MIN, SAFE / max(err, 1e-10) ** 0.25))
+            h_new = h * fac
+            if err <= 1.0:
+                accepted = True
+                stats[STAT_ACCEPTED] += 1
+                stats[STAT_STIFF_STEPS] += 1
+                t_new = t_end if last else t + h
+                _f(t_new, ynew, p, u, f1)
+                stats[STAT_RHS] += 1
+                # Cubic Hermite dense output from (y, f0) and (ynew, f1).
+                while j < n_t and t_eval[j] <= t_new and t_eval[j] < t_end:
+                    x = (t_eval[j] - t) / h
+                    h00 = (1.0 + 2.0 * x) * (1.0 - x) ** 2
+                    h10 = x * (1.0 - x) ** 2
+                    h01 = x * x * (3.0 - 2.0 * x)
+                    h11 = x * x * (x - 1.0)
+                    for i in range(n):
+                        out[i, gi, j] = (h00 * y[i] + h10 * h * f0[i] + h01 * ynew[i]
+                                         + h11 * h * f1[i])
+                    j += 1
+                state[2] = j
+                for i in range(n):
+                    y[i] = ynew[i]
+                    f0[i] = f1[i]
+                t = t_new
+                if reject_last:
+                    h_new = min(h_new, h)
+                reject_last = False
+                reject_more = False
+                h = min(h_new, h_max)
+            else:
+                stats[STAT_REJECTED] += 1
+                if reject_more:
+                    h_new = h * RO_FAC_REJ
+                reject_more = reject_last
+                reject_last = True
+                h = h_new
+    state[0] = t_end
+    state[1] = h
+    state[2] = j
+    return _DONE
+
+
+@nb.njit(cache=True, error_model="numpy")
+def integrate_patient(y0, p, t_eval, ev_time, ev_end, ev_val, ev_state, ev_kind, rtol, atol,
+                      max_steps, h_max, allow_stiff, force_stiff, out, gi,
+                      stats):
+    """Integrate one patient over ``t_eval`` with its dose events; write ``out[:, gi, :]``.
+
+    ``stats`` is this patient's row of the statistics table (status bits, accepted, rejected,
+    stiff steps, right-hand-side evaluations).
+    """
+    n = y0.size
+    n_t = t_eval.size
+    m = ev_time.size
+    y = y0.copy()
+    u = np.zeros(n)
+    K = np.empty((7, n))
+    ytmp = np.empty(n)
+    ynew = np.empty(n)
+    f0 = np.empty(n)
+    f1 = np.empty(n)
+    dfdt = np.zeros(n)
+    Jm = np.empty((n, n))
+    Mm = np.empty((n, n))
+    piv = np.empty(n, np.int64)
+    state = np.zeros(3)
+    t = t_eval[0]
+    tf = t_eval[n_t - 1]
+    j = 0
+    stiff = force_stiff
+    code = _DONE
+    for i in range(n):
+        if not math.isfinite(y[i]):
+            code = -ST_NON_FINITE
+    for i in range(p.size):
+        if not math.isfinite(p[i]):
+            code = -ST_NON_FINITE
+    while code >= 0:
+        # Boundary at t: apply boluses due now, then record save points at t (right-continuous).
+        for k in range(m):
+            if ev_kind[k] == EV_BOLUS and ev_time[k] == t:
+                y[ev_state[k]] += ev_val[k]
+        while j < n_t and t_eval[j] <= t:
+            for i in range(n):
+                out[i, gi, j] = y[i]
+            j += 1
+        if t >= tf:
+            break
+        # Piecewise-constant infusion input and the end of this segment.
+        for i in range(n):
+            u[i] = 0.0
+        seg_end = tf
+        for k in range(m):
+            if ev_time[k] > t and ev_time[k] < seg_end:
+                seg_end = ev_time[k]
+            if ev_kind[k] == EV_INFUSION:
+                if ev_time[k] <= t and t < ev_end[k]:
+                    u[ev_state[k]] += ev_val[k]
+                if ev_end[k] > t and ev_end[k] < seg_end:
+                    seg_end = ev_end[k]
+        state[0] = t
+        state[2] = j
+        if not stiff:
+            code = _dopri_segment(state, y, p, u, seg_end, t_eval, rtol, atol, max_steps,
+                                  h_max, allow_stiff, out, gi, stats, K, ytmp, ynew)
+            if code == _SWITCH:
+                stiff = True
+                stats[STAT_STATUS] |= ST_STIFF
+        if stiff and code >= 0:
+            if code != _SWITCH:
+                state[1] = 0.0
+            code = _rodas_segment(state, y, p, u, seg_end, t_eval, rtol, atol, max_steps,
+                                  h_max, out, gi, stats, K, ytmp, ynew, f0, f1, dfdt, Jm, Mm,
+                                  piv)
+        j = int(state[2])
+        t = seg_end
+    if code < 0:
+        stats[STAT_STATUS] |= -code
+        j = int(state[2])
+        while j < n_t:
+            for i in range(n):
+                out[i, gi, j] = np.nan
+            j += 1
+    if force_stiff:
+        stats[STAT_STATUS] |= ST_STIFF
+
+
+@nb.njit(cache=True, error_model="numpy", parallel=True)
+def integrate_chunk(y0, p, t_eval, ev_time, ev_end, ev_val, ev_state, ev_kind, rtol, atol,
+                    max_steps, h_max, allow_stiff, force_stiff, out, offset,
+                    stats):
+    """Integrate patients ``0..len(y0)`` of a chunk in parallel into ``out[:, offset+i, :]``.
+
+    ``ev_time``, ``ev_end`` and ``ev_val`` are (n, m) (rows may be broadcast views);
+    ``ev_state`` and ``ev_kind`` are (m,), shared by all patients.
+    """
+    n_pat = y0.shape[0]
+    for i in nb.prange(n_pat):
+        integrate_patient(y0[i], p[i], t_eval, ev_time[i], ev_end[i], ev_val[i], ev_state,
+                          ev_kind, rtol, atol, max_steps, h_max, allow_stiff, force_stiff,
+                          out, offset + i, stats[offset + i])
+
+
+@nb.njit(cache=True, error_model="numpy", parallel=True)
+def observe_chunk(t_eval, states, p, offset, obs):
+    """Evaluate the observables for patients ``offset..offset+len(p)`` at every save time."""
+    n_pat = p.shape[0]
+    n_s = states.shape[0]
+    n_o = obs.shape[0]
+    n_t = t_eval.size
+    for i in nb.prange(n_pat):
+        y = np.empty(n_s)
+        o = np.empty(max(n_o, 1))
+        for j in range(n_t):
+            for s in range(n_s):
+                y[s] = states[s, offset + i, j]
+            observables(t_eval[j], y, p[i], o)
+            for k in range(n_o):
+                obs[k, offset + i, j] = o[k]

@@ -1,0 +1,293 @@
+"""``simulate_batch`` and ``simulate``: validate inputs, chunk patients, run the compiled kernel."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from sepsistwin.solve import _kernel
+from sepsistwin.solve.compile import load_compiled
+from sepsistwin.solve.doses import Dose, Schedule, event_table
+from sepsistwin.solve.result import SimulationResult
+from sepsistwin.solve.status import Status
+
+#: Default tolerances. Chosen so hourly outputs over 28 days of the Reynolds model stay within
+#: 1e-4 relative error of a scipy LSODA rtol=1e-10 reference (tests/solve/test_accuracy.py).
+DEFAULT_RTOL = 1e-8
+DEFAULT_ATOL = 1e-12
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """How to integrate (not what): tolerances, limits, stiff fallback, chunking.
+
+    Parameters
+    ----------
+    rtol, atol : float
+        Default relative and absolute tolerances (``simulate_batch`` arguments override them).
+    max_steps : int
+        Maximum attempted steps per patient over the whole horizon.
+    h_max : float
+        Largest step in hours (save points never limit the step: dense output fills them).
+    stiff_fallback : bool
+        Allow the per-patient switch to Rodas4 when stiffness is detected.
+    force_stiff : bool
+        Use Rodas4 for every patient from the start (diagnostics, benchmarks).
+    chunk_size : int
+        Patients per kernel call; bounds the working memory for large populations.
+
+    Examples
+    --------
+    >>> SolverOptions(max_steps=10_000).max_steps
+    10000
+    """
+
+    rtol: float = DEFAULT_RTOL
+    atol: float = DEFAULT_ATOL
+    max_steps: int = 500_000
+    h_max: float = math.inf
+    stiff_fallback: bool = True
+    force_stiff: bool = False
+    chunk_size: int = 65_536
+
+    def __post_init__(self) -> None:
+        if not (self.max_steps >= 1):
+            raise ValueError(f"max_steps must be >= 1, got {self.max_steps!r}")
+        if not (self.h_max > 0):
+            raise ValueError(f"h_max must be > 0 hours, got {self.h_max!r}")
+        if not (self.chunk_size >= 1):
+            raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size!r}")
+
+
+def _resolve_model(model: Any) -> Any:
+    if isinstance(model, str):
+        from sepsistwin.model import get_model
+
+        return get_model(model)
+    for attr in ("state_names", "parameter_names", "fingerprint"):
+        if not hasattr(model, attr):
+            raise TypeError(f"model must be a preset name or a Model, got {type(model).__name__}")
+    return model
+
+
+def _columns(values: Mapping[str, ArrayLike] | None, valid: Sequence[str], kind: str,
+             ) -> dict[str, NDArray[np.float64]]:
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise TypeError(f"{kind} must be a mapping of name -> value(s), got "
+                        f"{type(values).__name__}")
+    unknown = [k for k in values if k not in valid]
+    if unknown:
+        raise ValueError(f"unknown {kind} name(s) {unknown}; valid {kind} names: {list(valid)}")
+    out: dict[str, NDArray[np.float64]] = {}
+    for k, v in values.items():
+        try:
+            arr = np.asarray(v, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{kind} {k!r}: expected a number or array of numbers, "
+                             f"got {v!r}") from None
+        if arr.ndim > 1:
+            raise ValueError(f"{kind} {k!r}: expected a scalar or 1-D array, got shape "
+                             f"{arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            bad = int(np.flatnonzero(~np.isfinite(arr.reshape(-1)))[0])
+            raise ValueError(f"{kind} {k!r}: value at index {bad} is not finite "
+                             f"({arr.reshape(-1)[bad]})")
+        out[k] = arr
+    return out
+
+
+def _batch_size(cols: dict[str, NDArray[np.float64]], n: int | None) -> int:
+    sizes = {k: a.size for k, a in cols.items() if a.ndim == 1}
+    lengths = set(sizes.values()) - ({1} if n is None or n != 1 else set())
+    if n is not None:
+        bad = {k: s for k, s in sizes.items() if s not in (1, n)}
+        if bad:
+            raise ValueError(f"arrays must have length n={n}; got lengths {bad}")
+        return n
+    if len(lengths) > 1:
+        raise ValueError(f"per-patient arrays disagree in length: {sizes}")
+    return lengths.pop() if lengths else 1
+
+
+def _tolerance(value: float | Mapping[str, float] | ArrayLike | None, default: float,
+               names: Sequence[str], kind: str) -> NDArray[np.float64]:
+    if value is None:
+        arr = np.full(len(names), default)
+    elif isinstance(value, Mapping):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise ValueError(f"{kind}: unknown state name(s) {unknown}; states: {list(names)}")
+        arr = np.array([float(value.get(s, default)) for s in names])
+    else:
+        arr = np.broadcast_to(np.asarray(value, dtype=float), (len(names),)).copy()
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError(f"{kind} must be finite and > 0, got {value!r}")
+    if kind == "rtol" and np.any(arr < 1e-14):
+        raise ValueError(f"rtol must be >= 1e-14 (double precision), got {value!r}")
+    return arr
+
+
+def _time_grid(t_eval: ArrayLike) -> NDArray[np.float64]:
+    t = np.asarray(t_eval, dtype=float).reshape(-1) if np.ndim(t_eval) <= 1 else None
+    if t is None:
+        raise ValueError(f"t_eval must be 1-D, got shape {np.shape(t_eval)}")
+    if t.size == 0:
+        raise ValueError("t_eval must contain at least one time")
+    if not np.all(np.isfinite(t)):
+        raise ValueError("t_eval must contain only finite times (hours)")
+    if np.any(np.diff(t) <= 0):
+        raise ValueError("t_eval must be strictly increasing (hours)")
+    return np.ascontiguousarray(t)
+
+
+def simulate_batch(
+    model: Any,
+    params: Mapping[str, ArrayLike] | None = None,
+    init: Mapping[str, ArrayLike] | None = None,
+    t_eval: ArrayLike = (0.0, 24.0),
+    rtol: float | Mapping[str, float] | None = None,
+    atol: float | Mapping[str, float] | None = None,
+    doses: Schedule | Dose | Sequence[Dose] | None = None,
+    *,
+    n: int | None = None,
+    options: SolverOptions | None = None,
+) -> SimulationResult:
+    """Integrate many virtual patients at once, each with its own parameters, state and doses.
+
+    Parameters
+    ----------
+    model : str or Model
+        A preset name (``"reynolds2006"``) or a built model.
+    params, init : mapping of name -> scalar or array of length n
+        Parameter values and initial states; missing names take the model defaults.
+    t_eval : array of float
+        Strictly increasing save times in hours; integration starts at ``t_eval[0]``.
+    rtol, atol : float or mapping state -> float, optional
+        Tolerances (default :data:`DEFAULT_RTOL`, :data:`DEFAULT_ATOL`).
+    doses : Schedule, Bolus, Infusion or list of them, optional
+        Dose events (fields scalar or per-patient arrays of length n).
+    n : int, optional
+        Number of patients when every input is scalar (default: from the array lengths).
+    options : SolverOptions, optional
+        Step limits, stiff fallback, chunk size.
+
+    Returns
+    -------
+    SimulationResult
+        ``.time`` (n_t,), ``.states``/``.observables`` name -> (n, n_t), ``.status`` (n,).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = simulate_batch("reynolds2006", {"k_pg": [0.3, 0.6]}, {"P": 1.0},
+    ...                    np.arange(0, 501.0, 100.0))
+    >>> bool(r.states["P"][0, -1] < 1e-3), bool(r.states["P"][1, -1] > 4.0)
+    (True, True)
+    """
+    m = _resolve_model(model)
+    opts = options or SolverOptions()
+    t = _time_grid(t_eval)
+    state_names = list(m.state_names)
+    param_names = list(m.parameter_names)
+    pcols = _columns(params, param_names, "parameter")
+    icols = _columns(init, state_names, "initial state")
+    for k, a in icols.items():
+        if np.any(a < 0):
+            bad = int(np.flatnonzero(a.reshape(-1) < 0)[0])
+            raise ValueError(f"initial state {k!r}: concentrations must be >= 0, got "
+                             f"{a.reshape(-1)[bad]} (index {bad})")
+    if n is not None and (isinstance(n, bool) or int(n) != n or n < 1):
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n_pat = _batch_size({**pcols, **icols}, n)
+    rt = _tolerance(rtol, opts.rtol, state_names, "rtol")
+    at = _tolerance(atol, opts.atol, state_names, "atol")
+    events = event_table(doses, state_names, n_pat, float(t[0]))
+
+    mod = load_compiled(m)
+    n_s, n_p, n_t = len(state_names), len(param_names), t.size
+    out = np.empty((n_s, n_pat, n_t))
+    n_o = len(m.observable_names)
+    obs = np.empty((n_o, n_pat, n_t))
+    stats = np.zeros((n_pat, _kernel.N_STATS), dtype=np.int64)
+    pdef = m.default_parameters
+    ydef = m.initial_state
+    chunk = int(opts.chunk_size)
+    for start in range(0, n_pat, chunk):
+        stop = min(start + chunk, n_pat)
+        c = stop - start
+        pc = np.empty((c, n_p))
+        for j, name in enumerate(param_names):
+            pa = pcols.get(name)
+            pc[:, j] = pdef[name] if pa is None else (pa if pa.size == 1 else pa[start:stop])
+        yc = np.empty((c, n_s))
+        for j, name in enumerate(state_names):
+            ya = icols.get(name)
+            yc[:, j] = ydef[name] if ya is None else (ya if ya.size == 1 else ya[start:stop])
+        ev = events.rows(start, stop)
+        mod.integrate_chunk(yc, pc, t, ev.time, ev.end, ev.value, ev.state, ev.kind, rt, at,
+                            int(opts.max_steps), float(opts.h_max), bool(opts.stiff_fallback),
+                            bool(opts.force_stiff), out, start, stats)
+        if n_o:
+            mod.observe_chunk(t, out, pc, start, obs)
+    status = stats[:, _kernel.STAT_STATUS].copy()
+    result = SimulationResult(
+        model_name=m.name,
+        time=t,
+        states={s: out[i] for i, s in enumerate(state_names)},
+        observables={o: obs[k] for k, o in enumerate(m.observable_names)},
+        status=status,
+        n_steps=stats[:, _kernel.STAT_ACCEPTED].copy(),
+        n_rejected=stats[:, _kernel.STAT_REJECTED].copy(),
+        n_stiff_steps=stats[:, _kernel.STAT_STIFF_STEPS].copy(),
+        n_rhs=stats[:, _kernel.STAT_RHS].copy(),
+        info={"rtol": rt, "atol": at, "options": opts, "n_dose_events": events.n_events},
+    )
+    failed = ~result.ok
+    if failed.any():
+        first = int(np.flatnonzero(failed)[0])
+        warnings.warn(
+            f"{int(failed.sum())} of {n_pat} patient(s) failed to integrate (their outputs are "
+            f"NaN from the failure on; see result.status); first: patient {first}: "
+            f"{Status(int(status[first])).describe()}",
+            RuntimeWarning, stacklevel=2,
+        )
+    return result
+
+
+def simulate(
+    model: Any,
+    params: Mapping[str, float] | None = None,
+    init: Mapping[str, float] | None = None,
+    t_eval: ArrayLike = (0.0, 24.0),
+    rtol: float | Mapping[str, float] | None = None,
+    atol: float | Mapping[str, float] | None = None,
+    doses: Schedule | Dose | Sequence[Dose] | None = None,
+    *,
+    options: SolverOptions | None = None,
+) -> SimulationResult:
+    """Simulate one patient; same arguments as :func:`simulate_batch` with scalar values.
+
+    The result's state and observable arrays have shape (n_t,).
+
+    Examples
+    --------
+    >>> r = simulate("reynolds2006", {"k_pg": 0.6}, {"P": 1.0}, [0.0, 500.0])
+    >>> round(float(r.states["P"][-1]), 2)
+    4.94
+    """
+    for kind, vals in (("parameter", params), ("initial state", init)):
+        for k, v in (vals or {}).items():
+            if np.ndim(v) != 0:
+                raise ValueError(f"simulate() is for one patient: {kind} {k!r} must be a scalar; "
+                                 "use simulate_batch for arrays")
+    r = simulate_batch(model, params, init, t_eval, rtol, atol, doses, n=1, options=options)
+    return replace(r, states={k: v[0] for k, v in r.states.items()},
+                   observables={k: v[0] for k, v in r.observables.items()}, single=True)

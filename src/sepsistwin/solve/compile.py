@@ -1,0 +1,110 @@
+"""Compile a model's generated hooks together with the integration kernel, cached on disk.
+
+The module for a model is the model's generated ``rhs``/``jac``/``observables`` source followed
+by the source of ``_kernel.py`` (without its hook import). It is written once to the cache
+directory (``$SEPSISTWIN_CACHE`` or ``~/.cache/sepsistwin``) under a name keyed by a hash of
+that source, the Numba version and the model fingerprint; Numba's ``cache=True`` then stores the
+machine code beside it, so later processes load it in well under a second instead of compiling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol
+
+import numba
+
+from sepsistwin.solve import _kernel
+
+_HOOK_MARKER = "# MODEL-HOOKS"
+_LOCK = threading.Lock()
+_LOADED: dict[str, ModuleType] = {}
+
+
+class CompilableModel(Protocol):
+    """What the compiler needs from a model (``sepsistwin.model.Model`` satisfies it)."""
+
+    name: str
+
+    @property
+    def fingerprint(self) -> str: ...
+
+
+def cache_dir() -> Path:
+    """Directory holding generated modules and Numba's compiled code.
+
+    ``$SEPSISTWIN_CACHE`` if set, else ``~/.cache/sepsistwin``; a temporary directory if neither
+    is writable.
+    """
+    env = os.environ.get("SEPSISTWIN_CACHE")
+    base = Path(env) if env else Path.home() / ".cache" / "sepsistwin"
+    try:
+        (base / "kernels").mkdir(parents=True, exist_ok=True)
+        probe = base / "kernels" / f".probe{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+        return base / "kernels"
+    except OSError:
+        fallback = Path(tempfile.gettempdir()) / "sepsistwin-cache" / "kernels"
+        fallback.mkdir(parents=True, exist_ok=True)
+        return fallback
+
+
+def kernel_source() -> str:
+    """Source of the kernel, minus the hook import and ``__future__`` line."""
+    text = Path(_kernel.__file__).read_text()
+    keep = [ln for ln in text.splitlines()
+            if _HOOK_MARKER not in ln and not ln.startswith("from __future__")]
+    return "\n".join(keep) + "\n"
+
+
+def _module_key(model: Any) -> str:
+    from sepsistwin.model.codegen import CODEGEN_VERSION
+
+    h = hashlib.sha256()
+    for part in (model.fingerprint, kernel_source(), numba.__version__, CODEGEN_VERSION,
+                 sys.version):
+        h.update(part.encode())
+    return h.hexdigest()[:20]
+
+
+def load_compiled(model: Any) -> ModuleType:
+    """Return the compiled module (``integrate_chunk``, ``observables``, ...) for ``model``.
+
+    Examples
+    --------
+    >>> from sepsistwin.model import get_model
+    >>> mod = load_compiled(get_model("reynolds2006"))
+    >>> mod.N_STATES
+    4
+    """
+    key = _module_key(model)
+    with _LOCK:
+        if key in _LOADED:
+            return _LOADED[key]
+        directory = cache_dir()
+        safe_name = "".join(c if c.isalnum() else "_" for c in model.name)
+        mod_name = f"sepsistwin_kernel_{safe_name}_{key}"
+        path = directory / f"{mod_name}.py"
+        if not path.exists():
+            from sepsistwin.model.codegen import numba_hooks_source
+
+            source = numba_hooks_source(model) + "\n\n" + kernel_source()
+            tmp = directory / f".{mod_name}.{os.getpid()}.tmp"
+            tmp.write_text(source)
+            os.replace(tmp, path)  # atomic: concurrent processes see a whole file
+        spec = importlib.util.spec_from_file_location(mod_name, path)
+        if spec is None or spec.loader is None:  # pragma: no cover - importlib contract
+            raise ImportError(f"cannot load generated kernel {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[mod_name] = module
+        spec.loader.exec_module(module)
+        _LOADED[key] = module
+        return module
