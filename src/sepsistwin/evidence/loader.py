@@ -6,6 +6,7 @@ Errors name the file and the key path, e.g.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from sepsistwin.evidence.schema import Citation, Therapy
 
 M = TypeVar("M", bound=BaseModel)
+_SUBPATH = re.compile(r"^([a-z_][a-z0-9_]*(?:\[\d+\])?(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])?)*): ")
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -195,7 +197,13 @@ def _validate(model: type[M], raw: Any, fname: str, prefix: str = "") -> M:
         lines = []
         for err in exc.errors():
             path = _loc_text(err["loc"], prefix)
-            lines.append(f"{fname}: {path}: {_message(err)}")
+            msg = _message(err)
+            # Cross-field checks name their own key path ("evidence_level: ..."): join it on.
+            sub = _SUBPATH.match(msg) if err["type"] == "value_error" else None
+            if sub is not None:
+                path = sub.group(1) if path == "(top level)" else f"{path}.{sub.group(1)}"
+                msg = msg[sub.end():]
+            lines.append(f"{fname}: {path}: {msg}")
         raise EvidenceError("\n".join(lines)) from None
 
 
