@@ -58,7 +58,8 @@ def assess(
         Optional file of per-patient time zero (``patient_id, onset[, baseline_sofa]``).
     lenient
         Drop (and report) invalid rows instead of raising :class:`sepsistwin.data.InputError`.
-        The dropped rows are in ``result.attrs["rejected"]`` and a warning is issued.
+        The dropped rows are in ``result.attrs["rejected"]`` (a list of records with
+        ``file, row, patient_id, field, value, message``) and a warning is issued.
     config
         Thresholds (:class:`ClinicalConfig` or a YAML file overlaying the defaults).
     baseline_sofa
@@ -80,7 +81,8 @@ def assess(
     cfg = load_config(config) if isinstance(config, str | Path) else config
     baseline = {**timeline.baseline_sofa, **dict(baseline_sofa or {})}
     result = _assess_observations(timeline.observations, baseline_sofa=baseline, config=cfg)
-    result.attrs["rejected"] = timeline.rejected
+    # Plain records (not a DataFrame) so the attrs survive copies and Parquet export.
+    result.attrs["rejected"] = timeline.rejected.to_dict(orient="records")
     if len(timeline.rejected):
         warnings.warn(
             f"{len(timeline.rejected)} invalid row(s) dropped (lenient mode); "

@@ -74,7 +74,9 @@ def test_high_ferritin_alone_is_enough_for_mals():
         ({"ferritin": 6000, "lymphocytes": 0.5}, "mixed"),
         ({"il6": 2500}, "indeterminate"),             # suppression side not evaluable
         ({"lymphocytes": 0.4}, "indeterminate"),      # inflammation side not evaluable
-        ({"tnf": 10, "il10": 200, "mhla_dr": 12000}, "immunosuppressed"),  # IL-10 high, ratio 20
+        ({"tnf": 30, "il10": 200, "mhla_dr": 12000}, "immunosuppressed"),  # IL-10/TNF 6.7 > 5
+        ({"tnf": 100, "il10": 40, "mhla_dr": 12000}, "hyperinflammatory"),  # IL-10/TNF 0.4 < 0.5
+        ({"tnf": 15, "il10": 6, "mhla_dr": 12000}, "indeterminate"),  # TNF not raised: no ratio
     ],
 )
 def test_immune_state_from_configured_thresholds(values, state):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import Any, NoReturn
 
 import numpy as np
@@ -11,8 +12,12 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (files, CI logs) gets a fixed generous width so tables are not squeezed
+# into 80 columns; a terminal uses its own width.
+_PIPE_WIDTH = 130
+console = Console() if sys.stdout.isatty() else Console(width=_PIPE_WIDTH)
+err_console = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True,
+                                                                        width=_PIPE_WIDTH)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from sepsistwin import DISCLAIMER
 from sepsistwin.cli._common import console, err_console, fail, frame_records, print_json
+from sepsistwin.clinical import SOFA_COMPONENTS
 
 _PHENOTYPE_STYLE = {
     "MALS": "bold red",
@@ -29,33 +30,39 @@ def _phenotype_reason(reasons: list[str], phenotype: str) -> str:
 
 
 def render_assessment(result: pd.DataFrame, out: Console, *, details: bool = False) -> None:
-    """Print one Rich table per patient (a row per day), optionally with every rule fired."""
+    """Print one Rich table per patient (a row per day), the phenotype rule of each day and,
+    with ``details``, every rule that fired and the missing variables."""
     for patient_id, rows in result.groupby("patient_id", sort=True):
         table = Table(title=f"Patient {patient_id}", title_justify="left", expand=False)
-        for name, justify in [
-            ("day", "right"), ("SOFA", "right"), ("resp/coag/liver/cv/cns/renal", "center"),
-            ("qSOFA", "right"), ("SIRS", "right"), ("Sepsis-3", "center"), ("shock", "center"),
-            ("phenotype", "left"), ("immune state", "left"), ("phenotype rule", "left"),
-            ("missing", "right"),
-        ]:
-            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column("day", justify="right")
+        table.add_column("SOFA", justify="right")
+        table.add_column("resp·coag·liver·cv·cns·renal", justify="center", no_wrap=True)
+        table.add_column("qSOFA", justify="right")
+        table.add_column("SIRS", justify="right")
+        table.add_column("Sepsis-3", justify="center")
+        table.add_column("shock", justify="center")
+        table.add_column("phenotype", justify="left")
+        table.add_column("immune state", justify="left")
+        table.add_column("missing", justify="right")
         for _, r in rows.iterrows():
-            comps = "/".join(
-                str(r[c]) for c in ("sofa_respiration", "sofa_coagulation", "sofa_liver",
-                                    "sofa_cardiovascular", "sofa_cns", "sofa_renal")
-            )
+            comps = "·".join(str(r[c]) for c in SOFA_COMPONENTS)
             style = _PHENOTYPE_STYLE.get(r["phenotype"], "")
             table.add_row(
-                str(r["day"]), str(r["sofa"]), comps, str(r["qsofa"]), str(r["sirs"]),
-                "yes" if r["sepsis3"] else "no", "[bold]yes[/]" if r["septic_shock"] else "no",
-                f"[{style}]{r['phenotype']}[/]", r["immune_state"],
-                _phenotype_reason(r["reasons"], r["phenotype"]), str(len(r["missing"])),
+                str(r["day"]), f"[bold]{r['sofa']}[/]", comps, str(r["qsofa"]),
+                str(r["sirs"]), "yes" if r["sepsis3"] else "no",
+                "[bold]yes[/]" if r["septic_shock"] else "no",
+                f"[{style}]{r['phenotype']}[/]", r["immune_state"], str(len(r["missing"])),
             )
         out.print(table)
-        if details:
-            for _, r in rows.iterrows():
-                out.print(f"  [bold]day {r['day']}[/] rules: " + ("; ".join(r["reasons"]) or "-"))
-                out.print("         missing: " + (", ".join(r["missing"]) or "nothing"))
+        for _, r in rows.iterrows():
+            if details:
+                out.print(f"  [bold]day {r['day']}[/] rules: " + ("; ".join(r["reasons"]) or "-"),
+                          highlight=False)
+                out.print("         missing: " + (", ".join(r["missing"]) or "nothing"),
+                          highlight=False)
+            else:
+                out.print(f"  day {r['day']}: {_phenotype_reason(r['reasons'], r['phenotype'])}",
+                          highlight=False)
     out.print(f"[dim]{DISCLAIMER}[/]")
 
 
@@ -107,10 +114,10 @@ def register(app: typer.Typer) -> None:
                 result = assess(input, onset=onset, lenient=lenient, config=config)
         except (InputError, ConfigError, FileNotFoundError) as exc:
             fail(str(exc))
-        rejected = result.attrs.get("rejected")
-        if rejected is not None and len(rejected):
+        rejected = result.attrs.get("rejected") or []
+        if rejected:
             err_console.print(f"[yellow]{len(rejected)} invalid row(s) dropped (--lenient):[/]")
-            for _, r in rejected.iterrows():
+            for r in rejected:
                 err_console.print(f"  {r['message']}", highlight=False, soft_wrap=True)
         if out is not None:
             _write(result, out)

@@ -323,7 +323,7 @@ def assess(
     note_missing("tnf", tnf)
     note_missing("lymphocytes", lymph)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(tnf > 0, il10 / tnf, np.nan)
+        ratio = np.where(tnf > im.tnf_raised_pg_ml.value, il10 / tnf, np.nan)
     hyper_checks = [
         (il6 > im.il6_high_pg_ml.value, "IL-6 ", il6, f" > {im.il6_high_pg_ml.value:g} pg/mL"),
         (ferritin > im.ferritin_high_ng_ml.value, "ferritin ", ferritin,

@@ -112,6 +112,7 @@ class ImmuneStateThresholds(_Strict):
     il6_high_pg_ml: Threshold
     ferritin_high_ng_ml: Threshold
     il10_tnf_ratio_low: Threshold
+    tnf_raised_pg_ml: Threshold
     mhla_dr_low_ab_c: Threshold
     lymphocytes_low_1e9_l: Threshold
     il10_high_pg_ml: Threshold

@@ -8,7 +8,7 @@ intermediate, plus septic shock, an evolving course, missing data, a neutropenic
 patient and a patient without sepsis.
 
 The shipped files under ``examples/data/`` are written by :func:`write_example_cohort`
-(``python -m sepsistwin.examples.cohort``); a test checks they are up to date.
+(``python -m sepsistwin.examples``); a test checks they are up to date.
 """
 
 from __future__ import annotations
@@ -318,10 +318,6 @@ def write_example_cohort(directory: str | Path) -> list[Path]:
     timeline = read_timeline(csv_path, onset=onset_path)
     bundle = to_fhir_bundle(timeline.observations, time_zero=timeline.time_zero)
     fhir_path = directory / "cohort_fhir.json"
-    fhir_path.write_text(json.dumps(bundle, indent=1) + "\n")
+    fhir_path.write_text(json.dumps(bundle) + "\n")
     return [csv_path, onset_path, fhir_path]
 
-
-if __name__ == "__main__":  # pragma: no cover
-    for written in write_example_cohort(Path(__file__).parent / "data"):
-        print(written)
