@@ -744,18 +744,18 @@ def _validate(assessment: pd.DataFrame) -> pd.DataFrame:
         bad = ~frame[col].isin(vocab)
         if bad.any():
             i = int(bad.idxmax())
-            raise ValueError(f"assessment: row {i}: {col} {frame.at[i, col]!r} is not one of "
+            raise ValueError(f"assessment: row {i}: {col} {_show(frame.at[i, col])} is not one of "
                              f"{list(vocab)}")
     days = pd.to_numeric(frame["day"], errors="coerce")
     bad_day = days.isna() | (days != days.round())
     if bad_day.any():
         i = int(bad_day.idxmax())
-        raise ValueError(f"assessment: row {i}: day {frame.at[i, 'day']!r} is not an integer")
+        raise ValueError(f"assessment: row {i}: day {_show(frame.at[i, 'day'])} is not an integer")
     frame["day"] = days.astype(int)
     dup = frame.duplicated(["patient_id", "day"])
     if dup.any():
         i = int(dup.idxmax())
-        raise ValueError(f"assessment: row {i}: patient {frame.at[i, 'patient_id']!r} day "
+        raise ValueError(f"assessment: row {i}: patient {_show(frame.at[i, 'patient_id'])} day "
                          f"{frame.at[i, 'day']} appears more than once")
     for var in VARIABLE_UNITS:
         if var in frame.columns:
@@ -763,10 +763,15 @@ def _validate(assessment: pd.DataFrame) -> pd.DataFrame:
             bad = vals.isna() & frame[var].notna()
             if bad.any():
                 i = int(bad.idxmax())
-                raise ValueError(f"assessment: row {i}: {var} {frame.at[i, var]!r} is not a "
+                raise ValueError(f"assessment: row {i}: {var} {_show(frame.at[i, var])} is not a "
                                  f"number (expected {VARIABLE_UNITS[var]})")
             frame[var] = vals
     return frame
+
+
+def _show(v: Any) -> str:
+    """repr of a cell value without numpy's type wrapper (np.float64(0.5) -> 0.5)."""
+    return repr(v.item() if hasattr(v, "item") else v)
 
 
 def _truthy(v: Any) -> bool:
