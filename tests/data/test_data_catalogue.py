@@ -144,5 +144,5 @@ def test_malformed_catalogue_is_a_clear_error_naming_the_key(tmp_path, edit, fra
 def test_catalogue_that_is_not_yaml_is_an_error(tmp_path):
     path = tmp_path / "variables.yaml"
     path.write_text("variables: [unclosed\n")
-    with pytest.raises(CatalogueError, match="variables.yaml: not valid YAML"):
+    with pytest.raises(CatalogueError, match=r"variables\.yaml: not valid YAML"):
         load_catalogue(path)

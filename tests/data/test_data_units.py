@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sepsistwin.data import CATALOGUE, convert, conversion_for, observations_from_frame
+from sepsistwin.data import CATALOGUE, conversion_for, convert, observations_from_frame
 from sepsistwin.data.units import Conversion, UnitProblem, normalise_unit
 
 MMHG_PA = 133.322387415  # conventional millimetre of mercury, Pa (exact by definition)

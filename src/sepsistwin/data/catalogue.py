@@ -187,9 +187,7 @@ def load_catalogue(path: str | Path = CATALOGUE_PATH) -> dict[str, Variable]:
         try:
             out[name] = Variable.model_validate({"name": name, **entry})
         except ValidationError as exc:
-            raise CatalogueError(
-                _format_validation_error(path, f"variables.{name}", exc)
-            ) from exc
+            raise CatalogueError(_format_validation_error(path, f"variables.{name}", exc)) from exc
     _check_unique_codes(path, out)
     return out
 

@@ -53,8 +53,7 @@ _YES_NO = {
     ("http://terminology.hl7.org/CodeSystem/v2-0136", "N"): 0.0,
 }
 _EXPECTED_CODE = (
-    f"a LOINC code of the catalogue or a code of {LOCAL_CODE_SYSTEM} "
-    "(see docs/data-formats.md)"
+    f"a LOINC code of the catalogue or a code of {LOCAL_CODE_SYSTEM} (see docs/data-formats.md)"
 )
 _EXPECTED_DRUG = f"an RxNorm ingredient code ({RXNORM_SYSTEM}) of a vasopressor in the catalogue"
 
@@ -74,11 +73,15 @@ def _load_resources(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
             try:
                 res = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise file_error(file, f"line {lineno}: not valid JSON ({exc.msg})",
-                                 row=f"line {lineno}") from None
+                raise file_error(
+                    file, f"line {lineno}: not valid JSON ({exc.msg})", row=f"line {lineno}"
+                ) from None
             if not isinstance(res, dict) or "resourceType" not in res:
-                raise file_error(file, f"line {lineno}: not a FHIR resource (no resourceType)",
-                                 row=f"line {lineno}")
+                raise file_error(
+                    file,
+                    f"line {lineno}: not a FHIR resource (no resourceType)",
+                    row=f"line {lineno}",
+                )
             yield f"line {lineno}", res
         return
     try:
@@ -115,12 +118,29 @@ class _Rows:
         self.onset_labels: dict[str, str] = {}
         self.baseline: dict[str, int] = {}
 
-    def add(self, *, pid: str | None, time: str | None, end: str | None, variable: str | None,
-            value: Any, unit: str, label: str, paths: dict[str, str],
-            problem: tuple[str, Any, str, str, str | None] | None = None) -> None:
+    def add(
+        self,
+        *,
+        pid: str | None,
+        time: str | None,
+        end: str | None,
+        variable: str | None,
+        value: Any,
+        unit: str,
+        label: str,
+        paths: dict[str, str],
+        problem: tuple[str, Any, str, str, str | None] | None = None,
+    ) -> None:
         i = len(self.paths)
-        for key, v in (("patient_id", pid), ("time", time), ("end", end), ("variable", variable),
-                       ("value", value), ("unit", unit), ("label", label)):
+        for key, v in (
+            ("patient_id", pid),
+            ("time", time),
+            ("end", end),
+            ("variable", variable),
+            ("value", value),
+            ("unit", unit),
+            ("label", label),
+        ):
             self.cols[key].append(v)
         self.paths.append(paths)
         if problem is not None:
@@ -147,8 +167,11 @@ def _value_of(holder: dict[str, Any]) -> tuple[Any, str, str]:
     if "valueQuantity" in holder:
         q = holder["valueQuantity"] or {}
         code = q.get("code")
-        unit = code if (code is not None and str(q.get("system", "")).rstrip("/") == UCUM_SYSTEM) \
+        unit = (
+            code
+            if (code is not None and str(q.get("system", "")).rstrip("/") == UCUM_SYSTEM)
             else q.get("unit", code)
+        )
         return q.get("value"), "" if unit is None else str(unit), "valueQuantity"
     if "valueInteger" in holder:
         return holder["valueInteger"], "", "valueInteger"
@@ -188,11 +211,18 @@ def _effective(res: dict[str, Any]) -> tuple[str | None, str | None, str]:
     return None, None, "effective[x]"
 
 
-def _read_observation(res: dict[str, Any], label: str, pid: str | None, pid_problem: str,
-                      rows: _Rows, file: str) -> None:
+def _read_observation(
+    res: dict[str, Any], label: str, pid: str | None, pid_problem: str, rows: _Rows, file: str
+) -> None:
     codings = (res.get("code") or {}).get("coding") or []
-    meta = next((c for s, c in map(_coding_key, codings) if s == LOCAL_CODE_SYSTEM
-                 and c in ("time-zero", "baseline-sofa")), None)
+    meta = next(
+        (
+            c
+            for s, c in map(_coding_key, codings)
+            if s == LOCAL_CODE_SYSTEM and c in ("time-zero", "baseline-sofa")
+        ),
+        None,
+    )
     time, _, time_path = _effective(res)
     if meta is not None:
         _read_meta(res, meta, label, pid, pid_problem, time, rows, file)
@@ -205,52 +235,112 @@ def _read_observation(res: dict[str, Any], label: str, pid: str | None, pid_prob
         value, unit, vpath = _value_of(res)
         problem = None
         if pid is None:
-            problem = ("subject.reference", (res.get("subject") or {}).get("reference"),
-                       "a reference 'Patient/<id>'", f"Observation {pid_problem}", variable)
+            problem = (
+                "subject.reference",
+                (res.get("subject") or {}).get("reference"),
+                "a reference 'Patient/<id>'",
+                f"Observation {pid_problem}",
+                variable,
+            )
         elif variable is None:
             problem = ("code.coding", shown, _EXPECTED_CODE, f"unknown code {shown}", None)
-        rows.add(pid=pid, time=time, end=None, variable=variable, value=value, unit=unit,
-                 label=label, paths={**base_paths, "value": vpath, "unit": f"{vpath}.code"},
-                 problem=problem)
+        rows.add(
+            pid=pid,
+            time=time,
+            end=None,
+            variable=variable,
+            value=value,
+            unit=unit,
+            label=label,
+            paths={**base_paths, "value": vpath, "unit": f"{vpath}.code"},
+            problem=problem,
+        )
     for k, comp in enumerate(components):
         cvar, cshown = _variable_of((comp.get("code") or {}).get("coding") or [])
         value, unit, vpath = _value_of(comp)
         prefix = f"component[{k}]"
         problem = None
         if pid is None:
-            problem = ("subject.reference", None, "a reference 'Patient/<id>'",
-                       f"Observation {pid_problem}", cvar)
+            problem = (
+                "subject.reference",
+                None,
+                "a reference 'Patient/<id>'",
+                f"Observation {pid_problem}",
+                cvar,
+            )
         elif cvar is None:
-            problem = (f"{prefix}.code.coding", cshown, _EXPECTED_CODE,
-                       f"unknown code {cshown}", None)
-        rows.add(pid=pid, time=time, end=None, variable=cvar, value=value, unit=unit,
-                 label=f"{label} {prefix}",
-                 paths={**base_paths, "variable": f"{prefix}.code.coding",
-                        "value": f"{prefix}.{vpath}", "unit": f"{prefix}.{vpath}.code"},
-                 problem=problem)
+            problem = (
+                f"{prefix}.code.coding",
+                cshown,
+                _EXPECTED_CODE,
+                f"unknown code {cshown}",
+                None,
+            )
+        rows.add(
+            pid=pid,
+            time=time,
+            end=None,
+            variable=cvar,
+            value=value,
+            unit=unit,
+            label=f"{label} {prefix}",
+            paths={
+                **base_paths,
+                "variable": f"{prefix}.code.coding",
+                "value": f"{prefix}.{vpath}",
+                "unit": f"{prefix}.{vpath}.code",
+            },
+            problem=problem,
+        )
 
 
-def _read_meta(res: dict[str, Any], meta: str, label: str, pid: str | None, pid_problem: str,
-               time: str | None, rows: _Rows, file: str) -> None:
+def _read_meta(
+    res: dict[str, Any],
+    meta: str,
+    label: str,
+    pid: str | None,
+    pid_problem: str,
+    time: str | None,
+    rows: _Rows,
+    file: str,
+) -> None:
     if pid is None:
-        raise InputError(f"{file}: {label}: Observation {pid_problem}", file=file, row=label,
-                         field="subject.reference", expected="a reference 'Patient/<id>'")
+        raise InputError(
+            f"{file}: {label}: Observation {pid_problem}",
+            file=file,
+            row=label,
+            field="subject.reference",
+            expected="a reference 'Patient/<id>'",
+        )
     if meta == "time-zero":
         if not time:
-            raise InputError(f"{file}: {label}: time-zero Observation has no effective time",
-                             file=file, row=label, field="effectiveDateTime",
-                             expected="an ISO-8601 time")
+            raise InputError(
+                f"{file}: {label}: time-zero Observation has no effective time",
+                file=file,
+                row=label,
+                field="effectiveDateTime",
+                expected="an ISO-8601 time",
+            )
         if pid in rows.onsets:
             raise InputError(
                 f"{file}: {label}: patient '{pid}' already has a time-zero Observation "
-                f"({rows.onset_labels[pid]})", file=file, row=label, field="code",
-                expected="one time-zero Observation per patient")
+                f"({rows.onset_labels[pid]})",
+                file=file,
+                row=label,
+                field="code",
+                expected="one time-zero Observation per patient",
+            )
         try:
             ts = pd.Timestamp(time)
         except ValueError:
-            raise InputError(f"{file}: {label}: time-zero '{time}' is not an ISO-8601 time",
-                             file=file, row=label, field="effectiveDateTime", value=time,
-                             expected="an ISO-8601 time") from None
+            raise InputError(
+                f"{file}: {label}: time-zero '{time}' is not an ISO-8601 time",
+                file=file,
+                row=label,
+                field="effectiveDateTime",
+                value=time,
+                expected="an ISO-8601 time",
+            ) from None
         rows.onsets[pid] = ts.tz_convert("UTC") if ts.tzinfo is not None else ts
         rows.onset_labels[pid] = label
         return
@@ -258,13 +348,23 @@ def _read_meta(res: dict[str, Any], meta: str, label: str, pid: str | None, pid_
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 24:
         raise InputError(
             f"{file}: {label}: baseline-sofa valueInteger {value!r} is not a whole number 0-24",
-            file=file, row=label, field="valueInteger", value=value,
-            expected="a whole number 0-24")
+            file=file,
+            row=label,
+            field="valueInteger",
+            value=value,
+            expected="a whole number 0-24",
+        )
     rows.baseline[pid] = value
 
 
-def _read_medication(res: dict[str, Any], label: str, pid: str | None, pid_problem: str,
-                     rows: _Rows, medications: Mapping[str, dict[str, Any]]) -> None:
+def _read_medication(
+    res: dict[str, Any],
+    label: str,
+    pid: str | None,
+    pid_problem: str,
+    rows: _Rows,
+    medications: Mapping[str, dict[str, Any]],
+) -> None:
     codings: list[dict[str, Any]] = []
     field = "medicationCodeableConcept.coding"
     if "medicationCodeableConcept" in res:
@@ -288,8 +388,11 @@ def _read_medication(res: dict[str, Any], label: str, pid: str | None, pid_probl
         q = dosage["rateQuantity"] or {}
         value = q.get("value")
         code = q.get("code")
-        unit = str(code if code is not None and str(q.get("system", "")).rstrip("/") ==
-                   UCUM_SYSTEM else q.get("unit", code) or "")
+        unit = str(
+            code
+            if code is not None and str(q.get("system", "")).rstrip("/") == UCUM_SYSTEM
+            else q.get("unit", code) or ""
+        )
     elif "rateRatio" in dosage:
         vpath = "dosage.rateRatio"
         ratio = dosage["rateRatio"] or {}
@@ -302,16 +405,32 @@ def _read_medication(res: dict[str, Any], label: str, pid: str | None, pid_probl
         unit = f"{num_unit}/{den.get('code') or den.get('unit') or ''}"
     problem = None
     if pid is None:
-        problem = ("subject.reference", (res.get("subject") or {}).get("reference"),
-                   "a reference 'Patient/<id>'", f"MedicationAdministration {pid_problem}",
-                   variable)
+        problem = (
+            "subject.reference",
+            (res.get("subject") or {}).get("reference"),
+            "a reference 'Patient/<id>'",
+            f"MedicationAdministration {pid_problem}",
+            variable,
+        )
     elif variable is None:
         problem = (field, shown, _EXPECTED_DRUG, f"unknown medication coding {shown}", None)
-    rows.add(pid=pid, time=time, end=end, variable=variable, value=value, unit=unit,
-             label=label,
-             paths={"patient_id": "subject.reference", "time": time_path, "variable": field,
-                    "value": f"{vpath}.value", "unit": f"{vpath}.unit"},
-             problem=problem)
+    rows.add(
+        pid=pid,
+        time=time,
+        end=end,
+        variable=variable,
+        value=value,
+        unit=unit,
+        label=label,
+        paths={
+            "patient_id": "subject.reference",
+            "time": time_path,
+            "variable": field,
+            "value": f"{vpath}.value",
+            "unit": f"{vpath}.unit",
+        },
+        problem=problem,
+    )
 
 
 def read_fhir_rows(path: str | Path) -> RawRows:
@@ -360,11 +479,14 @@ def read_fhir_rows(path: str | Path) -> RawRows:
         raise file_error(file, "no Observation or MedicationAdministration resources found")
     cols = rows.cols
     values = cols["value"]
-    numeric = all(v is None or (isinstance(v, int | float) and not isinstance(v, bool))
-                  for v in values)
-    value_series = (pd.Series([np.nan if v is None else float(v) for v in values],
-                              dtype=np.float64)
-                    if numeric else pd.Series(values, dtype=object))
+    numeric = all(
+        v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values
+    )
+    value_series = (
+        pd.Series([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+        if numeric
+        else pd.Series(values, dtype=object)
+    )
     has_end = any(e is not None for e in cols["end"])
     paths = rows.paths
     return RawRows(
@@ -394,8 +516,9 @@ def read_fhir_timeline(
 ) -> Timeline:
     """Read a FHIR Bundle or NDJSON file into a :class:`Timeline` (see ``read_timeline``)."""
     raw = read_fhir_rows(path)
-    return build_timeline(raw, onset=onset, onset_source=onset_source,
-                          baseline_sofa=baseline_sofa, lenient=lenient)
+    return build_timeline(
+        raw, onset=onset, onset_source=onset_source, baseline_sofa=baseline_sofa, lenient=lenient
+    )
 
 
 # --------------------------------------------------------------------------- writing
@@ -496,30 +619,53 @@ def to_fhir_bundle(
         when = _iso(bases[pid] + pd.Timedelta(hours=float(hours)))
         subject = {"reference": f"Patient/{pid}"}
         if var.is_vasopressor:
-            resources.append({
-                "resourceType": "MedicationAdministration",
-                "id": f"med-{k}",
-                "status": "completed",
-                "medicationCodeableConcept": {"coding": [
-                    {"system": RXNORM_SYSTEM, "code": var.rxnorm[0], "display": var.label}]},
-                "subject": subject,
-                "effectiveDateTime": when,
-                "dosage": {"rateQuantity": {"value": float(value), "unit": var.canonical_unit,
-                                            "system": UCUM_SYSTEM, "code": var.ucum}},
-            })
+            resources.append(
+                {
+                    "resourceType": "MedicationAdministration",
+                    "id": f"med-{k}",
+                    "status": "completed",
+                    "medicationCodeableConcept": {
+                        "coding": [
+                            {"system": RXNORM_SYSTEM, "code": var.rxnorm[0], "display": var.label}
+                        ]
+                    },
+                    "subject": subject,
+                    "effectiveDateTime": when,
+                    "dosage": {
+                        "rateQuantity": {
+                            "value": float(value),
+                            "unit": var.canonical_unit,
+                            "system": UCUM_SYSTEM,
+                            "code": var.ucum,
+                        }
+                    },
+                }
+            )
             continue
-        res: dict[str, Any] = {"resourceType": "Observation", "id": f"obs-{k}",
-                               "status": "final", "code": _code_of(name), "subject": subject,
-                               "effectiveDateTime": when}
+        res: dict[str, Any] = {
+            "resourceType": "Observation",
+            "id": f"obs-{k}",
+            "status": "final",
+            "code": _code_of(name),
+            "subject": subject,
+            "effectiveDateTime": when,
+        }
         if var.kind == "flag":
             res["valueBoolean"] = bool(value >= 0.5)
         elif var.integer:
             res["valueInteger"] = round(float(value))
         else:
-            res["valueQuantity"] = {"value": float(value), "unit": var.canonical_unit,
-                                    "system": UCUM_SYSTEM, "code": var.ucum}
+            res["valueQuantity"] = {
+                "value": float(value),
+                "unit": var.canonical_unit,
+                "system": UCUM_SYSTEM,
+                "code": var.ucum,
+            }
         resources.append(res)
     if as_ndjson:
         return "".join(json.dumps(r) + "\n" for r in resources)
-    return {"resourceType": "Bundle", "type": "collection",
-            "entry": [{"resource": r} for r in resources]}
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": r} for r in resources],
+    }

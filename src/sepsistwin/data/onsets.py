@@ -84,8 +84,12 @@ def read_onsets(path: str | Path) -> tuple[dict[str, OnsetValue], dict[str, int]
 
     def err(i: int, fld: str, value: object, problem: str, expected: str) -> InputError:
         return InputError(
-            format_message(file, i + 2, problem), file=file, row=i + 2, field=fld,
-            value=value, expected=expected,
+            format_message(file, i + 2, problem),
+            file=file,
+            row=i + 2,
+            field=fld,
+            value=value,
+            expected=expected,
         )
 
     for i in map(int, np.flatnonzero(ids_text == "")):
@@ -93,21 +97,32 @@ def read_onsets(path: str | Path) -> tuple[dict[str, OnsetValue], dict[str, int]
     dup = pd.Series(ids_text).duplicated(keep="first").to_numpy()
     for i in map(int, np.flatnonzero(dup)):
         first = int(np.flatnonzero(ids_text == ids_text[i])[0])
-        raise err(int(i), "patient_id", ids_text[i],
-                  f"patient '{ids_text[i]}' already has an onset at row {first + 2}",
-                  "one row per patient")
+        raise err(
+            int(i),
+            "patient_id",
+            ids_text[i],
+            f"patient '{ids_text[i]}' already has an onset at row {first + 2}",
+            "one row per patient",
+        )
     try:
         times = parse_times(frame[cols["onset"]].reset_index(drop=True))
     except MixedTimeFormats as exc:
         raise file_error(
-            file, f"column 'onset' {exc} (rows {exc.first + 2} and {exc.second + 2}); "
-            "use one format per file", field="onset",
+            file,
+            f"column 'onset' {exc} (rows {exc.first + 2} and {exc.second + 2}); "
+            "use one format per file",
+            field="onset",
         ) from None
     for i in map(int, np.flatnonzero(times.missing | times.bad)):
         value = times.raw(int(i))
-        problem = ("onset is missing" if times.missing[i] else f"onset '{value}' is not readable")
-        raise err(int(i), "onset", value, problem + "; expected an ISO-8601 time or hours",
-                  "an ISO-8601 time or a number of hours")
+        problem = "onset is missing" if times.missing[i] else f"onset '{value}' is not readable"
+        raise err(
+            int(i),
+            "onset",
+            value,
+            problem + "; expected an ISO-8601 time or hours",
+            "an ISO-8601 time or a number of hours",
+        )
     time_zero: dict[str, OnsetValue] = {}
     for i, pid in enumerate(ids_text):
         if times.mode == "hours":
@@ -126,8 +141,12 @@ def read_onsets(path: str | Path) -> tuple[dict[str, OnsetValue], dict[str, int]
             except ValueError:
                 number = float("nan")
             if not (number.is_integer() and 0 <= number <= SOFA_MAX):
-                raise err(i, "baseline_sofa", v,
-                          f"baseline_sofa '{v}' is not a whole number 0-{SOFA_MAX}",
-                          f"a whole number 0-{SOFA_MAX} or blank")
+                raise err(
+                    i,
+                    "baseline_sofa",
+                    v,
+                    f"baseline_sofa '{v}' is not a whole number 0-{SOFA_MAX}",
+                    f"a whole number 0-{SOFA_MAX} or blank",
+                )
             baseline[pid] = int(number)
     return time_zero, baseline

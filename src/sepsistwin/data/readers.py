@@ -72,8 +72,9 @@ def read_timeline(
     if baseline_sofa:
         sofa.update(baseline_sofa)
     suffix = path.suffix.lower()
-    kwargs = dict(onset=onset_map, onset_source=onset_source, baseline_sofa=sofa or None,
-                  lenient=lenient)
+    kwargs = dict(
+        onset=onset_map, onset_source=onset_source, baseline_sofa=sofa or None, lenient=lenient
+    )
     if suffix in (".csv", ".parquet", ".pq"):
         return read_table_timeline(path, **kwargs)  # type: ignore[arg-type]
     if suffix in (".json", ".ndjson"):

@@ -107,8 +107,10 @@ def read_csv_frame(path: str | Path) -> tuple[pd.DataFrame, list[Problem]]:
         raise file_error(file, f"file not found: {path}")
     header = _read_header(path)
     if not header:
-        raise file_error(file, "the file is empty; expected a header row "
-                         f"{','.join(REQUIRED_COLUMNS)} and data rows")
+        raise file_error(
+            file,
+            f"the file is empty; expected a header row {','.join(REQUIRED_COLUMNS)} and data rows",
+        )
     cols = match_columns(header, file)
     types: dict[str, pa.DataType] = {cols[c]: _DICT_STRING for c in _TEXT_COLUMNS}
     convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False)
@@ -139,17 +141,26 @@ def _read_csv_collecting_bad_rows(
     read = pacsv.ReadOptions(use_threads=False)
     convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False)
     try:
-        table = pacsv.read_csv(path, read_options=read, parse_options=parse,
-                               convert_options=convert)
+        table = pacsv.read_csv(
+            path, read_options=read, parse_options=parse, convert_options=convert
+        )
     except pa.ArrowInvalid as exc:
         raise file_error(file, f"cannot read as CSV: {exc}") from None
     problems = []
     for number, expected, actual, text in handler.rows:
         # pyarrow numbers lines from 1 with the header as line 1, as a spreadsheet does.
-        problem = (f"row has {actual} fields but the header has {expected} "
-                   f"({text[:60]!r})")
-        problems.append(Problem(file, number, "row", text, f"{expected} fields", None,
-                                format_message(file, number, problem)))
+        problem = f"row has {actual} fields but the header has {expected} ({text[:60]!r})"
+        problems.append(
+            Problem(
+                file,
+                number,
+                "row",
+                text,
+                f"{expected} fields",
+                None,
+                format_message(file, number, problem),
+            )
+        )
     return table, problems
 
 
@@ -195,7 +206,10 @@ def read_table_timeline(
         raise file_error(path.name, f"unsupported file type '{suffix}'; expected .csv or .parquet")
     raw = _raw_from_frame(frame, path.name, row_offset=2)
     timeline = build_timeline(
-        raw, onset=onset, onset_source=onset_source, baseline_sofa=baseline_sofa,
+        raw,
+        onset=onset,
+        onset_source=onset_source,
+        baseline_sofa=baseline_sofa,
         lenient=lenient,
     )
     return _merge_bad_rows(timeline, bad, lenient)

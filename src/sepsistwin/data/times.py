@@ -132,9 +132,7 @@ def _parse_text_times(series: pd.Series) -> ParsedTimes:
     bad = np.zeros(n, dtype=bool)
     iso_ok = np.zeros(n, dtype=bool)
     if rest.any():
-        parsed = pd.to_datetime(
-            text[rest], format="ISO8601", errors="coerce", utc=aware
-        )
+        parsed = pd.to_datetime(text[rest], format="ISO8601", errors="coerce", utc=aware)
         got, _ = _datetime_series_to_ns(parsed)
         ns[rest] = got
         iso_ok[rest] = got != NAT

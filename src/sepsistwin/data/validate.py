@@ -269,8 +269,20 @@ def build_timeline(
     kind[check & (out_of_range | not_flag | not_int)] = K_RANGE
 
     state = _State(
-        raw, kind, pid_codes, pid_names, var_codes, var_names, row_var, times, vals,
-        unit_codes, unit_names, pair_inverse, pair_conv, converted,
+        raw,
+        kind,
+        pid_codes,
+        pid_names,
+        var_codes,
+        var_names,
+        row_var,
+        times,
+        vals,
+        unit_codes,
+        unit_names,
+        pair_inverse,
+        pair_conv,
+        converted,
     )
     bad_positions = np.flatnonzero(kind)
     if len(bad_positions) and not lenient:
@@ -294,8 +306,12 @@ def _mixed_times_error(raw: RawRows, exc: MixedTimeFormats, col: str) -> InputEr
         spots.append(f"{what} at {where}: '{source.iloc[pos]}'")
     problem = f"column '{col}' {exc} ({spots[0]}; {spots[1]}); use one format per file"
     return file_error(
-        raw.file, problem, field=col, row=raw.label(exc.second),
-        value=source.iloc[exc.second], expected="one time format per file",
+        raw.file,
+        problem,
+        field=col,
+        row=raw.label(exc.second),
+        value=source.iloc[exc.second],
+        expected="one time format per file",
     )
 
 
@@ -436,7 +452,9 @@ def _onset_arrays(
                     onset_source,
                     f"onset of patient '{pid}' is a date-time ('{o}') but {s.raw.file} gives "
                     "times in hours since time zero; give the onset in hours too",
-                    field="onset", value=o, expected="hours",
+                    field="onset",
+                    value=o,
+                    expected="hours",
                 )
             value[c] = float(o)
         else:
@@ -445,7 +463,9 @@ def _onset_arrays(
                     onset_source,
                     f"onset of patient '{pid}' is a number ({o}) but {s.raw.file} gives "
                     "ISO-8601 times; give the onset as an ISO-8601 time too",
-                    field="onset", value=o, expected="an ISO-8601 time",
+                    field="onset",
+                    value=o,
+                    expected="an ISO-8601 time",
                 )
             ts = pd.Timestamp(o)
             if (ts.tzinfo is not None) != s.times.aware:
@@ -455,7 +475,9 @@ def _onset_arrays(
                     f"{'with' if ts.tzinfo is not None else 'without'} a UTC offset but the "
                     f"times of {s.raw.file} are {'with' if s.times.aware else 'without'}; "
                     "write both with offsets or both without",
-                    field="onset", value=o, expected="the same time-zone form as the data",
+                    field="onset",
+                    value=o,
+                    expected="the same time-zone form as the data",
                 )
             if ts.tzinfo is not None:
                 ts = ts.tz_convert("UTC").tz_localize(None)
@@ -514,7 +536,11 @@ def _assemble(
     if not np.all((dp > 0) | ((dp == 0) & (dh >= 0))):
         order = np.lexsort((hours, pid))  # stable: ties keep input order
         hours, pid, row_var, values, positions = (
-            hours[order], pid[order], row_var[order], values[order], positions[order]
+            hours[order],
+            pid[order],
+            row_var[order],
+            values[order],
+            positions[order],
         )
 
     patient = pd.Categorical.from_codes(pid, categories=pd.Index(s.pid_names, dtype=object))
