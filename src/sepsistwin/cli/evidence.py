@@ -39,7 +39,8 @@ def _effect(e: Effect) -> str:
 def render_list(ev: EvidenceBase, out: Console) -> None:
     """Print the therapy table (id, class, phenotype addressed, evidence level, trials)."""
     table = Table(title="sepsistwin evidence base", title_justify="left")
-    for col in ("id", "class", "phenotype addressed", "evidence level", "trials"):
+    table.add_column("id", no_wrap=True)
+    for col in ("class", "phenotype addressed", "evidence level", "trials"):
         table.add_column(col, justify="right" if col == "trials" else "left")
     for tid in ev.ids():
         t = ev.therapy(tid)
