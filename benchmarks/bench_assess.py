@@ -103,17 +103,28 @@ def naive_sofa(daily: dict[str, float]) -> int:
 
 
 def naive_assess(obs: pd.DataFrame) -> dict[tuple[str, int], int]:
-    """Per-patient-day Python loop over canonical observations (one value per day here)."""
+    """Per-patient-day Python loop over canonical observations (one value per day here).
+
+    PaO2 is paired with the latest FiO2 up to 24 h before it, as the vectorised rules do.
+    """
     out: dict[tuple[str, int], int] = {}
     obs = obs.assign(day=np.floor(obs["hours"] / 24).astype(int))
-    for (pid, day), rows in obs.groupby(["patient_id", "day"], observed=True, sort=False):
-        d = dict(zip(rows["variable"], rows["value"], strict=False))
-        if "pao2" in d and "fio2" in d:
-            t_p = rows.loc[rows["variable"] == "pao2", "hours"].iloc[0]
-            t_f = rows.loc[rows["variable"] == "fio2", "hours"].iloc[0]
-            if t_f <= t_p:
-                d["pf"] = d["pao2"] / d["fio2"]
-        out[(str(pid), int(day))] = naive_sofa(d)
+    for pid, patient in obs.groupby("patient_id", observed=True, sort=False):
+        fio2 = patient[patient["variable"] == "fio2"].sort_values("hours")
+        fio2_t, fio2_v = fio2["hours"].tolist(), fio2["value"].tolist()
+        for day, rows in patient.groupby("day", sort=False):
+            d = dict(zip(rows["variable"], rows["value"], strict=False))
+            d.pop("fio2", None)
+            pf = float("inf")
+            for t_p, v_p in zip(rows["hours"][rows["variable"] == "pao2"],
+                                rows["value"][rows["variable"] == "pao2"], strict=True):
+                before = [(t, v) for t, v in zip(fio2_t, fio2_v, strict=True)
+                          if t_p - 24 <= t <= t_p]
+                if before and before[-1][1] > 0:
+                    pf = min(pf, v_p / before[-1][1])
+            if pf != float("inf"):
+                d["pf"] = pf
+            out[(str(pid), int(day))] = naive_sofa(d)
     return out
 
 
