@@ -106,7 +106,11 @@ def render(recommendations: RecommendationSet, console: Console | None = None, *
     >>> from sepsistwin.recommend import recommend
     >>> a = pd.DataFrame({"patient_id": ["P1"], "day": [0], "phenotype": ["indeterminate"],
     ...                   "immune_state": ["indeterminate"]})
-    >>> render(recommend(a), Console(width=100, record=True))
+    >>> import io
+    >>> console = Console(width=100, record=True, file=io.StringIO())
+    >>> render(recommend(a), console)
+    >>> "measure next: ferritin" in console.export_text()
+    True
     """
     console = console or Console()
     for day in recommendations.days:
