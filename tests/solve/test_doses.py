@@ -11,7 +11,8 @@ from sepsistwin.solve import Bolus, Infusion, Schedule, event_table, parse_dose,
 T = np.arange(0.0, 73.0, 0.5)
 
 
-def _bolus_exact(t: np.ndarray, k: float, x0: float, doses: list[tuple[float, float]]) -> np.ndarray:
+def _bolus_exact(t: np.ndarray, k: float, x0: float,
+                 doses: list[tuple[float, float]]) -> np.ndarray:
     x = x0 * np.exp(-k * t)
     for td, amt in doses:
         x = x + np.where(t >= td, amt * np.exp(-k * (t - td)), 0.0)
@@ -78,7 +79,7 @@ def test_parse_dose_reads_bolus_repeat_and_infusion_forms() -> None:
 @pytest.mark.parametrize("spec", ["P0.5@12", "P:abc@1", "P:1@2,every=3", "P:1@2,n=0,every=3",
                                   "P:1/h@5", "P:1/h@5-2", "P:1@2,foo=1"])
 def test_parse_dose_rejects_malformed_specs(spec: str) -> None:
-    with pytest.raises(ValueError, match="dose|repeat"):
+    with pytest.raises(ValueError, match=r"dose|repeat"):
         parse_dose(spec)
 
 
