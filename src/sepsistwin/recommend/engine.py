@@ -347,6 +347,7 @@ def _check_contraindications(
         if math.isnan(value):
             missing.append({
                 "kind": "missing_data",
+                "variable": c.variable,
                 "text": f"{c.variable} not measured on day {ctx.day}: cannot check '{c.id}' "
                         f"({c.variable} {th.text()}); {c.description}",
                 "source": th.source,
@@ -587,7 +588,7 @@ def _measure_next(ctx: _Ctx, missing_warnings: list[dict[str, Any]]) -> list[dic
     if (ctx.hyperinflamed or ctx.immune_state == "mixed") and math.isnan(ctx.value("il6")):
         wanted.append("il6")
     for w in missing_warnings:
-        var = w["text"].split(" ", 1)[0]
+        var = w["variable"]
         if var not in wanted:
             wanted.append(var)
     out = []
