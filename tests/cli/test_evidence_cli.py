@@ -28,8 +28,15 @@ def test_show_json_is_the_therapy_record_with_resolved_citations() -> None:
     data = json.loads(result.stdout)
     assert data["id"] == "anakinra"
     assert data["disclaimer"] == DISCLAIMER
-    assert {"regimens", "trials", "adverse_events", "contraindications", "timing_window",
-            "evidence_level", "citations"} <= set(data)
+    assert {
+        "regimens",
+        "trials",
+        "adverse_events",
+        "contraindications",
+        "timing_window",
+        "evidence_level",
+        "citations",
+    } <= set(data)
     assert data["citations"]["provide"]["pmid"] == "36384100"
     for trial in data["trials"]:
         assert trial["citation"] in data["citations"]

@@ -39,8 +39,14 @@ def test_json_is_an_array_of_patient_days_each_with_options_and_disclaimer(
     assert isinstance(records, list) and len(records) > 1
     for rec in records:
         assert rec["disclaimer"] == DISCLAIMER
-        assert {"patient_id", "day", "phenotype", "options", "no_immunotherapy_reason",
-                "measure_next"} <= set(rec)
+        assert {
+            "patient_id",
+            "day",
+            "phenotype",
+            "options",
+            "no_immunotherapy_reason",
+            "measure_next",
+        } <= set(rec)
         # "No immunotherapy" always comes with its reason.
         assert bool(rec["options"]) != bool(rec["no_immunotherapy_reason"])
 
@@ -65,8 +71,7 @@ def test_unknown_patient_exits_2_with_the_valid_ids(cohort_files: tuple[Path, Pa
 def test_unknown_day_exits_2(cohort_files: tuple[Path, Path]) -> None:
     obs, onset = cohort_files
     first = json.loads(_run(str(obs), "--onset", str(onset), "--json").stdout)[0]  # type: ignore[attr-defined]
-    result = _run(str(obs), "--onset", str(onset), "--patient", first["patient_id"],
-                  "--day", "999")
+    result = _run(str(obs), "--onset", str(onset), "--patient", first["patient_id"], "--day", "999")
     assert result.exit_code == 2  # type: ignore[attr-defined]
     assert "no day 999" in result.output  # type: ignore[attr-defined]
 

@@ -11,7 +11,8 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "evidence-base.md"
 
 def test_committed_evidence_doc_matches_the_data() -> None:
     assert DOC.read_text(encoding="utf-8") == evidence_markdown(), (
-        "regenerate with: python -m sepsistwin.evidence.docs docs/evidence-base.md")
+        "regenerate with: python -m sepsistwin.evidence.docs docs/evidence-base.md"
+    )
 
 
 def test_evidence_doc_marks_recalled_numbers_as_unverified() -> None:

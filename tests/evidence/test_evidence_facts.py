@@ -15,8 +15,10 @@ def _numbered_dicts(obj: Any, path: str = "") -> list[tuple[str, dict[str, Any]]
     """Every dict holding a number under a numeric key, with its path."""
     found: list[tuple[str, dict[str, Any]]] = []
     if isinstance(obj, dict):
-        if any(isinstance(obj.get(k), int | float | list) and not isinstance(obj.get(k), bool)
-               for k in NUMERIC_KEYS):
+        if any(
+            isinstance(obj.get(k), int | float | list) and not isinstance(obj.get(k), bool)
+            for k in NUMERIC_KEYS
+        ):
             found.append((path, obj))
         for k, v in obj.items():
             found.extend(_numbered_dicts(v, f"{path}.{k}"))
@@ -39,7 +41,8 @@ def test_show_dict_resolves_every_citation_it_uses() -> None:
     ev = load_evidence()
     d = ev.therapy_dict("nivolumab")
     assert {"hotchkiss2019_nivolumab", "watanabe2020", "vandenhaak2023", "gillis2021"} <= set(
-        d["citations"])
+        d["citations"]
+    )
     assert d["citations"]["watanabe2020"]["pmid"] == "31513050"
 
 
@@ -85,8 +88,12 @@ def test_gillis_cfu_thresholds_are_not_marked_verified() -> None:
 
 @pytest.mark.parametrize(
     ("therapy_id", "level"),
-    [("il10", "no_sepsis_trial"), ("tocilizumab", "no_sepsis_trial"),
-     ("gene_editing", "preclinical"), ("nanocarrier", "preclinical")],
+    [
+        ("il10", "no_sepsis_trial"),
+        ("tocilizumab", "no_sepsis_trial"),
+        ("gene_editing", "preclinical"),
+        ("nanocarrier", "preclinical"),
+    ],
 )
 def test_therapies_without_sepsis_evidence_say_so(therapy_id: str, level: str) -> None:
     t = load_evidence().therapy(therapy_id)
@@ -101,7 +108,10 @@ def test_meisel_entry_and_dose_match_the_source() -> None:
     gm = load_evidence().therapy("gm_csf")
     reg = gm.regimen("meisel2009_sc")
     assert (reg.dose.value, reg.dose.unit, reg.duration.value if reg.duration else None) == (
-        4, "µg/kg/d", 8)
+        4,
+        "µg/kg/d",
+        8,
+    )
     assert "< 8,000 AB/C for 2 consecutive days" in gm.trial("meisel2009").population
 
 

@@ -10,9 +10,24 @@ import yaml
 from sepsistwin.evidence import THERAPY_IDS, EvidenceError, load_evidence
 
 FIXED_IDS = {
-    "anti_tnf", "anakinra", "tocilizumab", "il10", "nivolumab", "anti_pd_l1", "anti_ctla4",
-    "il7", "il15", "interferon_gamma", "gm_csf", "thymosin_alpha1", "msc", "probiotics", "fmt",
-    "gene_editing", "nanocarrier", "meropenem",
+    "anti_tnf",
+    "anakinra",
+    "tocilizumab",
+    "il10",
+    "nivolumab",
+    "anti_pd_l1",
+    "anti_ctla4",
+    "il7",
+    "il15",
+    "interferon_gamma",
+    "gm_csf",
+    "thymosin_alpha1",
+    "msc",
+    "probiotics",
+    "fmt",
+    "gene_editing",
+    "nanocarrier",
+    "meropenem",
 }
 
 
@@ -48,8 +63,11 @@ def test_ci_with_one_number_names_file_key_path_and_expectation(data_copy: Path)
 def test_ci_in_wrong_order_is_rejected(data_copy: Path) -> None:
     path = data_copy / "therapies" / "tocilizumab.yaml"
     _edit(path, lambda d: d["trials"][0]["effects"][0].__setitem__("ci", [0.94, 0.76]))
-    with pytest.raises(EvidenceError, match=r"tocilizumab\.yaml: trials\[0\]\.effects\[0\]\.ci: "
-                       r"expected low <= high"):
+    with pytest.raises(
+        EvidenceError,
+        match=r"tocilizumab\.yaml: trials\[0\]\.effects\[0\]\.ci: "
+        r"expected low <= high",
+    ):
         load_evidence(data_copy)
 
 
@@ -63,8 +81,9 @@ def test_unknown_key_is_named(data_copy: Path) -> None:
 def test_missing_required_key_is_named(data_copy: Path) -> None:
     path = data_copy / "therapies" / "il7.yaml"
     _edit(path, lambda d: d["regimens"][0]["dose"].pop("status"))
-    with pytest.raises(EvidenceError,
-                       match=r"il7\.yaml: regimens\[0\]\.dose\.status: missing required key"):
+    with pytest.raises(
+        EvidenceError, match=r"il7\.yaml: regimens\[0\]\.dose\.status: missing required key"
+    ):
         load_evidence(data_copy)
 
 
@@ -87,8 +106,9 @@ def test_bad_evidence_level_is_rejected(data_copy: Path) -> None:
 def test_unknown_citation_key_is_named(data_copy: Path) -> None:
     path = data_copy / "therapies" / "fmt.yaml"
     _edit(path, lambda d: d["trials"][0].__setitem__("citation", "nobody2099"))
-    with pytest.raises(EvidenceError,
-                       match=r"fmt\.yaml: trials\[0\]\.citation: unknown citation key"):
+    with pytest.raises(
+        EvidenceError, match=r"fmt\.yaml: trials\[0\]\.citation: unknown citation key"
+    ):
         load_evidence(data_copy)
 
 

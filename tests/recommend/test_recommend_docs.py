@@ -12,7 +12,8 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "recommendation-rules.md"
 
 def test_committed_rules_doc_matches_the_rules() -> None:
     assert DOC.read_text(encoding="utf-8") == rules_markdown(), (
-        "regenerate with: python -m sepsistwin.recommend.docs docs/recommendation-rules.md")
+        "regenerate with: python -m sepsistwin.recommend.docs docs/recommendation-rules.md"
+    )
 
 
 def test_rules_doc_lists_every_threshold_and_rule() -> None:

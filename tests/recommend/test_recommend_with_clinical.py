@@ -10,9 +10,13 @@ from sepsistwin.recommend import recommend
 
 
 def _obs(ferritin: float, mhla_dr: float) -> pd.DataFrame:
-    rows = [("P1", 6.0, "ferritin", ferritin), ("P1", 6.0, "mhla_dr", mhla_dr),
-            ("P1", 6.0, "neutrophils", 7.0), ("P1", 6.0, "il6", 300.0),
-            ("P1", 6.0, "lymphocytes", 1.6)]
+    rows = [
+        ("P1", 6.0, "ferritin", ferritin),
+        ("P1", 6.0, "mhla_dr", mhla_dr),
+        ("P1", 6.0, "neutrophils", 7.0),
+        ("P1", 6.0, "il6", 300.0),
+        ("P1", 6.0, "lymphocytes", 1.6),
+    ]
     return pd.DataFrame(rows, columns=["patient_id", "hours", "variable", "value"])
 
 

@@ -44,19 +44,24 @@ def register(app: typer.Typer) -> None:
 
     @app.command("recommend")
     def recommend_command(
-        input: Annotated[Path, typer.Argument(help="Timeline: long CSV/Parquet, FHIR Bundle "
-                                              "(.json) or NDJSON.")],
+        input: Annotated[
+            Path, typer.Argument(help="Timeline: long CSV/Parquet, FHIR Bundle (.json) or NDJSON.")
+        ],
         patient: Annotated[str | None, typer.Option(help="Only this patient id.")] = None,
         day: Annotated[int | None, typer.Option(help="Only this day.")] = None,
-        json_out: Annotated[bool, typer.Option("--json", help="Print a JSON array of "
-                                               "patient-day objects.")] = False,
-        onset: Annotated[Path | None, typer.Option(help="Per-patient time zero: CSV/Parquet "
-                                                   "with patient_id, onset[, baseline_sofa].")]
-        = None,
-        lenient: Annotated[bool, typer.Option(help="Drop invalid input rows instead of "
-                                              "stopping.")] = False,
-        details: Annotated[bool, typer.Option(help="Show every effect and adverse event.")]
-        = False,
+        json_out: Annotated[
+            bool, typer.Option("--json", help="Print a JSON array of patient-day objects.")
+        ] = False,
+        onset: Annotated[
+            Path | None,
+            typer.Option(
+                help="Per-patient time zero: CSV/Parquet with patient_id, onset[, baseline_sofa]."
+            ),
+        ] = None,
+        lenient: Annotated[
+            bool, typer.Option(help="Drop invalid input rows instead of stopping.")
+        ] = False,
+        details: Annotated[bool, typer.Option(help="Show every effect and adverse event.")] = False,
     ) -> None:
         """Assess the timeline and list ranked, phenotype-matched immunotherapy options per
         patient-day, with rationale, evidence, warnings and timing. Research decision support,
@@ -79,4 +84,3 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(_jsonable(result.to_records()), indent=2, ensure_ascii=False))
             return
         render(result, Console(), details=details)
-

@@ -26,23 +26,29 @@ def _therapy_md(t: Therapy, ev: EvidenceBase) -> list[str]:
     out.append(f"- **Class:** {t.therapy_class.value}; **targets:** {'; '.join(t.targets)}")
     out.append(f"- **Mechanism:** {t.mechanism}")
     out.append(f"- **Phenotype addressed:** {', '.join(p.value for p in t.phenotype_addressed)}")
-    out.append(f"- **Evidence level:** {t.evidence_level.label} "
-               f"[{_st(t.evidence_level_status)}; {t.evidence_level_source}]. "
-               f"{t.evidence_level_note}")
+    out.append(
+        f"- **Evidence level:** {t.evidence_level.label} "
+        f"[{_st(t.evidence_level_status)}; {t.evidence_level_source}]. "
+        f"{t.evidence_level_note}"
+    )
     for v in t.variants:
         out.append(f"- **Variant `{v.id}`** ({', '.join(v.names)}): {v.description}")
     if t.timing_window is not None:
-        out.append(f"- **Timing window:** {t.timing_window.description} "
-                   f"[{_st(t.timing_window.status)}; {t.timing_window.source}]")
+        out.append(
+            f"- **Timing window:** {t.timing_window.description} "
+            f"[{_st(t.timing_window.status)}; {t.timing_window.source}]"
+        )
     elif t.timing_note:
         out.append(f"- **Timing:** {t.timing_note}")
     out.append("")
     if t.regimens:
         out += ["| Regimen | Route | Dose | Schedule | Status; source |", "|---|---|---|---|---|"]
         for r in t.regimens:
-            out.append(f"| {r.label} | {r.route.value} | {r.dose.text()} "
-                       f"({_st(r.dose.status)}) | {r.schedule_text()} | "
-                       f"{_st(r.status)}; {r.source} |")
+            out.append(
+                f"| {r.label} | {r.route.value} | {r.dose.text()} "
+                f"({_st(r.dose.status)}) | {r.schedule_text()} | "
+                f"{_st(r.status)}; {r.source} |"
+            )
         out.append("")
     if t.contraindications:
         out.append("**Contraindications and cautions**")
@@ -56,8 +62,11 @@ def _therapy_md(t: Therapy, ev: EvidenceBase) -> list[str]:
         for ae in t.adverse_events:
             rates = "; ".join(f"{gv.group}: {gv.text()} ({_st(gv.status)})" for gv in ae.rates)
             desc = f" {ae.description}" if ae.description else ""
-            out.append(f"- {ae.event}.{desc}" + (f" Rates: {rates}." if rates else "")
-                       + f" [{_st(ae.status)}; {ae.source}]")
+            out.append(
+                f"- {ae.event}.{desc}"
+                + (f" Rates: {rates}." if rates else "")
+                + f" [{_st(ae.status)}; {ae.source}]"
+            )
         out.append("")
     if t.pharmacology:
         out.append("**Pharmacology and duration of action**")
@@ -72,10 +81,12 @@ def _therapy_md(t: Therapy, ev: EvidenceBase) -> list[str]:
     for tr in t.trials:
         n = f"n={tr.n.value:,}" if tr.n is not None else "n not applicable"
         cite = ev.cite(tr.citation)
-        out.append(f"- **{tr.name}** ({tr.level.label}; {n}; "
-                   f"{'sepsis' if tr.in_sepsis else 'not a sepsis population'}). "
-                   f"{tr.design}. Population: {tr.population}. Endpoint: {tr.endpoint}. "
-                   f"Citation: {cite.text}; {cite.label()} [{_st(tr.status)}]")
+        out.append(
+            f"- **{tr.name}** ({tr.level.label}; {n}; "
+            f"{'sepsis' if tr.in_sepsis else 'not a sepsis population'}). "
+            f"{tr.design}. Population: {tr.population}. Endpoint: {tr.endpoint}. "
+            f"Citation: {cite.text}; {cite.label()} [{_st(tr.status)}]"
+        )
         for e in tr.effects:
             out.append(f"  - {_effect(e)}")
     out.append("")
@@ -109,10 +120,12 @@ def evidence_markdown(ev: EvidenceBase | None = None) -> str:
     ]
     for tid in ev.ids():
         t = ev.therapy(tid)
-        lines.append(f"| `{t.id}` | {t.therapy_class.value} | "
-                     f"{', '.join(p.value for p in t.phenotype_addressed)} | "
-                     f"{t.evidence_level.label} ({_st(t.evidence_level_status)}) | "
-                     f"{len(t.trials)} |")
+        lines.append(
+            f"| `{t.id}` | {t.therapy_class.value} | "
+            f"{', '.join(p.value for p in t.phenotype_addressed)} | "
+            f"{t.evidence_level.label} ({_st(t.evidence_level_status)}) | "
+            f"{len(t.trials)} |"
+        )
     lines.append("")
     for tid in ev.ids():
         lines += _therapy_md(ev.therapy(tid), ev)

@@ -202,7 +202,7 @@ def _validate(model: type[M], raw: Any, fname: str, prefix: str = "") -> M:
             sub = _SUBPATH.match(msg) if err["type"] == "value_error" else None
             if sub is not None:
                 path = sub.group(1) if path == "(top level)" else f"{path}.{sub.group(1)}"
-                msg = msg[sub.end():]
+                msg = msg[sub.end() :]
             lines.append(f"{fname}: {path}: {msg}")
         raise EvidenceError("\n".join(lines)) from None
 

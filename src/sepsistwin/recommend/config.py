@@ -115,9 +115,7 @@ class RuleSet(_Strict):
             ) from None
 
 
-def load_rules(
-    path: Path | str | None = None, *, evidence: EvidenceBase | None = None
-) -> RuleSet:
+def load_rules(path: Path | str | None = None, *, evidence: EvidenceBase | None = None) -> RuleSet:
     """Load and validate the rules, cross-checked against the evidence base.
 
     Parameters
@@ -178,8 +176,10 @@ def _cross_check(rs: RuleSet, ev: EvidenceBase, fname: str, implemented: set[str
             raise err(f"{where}.id", f"duplicate rule id {rule.id!r}")
         seen.add(rule.id)
         if rule.id not in implemented:
-            raise err(f"{where}.id", f"no engine condition for {rule.id!r}; expected one of "
-                      f"{sorted(implemented)}")
+            raise err(
+                f"{where}.id",
+                f"no engine condition for {rule.id!r}; expected one of {sorted(implemented)}",
+            )
         if rule.therapy not in ev.therapies:
             raise err(f"{where}.therapy", f"unknown therapy {rule.therapy!r}")
         therapy = ev.therapy(rule.therapy)
@@ -191,16 +191,21 @@ def _cross_check(rs: RuleSet, ev: EvidenceBase, fname: str, implemented: set[str
                 raise err(f"{where}.trials", f"{rule.therapy} has no trial {tid!r}")
             levels.add(therapy.trial(tid).level)
         if rule.evidence_level not in levels:
-            raise err(f"{where}.evidence_level", f"{rule.evidence_level.value!r} is not the level "
-                      f"of any listed trial ({sorted(x.value for x in levels)})")
+            raise err(
+                f"{where}.evidence_level",
+                f"{rule.evidence_level.value!r} is not the level "
+                f"of any listed trial ({sorted(x.value for x in levels)})",
+            )
         for name in [*rule.thresholds, *([rule.timing_check] if rule.timing_check else [])]:
             if name not in rs.thresholds:
                 raise err(f"{where}.thresholds", f"unknown threshold {name!r}")
         labels = {f.label for f in therapy.pharmacology}
         for label in rule.pharmacology_warnings:
             if label not in labels:
-                raise err(f"{where}.pharmacology_warnings",
-                          f"{rule.therapy} has no pharmacology fact {label!r}")
+                raise err(
+                    f"{where}.pharmacology_warnings",
+                    f"{rule.therapy} has no pharmacology fact {label!r}",
+                )
     for i, c in enumerate(rs.contraindications):
         if c.threshold not in rs.thresholds:
             raise err(f"contraindications[{i}].threshold", f"unknown threshold {c.threshold!r}")

@@ -11,18 +11,33 @@ from sepsistwin.evidence import EvidenceBase, load_evidence
 from sepsistwin.recommend.config import RuleSet, load_rules
 
 _SAFETY = [
-    ("no_immunostimulant_in_mals", "Phenotype MALS: every immunostimulant is excluded (ImmunoSep: "
-     "MALS takes precedence over immunoparalysis)."),
-    ("no_immunostimulant_in_hyperinflammation", "Immune state hyperinflammatory: every "
-     "immunostimulant is excluded."),
-    ("mals_not_excluded", "Ferritin not measured on the day: MALS cannot be ruled out, so every "
-     "immunostimulant is excluded and ferritin is listed under measure_next."),
-    ("no_anti_inflammatory_in_immunoparalysis", "Phenotype immunoparalysis: every "
-     "anti-inflammatory is excluded."),
-    ("no_anti_inflammatory_in_immunosuppression", "Immune state immunosuppressed: every "
-     "anti-inflammatory is excluded."),
-    ("mixed_immune_state", "Immune state mixed: candidates stay, with a caution naming the "
-     "concurrent opposite signal."),
+    (
+        "no_immunostimulant_in_mals",
+        "Phenotype MALS: every immunostimulant is excluded (ImmunoSep: "
+        "MALS takes precedence over immunoparalysis).",
+    ),
+    (
+        "no_immunostimulant_in_hyperinflammation",
+        "Immune state hyperinflammatory: every immunostimulant is excluded.",
+    ),
+    (
+        "mals_not_excluded",
+        "Ferritin not measured on the day: MALS cannot be ruled out, so every "
+        "immunostimulant is excluded and ferritin is listed under measure_next.",
+    ),
+    (
+        "no_anti_inflammatory_in_immunoparalysis",
+        "Phenotype immunoparalysis: every anti-inflammatory is excluded.",
+    ),
+    (
+        "no_anti_inflammatory_in_immunosuppression",
+        "Immune state immunosuppressed: every anti-inflammatory is excluded.",
+    ),
+    (
+        "mixed_immune_state",
+        "Immune state mixed: candidates stay, with a caution naming the "
+        "concurrent opposite signal.",
+    ),
 ]
 
 
@@ -59,8 +74,10 @@ def rules_markdown(rules: RuleSet | None = None, ev: EvidenceBase | None = None)
     ]
     for name, th in rs.thresholds.items():
         status = "RECALLED (unverified)" if th.status.value == "RECALLED" else th.status.value
-        lines.append(f"| `{name}` | {th.text()} | {status} | {th.source}: "
-                     f"{ev.cite(th.source).label()} | {th.note or ''} |")
+        lines.append(
+            f"| `{name}` | {th.text()} | {status} | {th.source}: "
+            f"{ev.cite(th.source).label()} | {th.note or ''} |"
+        )
     lines += ["", "## Rules (in priority order)", ""]
     for rule in sorted(rs.rules, key=lambda r: r.priority):
         therapy = ev.therapy(rule.therapy)
@@ -79,8 +96,9 @@ def rules_markdown(rules: RuleSet | None = None, ev: EvidenceBase | None = None)
             f"- **Trials:** {trials}",
         ]
         if rule.pharmacology_warnings:
-            lines.append("- **Duration-of-action warnings:** "
-                         + "; ".join(rule.pharmacology_warnings))
+            lines.append(
+                "- **Duration-of-action warnings:** " + "; ".join(rule.pharmacology_warnings)
+            )
         lines.append("")
     lines += ["## Safety rules (engine)", ""]
     for rid, text in _SAFETY:
@@ -88,9 +106,11 @@ def rules_markdown(rules: RuleSet | None = None, ev: EvidenceBase | None = None)
     lines += ["", "## Contraindication checks on the patient's data", ""]
     for c in rs.contraindications:
         th = rs.threshold(c.threshold)
-        lines.append(f"- `{c.id}` ({c.effect}; applies to {', '.join(c.applies_to)}): "
-                     f"{c.variable} {th.text()} [{th.status.value}; {th.source}]. "
-                     f"{c.description} A missing value is a warning and a measure_next entry.")
+        lines.append(
+            f"- `{c.id}` ({c.effect}; applies to {', '.join(c.applies_to)}): "
+            f"{c.variable} {th.text()} [{th.status.value}; {th.source}]. "
+            f"{c.description} A missing value is a warning and a measure_next entry."
+        )
     lines += ["", "## Therapies no rule proposes", ""]
     proposed = {r.therapy for r in rs.rules}
     for tid in ev.ids():

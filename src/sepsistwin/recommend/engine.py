@@ -128,8 +128,11 @@ class RecommendationSet:
             valid = sorted({d.day for d in days})
             days = [d for d in days if d.day == day]
             if not days:
-                raise KeyError(f"no day {day}" + (f" for patient {patient!r}" if patient else "")
-                               + f"; expected one of {valid}")
+                raise KeyError(
+                    f"no day {day}"
+                    + (f" for patient {patient!r}" if patient else "")
+                    + f"; expected one of {valid}"
+                )
         return RecommendationSet(days=days)
 
     def to_records(self) -> list[dict[str, Any]]:
@@ -221,9 +224,7 @@ def _rationale(ctx: _Ctx, rule: Rule, values: list[dict[str, Any]], text: str) -
         "description": rule.description,
         "fired_because": text,
         "values": values,
-        "thresholds": [
-            _threshold_dict(n, ctx.rules.threshold(n), ctx.ev) for n in rule.thresholds
-        ],
+        "thresholds": [_threshold_dict(n, ctx.rules.threshold(n), ctx.ev) for n in rule.thresholds],
     }
 
 
@@ -235,16 +236,21 @@ def _mals_anakinra(ctx: _Ctx, rule: Rule) -> dict[str, Any] | None:
     if ctx.phenotype != "MALS":
         return None
     th = ctx.rules.threshold("mals_ferritin")
-    return _rationale(ctx, rule, [ctx.measured("ferritin")],
-                      f"phenotype MALS (assessment): ferritin {_num(ctx.value('ferritin'))} "
-                      f"{th.text()}")
+    return _rationale(
+        ctx,
+        rule,
+        [ctx.measured("ferritin")],
+        f"phenotype MALS (assessment): ferritin {_num(ctx.value('ferritin'))} {th.text()}",
+    )
 
 
 def _immunoparalysis_ifn(ctx: _Ctx, rule: Rule) -> dict[str, Any] | None:
     if ctx.phenotype != "immunoparalysis":
         return None
     return _rationale(
-        ctx, rule, [ctx.measured("ferritin"), ctx.measured("mhla_dr")],
+        ctx,
+        rule,
+        [ctx.measured("ferritin"), ctx.measured("mhla_dr")],
         f"phenotype immunoparalysis (assessment): ferritin {_num(ctx.value('ferritin'))} ng/mL, "
         f"mHLA-DR {_num(ctx.value('mhla_dr'))} AB/C",
     )
@@ -268,8 +274,13 @@ def _lymphopenia(threshold_name: str) -> Callable[[_Ctx, Rule], dict[str, Any] |
         if run is None:
             return None
         vals = ", ".join(f"day {v['day']}: {_num(v['value'])}" for v in run)
-        return _rationale(ctx, rule, run, f"persistent lymphopenia: ALC {th.text()} on {n} "
-                          f"consecutive days ({vals}); threshold from {th.source}")
+        return _rationale(
+            ctx,
+            rule,
+            run,
+            f"persistent lymphopenia: ALC {th.text()} on {n} "
+            f"consecutive days ({vals}); threshold from {th.source}",
+        )
 
     return condition
 
@@ -280,7 +291,9 @@ def _hyperinflammation_anti_tnf(ctx: _Ctx, rule: Rule) -> dict[str, Any] | None:
     if not hyper or not th.holds(ctx.value("il6")):
         return None
     return _rationale(
-        ctx, rule, [ctx.measured("il6"), ctx.measured("ferritin")],
+        ctx,
+        rule,
+        [ctx.measured("il6"), ctx.measured("ferritin")],
         f"hyperinflammation (phenotype {ctx.phenotype}, immune state {ctx.immune_state}) with "
         f"IL-6 {_num(ctx.value('il6'))} {th.text()}",
     )
@@ -306,22 +319,32 @@ def _class_exclusion(therapy: Therapy, ctx: _Ctx) -> tuple[str, str] | None:
     mals = ctx.rules.threshold("mals_ferritin")
     if therapy.therapy_class is TherapyClass.IMMUNOSTIMULANT:
         if ctx.phenotype == "MALS":
-            return ("no_immunostimulant_in_mals",
-                    f"MALS (ferritin {_num(ctx.value('ferritin'))} {mals.text()}): no "
-                    "immunostimulant in MALS (ImmunoSep: MALS takes precedence)")
+            return (
+                "no_immunostimulant_in_mals",
+                f"MALS (ferritin {_num(ctx.value('ferritin'))} {mals.text()}): no "
+                "immunostimulant in MALS (ImmunoSep: MALS takes precedence)",
+            )
         if ctx.immune_state == "hyperinflammatory":
-            return ("no_immunostimulant_in_hyperinflammation",
-                    "active hyperinflammation (immune state hyperinflammatory): no immunostimulant")
+            return (
+                "no_immunostimulant_in_hyperinflammation",
+                "active hyperinflammation (immune state hyperinflammatory): no immunostimulant",
+            )
         if math.isnan(ctx.value("ferritin")):
-            return ("mals_not_excluded",
-                    "ferritin not measured: MALS cannot be ruled out, so no immunostimulant")
+            return (
+                "mals_not_excluded",
+                "ferritin not measured: MALS cannot be ruled out, so no immunostimulant",
+            )
     if therapy.therapy_class is TherapyClass.ANTI_INFLAMMATORY:
         if ctx.phenotype == "immunoparalysis":
-            return ("no_anti_inflammatory_in_immunoparalysis",
-                    "immunoparalysis: no anti-inflammatory therapy")
+            return (
+                "no_anti_inflammatory_in_immunoparalysis",
+                "immunoparalysis: no anti-inflammatory therapy",
+            )
         if ctx.immune_state == "immunosuppressed":
-            return ("no_anti_inflammatory_in_immunosuppression",
-                    "immune state immunosuppressed: no anti-inflammatory therapy")
+            return (
+                "no_anti_inflammatory_in_immunosuppression",
+                "immune state immunosuppressed: no anti-inflammatory therapy",
+            )
     return None
 
 
@@ -345,29 +368,37 @@ def _check_contraindications(
             "threshold": _threshold_dict(c.threshold, th, ctx.ev),
         }
         if math.isnan(value):
-            missing.append({
-                "kind": "missing_data",
-                "variable": c.variable,
-                "text": f"{c.variable} not measured on day {ctx.day}: cannot check '{c.id}' "
-                        f"({c.variable} {th.text()}); {c.description}",
-                "source": th.source,
-                "status": th.status.value,
-            })
+            missing.append(
+                {
+                    "kind": "missing_data",
+                    "variable": c.variable,
+                    "text": f"{c.variable} not measured on day {ctx.day}: cannot check '{c.id}' "
+                    f"({c.variable} {th.text()}); {c.description}",
+                    "source": th.source,
+                    "status": th.status.value,
+                }
+            )
         elif th.holds(value):
             (exclusions if c.effect == "exclude" else cautions).append(entry)
     # The mixed immune state is a caution for both directions of therapy.
     therapy = ctx.ev.therapy(rule.therapy)
     if ctx.immune_state == "mixed" and therapy.therapy_class in (
-        TherapyClass.IMMUNOSTIMULANT, TherapyClass.ANTI_INFLAMMATORY
+        TherapyClass.IMMUNOSTIMULANT,
+        TherapyClass.ANTI_INFLAMMATORY,
     ):
-        other = ("hyperinflammatory" if therapy.therapy_class is TherapyClass.IMMUNOSTIMULANT
-                 else "immunosuppression")
-        cautions.append({
-            "id": "mixed_immune_state",
-            "description": f"immune state mixed: a concurrent {other} signal is present "
-                           "(see the assessment's reasons)",
-            "effect": "caution",
-        })
+        other = (
+            "hyperinflammatory"
+            if therapy.therapy_class is TherapyClass.IMMUNOSTIMULANT
+            else "immunosuppression"
+        )
+        cautions.append(
+            {
+                "id": "mixed_immune_state",
+                "description": f"immune state mixed: a concurrent {other} signal is present "
+                "(see the assessment's reasons)",
+                "effect": "caution",
+            }
+        )
     return cautions, exclusions, missing
 
 
@@ -394,22 +425,28 @@ def _trials(rule: Rule, therapy: Therapy, ev: EvidenceBase) -> list[dict[str, An
     for tid in rule.trials:
         t = therapy.trial(tid)
         cite = ev.cite(t.citation)
-        out.append({
-            "id": t.id,
-            "name": t.name,
-            "level": t.level.value,
-            "design": t.design,
-            "population": t.population,
-            "n": None if t.n is None else {
-                "value": t.n.value, "status": t.n.status.value, "source": t.n.source,
-                "note": t.n.note,
-            },
-            "source": t.citation,
-            "citation": f"{cite.text}; {cite.label()}",
-            "doi": cite.doi,
-            "pmid": cite.pmid,
-            "status": t.status.value,
-        })
+        out.append(
+            {
+                "id": t.id,
+                "name": t.name,
+                "level": t.level.value,
+                "design": t.design,
+                "population": t.population,
+                "n": None
+                if t.n is None
+                else {
+                    "value": t.n.value,
+                    "status": t.n.status.value,
+                    "source": t.n.source,
+                    "note": t.n.note,
+                },
+                "source": t.citation,
+                "citation": f"{cite.text}; {cite.label()}",
+                "doi": cite.doi,
+                "pmid": cite.pmid,
+                "status": t.status.value,
+            }
+        )
     return out
 
 
@@ -419,22 +456,24 @@ def _effects(rule: Rule, therapy: Therapy, ev: EvidenceBase) -> list[dict[str, A
         t = therapy.trial(tid)
         for e in t.effects:
             src = e.source or t.citation
-            out.append({
-                "trial": t.id,
-                "endpoint": e.endpoint,
-                "measure": e.measure.value,
-                "description": e.description,
-                "treatment": e.treatment,
-                "control": e.control,
-                "unit": e.unit,
-                "estimate": e.estimate,
-                "ci": e.ci,
-                "p_value": e.p_value,
-                "status": e.status.value,
-                "source": src,
-                "citation": ev.cite(src).label(),
-                "note": e.note,
-            })
+            out.append(
+                {
+                    "trial": t.id,
+                    "endpoint": e.endpoint,
+                    "measure": e.measure.value,
+                    "description": e.description,
+                    "treatment": e.treatment,
+                    "control": e.control,
+                    "unit": e.unit,
+                    "estimate": e.estimate,
+                    "ci": e.ci,
+                    "p_value": e.p_value,
+                    "status": e.status.value,
+                    "source": src,
+                    "citation": ev.cite(src).label(),
+                    "note": e.note,
+                }
+            )
     return out
 
 
@@ -442,30 +481,43 @@ def _warnings(rule: Rule, therapy: Therapy, ev: EvidenceBase) -> list[dict[str, 
     out: list[dict[str, Any]] = []
     for ae in therapy.adverse_events:
         text = ae.event.lower()
-        kind = "irae" if ("immune-mediated" in text or "immune-related" in text) else (
-            "adverse_event")
+        kind = (
+            "irae" if ("immune-mediated" in text or "immune-related" in text) else ("adverse_event")
+        )
         rates = ", ".join(f"{gv.group} {gv.text()}" for gv in ae.rates)
-        out.append({
-            "kind": kind,
-            "text": ae.event + (f": {ae.description}" if ae.description else "")
-            + (f" ({rates})" if rates else ""),
-            "values": [{**_value_dict(gv, ev), "group": gv.group} for gv in ae.rates],
-            "source": ae.source,
-            "status": ae.status.value,
-        })
+        out.append(
+            {
+                "kind": kind,
+                "text": ae.event
+                + (f": {ae.description}" if ae.description else "")
+                + (f" ({rates})" if rates else ""),
+                "values": [{**_value_dict(gv, ev), "group": gv.group} for gv in ae.rates],
+                "source": ae.source,
+                "status": ae.status.value,
+            }
+        )
     for c in therapy.contraindications:
         if c.kind == "caveat":
-            out.append({"kind": "caveat", "text": c.description, "values": [],
-                        "source": c.source, "status": c.status.value})
+            out.append(
+                {
+                    "kind": "caveat",
+                    "text": c.description,
+                    "values": [],
+                    "source": c.source,
+                    "status": c.status.value,
+                }
+            )
     for fact in therapy.pharmacology:
         if fact.label in rule.pharmacology_warnings:
-            out.append({
-                "kind": "duration_of_action",
-                "text": f"{fact.label}: {fact.text}",
-                "values": [{**_value_dict(gv, ev), "group": gv.group} for gv in fact.values],
-                "source": fact.source,
-                "status": fact.status.value,
-            })
+            out.append(
+                {
+                    "kind": "duration_of_action",
+                    "text": f"{fact.label}: {fact.text}",
+                    "values": [{**_value_dict(gv, ev), "group": gv.group} for gv in fact.values],
+                    "source": fact.source,
+                    "status": fact.status.value,
+                }
+            )
     return out
 
 
@@ -488,12 +540,16 @@ def _timing(rule: Rule, therapy: Therapy, ctx: _Ctx) -> dict[str, Any]:
         # Day resolution: the elapsed time is read as whole days x 24 h (approximation).
         elapsed_h = (ctx.day - ctx.first_sepsis3_day) * 24
         timing["elapsed_since_sepsis3"] = {
-            "value": elapsed_h, "unit": "h (day resolution)", "source": PATIENT_SOURCE,
+            "value": elapsed_h,
+            "unit": "h (day resolution)",
+            "source": PATIENT_SOURCE,
             "status": PATIENT_STATUS,
         }
         timing["within_window"] = th.holds(elapsed_h)
-        timing["check"] = (f"about {elapsed_h} h since the first Sepsis-3 day "
-                           f"(day {ctx.first_sepsis3_day}); window {th.text()}")
+        timing["check"] = (
+            f"about {elapsed_h} h since the first Sepsis-3 day "
+            f"(day {ctx.first_sepsis3_day}); window {th.text()}"
+        )
     return timing
 
 
@@ -531,16 +587,25 @@ def _build_option(
     for name in ("dose", "interval_h", "duration"):
         v = getattr(regimen, name)
         if v is not None and v.status is not Status.VERIFIED:
-            warnings.append({
-                "kind": "unverified_number",
-                "text": f"{name} {v.text()} is {v.status.value}: not checked against the source",
-                "source": v.source, "status": v.status.value,
-            })
+            warnings.append(
+                {
+                    "kind": "unverified_number",
+                    "text": f"{name} {v.text()} is {v.status.value}: "
+                    "not checked against the source",
+                    "source": v.source,
+                    "status": v.status.value,
+                }
+            )
     timing = _timing(rule, therapy, ctx)
     if timing.get("within_window") is False:
-        warnings.append({"kind": "timing", "text": f"outside the trial start window: "
-                         f"{timing['check']}", "source": timing["threshold"]["source"],
-                         "status": timing["threshold"]["status"]})
+        warnings.append(
+            {
+                "kind": "timing",
+                "text": f"outside the trial start window: {timing['check']}",
+                "source": timing["threshold"]["source"],
+                "status": timing["threshold"]["status"],
+            }
+        )
     option = {
         "therapy": therapy.id,
         "rank": 0,
@@ -550,8 +615,13 @@ def _build_option(
         "schedule": regimen.schedule_text(),
         "duration": None if regimen.duration is None else _value_dict(regimen.duration, ev),
         "route": regimen.route.value,
-        "regimen": {"id": regimen.id, "label": regimen.label, "source": regimen.source,
-                    "status": regimen.status.value, "note": regimen.note},
+        "regimen": {
+            "id": regimen.id,
+            "label": regimen.label,
+            "source": regimen.source,
+            "status": regimen.status.value,
+            "note": regimen.note,
+        },
         "rationale": rationale,
         "evidence_level": rule.evidence_level.value,
         "evidence_level_label": rule.evidence_level.label,
@@ -566,8 +636,9 @@ def _build_option(
     numbers = _status_of_numbers(option)
     option["status_of_numbers"] = {
         "all_verified": all(s in ("VERIFIED", PATIENT_STATUS) for s in numbers.values()),
-        "not_verified": sorted(p for p, s in numbers.items()
-                               if s not in ("VERIFIED", PATIENT_STATUS)),
+        "not_verified": sorted(
+            p for p, s in numbers.items() if s not in ("VERIFIED", PATIENT_STATUS)
+        ),
         "counts": {s: list(numbers.values()).count(s) for s in sorted(set(numbers.values()))},
     }
     return option
@@ -594,11 +665,13 @@ def _measure_next(ctx: _Ctx, missing_warnings: list[dict[str, Any]]) -> list[dic
     out = []
     for var in wanted:
         m = ctx.rules.measure_next.get(var)
-        out.append({
-            "variable": var,
-            "reason": m.reason if m else "needed by a rule",
-            "source": m.source if m else None,
-        })
+        out.append(
+            {
+                "variable": var,
+                "reason": m.reason if m else "needed by a rule",
+                "source": m.source if m else None,
+            }
+        )
     return out
 
 
@@ -607,16 +680,20 @@ def _no_reason(ctx: _Ctx, fired: list[str], excluded: list[dict[str, Any]]) -> s
         parts = [f"{e['therapy']} excluded ({e['reason']})" for e in excluded]
         return "No immunotherapy indicated: every candidate was excluded: " + "; ".join(parts)
     if ctx.phenotype == "indeterminate":
-        return ("No immunotherapy indicated yet: the phenotype is indeterminate (missing data); "
-                "measure what is listed under measure_next")
+        return (
+            "No immunotherapy indicated yet: the phenotype is indeterminate (missing data); "
+            "measure what is listed under measure_next"
+        )
     if ctx.phenotype == "intermediate":
         mals = ctx.rules.threshold("mals_ferritin")
         ip = ctx.rules.threshold("immunoparalysis_mhla_dr")
-        return (f"No immunotherapy indicated: intermediate phenotype (ferritin "
-                f"{_num(ctx.value('ferritin'))} ng/mL, not {mals.text()}; mHLA-DR "
-                f"{_num(ctx.value('mhla_dr'))} AB/C, not {ip.text()}): neither MALS nor "
-                "immunoparalysis, which PROVIDE and ImmunoSep left untreated, and no other rule "
-                "(GM-CSF, persistent lymphopenia, IL-6 anti-TNF) fired")
+        return (
+            f"No immunotherapy indicated: intermediate phenotype (ferritin "
+            f"{_num(ctx.value('ferritin'))} ng/mL, not {mals.text()}; mHLA-DR "
+            f"{_num(ctx.value('mhla_dr'))} AB/C, not {ip.text()}): neither MALS nor "
+            "immunoparalysis, which PROVIDE and ImmunoSep left untreated, and no other rule "
+            "(GM-CSF, persistent lymphopenia, IL-6 anti-TNF) fired"
+        )
     return f"No immunotherapy indicated: no rule fired for phenotype {ctx.phenotype}"
 
 
@@ -633,19 +710,34 @@ def _recommend_day(ctx: _Ctx) -> DayRecommendation:
         therapy = ctx.ev.therapy(rule.therapy)
         cls = _class_exclusion(therapy, ctx)
         if cls is not None:
-            excluded.append({"therapy": therapy.id, "rule": rule.id, "by": cls[0],
-                             "reason": cls[1], "rationale": rationale})
+            excluded.append(
+                {
+                    "therapy": therapy.id,
+                    "rule": rule.id,
+                    "by": cls[0],
+                    "reason": cls[1],
+                    "rationale": rationale,
+                }
+            )
             continue
         cautions, exclusions, missing = _check_contraindications(rule, ctx)
         missing_all.extend(missing)
         if exclusions:
             reason = "; ".join(
                 f"{e['id']}: {e['value']['variable']} {_num(e['value']['value'])} "
-                f"{e['threshold']['text']} ({e['threshold']['source']})" for e in exclusions
+                f"{e['threshold']['text']} ({e['threshold']['source']})"
+                for e in exclusions
             )
-            excluded.append({"therapy": therapy.id, "rule": rule.id, "by": "contraindication",
-                             "reason": reason, "contraindications": exclusions,
-                             "rationale": rationale})
+            excluded.append(
+                {
+                    "therapy": therapy.id,
+                    "rule": rule.id,
+                    "by": "contraindication",
+                    "reason": reason,
+                    "contraindications": exclusions,
+                    "rationale": rationale,
+                }
+            )
             continue
         options.append(_build_option(rule, rationale, therapy, cautions, missing, ctx))
     options.sort(key=lambda o: (o["priority"], -_level_rank(o["evidence_level"]), o["therapy"]))
@@ -654,9 +746,15 @@ def _recommend_day(ctx: _Ctx) -> DayRecommendation:
         o["rank"] = i
         if o["therapy_class"] == "anti_inflammatory" and len(anti_inflammatory) > 1:
             others = [a["therapy"] for a in anti_inflammatory if a is not o]
-            o["warnings"].append({"kind": "combination", "text": "an alternative to "
-                                  f"{', '.join(others)}: the combination was not studied",
-                                  "source": None, "status": None})
+            o["warnings"].append(
+                {
+                    "kind": "combination",
+                    "text": "an alternative to "
+                    f"{', '.join(others)}: the combination was not studied",
+                    "source": None,
+                    "status": None,
+                }
+            )
     notes = []
     if ctx.phenotype == "MALS" and any(e["by"] == "no_immunostimulant_in_mals" for e in excluded):
         notes.append("MALS takes precedence over immunosuppression signals (ImmunoSep)")
@@ -667,8 +765,9 @@ def _recommend_day(ctx: _Ctx) -> DayRecommendation:
         immune_state=ctx.immune_state,
         options=options,
         excluded=excluded,
-        no_immunotherapy_reason=None if options else _no_reason(
-            ctx, [r.id for r, _ in fired], excluded),
+        no_immunotherapy_reason=None
+        if options
+        else _no_reason(ctx, [r.id for r, _ in fired], excluded),
         measure_next=_measure_next(ctx, missing_all),
         notes=notes,
     )
@@ -738,15 +837,18 @@ def _validate(assessment: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"assessment: expected a pandas DataFrame, got {kind}")
     missing = [c for c in REQUIRED_COLUMNS if c not in assessment.columns]
     if missing:
-        raise ValueError(f"assessment: missing column(s) {missing}; expected at least "
-                         f"{list(REQUIRED_COLUMNS)} (the output of sepsistwin.assess)")
+        raise ValueError(
+            f"assessment: missing column(s) {missing}; expected at least "
+            f"{list(REQUIRED_COLUMNS)} (the output of sepsistwin.assess)"
+        )
     frame = assessment.reset_index(drop=True)
     for col, vocab in (("phenotype", PHENOTYPES), ("immune_state", IMMUNE_STATES)):
         bad = ~frame[col].isin(vocab)
         if bad.any():
             i = int(bad.idxmax())
-            raise ValueError(f"assessment: row {i}: {col} {_show(frame.at[i, col])} is not one of "
-                             f"{list(vocab)}")
+            raise ValueError(
+                f"assessment: row {i}: {col} {_show(frame.at[i, col])} is not one of {list(vocab)}"
+            )
     days = pd.to_numeric(frame["day"], errors="coerce")
     bad_day = days.isna() | (days != days.round())
     if bad_day.any():
@@ -756,16 +858,20 @@ def _validate(assessment: pd.DataFrame) -> pd.DataFrame:
     dup = frame.duplicated(["patient_id", "day"])
     if dup.any():
         i = int(dup.idxmax())
-        raise ValueError(f"assessment: row {i}: patient {_show(frame.at[i, 'patient_id'])} day "
-                         f"{frame.at[i, 'day']} appears more than once")
+        raise ValueError(
+            f"assessment: row {i}: patient {_show(frame.at[i, 'patient_id'])} day "
+            f"{frame.at[i, 'day']} appears more than once"
+        )
     for var in VARIABLE_UNITS:
         if var in frame.columns:
             vals = pd.to_numeric(frame[var], errors="coerce")
             bad = vals.isna() & frame[var].notna()
             if bad.any():
                 i = int(bad.idxmax())
-                raise ValueError(f"assessment: row {i}: {var} {_show(frame.at[i, var])} is not a "
-                                 f"number (expected {VARIABLE_UNITS[var]})")
+                raise ValueError(
+                    f"assessment: row {i}: {var} {_show(frame.at[i, var])} is not a "
+                    f"number (expected {VARIABLE_UNITS[var]})"
+                )
             frame[var] = vals
     return frame
 

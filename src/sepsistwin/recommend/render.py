@@ -37,11 +37,13 @@ def _effect_line(e: dict[str, Any]) -> str:
 def _option_block(o: dict[str, Any], details: bool) -> list[Any]:
     lines: list[Any] = []
     dose = o["dose"]
-    lines.append(Text.from_markup(
-        f"[bold]{o['rank']}. {o['therapy']}[/] ({o['name']}): {dose['text']} "
-        f"{_status(dose['status'])} {o['route']} {o['schedule']}  "
-        f"evidence: {o['evidence_level_label']}, {o['evidence_strength']['strength']}"
-    ))
+    lines.append(
+        Text.from_markup(
+            f"[bold]{o['rank']}. {o['therapy']}[/] ({o['name']}): {dose['text']} "
+            f"{_status(dose['status'])} {o['route']} {o['schedule']}  "
+            f"evidence: {o['evidence_level_label']}, {o['evidence_strength']['strength']}"
+        )
+    )
     lines.append(Text.from_markup(f"   why: {o['rationale']['fired_because']}"))
     trials = ", ".join(t["name"] for t in o["trials"])
     lines.append(Text(f"   trials: {trials}"))
@@ -50,21 +52,40 @@ def _option_block(o: dict[str, Any], details: bool) -> list[Any]:
         lines.append(Text.from_markup(f"   effect: {_effect_line(e)}"))
     for c in o["contraindications_found"]:
         lines.append(Text.from_markup(f"   [yellow]caution[/]: {c['description']}"))
-    shown = o["warnings"] if details else [
-        w for w in o["warnings"] if w["kind"] in
-        ("irae", "duration_of_action", "caveat", "timing", "unverified_number", "missing_data",
-         "combination")
-    ]
+    shown = (
+        o["warnings"]
+        if details
+        else [
+            w
+            for w in o["warnings"]
+            if w["kind"]
+            in (
+                "irae",
+                "duration_of_action",
+                "caveat",
+                "timing",
+                "unverified_number",
+                "missing_data",
+                "combination",
+            )
+        ]
+    )
     for w in shown:
-        lines.append(Text.from_markup(f"   [magenta]warning ({w['kind']})[/]: {w['text']} "
-                                      f"{_status(w.get('status'))}"))
+        lines.append(
+            Text.from_markup(
+                f"   [magenta]warning ({w['kind']})[/]: {w['text']} {_status(w.get('status'))}"
+            )
+        )
     if not details:
         n_ae = sum(w["kind"] == "adverse_event" for w in o["warnings"])
         if n_ae:
             lines.append(Text(f"   + {n_ae} adverse-event entries (see --json or details)"))
-    lines.append(Text(f"   timing: {o['timing_window']['description']}"
-                      + (f" ({o['timing_window']['check']})" if "check" in o["timing_window"]
-                         else "")))
+    lines.append(
+        Text(
+            f"   timing: {o['timing_window']['description']}"
+            + (f" ({o['timing_window']['check']})" if "check" in o["timing_window"] else "")
+        )
+    )
     return lines
 
 
@@ -85,18 +106,25 @@ def render_day(day: DayRecommendation, console: Console, *, details: bool = Fals
             table.add_row(e["therapy"], e["reason"])
         body.append(table)
     if day.measure_next:
-        body.append(Text("measure next: " + "; ".join(
-            f"{m['variable']} ({m['reason']})" for m in day.measure_next)))
+        body.append(
+            Text(
+                "measure next: "
+                + "; ".join(f"{m['variable']} ({m['reason']})" for m in day.measure_next)
+            )
+        )
     for n in day.notes:
         body.append(Text(f"note: {n}"))
     body.append(Text(day.disclaimer, style="dim"))
-    title = (f"Patient {day.patient_id}, day {day.day}: [{style}]{day.phenotype}[/], "
-             f"immune state {day.immune_state}")
+    title = (
+        f"Patient {day.patient_id}, day {day.day}: [{style}]{day.phenotype}[/], "
+        f"immune state {day.immune_state}"
+    )
     console.print(Panel(Group(*body), title=title, title_align="left"))
 
 
-def render(recommendations: RecommendationSet, console: Console | None = None, *,
-           details: bool = False) -> None:
+def render(
+    recommendations: RecommendationSet, console: Console | None = None, *, details: bool = False
+) -> None:
     """Print every patient-day of ``recommendations`` (the function ``sepsistwin demo`` calls).
 
     Examples
