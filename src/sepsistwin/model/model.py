@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -52,6 +53,10 @@ def parse_expression(text: str, symbols: Mapping[str, sp.Symbol], where: str) ->
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"{where}: expression must be a non-empty string, got {text!r}")
+    called = sorted(set(re.findall(r"([A-Za-z_]\w*)\s*\(", text)) - set(ALLOWED_FUNCTIONS))
+    if called:
+        raise ValueError(f"{where}: expression {text!r} calls unsupported function(s) {called}; "
+                         f"allowed: {sorted(ALLOWED_FUNCTIONS)}")
     local: dict[str, Any] = {**ALLOWED_FUNCTIONS, **symbols, "t": TIME}
     try:
         expr = parse_expr(text, local_dict=local, global_dict={"Integer": sp.Integer,
