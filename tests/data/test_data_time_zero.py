@@ -19,10 +19,11 @@ def test_iso_times_start_at_each_patients_first_observation(write_csv):
     )
     tl = read_timeline(path)
     obs = tl.observations
-    # sorted by patient, then hours
+    # grouped by patient, input order within a patient
     assert obs["patient_id"].astype(str).tolist() == ["p1", "p1", "p2", "p2"]
-    assert obs["hours"].tolist() == [0.0, 2.0, 0.0, 25.5]
-    assert obs["value"].tolist() == [3.0, 2.0, 1.0, 1.5]
+    assert obs["hours"].tolist() == [2.0, 0.0, 0.0, 25.5]
+    assert obs["value"].tolist() == [2.0, 3.0, 1.0, 1.5]
+    assert tl.for_patient("p1")["hours"].tolist() == [0.0, 2.0]
     assert tl.time_zero == {
         "p1": pd.Timestamp("2024-03-01T08:00:00Z"),
         "p2": pd.Timestamp("2024-03-04T22:00:00Z"),
@@ -83,7 +84,7 @@ def test_date_only_times_fit_a_file_with_offsets_as_utc_midnight(write_csv):
         ["p1,2024-03-01T08:00:00+01:00,lactate,2.0,mmol/L", "p1,2024-03-01,pao2,80,mmHg"]
     )
     tl = read_timeline(labs)
-    assert tl.observations["hours"].tolist() == [0.0, 7.0]
+    assert tl.observations["hours"].tolist() == [7.0, 0.0]
 
 
 def test_onset_in_hours_for_iso_observations_is_an_error(tmp_path, write_csv):
@@ -183,3 +184,19 @@ def test_column_names_are_matched_case_insensitively_and_extra_columns_ignored(w
 def test_patient_ids_keep_leading_zeros(write_csv):
     path = write_csv(["007,1,lactate,2.0,mmol/L"])
     assert read_timeline(path).patients == ["007"]
+
+
+def test_interleaved_patients_are_grouped_in_order_of_first_appearance(write_csv):
+    path = write_csv(
+        [
+            "b,5,lactate,1.0,mmol/L",
+            "a,3,lactate,2.0,mmol/L",
+            "b,1,lactate,3.0,mmol/L",
+            "a,2,lactate,4.0,mmol/L",
+        ]
+    )
+    tl = read_timeline(path)
+    obs = tl.observations
+    assert obs["patient_id"].astype(str).tolist() == ["b", "b", "a", "a"]
+    assert obs["source"].tolist() == ["labs.csv:2", "labs.csv:4", "labs.csv:3", "labs.csv:5"]
+    assert tl.patients == ["b", "a"]

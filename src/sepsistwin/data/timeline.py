@@ -27,9 +27,10 @@ class Timeline:
         Columns ``patient_id`` (categorical of str), ``hours`` (float64, hours since the
         patient's time zero; negative before it), ``variable`` (categorical of canonical
         names), ``value`` (float64, canonical unit of the variable) and ``source`` (str,
-        ``"labs.csv:17"`` or ``"bundle.json:Observation/abc"``). Sorted by patient (in
-        order of first appearance), then hours; ties keep input order. ``patient_id`` and
-        ``variable`` are categoricals: pass ``observed=True`` to ``groupby``.
+        ``"labs.csv:17"`` or ``"bundle.json:Observation/abc"``). Rows are grouped by
+        patient (in order of first appearance) and keep input order within a patient (not
+        sorted by hours: :meth:`for_patient` sorts). ``patient_id`` and ``variable`` are
+        categoricals of str: pass ``observed=True`` to ``groupby``.
     rejected : pandas.DataFrame
         Rows dropped in lenient mode with the reason, columns ``file, row, patient_id,
         field, value, message``; empty in strict mode (which raises instead).
@@ -65,7 +66,7 @@ class Timeline:
         return [str(p) for p in pd.unique(col)]
 
     def for_patient(self, patient_id: str) -> pd.DataFrame:
-        """The observations of one patient (a copy).
+        """The observations of one patient, sorted by hours (a copy).
 
         Examples
         --------
@@ -73,7 +74,8 @@ class Timeline:
         ['lactate']
         """
         obs = self.observations
-        return obs.loc[obs["patient_id"] == patient_id].reset_index(drop=True)
+        rows = obs.loc[obs["patient_id"] == patient_id]
+        return rows.sort_values("hours", kind="stable").reset_index(drop=True)
 
     def __repr__(self) -> str:
         n_pat = len(self.patients)
