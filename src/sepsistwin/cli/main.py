@@ -39,11 +39,13 @@ def _register_all() -> None:
     from sepsistwin.cli import demo as _demo
     from sepsistwin.cli import evidence as _evidence
     from sepsistwin.cli import recommend as _recommend
+    from sepsistwin.cli import simulate as _simulate
 
     _demo.register(app)
     _assess.register(app)
     _evidence.register(app)
     _recommend.register(app)
+    _simulate.register(app)
 
 
 _register_all()
