@@ -8,7 +8,12 @@ import pytest
 import yaml
 
 from sepsistwin.data import CATALOGUE, CatalogueError, Variable, load_catalogue
-from sepsistwin.data.catalogue import CATALOGUE_PATH, canonical_name, suggest_name
+from sepsistwin.data.catalogue import (
+    CATALOGUE_PATH,
+    canonical_name,
+    catalogue_markdown,
+    suggest_name,
+)
 
 # The variables and canonical units the issue asks for.
 REQUIRED = {
@@ -146,3 +151,11 @@ def test_catalogue_that_is_not_yaml_is_an_error(tmp_path):
     path.write_text("variables: [unclosed\n")
     with pytest.raises(CatalogueError, match=r"variables\.yaml: not valid YAML"):
         load_catalogue(path)
+
+
+def test_docs_catalogue_table_matches_the_yaml():
+    doc = Path(__file__).resolve().parents[2] / "docs" / "data-formats.md"
+    text = doc.read_text()
+    begin, end = "<!-- catalogue:begin -->\n", "\n<!-- catalogue:end -->"
+    table = text[text.index(begin) + len(begin) : text.index(end)]
+    assert table == catalogue_markdown()

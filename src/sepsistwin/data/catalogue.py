@@ -265,3 +265,38 @@ def suggest_name(text: str) -> str | None:
     key = _normalise_name(text)
     match = difflib.get_close_matches(key, list(NAME_LOOKUP), n=1, cutoff=0.6)
     return NAME_LOOKUP[match[0]] if match else None
+
+
+def catalogue_markdown(catalogue: Mapping[str, Variable] | None = None) -> str:
+    """The catalogue as a Markdown table (the one in docs/data-formats.md).
+
+    Examples
+    --------
+    >>> catalogue_markdown().splitlines()[0].startswith("| name |")
+    True
+    """
+    catalogue = CATALOGUE if catalogue is None else catalogue
+
+    def codes(v: Variable) -> str:
+        parts = [f"LOINC {c}" for c in v.loinc]
+        parts += [f"RxNorm {c}" for c in v.rxnorm]
+        if v.local_code:
+            parts.append(f"local `{v.local_code}`")
+        status = v.loinc_status or v.rxnorm_status
+        return ", ".join(parts) + (f" ({status})" if status else "")
+
+    def num(x: float) -> str:
+        return f"{x:g}"
+
+    lines = [
+        "| name | label | kind | canonical unit | accepted units | plausible range | codes |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for v in catalogue.values():
+        kind = v.kind + (", integer" if v.integer else "")
+        accepted = ", ".join(f"`{u}`" if u else "(empty)" for u in v.accepted_units)
+        lines.append(
+            f"| `{v.name}` | {v.label} | {kind} | `{v.canonical_unit}` | {accepted} | "
+            f"{num(v.plausible_min)} to {num(v.plausible_max)} | {codes(v)} |"
+        )
+    return "\n".join(lines)
