@@ -185,6 +185,7 @@ def _dopri_segment(state, y, p, u, t_end, t_eval, rtol, atol, max_steps, h_max,
     k5 = K[4]
     k6 = K[5]
     k7 = K[6]
+    Q = K[7:11]
     _f(t, y, p, u, k1)
     stats[STAT_RHS] += 1
     for i in range(n):
@@ -268,20 +269,20 @@ def _dopri_segment(state, y, p, u, t_end, t_eval, rtol, atol, max_steps, h_max,
                         n_stiff = 0
             # Dense output for save points inside (t, t_new], strictly before the segment end.
             if j < n_t and t_eval[j] <= t_new and t_eval[j] < t_end:
+                # Interpolant coefficients once per step (rows of Q; k2 is free scratch).
+                for i in range(n):
+                    Q[0, i] = h * P10 * k1[i]
+                    Q[1, i] = h * (P11 * k1[i] + P31 * k3[i] + P41 * k4[i] + P51 * k5[i]
+                                   + P61 * k6[i] + P71 * k7[i])
+                    Q[2, i] = h * (P12 * k1[i] + P32 * k3[i] + P42 * k4[i] + P52 * k5[i]
+                                   + P62 * k6[i] + P72 * k7[i])
+                    Q[3, i] = h * (P13 * k1[i] + P33 * k3[i] + P43 * k4[i] + P53 * k5[i]
+                                   + P63 * k6[i] + P73 * k7[i])
                 while j < n_t and t_eval[j] <= t_new and t_eval[j] < t_end:
                     x = (t_eval[j] - t) / h
-                    x2 = x * x
-                    x3 = x2 * x
-                    x4 = x3 * x
                     for i in range(n):
-                        q0 = P10 * k1[i]
-                        q1 = P11 * k1[i] + P31 * k3[i] + P41 * k4[i] + P51 * k5[i] \
-                            + P61 * k6[i] + P71 * k7[i]
-                        q2 = P12 * k1[i] + P32 * k3[i] + P42 * k4[i] + P52 * k5[i] \
-                            + P62 * k6[i] + P72 * k7[i]
-                        q3 = P13 * k1[i] + P33 * k3[i] + P43 * k4[i] + P53 * k5[i] \
-                            + P63 * k6[i] + P73 * k7[i]
-                        out[i, gi, j] = y[i] + h * (q0 * x + q1 * x2 + q2 * x3 + q3 * x4)
+                        out[i, gi, j] = y[i] + x * (Q[0, i] + x * (Q[1, i] + x * (
+                            Q[2, i] + x * Q[3, i])))
                     j += 1
                 state[2] = j
             for i in range(n):
@@ -499,7 +500,7 @@ def integrate_patient(y0, p, t_eval, ev_time, ev_end, ev_val, ev_state, ev_kind,
     m = ev_time.size
     y = y0.copy()
     u = np.zeros(n)
-    K = np.empty((7, n))
+    K = np.empty((11, n))  # 7 stages + 4 interpolant rows
     ytmp = np.empty(n)
     ynew = np.empty(n)
     f0 = np.empty(n)
