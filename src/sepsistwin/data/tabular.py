@@ -24,7 +24,6 @@ from sepsistwin.data.validate import OnsetValue, RawRows, build_timeline
 
 REQUIRED_COLUMNS = ("patient_id", "time", "variable", "value", "unit")
 _TEXT_COLUMNS = ("patient_id", "variable", "unit")
-_DICT_STRING = pa.dictionary(pa.int32(), pa.string())
 
 
 def match_columns(
@@ -112,7 +111,9 @@ def read_csv_frame(path: str | Path) -> tuple[pd.DataFrame, list[Problem]]:
             f"the file is empty; expected a header row {','.join(REQUIRED_COLUMNS)} and data rows",
         )
     cols = match_columns(header, file)
-    types: dict[str, pa.DataType] = {cols[c]: _DICT_STRING for c in _TEXT_COLUMNS}
+    # Text columns are read as plain strings and dictionary-encoded afterwards: asking the
+    # CSV reader for dictionaries directly is ~2x slower on 20 M rows.
+    types: dict[str, pa.DataType] = {cols[c]: pa.string() for c in _TEXT_COLUMNS}
     convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False)
     try:
         table = pacsv.read_csv(path, convert_options=convert)
@@ -129,7 +130,18 @@ def read_csv_frame(path: str | Path) -> tuple[pd.DataFrame, list[Problem]]:
             table, bad = _read_csv_collecting_bad_rows(path, types)
         else:
             raise file_error(file, f"cannot read as CSV: {text}") from None
-    return table.to_pandas(), bad
+    return _dictionary_encode(table, [cols[c] for c in _TEXT_COLUMNS]).to_pandas(), bad
+
+
+def _dictionary_encode(table: pa.Table, names: list[str]) -> pa.Table:
+    """Dictionary-encode string columns (pandas categoricals: small and fast to group)."""
+    for name in names:
+        i = table.schema.get_field_index(name)
+        if pa.types.is_string(table.schema.field(i).type) or pa.types.is_large_string(
+            table.schema.field(i).type
+        ):
+            table = table.set_column(i, name, table.column(i).dictionary_encode())
+    return table
 
 
 def _read_csv_collecting_bad_rows(
@@ -227,14 +239,7 @@ def read_parquet_frame(path: str | Path) -> pd.DataFrame:
         raise file_error(file, f"cannot read as Parquet: {exc}") from None
     cols = match_columns(list(schema.names), file)
     table = pq.read_table(path, columns=[cols[c] for c in REQUIRED_COLUMNS])
-    # Text columns as dictionaries keep memory low for millions of rows.
-    for name in (cols[c] for c in _TEXT_COLUMNS):
-        i = table.schema.get_field_index(name)
-        if pa.types.is_string(table.schema.field(i).type) or pa.types.is_large_string(
-            table.schema.field(i).type
-        ):
-            table = table.set_column(i, name, table.column(i).dictionary_encode())
-    return table.to_pandas()
+    return _dictionary_encode(table, [cols[c] for c in _TEXT_COLUMNS]).to_pandas()
 
 
 def observations_from_frame(

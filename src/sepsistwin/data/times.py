@@ -64,11 +64,12 @@ class MixedTimeFormats(ValueError):
 
 
 def _datetime_series_to_ns(series: pd.Series) -> tuple[np.ndarray, bool]:
-    aware = getattr(series.dt, "tz", None) is not None
-    if aware:
-        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    arr = series.to_numpy(dtype="datetime64[ns]")
-    return arr.view(np.int64), aware
+    """Int64 nanoseconds (UTC for tz-aware data; NaT = int64 min) without extra copies."""
+    arr = pd.array(series, copy=False)
+    aware = getattr(arr, "tz", None) is not None
+    if getattr(arr, "unit", "ns") != "ns":
+        arr = arr.as_unit("ns")
+    return np.asarray(arr.asi8), aware
 
 
 def parse_times(series: pd.Series) -> ParsedTimes:

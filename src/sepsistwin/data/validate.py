@@ -38,6 +38,9 @@ _MIN = np.array([CATALOGUE[v].plausible_min for v in VARIABLE_NAMES], dtype=np.f
 _MAX = np.array([CATALOGUE[v].plausible_max for v in VARIABLE_NAMES], dtype=np.float64)
 _IS_FLAG = np.array([CATALOGUE[v].kind == "flag" for v in VARIABLE_NAMES])
 _IS_INT = np.array([CATALOGUE[v].integer for v in VARIABLE_NAMES])
+# Range limits with a relative tolerance for float noise in conversions (100 % -> 1.0).
+_TOL = 1e-9 * np.maximum(1.0, np.maximum(np.abs(_MIN), np.abs(_MAX)))
+_LOW, _HIGH = _MIN - _TOL, _MAX + _TOL
 
 # Problem kinds, in the order rows are checked.
 K_PRESET, K_PID, K_VAR, K_TIME, K_VALUE, K_UNIT, K_RANGE = range(1, 8)
@@ -90,28 +93,43 @@ def _fmt(x: Any) -> str:
     return str(x)
 
 
-def _factorize_text(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (-1 = missing or blank) and stripped string uniques of a text-like column."""
+def _factorize_text(
+    series: pd.Series, *, blank_code: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and stripped string uniques of a text-like column.
+
+    Missing or blank entries get code -1, or with ``blank_code`` the code of an ``""``
+    entry appended to the uniques. Categoricals (what the readers produce) cost one pass
+    over the small category list plus at most one gather over the rows.
+    """
     if isinstance(series.dtype, pd.CategoricalDtype):
-        codes = series.cat.codes.to_numpy().astype(np.int64)
+        codes = series.cat.codes.to_numpy()
         uniques_raw = np.asarray(series.cat.categories, dtype=object)
     else:
         codes, uniques_idx = pd.factorize(series, use_na_sentinel=True)
-        codes = codes.astype(np.int64)
         uniques_raw = np.asarray(uniques_idx, dtype=object)
     texts = np.array([_text(u) for u in uniques_raw], dtype=object)
-    if len(texts) == 0:
-        return codes, texts
-    merged_codes, merged = pd.factorize(texts)
-    merged = np.asarray(merged, dtype=object)
-    remap = merged_codes.astype(np.int64)
+    merged_codes, merged_idx = pd.factorize(texts) if len(texts) else (np.zeros(0, int), [])
+    merged = np.asarray(merged_idx, dtype=object)
+    remap = np.asarray(merged_codes, dtype=np.int32)
     blank = np.flatnonzero(merged == "")
     if len(blank):
-        remap = np.where(remap == blank[0], -1, remap)
-        remap = np.where(remap > blank[0], remap - 1, remap)
+        remap = np.where(remap == blank[0], -1, np.where(remap > blank[0], remap - 1, remap))
         merged = np.delete(merged, blank[0])
-    out = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
-    return out, merged
+    missing = -1
+    if blank_code:
+        merged = np.append(merged, "")
+        missing = len(merged) - 1
+        remap = np.where(remap < 0, missing, remap)
+    identity = len(merged_codes) == len(merged) - (1 if blank_code else 0) and np.array_equal(
+        remap, np.arange(len(remap))
+    )
+    has_missing = bool(len(codes)) and bool((codes < 0).any())
+    if identity and (missing == -1 or not has_missing):
+        return codes, merged
+    # lut[-1] is the code for missing entries (pandas codes them -1).
+    lut = np.append(remap, np.int32(missing)).astype(np.int32)
+    return lut[codes], merged
 
 
 def _text(u: Any) -> str:
@@ -166,8 +184,8 @@ class _State:
     vals: _Values
     unit_codes: np.ndarray
     unit_names: np.ndarray
-    pair_inverse: np.ndarray
-    pair_conv: list[Conversion | UnitProblem | None]
+    pair_key: np.ndarray
+    pair_conv: dict[int, Conversion | UnitProblem]
     converted: np.ndarray
 
 
@@ -213,60 +231,43 @@ def build_timeline(
         kind[i] = K_PRESET
 
     pid_codes, pid_names = _factorize_text(raw.patient_id)
-    kind[(kind == 0) & (pid_codes < 0)] = K_PID
+    kind[(pid_codes < 0) & (kind == 0)] = K_PID
 
     var_codes, var_names = _factorize_text(raw.variable)
-    lookup = np.array(
-        [VARIABLE_NAMES.index(c) if (c := canonical_name(v)) else -1 for v in var_names],
-        dtype=np.int64,
+    # var_lut[-1] (missing) is -2; unknown names are -1.
+    var_lut = np.array(
+        [VARIABLE_NAMES.index(c) if (c := canonical_name(v)) else -1 for v in var_names] + [-2],
+        dtype=np.int32,
     )
-    row_var = np.where(var_codes >= 0, lookup[np.maximum(var_codes, 0)] if len(lookup) else -1, -2)
-    kind[(kind == 0) & (row_var < 0)] = K_VAR
+    row_var = var_lut[var_codes]
+    kind[(row_var < 0) & (kind == 0)] = K_VAR
 
     try:
         times = parse_times(raw.time)
     except MixedTimeFormats as exc:
         raise _mixed_times_error(raw, exc, "time") from None
-    kind[(kind == 0) & (times.missing | times.bad)] = K_TIME
+    kind[(times.missing | times.bad) & (kind == 0)] = K_TIME
 
     vals = _parse_values(raw.value, row_var)
-    kind[(kind == 0) & (vals.missing | vals.not_number | vals.not_finite)] = K_VALUE
+    kind[(vals.missing | vals.not_number | vals.not_finite) & (kind == 0)] = K_VALUE
 
-    unit_codes, unit_names = _factorize_text(raw.unit)
-    unit_names = np.append(unit_names, "")  # missing unit -> ""
-    unit_codes = np.where(unit_codes < 0, len(unit_names) - 1, unit_codes)
-    n_units = len(unit_names)
-    pair_key = np.maximum(row_var, 0) * n_units + unit_codes
-    pair_inverse, pair_keys = pd.factorize(pair_key)
-    pair_conv: list[Conversion | UnitProblem | None] = []
-    scale = np.ones(len(pair_keys))
-    offset = np.zeros(len(pair_keys))
-    pair_bad = np.zeros(len(pair_keys), dtype=bool)
-    # Pairs only matter for rows with a known variable; others get a dummy conversion.
-    pair_has_var = np.zeros(len(pair_keys), dtype=bool)
-    pair_has_var[pair_inverse[row_var >= 0]] = True
-    for j, key in enumerate(pair_keys):
-        if not pair_has_var[j]:
-            pair_conv.append(None)
-            continue
-        v, u = divmod(int(key), n_units)
-        conv = conversion_for(VARIABLE_NAMES[v], str(unit_names[u]))
-        pair_conv.append(conv)
-        if isinstance(conv, Conversion):
-            scale[j], offset[j] = conv.scale, conv.offset
-        else:
-            pair_bad[j] = True
-    kind[(kind == 0) & pair_bad[pair_inverse]] = K_UNIT
+    unit_codes, unit_names = _factorize_text(raw.unit, blank_code=True)
+    pair_key, pair_conv, scale_tab, offset_tab, bad_tab = _unit_pairs(
+        row_var, unit_codes, unit_names
+    )
+    kind[bad_tab[pair_key] & (kind == 0)] = K_UNIT
 
-    converted = vals.values * scale[pair_inverse] + offset[pair_inverse]
-    check = kind == 0
+    converted = vals.values * scale_tab[pair_key]
+    if offset_tab.any():
+        converted += offset_tab[pair_key]
     rv = np.maximum(row_var, 0)
-    lo, hi = _MIN[rv], _MAX[rv]
-    tol = 1e-9 * np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)))
-    out_of_range = (converted < lo - tol) | (converted > hi + tol)
-    not_flag = _IS_FLAG[rv] & (converted != 0.0) & (converted != 1.0)
-    not_int = _IS_INT[rv] & (np.abs(converted - np.round(converted)) > 1e-9)
-    kind[check & (out_of_range | not_flag | not_int)] = K_RANGE
+    bad_value = (converted < _LOW[rv]) | (converted > _HIGH[rv])
+    special = _IS_FLAG | _IS_INT
+    if special[np.bincount(rv, minlength=len(VARIABLE_NAMES)) > 0].any():
+        not_flag = _IS_FLAG[rv] & (converted != 0.0) & (converted != 1.0)
+        not_int = _IS_INT[rv] & (np.abs(converted - np.round(converted)) > 1e-9)
+        bad_value |= not_flag | not_int
+    kind[bad_value & (kind == 0)] = K_RANGE
 
     state = _State(
         raw,
@@ -280,7 +281,7 @@ def build_timeline(
         vals,
         unit_codes,
         unit_names,
-        pair_inverse,
+        pair_key,
         pair_conv,
         converted,
     )
@@ -313,6 +314,41 @@ def _mixed_times_error(raw: RawRows, exc: MixedTimeFormats, col: str) -> InputEr
         value=source.iloc[exc.second],
         expected="one time format per file",
     )
+
+
+def _unit_pairs(
+    row_var: np.ndarray, unit_codes: np.ndarray, unit_names: np.ndarray
+) -> tuple[np.ndarray, dict[int, Conversion | UnitProblem], np.ndarray, np.ndarray, np.ndarray]:
+    """Conversion per distinct (variable, unit) pair, as dense lookup tables.
+
+    Returns each row's pair key and, indexed by key, the conversion (only for pairs seen
+    with a known variable), scale, offset and whether the unit is unusable. pint is asked
+    once per pair, never per row.
+    """
+    n_units = len(unit_names)
+    size = len(VARIABLE_NAMES) * n_units
+    key_type = np.int32 if size < 2**31 else np.int64
+    pair_key = np.maximum(row_var, 0).astype(key_type) * key_type(n_units)
+    pair_key += unit_codes.astype(key_type, copy=False)
+    known = row_var >= 0
+    seen_keys = pair_key if known.all() else pair_key[known]
+    if size <= 2**24:
+        present = np.flatnonzero(np.bincount(seen_keys, minlength=size))
+    else:  # absurd numbers of distinct unit strings: avoid a huge table
+        present = np.unique(seen_keys)
+    pair_conv: dict[int, Conversion | UnitProblem] = {}
+    table = max(size, 1) if size <= 2**24 else int(pair_key.max()) + 1
+    scale, offset = np.ones(table), np.zeros(table)
+    bad = np.zeros(table, dtype=bool)
+    for key in map(int, present):
+        v, u = divmod(key, n_units)
+        conv = conversion_for(VARIABLE_NAMES[v], str(unit_names[u]))
+        pair_conv[key] = conv
+        if isinstance(conv, Conversion):
+            scale[key], offset[key] = conv.scale, conv.offset
+        else:
+            bad[key] = True
+    return pair_key, pair_conv, scale, offset, bad
 
 
 def _problem(s: _State, i: int) -> Problem:
@@ -369,7 +405,7 @@ def _problem(s: _State, i: int) -> Problem:
     elif k == K_UNIT:
         fld = path("unit")
         value = str(s.unit_names[s.unit_codes[i]])
-        conv = s.pair_conv[s.pair_inverse[i]]
+        conv = s.pair_conv[int(s.pair_key[i])]
         assert isinstance(conv, UnitProblem)
         expected = conv.expected
         problem = f"{conv.problem}; expected {expected}"
@@ -388,7 +424,7 @@ def _range_problem(
     number = s.vals.values[i]
     unit = str(s.unit_names[s.unit_codes[i]])
     fld = path("value")
-    conv = s.pair_conv[s.pair_inverse[i]]
+    conv = s.pair_conv[int(s.pair_key[i])]
     if v.kind == "flag":
         return fld, raw_value, "0 or 1", f"value {_fmt(number)} is not 0 or 1 (a flag)"
     converted = s.converted[i]
@@ -497,7 +533,7 @@ def _assemble(
     raw = s.raw
     idx = np.flatnonzero(keep) if not keep.all() else None
     pick = (lambda a: a[idx]) if idx is not None else (lambda a: a)
-    pid = pick(s.pid_codes)
+    pid = pick(s.pid_codes).astype(np.int32, copy=False)
     n_pid = len(s.pid_names)
     present = np.zeros(n_pid, dtype=bool)
     present[pid] = True
@@ -611,9 +647,11 @@ def _expand_periods(
 
 
 def _sources(raw: RawRows, positions: np.ndarray) -> pd.Series:
+    # large_string end to end: pandas' Arrow string dtype would otherwise copy once more.
     if raw.labels is not None:
-        labels = pa.array(raw.labels[positions].astype(str), type=pa.string())
+        labels = pa.array(raw.labels[positions].astype(str), type=pa.large_string())
     else:
-        labels = pa.array(positions + raw.row_offset, type=pa.int64()).cast(pa.string())
-    joined = pc.binary_join_element_wise(raw.file, labels, ":")
+        labels = pa.array(positions + raw.row_offset, type=pa.int64()).cast(pa.large_string())
+    file = pa.scalar(raw.file, pa.large_string())
+    joined = pc.binary_join_element_wise(file, labels, pa.scalar(":", pa.large_string()))
     return pd.Series(pd.arrays.ArrowStringArray(joined), name="source")
