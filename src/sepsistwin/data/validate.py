@@ -262,11 +262,11 @@ def build_timeline(
         converted += offset_tab[pair_key]
     rv = np.maximum(row_var, 0)
     bad_value = (converted < _LOW[rv]) | (converted > _HIGH[rv])
-    special = _IS_FLAG | _IS_INT
-    if special[np.bincount(rv, minlength=len(VARIABLE_NAMES)) > 0].any():
-        not_flag = _IS_FLAG[rv] & (converted != 0.0) & (converted != 1.0)
-        not_int = _IS_INT[rv] & (np.abs(converted - np.round(converted)) > 1e-9)
-        bad_value |= not_flag | not_int
+    # Flags must be 0/1 and integer scores whole: checked on their rows only.
+    for mask_of_var, ok in ((_IS_FLAG, _is_zero_or_one), (_IS_INT, _is_whole)):
+        rows = np.flatnonzero(mask_of_var[rv])
+        if len(rows):
+            bad_value[rows[~ok(converted[rows])]] = True
     kind[bad_value & (kind == 0)] = K_RANGE
 
     state = _State(
@@ -557,9 +557,11 @@ def _assemble(
         tz_ns = np.where(has_onset, onset_val.astype(np.int64), first)
         hours = (t - tz_ns[pid]) / NS_PER_HOUR
         tz = "UTC" if s.times.aware else None
-        time_zero = {
-            str(s.pid_names[c]): pd.Timestamp(int(tz_ns[c]), tz=tz) for c in np.flatnonzero(present)
-        }
+        codes = np.flatnonzero(present)
+        stamps = pd.DatetimeIndex(tz_ns[codes].view("datetime64[ns]"))
+        if tz:
+            stamps = stamps.tz_localize(tz)
+        time_zero = dict(zip((str(p) for p in s.pid_names[codes]), stamps, strict=True))
 
     row_var = pick(s.row_var)
     values = pick(s.converted)
@@ -597,13 +599,22 @@ def _assemble(
     return Timeline(observations, rejected, time_zero, sofa)
 
 
+def _is_zero_or_one(x: np.ndarray) -> np.ndarray:
+    return (x == 0.0) | (x == 1.0)
+
+
+def _is_whole(x: np.ndarray) -> np.ndarray:
+    return np.abs(x - np.round(x)) <= 1e-9
+
+
 def _compact_categorical(codes: np.ndarray, names: np.ndarray) -> pd.Categorical:
     """Categorical of the used names only (cheaper than remove_unused_categories)."""
     used = np.zeros(len(names), dtype=bool)
     used[codes] = True
     remap = np.cumsum(used) - 1
     categories = pd.Index(np.asarray(names, dtype=object)[used], dtype=object)
-    return pd.Categorical.from_codes(remap[codes], categories=categories)
+    new_codes = codes if used.all() else remap[codes]
+    return pd.Categorical.from_codes(new_codes, categories=categories, validate=False)
 
 
 def _expand_periods(
