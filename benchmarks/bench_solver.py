@@ -54,8 +54,9 @@ def scipy_rhs_factory(params: dict[str, float]):  # type: ignore[no-untyped-def]
         R = (q["k_nn"] * N + q["k_np"] * P + q["k_nd"] * D) / inhib
         g = (N + q["k_cnd"] * D) / inhib
         return [
-            q["k_pg"] * P * (1 - P / q["P_inf"]) - q["k_pm"] * q["s_m"] * P
-            / (q["mu_m"] + q["k_mp"] * P) - q["k_pn"] * fN * P,
+            q["k_pg"] * P * (1 - P / q["P_inf"])
+            - q["k_pm"] * q["s_m"] * P / (q["mu_m"] + q["k_mp"] * P)
+            - q["k_pn"] * fN * P,
             q["s_nr"] * R / (q["mu_nr"] + R) - q["mu_n"] * N,
             q["k_dn"] * fN**6 / (q["x_dn"] ** 6 + fN**6) - q["mu_d"] * D,
             q["s_c"] + q["k_cn"] * g / (1 + g) - q["mu_c"] * CA,
@@ -64,13 +65,15 @@ def scipy_rhs_factory(params: dict[str, float]):  # type: ignore[no-untyped-def]
     return rhs
 
 
-def lsoda(k_pg: float, p0: float, t: np.ndarray, defaults: dict[str, float], rtol: float,
-          atol: float) -> np.ndarray:
+def lsoda(
+    k_pg: float, p0: float, t: np.ndarray, defaults: dict[str, float], rtol: float, atol: float
+) -> np.ndarray:
     from scipy.integrate import solve_ivp
 
     f = scipy_rhs_factory({**defaults, "k_pg": k_pg})
-    sol = solve_ivp(f, (t[0], t[-1]), [p0, 0.0, 0.0, 0.125], method="LSODA", t_eval=t,
-                    rtol=rtol, atol=atol)
+    sol = solve_ivp(
+        f, (t[0], t[-1]), [p0, 0.0, 0.0, 0.125], method="LSODA", t_eval=t, rtol=rtol, atol=atol
+    )
     return sol.y
 
 
@@ -82,14 +85,17 @@ def rel_error(ours: np.ndarray, ref: np.ndarray) -> float:
 
 def warm_load_seconds(cache: str) -> float:
     """Time to import and load the cached compiled kernel in a fresh interpreter."""
-    code = ("import time; t=time.perf_counter(); from sepsistwin.model import get_model; "
-            "from sepsistwin.solve.compile import load_compiled; "
-            "m=load_compiled(get_model('reynolds2006')); "
-            "import numpy as np; from sepsistwin.solve import simulate; "
-            "simulate('reynolds2006', {}, {}, [0.0, 1.0]); print(time.perf_counter()-t)")
+    code = (
+        "import time; t=time.perf_counter(); from sepsistwin.model import get_model; "
+        "from sepsistwin.solve.compile import load_compiled; "
+        "m=load_compiled(get_model('reynolds2006')); "
+        "import numpy as np; from sepsistwin.solve import simulate; "
+        "simulate('reynolds2006', {}, {}, [0.0, 1.0]); print(time.perf_counter()-t)"
+    )
     env = {**os.environ, "SEPSISTWIN_CACHE": cache}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -119,8 +125,9 @@ def main() -> None:
     simulate_batch(model, {"k_pg": k_pg[:2]}, {"P": p0[:2]}, t[:2])
     compile_s = time.perf_counter() - t0
     load_s = warm_load_seconds(cache)
-    print(f"compile (cold cache): {compile_s:.1f} s; load from cache in a new process: "
-          f"{load_s:.2f} s")
+    print(
+        f"compile (cold cache): {compile_s:.1f} s; load from cache in a new process: {load_s:.2f} s"
+    )
 
     threads = numba.get_num_threads()
     runs = []
@@ -137,9 +144,11 @@ def main() -> None:
     simulate_batch(model, {"k_pg": k_pg}, {"P": p0}, t)
     ours_1t_rate = N_PATIENTS / (time.perf_counter() - t0)
     numba.set_num_threads(threads)
-    print(f"sepsistwin: {N_PATIENTS} patients in {ours_s:.2f} s = {ours_rate:,.0f} patients/s "
-          f"({threads} threads; {ours_1t_rate:,.0f}/s on 1 thread); median steps "
-          f"{np.median(res.n_steps):.0f}; stiff fallback {n_stiff}; failed {n_fail}")
+    print(
+        f"sepsistwin: {N_PATIENTS} patients in {ours_s:.2f} s = {ours_rate:,.0f} patients/s "
+        f"({threads} threads; {ours_1t_rate:,.0f}/s on 1 thread); median steps "
+        f"{np.median(res.n_steps):.0f}; stiff fallback {n_stiff}; failed {n_fail}"
+    )
 
     # Reference and accuracy on a subsample.
     sub = np.linspace(0, N_PATIENTS - 1, args.sub).astype(int)
@@ -152,15 +161,16 @@ def main() -> None:
     sub_l = sub[: args.sub_lsoda]
     for lsoda_rtol, lsoda_atol in LADDER:
         t0 = time.perf_counter()
-        lso = np.stack([lsoda(k_pg[i], p0[i], t, defaults, lsoda_rtol, lsoda_atol)
-                        for i in sub_l])
+        lso = np.stack([lsoda(k_pg[i], p0[i], t, defaults, lsoda_rtol, lsoda_atol) for i in sub_l])
         lsoda_per = (time.perf_counter() - t0) / sub_l.size
         err_lsoda = rel_error(lso, ref[: sub_l.size])
         if err_lsoda <= 1e-4:
             break
-    print(f"scipy LSODA loop (rtol {lsoda_rtol:g}, atol {lsoda_atol:g}): "
-          f"{1 / lsoda_per:,.1f} patients/s on {sub_l.size} patients; max rel err "
-          f"{err_lsoda:.1e}")
+    print(
+        f"scipy LSODA loop (rtol {lsoda_rtol:g}, atol {lsoda_atol:g}): "
+        f"{1 / lsoda_per:,.1f} patients/s on {sub_l.size} patients; max rel err "
+        f"{err_lsoda:.1e}"
+    )
 
     # libroadrunner loop on the exported SBML, CVODE at tolerances meeting the same accuracy.
     import roadrunner
@@ -187,14 +197,17 @@ def main() -> None:
         err_rr = rel_error(rr_res, ref)
         if err_rr <= 1e-4:
             break
-    print(f"libroadrunner loop (CVODE rtol {rr_rtol:g}, atol {rr_atol:g}): "
-          f"{1 / rr_per:,.1f} patients/s on {sub.size} patients; max rel err {err_rr:.1e}")
-    print(f"sepsistwin max rel err (rtol {DEFAULT_RTOL:g}, atol {DEFAULT_ATOL:g}): "
-          f"{err_ours:.1e}")
+    print(
+        f"libroadrunner loop (CVODE rtol {rr_rtol:g}, atol {rr_atol:g}): "
+        f"{1 / rr_per:,.1f} patients/s on {sub.size} patients; max rel err {err_rr:.1e}"
+    )
+    print(f"sepsistwin max rel err (rtol {DEFAULT_RTOL:g}, atol {DEFAULT_ATOL:g}): {err_ours:.1e}")
     ratio_rr = ours_rate * rr_per
     ratio_lsoda = ours_rate * lsoda_per
-    print(f"speed-up: {ratio_lsoda:,.0f}x vs scipy LSODA loop, {ratio_rr:,.1f}x vs roadrunner "
-          f"loop ({ours_1t_rate * rr_per:,.1f}x per thread)")
+    print(
+        f"speed-up: {ratio_lsoda:,.0f}x vs scipy LSODA loop, {ratio_rr:,.1f}x vs roadrunner "
+        f"loop ({ours_1t_rate * rr_per:,.1f}x per thread)"
+    )
 
     million = ""
     if not args.quick:
@@ -206,19 +219,27 @@ def main() -> None:
         m_s = time.perf_counter() - t0
         peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
         out_gb = sum(a.nbytes for a in [*rm.states.values(), *rm.observables.values()]) / 1e9
-        million = (f"| 1,000,000 patients, daily outputs (29 save times) | {m_s:.0f} s "
-                   f"({n_m / m_s:,.0f} patients/s) | peak RSS {peak_gb:.2f} GB "
-                   f"(result arrays {out_gb:.2f} GB; chunks of 65,536) |")
+        million = (
+            f"| 1,000,000 patients, daily outputs (29 save times) | {m_s:.0f} s "
+            f"({n_m / m_s:,.0f} patients/s) | peak RSS {peak_gb:.2f} GB "
+            f"(result arrays {out_gb:.2f} GB; chunks of 65,536) |"
+        )
         print(million)
 
-    row_ours = (f"| sepsistwin (Numba DOPRI5 + Rodas4 fallback) | rtol {DEFAULT_RTOL:g}, atol "
-                f"{DEFAULT_ATOL:g} | {ours_rate:,.0f} ({threads} threads); {ours_1t_rate:,.0f} "
-                f"(1 thread) | {err_ours:.1e} | 1 |")
-    row_lsoda = (f"| scipy `solve_ivp` LSODA loop | rtol {lsoda_rtol:g}, atol {lsoda_atol:g} | "
-                 f"{1 / lsoda_per:,.1f} | {err_lsoda:.1e} | {ratio_lsoda:,.0f}x |")
-    row_rr = (f"| libroadrunner {roadrunner.__version__} loop (CVODE) on the exported SBML | "
-              f"rtol {rr_rtol:g}, atol {rr_atol:g} | {1 / rr_per:,.1f} | {err_rr:.1e} | "
-              f"{ratio_rr:,.1f}x ({ours_1t_rate * rr_per:,.1f}x per thread) |")
+    row_ours = (
+        f"| sepsistwin (Numba DOPRI5 + Rodas4 fallback) | rtol {DEFAULT_RTOL:g}, atol "
+        f"{DEFAULT_ATOL:g} | {ours_rate:,.0f} ({threads} threads); {ours_1t_rate:,.0f} "
+        f"(1 thread) | {err_ours:.1e} | 1 |"
+    )
+    row_lsoda = (
+        f"| scipy `solve_ivp` LSODA loop | rtol {lsoda_rtol:g}, atol {lsoda_atol:g} | "
+        f"{1 / lsoda_per:,.1f} | {err_lsoda:.1e} | {ratio_lsoda:,.0f}x |"
+    )
+    row_rr = (
+        f"| libroadrunner {roadrunner.__version__} loop (CVODE) on the exported SBML | "
+        f"rtol {rr_rtol:g}, atol {rr_atol:g} | {1 / rr_per:,.1f} | {err_rr:.1e} | "
+        f"{ratio_rr:,.1f}x ({ours_1t_rate * rr_per:,.1f}x per thread) |"
+    )
     md = f"""## Solver (`benchmarks/bench_solver.py`)
 
 Machine: {machine_description()}; Numba {numba.__version__}, {threads} threads. Date: {today()}.

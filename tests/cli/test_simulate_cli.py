@@ -14,8 +14,23 @@ runner = CliRunner()
 
 
 def test_simulate_json_prints_time_states_and_observables() -> None:
-    res = runner.invoke(app, ["simulate", "--model", "reynolds2006", "--param", "k_pg=0.6",
-                              "--init", "P=1.0", "--hours", "500", "--step", "10", "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--model",
+            "reynolds2006",
+            "--param",
+            "k_pg=0.6",
+            "--init",
+            "P=1.0",
+            "--hours",
+            "500",
+            "--step",
+            "10",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["time"][0] == 0.0 and data["time"][-1] == 500.0 and len(data["time"]) == 51
@@ -26,8 +41,10 @@ def test_simulate_json_prints_time_states_and_observables() -> None:
 
 def test_simulate_writes_parquet_and_png(tmp_path) -> None:  # type: ignore[no-untyped-def]
     out, png = tmp_path / "r.parquet", tmp_path / "r.png"
-    res = runner.invoke(app, ["simulate", "--hours", "24", "--dose", "P:0.5@6",
-                              "--out", str(out), "--plot", str(png)])
+    res = runner.invoke(
+        app,
+        ["simulate", "--hours", "24", "--dose", "P:0.5@6", "--out", str(out), "--plot", str(png)],
+    )
     assert res.exit_code == 0, res.output
     frame = pd.read_parquet(out)
     assert list(frame.columns) == ["time", "P", "N", "D", "CA", "pathogen_load"]
@@ -70,8 +87,10 @@ def test_export_sbml_writes_a_valid_document(tmp_path) -> None:  # type: ignore[
     from sepsistwin.model.sbml import validate_sbml
 
     path = tmp_path / "reynolds.xml"
-    res = runner.invoke(app, ["export-sbml", "--model", "reynolds2006", str(path),
-                              "--dose", "P:0.5@12,every=24,n=2"])
+    res = runner.invoke(
+        app,
+        ["export-sbml", "--model", "reynolds2006", str(path), "--dose", "P:0.5@12,every=24,n=2"],
+    )
     assert res.exit_code == 0, res.output
     xml = path.read_text()
     assert validate_sbml(xml) == []

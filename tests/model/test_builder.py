@@ -10,7 +10,7 @@ from sepsistwin.model import ModelBuilder, get_model, list_models
 
 
 def _base() -> ModelBuilder:
-    return (ModelBuilder("t").add_state("x", "1", 1.0).add_parameter("k", 0.5, "1/h", "test"))
+    return ModelBuilder("t").add_state("x", "1", 1.0).add_parameter("k", 0.5, "1/h", "test")
 
 
 def test_terms_for_one_state_are_summed_in_its_rate() -> None:
@@ -30,8 +30,13 @@ def test_module_can_add_terms_to_states_of_another_module() -> None:
 
 
 def test_scale_term_multiplies_an_existing_term_by_a_drug_effect() -> None:
-    m = (_base().add_parameter("E", 0.5, "1", "test").add_term("x", "-k*x", "elim")
-         .scale_term("elim", "1 + E").build())
+    m = (
+        _base()
+        .add_parameter("E", 0.5, "1", "test")
+        .add_term("x", "-k*x", "elim")
+        .scale_term("elim", "1 + E")
+        .build()
+    )
     assert str(m.rates_sympy["x"].factor()) == "-k*x*(E + 1)"
 
 
@@ -50,8 +55,7 @@ def test_model_is_immutable() -> None:
 
 
 def test_expressions_are_ordered_by_dependency() -> None:
-    m = (_base().add_expression("b", "a*2").add_expression("a", "k*x")
-         .add_term("x", "-b").build())
+    m = _base().add_expression("b", "a*2").add_expression("a", "k*x").add_term("x", "-b").build()
     assert m.expression_names == ("a", "b")
 
 
@@ -62,8 +66,10 @@ def test_expressions_are_ordered_by_dependency() -> None:
         (lambda b: b.add_term("y", "-x"), "unknown state 'y'"),
         (lambda b: b.add_term("x", "-k*"), "cannot parse"),
         (lambda b: b.add_term("x", "sin(x)"), "unsupported function"),
-        (lambda b: b.add_expression("a", "b").add_expression("b", "a").add_term("x", "a"),
-         "depends on itself"),
+        (
+            lambda b: b.add_expression("a", "b").add_expression("b", "a").add_term("x", "a"),
+            "depends on itself",
+        ),
     ],
 )
 def test_bad_equations_fail_at_build_naming_the_declaration(edit, match: str) -> None:  # type: ignore[no-untyped-def]

@@ -15,9 +15,27 @@ from sepsistwin.solve import simulate, simulate_batch
 
 # model-notes.md section 1.2 (VERIFIED values).
 NOTES_PARAMETERS = dict(
-    k_pg=0.3, P_inf=20.0, k_pm=0.6, s_m=0.005, mu_m=0.002, k_mp=0.01, k_pn=1.8, k_np=0.1,
-    k_nn=0.01, k_nd=0.02, s_nr=0.08, mu_nr=0.12, mu_n=0.05, k_dn=0.35, x_dn=0.06, mu_d=0.02,
-    c_inf=0.28, s_c=0.0125, k_cn=0.04, k_cnd=48.0, mu_c=0.1,
+    k_pg=0.3,
+    P_inf=20.0,
+    k_pm=0.6,
+    s_m=0.005,
+    mu_m=0.002,
+    k_mp=0.01,
+    k_pn=1.8,
+    k_np=0.1,
+    k_nn=0.01,
+    k_nd=0.02,
+    s_nr=0.08,
+    mu_nr=0.12,
+    mu_n=0.05,
+    k_dn=0.35,
+    x_dn=0.06,
+    mu_d=0.02,
+    c_inf=0.28,
+    s_c=0.0125,
+    k_cn=0.04,
+    k_cnd=48.0,
+    mu_c=0.1,
 )
 
 
@@ -36,8 +54,9 @@ def test_preset_has_exactly_the_published_parameters_and_initial_state() -> None
         ("septic_death", {"P": 4.94, "N": 0.981, "D": 17.49, "CA": 0.523}),
     ],
 )
-def test_biomodels_scenarios_reach_published_end_states_at_500_h(scenario: str,
-                                                                 expected: dict) -> None:
+def test_biomodels_scenarios_reach_published_end_states_at_500_h(
+    scenario: str, expected: dict
+) -> None:
     sc = SCENARIOS[scenario]
     # The healthy state relaxes slowly (CA decays at mu_c); judge it at 2000 h, the others at 500.
     t_end = 2000.0 if scenario == "healthy" else 500.0

@@ -43,14 +43,12 @@ def test_roadrunner_reproduces_our_scenarios_within_1e_5(scenario: str) -> None:
 
 def test_dose_schedule_exports_as_events_that_roadrunner_follows() -> None:
     m = get_model("reynolds2006")
-    doses = (Bolus("P", 10.5, 0.4).repeat(every=24.0, n=2)
-             + Infusion("CA", 5.25, 20.5, 0.02))
+    doses = Bolus("P", 10.5, 0.4).repeat(every=24.0, n=2) + Infusion("CA", 5.25, 20.5, 0.02)
     xml = to_sbml(m, {"k_pg": 0.3}, {"P": 0.8}, doses)
     assert validate_sbml(xml) == []
     assert xml.count("<event ") == 4
     rr = _rr_run(xml, 120.0, 121)
-    ours = simulate(m, {"k_pg": 0.3}, {"P": 0.8}, rr[:, 0], rtol=1e-11, atol=1e-14,
-                    doses=doses)
+    ours = simulate(m, {"k_pg": 0.3}, {"P": 0.8}, rr[:, 0], rtol=1e-11, atol=1e-14, doses=doses)
     undosed = simulate(m, {"k_pg": 0.3}, {"P": 0.8}, rr[:, 0], rtol=1e-11, atol=1e-14)
     diff = max(np.abs(ours.states[s] - rr[:, k + 1]).max() for k, s in enumerate(STATES))
     assert diff <= 1e-5

@@ -19,8 +19,9 @@ def test_result_shapes_follow_patients_and_save_times(two_decay: Model) -> None:
     assert all(v.shape == (3, 10) for v in [*r.states.values(), *r.observables.values()])
     assert r.status.shape == (3,)
     np.testing.assert_allclose(r.observables["total"], r.states["A"] + r.states["B"])
-    np.testing.assert_allclose(r.states["A"][:, -1], np.exp(-np.array([0.1, 0.2, 0.3]) * 9),
-                               rtol=1e-7)
+    np.testing.assert_allclose(
+        r.states["A"][:, -1], np.exp(-np.array([0.1, 0.2, 0.3]) * 9), rtol=1e-7
+    )
 
 
 def test_missing_names_take_model_defaults(two_decay: Model) -> None:
@@ -32,8 +33,7 @@ def test_missing_names_take_model_defaults(two_decay: Model) -> None:
 def test_simulate_returns_one_dimensional_arrays(two_decay: Model) -> None:
     r = simulate(two_decay, {"k_a": 0.2}, {"A": 2.0}, [0.0, 1.0, 2.0])
     assert r.states["A"].shape == (3,)
-    np.testing.assert_allclose(r.states["A"], 2 * np.exp(-0.2 * np.array([0, 1, 2.0])),
-                               rtol=1e-7)
+    np.testing.assert_allclose(r.states["A"], 2 * np.exp(-0.2 * np.array([0, 1, 2.0])), rtol=1e-7)
 
 
 def test_simulate_rejects_arrays(two_decay: Model) -> None:
@@ -58,8 +58,9 @@ def test_top_level_package_exposes_simulate_batch() -> None:
         ({}, {}, [], "at least one time"),
     ],
 )
-def test_bad_inputs_raise_errors_naming_the_field(two_decay: Model, params: dict, init: dict,
-                                                  t_eval: list, match: str) -> None:
+def test_bad_inputs_raise_errors_naming_the_field(
+    two_decay: Model, params: dict, init: dict, t_eval: list, match: str
+) -> None:
     with pytest.raises(ValueError, match=match):
         simulate_batch(two_decay, params, init, t_eval)
 
@@ -100,5 +101,6 @@ def test_tidy_and_wide_frames_hold_every_value(two_decay: Model) -> None:
     wide = r.to_wide()
     assert list(wide.columns) == ["patient", "time", "A", "B", "total"]
     assert wide.loc[(wide.patient == 1) & (wide.time == 2.0), "A"].item() == pytest.approx(
-        np.exp(-0.4), rel=1e-7)
+        np.exp(-0.4), rel=1e-7
+    )
     assert "2 patient(s)" in r.summary()

@@ -11,8 +11,9 @@ from sepsistwin.solve import Bolus, Infusion, Schedule, event_table, parse_dose,
 T = np.arange(0.0, 73.0, 0.5)
 
 
-def _bolus_exact(t: np.ndarray, k: float, x0: float,
-                 doses: list[tuple[float, float]]) -> np.ndarray:
+def _bolus_exact(
+    t: np.ndarray, k: float, x0: float, doses: list[tuple[float, float]]
+) -> np.ndarray:
     x = x0 * np.exp(-k * t)
     for td, amt in doses:
         x = x + np.where(t >= td, amt * np.exp(-k * (t - td)), 0.0)
@@ -28,8 +29,9 @@ def _infusion_exact(t: np.ndarray, k: float, start: float, dur: float, rate: flo
 def test_bolus_adds_amount_to_its_state_only_and_matches_analytic(two_decay: Model) -> None:
     r = simulate_batch(two_decay, {}, {}, T, doses=Bolus("B", 10.25, 2.0))
     np.testing.assert_allclose(r.states["A"][0], np.exp(-0.1 * T), rtol=1e-6)
-    np.testing.assert_allclose(r.states["B"][0], _bolus_exact(T, 0.5, 0.0, [(10.25, 2.0)]),
-                               rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(
+        r.states["B"][0], _bolus_exact(T, 0.5, 0.0, [(10.25, 2.0)]), rtol=1e-6, atol=1e-12
+    )
 
 
 def test_save_point_at_bolus_time_reports_state_after_the_dose(two_decay: Model) -> None:
@@ -46,15 +48,15 @@ def test_repeated_bolus_schedule_matches_sum_of_exponentials(two_decay: Model) -
 
 def test_infusion_matches_analytic_rise_and_decay(two_decay: Model) -> None:
     r = simulate_batch(two_decay, {}, {}, T, doses=Infusion("B", 3.3, 20.0, 0.7))
-    np.testing.assert_allclose(r.states["B"][0], _infusion_exact(T, 0.5, 3.3, 20.0, 0.7),
-                               rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(
+        r.states["B"][0], _infusion_exact(T, 0.5, 3.3, 20.0, 0.7), rtol=1e-6, atol=1e-12
+    )
 
 
 def test_per_patient_dose_arrays_give_each_patient_its_own_schedule(two_decay: Model) -> None:
     times = np.array([2.0, 5.5, 30.0])
     amounts = np.array([1.0, 0.0, 3.0])
-    r = simulate_batch(two_decay, {"k_b": [0.5, 0.5, 0.2]}, {}, T,
-                       doses=Bolus("B", times, amounts))
+    r = simulate_batch(two_decay, {"k_b": [0.5, 0.5, 0.2]}, {}, T, doses=Bolus("B", times, amounts))
     for i, kb in enumerate([0.5, 0.5, 0.2]):
         exact = _bolus_exact(T, kb, 0.0, [(times[i], amounts[i])])
         np.testing.assert_allclose(r.states["B"][i], exact, rtol=1e-6, atol=1e-12)
@@ -76,8 +78,18 @@ def test_parse_dose_reads_bolus_repeat_and_infusion_forms() -> None:
     assert (inf.start, inf.duration, inf.rate) == (6.0, 24.0, 0.01)
 
 
-@pytest.mark.parametrize("spec", ["P0.5@12", "P:abc@1", "P:1@2,every=3", "P:1@2,n=0,every=3",
-                                  "P:1/h@5", "P:1/h@5-2", "P:1@2,foo=1"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "P0.5@12",
+        "P:abc@1",
+        "P:1@2,every=3",
+        "P:1@2,n=0,every=3",
+        "P:1/h@5",
+        "P:1/h@5-2",
+        "P:1@2,foo=1",
+    ],
+)
 def test_parse_dose_rejects_malformed_specs(spec: str) -> None:
     with pytest.raises(ValueError, match=r"dose|repeat"):
         parse_dose(spec)
@@ -113,7 +125,8 @@ def test_repeat_rejects_nonpositive_interval_and_count() -> None:
 
 
 def test_scalar_schedule_is_stored_once_not_per_patient() -> None:
-    et = event_table(Schedule((Bolus("A", 1.0, 1.0), Infusion("B", 0.0, 2.0, 1.0))),
-                     ["A", "B"], n=1_000_000)
+    et = event_table(
+        Schedule((Bolus("A", 1.0, 1.0), Infusion("B", 0.0, 2.0, 1.0))), ["A", "B"], n=1_000_000
+    )
     assert et.time.shape == (1_000_000, 2)
     assert et.time.strides[0] == 0

@@ -15,9 +15,25 @@ def _run(force_stiff: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     stats = np.zeros((2, _kernel.N_STATS), np.int64)
     empty = np.zeros((2, 0))
     none = np.zeros(0, np.int64)
-    _kernel.integrate_chunk(y0, p, t, empty, empty, empty, none, none, np.full(2, 1e-9),
-                            np.full(2, 1e-13), 100_000, np.inf, True, force_stiff, out, 0,
-                            stats)
+    _kernel.integrate_chunk(
+        y0,
+        p,
+        t,
+        empty,
+        empty,
+        empty,
+        none,
+        none,
+        np.full(2, 1e-9),
+        np.full(2, 1e-13),
+        100_000,
+        np.inf,
+        True,
+        force_stiff,
+        out,
+        0,
+        stats,
+    )
     return t, out, stats
 
 

@@ -17,8 +17,9 @@ def _robertson_ref(k2: float) -> np.ndarray:
         r1, r2, r3 = 0.04 * y[0], k2 * y[1] ** 2, 1e4 * y[1] * y[2]
         return [-r1 + r3, r1 - r2 - r3, r2]
 
-    sol = solve_ivp(f, (0, T[-1]), [1.0, 0.0, 0.0], method="Radau", t_eval=T, rtol=1e-11,
-                    atol=1e-15)
+    sol = solve_ivp(
+        f, (0, T[-1]), [1.0, 0.0, 0.0], method="Radau", t_eval=T, rtol=1e-11, atol=1e-15
+    )
     return sol.y
 
 
@@ -50,8 +51,9 @@ def test_without_fallback_a_stiff_patient_fails_loudly_with_nan_tail(robertson: 
 def test_non_finite_rates_are_reported_not_returned_silently(robertson: Model) -> None:
     from sepsistwin.model import ModelBuilder
 
-    blowup = (ModelBuilder("test_blowup").add_state("x", "1", 1.0)
-              .add_term("x", "x**2").build())  # x = 1/(1-t): infinite at t = 1
+    blowup = (
+        ModelBuilder("test_blowup").add_state("x", "1", 1.0).add_term("x", "x**2").build()
+    )  # x = 1/(1-t): infinite at t = 1
     with pytest.warns(RuntimeWarning):
         r = simulate_batch(blowup, {}, {}, [0.0, 0.5, 2.0, 3.0])
     assert r.status_of(0).failed

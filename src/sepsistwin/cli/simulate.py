@@ -12,8 +12,10 @@ from sepsistwin.cli._common import console, fail, print_json
 
 _PARAM_HELP = "Parameter override NAME=VALUE (repeatable)."
 _INIT_HELP = "Initial state override STATE=VALUE (repeatable)."
-_DOSE_HELP = ("Dose STATE:AMOUNT@HOURS (bolus) or STATE:RATE/h@START-END (infusion), optionally "
-              "',every=H,n=N' (repeatable).")
+_DOSE_HELP = (
+    "Dose STATE:AMOUNT@HOURS (bolus) or STATE:RATE/h@START-END (infusion), optionally "
+    "',every=H,n=N' (repeatable)."
+)
 
 
 def parse_assignments(items: list[str] | None, kind: str) -> dict[str, float]:
@@ -36,8 +38,9 @@ def parse_assignments(items: list[str] | None, kind: str) -> dict[str, float]:
     return out
 
 
-def _inputs(model: str, params: list[str] | None, init: list[str] | None,
-            doses: list[str] | None) -> tuple[Any, dict[str, float], dict[str, float], Any]:
+def _inputs(
+    model: str, params: list[str] | None, init: list[str] | None, doses: list[str] | None
+) -> tuple[Any, dict[str, float], dict[str, float], Any]:
     from sepsistwin.model import get_model
     from sepsistwin.solve import Schedule, parse_dose
 
@@ -50,8 +53,10 @@ def _inputs(model: str, params: list[str] | None, init: list[str] | None,
             sched = sched + parse_dose(spec)
     except ValueError as exc:
         fail(str(exc))
-    for kind, vals, valid in (("parameter", p, m.parameter_names),
-                              ("initial state", y, m.state_names)):
+    for kind, vals, valid in (
+        ("parameter", p, m.parameter_names),
+        ("initial state", y, m.state_names),
+    ):
         unknown = [k for k in vals if k not in valid]
         if unknown:
             fail(f"unknown {kind} name(s) {unknown}; valid: {', '.join(valid)}")
@@ -91,17 +96,20 @@ def _plot(result: Any, path: Path, title: str) -> None:
 
 def simulate_cmd(
     model: Annotated[str, typer.Option("--model", "-m", help="Model preset name.")] = (
-        "reynolds2006"),
+        "reynolds2006"
+    ),
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help=_PARAM_HELP)] = None,
     init: Annotated[list[str] | None, typer.Option("--init", "-i", help=_INIT_HELP)] = None,
     dose: Annotated[list[str] | None, typer.Option("--dose", "-d", help=_DOSE_HELP)] = None,
     hours: Annotated[float, typer.Option("--hours", help="Horizon in hours.")] = 672.0,
     step: Annotated[float, typer.Option("--step", help="Save interval in hours.")] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the trajectories as JSON.")] = (
-        False),
+        False
+    ),
     out: Annotated[Path | None, typer.Option("--out", help="Write a Parquet file.")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a .png or .html plot.")] = (
-        None),
+        None
+    ),
 ) -> None:
     """Simulate one virtual patient of a mechanistic model (time in hours).
 
@@ -124,8 +132,15 @@ def simulate_cmd(
         fail(str(exc))
     status = r.status_of(0)
     if as_json:
-        print_json({"model": m.name, "time": r.time, "states": r.states,
-                    "observables": r.observables, "status": status.describe()})
+        print_json(
+            {
+                "model": m.name,
+                "time": r.time,
+                "states": r.states,
+                "observables": r.observables,
+                "status": status.describe(),
+            }
+        )
     if out is not None:
         frame = r.to_wide().drop(columns="patient")
         frame.to_parquet(out, index=False)
@@ -133,8 +148,9 @@ def simulate_cmd(
         _plot(r, plot, f"{m.name}: " + ", ".join(f"{k}={v:g}" for k, v in {**p, **y}.items()))
     if not as_json:
         final = ", ".join(f"{s}={v[-1]:.4g}" for s, v in r.states.items())
-        console.print(f"{m.name}: {status.describe()}; at t={r.time[-1]:g} h: {final}",
-                      highlight=False)
+        console.print(
+            f"{m.name}: {status.describe()}; at t={r.time[-1]:g} h: {final}", highlight=False
+        )
         for path in (out, plot):
             if path is not None:
                 console.print(f"wrote {path}", highlight=False)
@@ -145,7 +161,8 @@ def simulate_cmd(
 def export_sbml_cmd(
     out: Annotated[Path, typer.Argument(help="Output SBML file (.xml).")],
     model: Annotated[str, typer.Option("--model", "-m", help="Model preset name.")] = (
-        "reynolds2006"),
+        "reynolds2006"
+    ),
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help=_PARAM_HELP)] = None,
     init: Annotated[list[str] | None, typer.Option("--init", "-i", help=_INIT_HELP)] = None,
     dose: Annotated[list[str] | None, typer.Option("--dose", "-d", help=_DOSE_HELP)] = None,

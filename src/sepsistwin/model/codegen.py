@@ -65,8 +65,11 @@ def _unpack(model: Model, indent: str = "    ") -> list[str]:
 
 
 def _expression_lines(model: Model, needed: set[str], indent: str = "    ") -> list[str]:
-    return [f"{indent}{name} = {pycode(model.expression_sympy[name])}"
-            for name in model.expression_names if name in needed]
+    return [
+        f"{indent}{name} = {pycode(model.expression_sympy[name])}"
+        for name in model.expression_names
+        if name in needed
+    ]
 
 
 def _needed_expressions(model: Model, exprs: list[sp.Expr]) -> set[str]:
@@ -151,12 +154,26 @@ def numba_hooks_source(model: Model) -> str:
                     if g != 0:
                         d += sp.diff(r, other) * g
             jac_entries.append(f"    J[{i}, {j}] = {pycode(d) if d != 0 else '0.0'}")
-    out += ["", "", jit, "def jac(t, y, p, J):", *_unpack(model),
-            *_expression_lines(model, jac_needed), *dlines, *jac_entries]
+    out += [
+        "",
+        "",
+        jit,
+        "def jac(t, y, p, J):",
+        *_unpack(model),
+        *_expression_lines(model, jac_needed),
+        *dlines,
+        *jac_entries,
+    ]
 
     obs = [model.observables_sympy[o] for o in model.observable_names]
-    out += ["", "", jit, "def observables(t, y, p, out):", *_unpack(model),
-            *_expression_lines(model, _needed_expressions(model, obs))]
+    out += [
+        "",
+        "",
+        jit,
+        "def observables(t, y, p, out):",
+        *_unpack(model),
+        *_expression_lines(model, _needed_expressions(model, obs)),
+    ]
     out += [f"    out[{k}] = {pycode(o)}" for k, o in enumerate(obs)]
     if not obs:
         out.append("    return")

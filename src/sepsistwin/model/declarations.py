@@ -116,10 +116,16 @@ class Parameter:
         check_name("parameter", self.name)
         v = _check_finite("parameter", self.name, "value", self.value)
         object.__setattr__(self, "value", v)
-        lo = None if self.lower is None else _check_finite("parameter", self.name, "lower",
-                                                            self.lower)
-        hi = None if self.upper is None else _check_finite("parameter", self.name, "upper",
-                                                            self.upper)
+        lo = (
+            None
+            if self.lower is None
+            else _check_finite("parameter", self.name, "lower", self.lower)
+        )
+        hi = (
+            None
+            if self.upper is None
+            else _check_finite("parameter", self.name, "upper", self.upper)
+        )
         if lo is not None and v < lo:
             raise ValueError(f"parameter {self.name!r}: value {v} is below lower bound {lo}")
         if hi is not None and v > hi:

@@ -55,15 +55,24 @@ def parse_expression(text: str, symbols: Mapping[str, sp.Symbol], where: str) ->
         raise ValueError(f"{where}: expression must be a non-empty string, got {text!r}")
     called = sorted(set(re.findall(r"([A-Za-z_]\w*)\s*\(", text)) - set(ALLOWED_FUNCTIONS))
     if called:
-        raise ValueError(f"{where}: expression {text!r} calls unsupported function(s) {called}; "
-                         f"allowed: {sorted(ALLOWED_FUNCTIONS)}")
+        raise ValueError(
+            f"{where}: expression {text!r} calls unsupported function(s) {called}; "
+            f"allowed: {sorted(ALLOWED_FUNCTIONS)}"
+        )
     local: dict[str, Any] = {**ALLOWED_FUNCTIONS, **symbols, "t": TIME}
     try:
-        expr = parse_expr(text, local_dict=local, global_dict={"Integer": sp.Integer,
-                                                              "Float": sp.Float,
-                                                              "Rational": sp.Rational,
-                                                              "Symbol": sp.Symbol},
-                          transformations=_TRANSFORMS, evaluate=True)
+        expr = parse_expr(
+            text,
+            local_dict=local,
+            global_dict={
+                "Integer": sp.Integer,
+                "Float": sp.Float,
+                "Rational": sp.Rational,
+                "Symbol": sp.Symbol,
+            },
+            transformations=_TRANSFORMS,
+            evaluate=True,
+        )
     except Exception as exc:  # sympy raises many types for bad syntax
         raise ValueError(f"{where}: cannot parse expression {text!r}: {exc}") from None
     if not isinstance(expr, sp.Expr):
@@ -241,23 +250,36 @@ class Model:
     def parameter_table(self) -> list[dict[str, Any]]:
         """Rows (name, value, unit, bounds, description, source) for docs and reports."""
         return [
-            {"name": p.name, "value": p.value, "unit": p.unit, "lower": p.lower,
-             "upper": p.upper, "description": p.description, "source": p.source}
+            {
+                "name": p.name,
+                "value": p.value,
+                "unit": p.unit,
+                "lower": p.lower,
+                "upper": p.upper,
+                "description": p.description,
+                "source": p.source,
+            }
             for p in self.parameters
         ]
 
     def state_table(self) -> list[dict[str, Any]]:
         """Rows (name, unit, initial, description, rate) for docs and reports."""
         return [
-            {"name": s.name, "unit": s.unit, "initial": s.initial,
-             "description": s.description,
-             "rate": " + ".join(t.expression for t in self.terms if t.state == s.name) or "0"}
+            {
+                "name": s.name,
+                "unit": s.unit,
+                "initial": s.initial,
+                "description": s.description,
+                "rate": " + ".join(t.expression for t in self.terms if t.state == s.name) or "0",
+            }
             for s in self.states
         ]
 
     def __repr__(self) -> str:
-        return (f"Model({self.name!r}: {len(self.states)} states, {len(self.parameters)} "
-                f"parameters, {len(self.observables)} observables)")
+        return (
+            f"Model({self.name!r}: {len(self.states)} states, {len(self.parameters)} "
+            f"parameters, {len(self.observables)} observables)"
+        )
 
 
 Module = Callable[["ModelBuilder"], object]
@@ -296,36 +318,54 @@ class ModelBuilder:
 
     # ---- declarations -------------------------------------------------------------------
     def _check_free(self, name: str, kind: str) -> None:
-        for other_kind, table in (("state", self._states), ("parameter", self._parameters),
-                                  ("expression", self._expressions),
-                                  ("observable", self._observables)):
+        for other_kind, table in (
+            ("state", self._states),
+            ("parameter", self._parameters),
+            ("expression", self._expressions),
+            ("observable", self._observables),
+        ):
             if name in table:
                 raise ValueError(f"cannot add {kind} {name!r}: a {other_kind} of that name exists")
 
-    def add_state(self, name: str, unit: str, initial: float, description: str = "",
-                  source: str = "") -> ModelBuilder:
+    def add_state(
+        self, name: str, unit: str, initial: float, description: str = "", source: str = ""
+    ) -> ModelBuilder:
         """Declare a state (see :class:`State`)."""
         self._check_free(name, "state")
         self._states[name] = State(name, unit, initial, description, source)
         return self
 
-    def add_parameter(self, name: str, value: float, unit: str, source: str,
-                      description: str = "", lower: float | None = None,
-                      upper: float | None = None) -> ModelBuilder:
+    def add_parameter(
+        self,
+        name: str,
+        value: float,
+        unit: str,
+        source: str,
+        description: str = "",
+        lower: float | None = None,
+        upper: float | None = None,
+    ) -> ModelBuilder:
         """Declare a parameter (see :class:`Parameter`)."""
         self._check_free(name, "parameter")
         self._parameters[name] = Parameter(name, value, unit, source, description, lower, upper)
         return self
 
-    def add_expression(self, name: str, expression: str, unit: str = "",
-                       description: str = "") -> ModelBuilder:
+    def add_expression(
+        self, name: str, expression: str, unit: str = "", description: str = ""
+    ) -> ModelBuilder:
         """Declare a named intermediate expression (see :class:`Expression`)."""
         self._check_free(name, "expression")
         self._expressions[name] = Expression(name, expression, unit, description)
         return self
 
-    def add_term(self, state: str, expression: str, name: str | None = None,
-                 description: str = "", module: str = "") -> ModelBuilder:
+    def add_term(
+        self,
+        state: str,
+        expression: str,
+        name: str | None = None,
+        description: str = "",
+        module: str = "",
+    ) -> ModelBuilder:
         """Add ``expression`` to ``d state/dt``; ``name`` defaults to ``<state>_term<k>``."""
         if name is None:
             k = sum(1 for t in self._terms.values() if t.state == state) + 1
@@ -338,8 +378,9 @@ class ModelBuilder:
         self._terms[name] = Term(name, state, expression, description, module)
         return self
 
-    def add_observable(self, name: str, expression: str, unit: str,
-                       description: str = "") -> ModelBuilder:
+    def add_observable(
+        self, name: str, expression: str, unit: str, description: str = ""
+    ) -> ModelBuilder:
         """Declare an observable (see :class:`Observable`)."""
         self._check_free(name, "observable")
         self._observables[name] = Observable(name, expression, unit, description)
@@ -356,27 +397,34 @@ class ModelBuilder:
         if name not in self._terms:
             raise ValueError(f"unknown term {name!r}; terms: {sorted(self._terms)}")
         old = self._terms[name]
-        self._terms[name] = replace(old, expression=f"({old.expression})*({factor})",
-                                    module=module or old.module)
+        self._terms[name] = replace(
+            old, expression=f"({old.expression})*({factor})", module=module or old.module
+        )
         return self
 
     def replace_expression(self, name: str, expression: str) -> ModelBuilder:
         """Redefine an intermediate expression (its dependents see the new definition)."""
         if name not in self._expressions:
-            raise ValueError(f"unknown expression {name!r}; expressions: "
-                             f"{sorted(self._expressions)}")
+            raise ValueError(
+                f"unknown expression {name!r}; expressions: {sorted(self._expressions)}"
+            )
         self._expressions[name] = replace(self._expressions[name], expression=expression)
         return self
 
     def set_parameter(self, name: str, value: float, source: str | None = None) -> ModelBuilder:
         """Change a parameter's default value (and optionally its source)."""
         if name not in self._parameters:
-            raise ValueError(f"unknown parameter {name!r}; parameters: "
-                             f"{sorted(self._parameters)}")
+            raise ValueError(f"unknown parameter {name!r}; parameters: {sorted(self._parameters)}")
         old = self._parameters[name]
-        self._parameters[name] = Parameter(name, value, old.unit,
-                                           old.source if source is None else source,
-                                           old.description, old.lower, old.upper)
+        self._parameters[name] = Parameter(
+            name,
+            value,
+            old.unit,
+            old.source if source is None else source,
+            old.description,
+            old.lower,
+            old.upper,
+        )
         return self
 
     def include(self, module: Module, name: str | None = None) -> ModelBuilder:
@@ -399,8 +447,9 @@ class ModelBuilder:
             if n in done:
                 return
             if n in visiting:
-                raise ValueError(f"expression {n!r} depends on itself (cycle through "
-                                 f"{sorted(visiting)})")
+                raise ValueError(
+                    f"expression {n!r} depends on itself (cycle through {sorted(visiting)})"
+                )
             visiting.add(n)
             for d in sorted(deps[n]):
                 visit(d)
@@ -418,8 +467,10 @@ class ModelBuilder:
             raise ValueError(f"model {self.name!r} has no states")
         for t in self._terms.values():
             if t.state not in self._states:
-                raise ValueError(f"term {t.name!r} adds to unknown state {t.state!r}; "
-                                 f"states: {list(self._states)}")
+                raise ValueError(
+                    f"term {t.name!r} adds to unknown state {t.state!r}; "
+                    f"states: {list(self._states)}"
+                )
         names = [*self._states, *self._parameters, *self._expressions]
         symbols = {n: sp.Symbol(n, real=True) for n in names}
         expressions = self._ordered_expressions(symbols)
@@ -439,4 +490,3 @@ class ModelBuilder:
         model.rates_sympy  # noqa: B018
         model.observables_sympy  # noqa: B018
         return model
-

@@ -70,16 +70,28 @@ B1, B3, B4, B5, B6 = 35.0 / 384.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784
 E1, E3, E4 = -71.0 / 57600.0, 71.0 / 16695.0, -71.0 / 1920.0
 E5, E6, E7 = 17253.0 / 339200.0, -22.0 / 525.0, 1.0 / 40.0
 # Dense output: y(t + x h) = y + h * sum_k Q[:, k] x^(k+1), Q = K^T P (rows: stages 1..7).
-P10, P11, P12, P13 = 1.0, -8048581381.0 / 2820520608.0, 8663915743.0 / 2820520608.0, \
-    -12715105075.0 / 11282082432.0
-P31, P32, P33 = 131558114200.0 / 32700410799.0, -68118460800.0 / 10900136933.0, \
-    87487479700.0 / 32700410799.0
-P41, P42, P43 = -1754552775.0 / 470086768.0, 14199869525.0 / 1410260304.0, \
-    -10690763975.0 / 1880347072.0
-P51, P52, P53 = 127303824393.0 / 49829197408.0, -318862633887.0 / 49829197408.0, \
-    701980252875.0 / 199316789632.0
-P61, P62, P63 = -282668133.0 / 205662961.0, 2019193451.0 / 616988883.0, \
-    -1453857185.0 / 822651844.0
+P10, P11, P12, P13 = (
+    1.0,
+    -8048581381.0 / 2820520608.0,
+    8663915743.0 / 2820520608.0,
+    -12715105075.0 / 11282082432.0,
+)
+P31, P32, P33 = (
+    131558114200.0 / 32700410799.0,
+    -68118460800.0 / 10900136933.0,
+    87487479700.0 / 32700410799.0,
+)
+P41, P42, P43 = (
+    -1754552775.0 / 470086768.0,
+    14199869525.0 / 1410260304.0,
+    -10690763975.0 / 1880347072.0,
+)
+P51, P52, P53 = (
+    127303824393.0 / 49829197408.0,
+    -318862633887.0 / 49829197408.0,
+    701980252875.0 / 199316789632.0,
+)
+P61, P62, P63 = -282668133.0 / 205662961.0, 2019193451.0 / 616988883.0, -1453857185.0 / 822651844.0
 P71, P72, P73 = 40617522.0 / 29380423.0, -110615467.0 / 29380423.0, 69997945.0 / 29380423.0
 
 # PI step control (Hairer's DOPRI5 defaults).
@@ -94,14 +106,40 @@ NONSTIFF_RESET = 6
 
 # ---- Rodas4 (Hairer & Wanner 1996, RODAS order 4(3)), stored row-wise below the diagonal ----
 RO_GAMMA = 0.25
-RO_A = (1.544, 0.9466785280815826, 0.2557011698983284, 3.314825187068521, 2.896124015972201,
-        0.9986419139977817, 1.221224509226641, 6.019134481288629, 12.53708332932087,
-        -0.6878860361058950, 1.221224509226641, 6.019134481288629, 12.53708332932087,
-        -0.6878860361058950, 1.0)
-RO_C = (-5.6688, -2.430093356833875, -0.2063599157091915, -0.1073529058151375,
-        -9.594562251023355, -20.47028614809616, 7.496443313967647, -10.24680431464352,
-        -33.99990352819905, 11.70890893206160, 8.083246795921522, -7.981132988064893,
-        -31.52159432874371, 16.31930543123136, -6.058818238834054)
+RO_A = (
+    1.544,
+    0.9466785280815826,
+    0.2557011698983284,
+    3.314825187068521,
+    2.896124015972201,
+    0.9986419139977817,
+    1.221224509226641,
+    6.019134481288629,
+    12.53708332932087,
+    -0.6878860361058950,
+    1.221224509226641,
+    6.019134481288629,
+    12.53708332932087,
+    -0.6878860361058950,
+    1.0,
+)
+RO_C = (
+    -5.6688,
+    -2.430093356833875,
+    -0.2063599157091915,
+    -0.1073529058151375,
+    -9.594562251023355,
+    -20.47028614809616,
+    7.496443313967647,
+    -10.24680431464352,
+    -33.99990352819905,
+    11.70890893206160,
+    8.083246795921522,
+    -7.981132988064893,
+    -31.52159432874371,
+    16.31930543123136,
+    -6.058818238834054,
+)
 RO_M = (1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950, 1.0, 1.0)
 RO_ALPHA = (0.0, 0.386, 0.21, 0.63, 1.0, 1.0)
 RO_GAMMAS = (0.25, -0.1043, 0.1035, -0.0362, 0.0, 0.0)
@@ -167,8 +205,25 @@ def _initial_step(t, y, f0, p, u, rtol, atol, h_max, tmp, f1):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _dopri_segment(state, y, p, u, t_end, t_eval, rtol, atol, max_steps, h_max,
-                   allow_stiff, out, gi, stats, K, ytmp, ynew):
+def _dopri_segment(
+    state,
+    y,
+    p,
+    u,
+    t_end,
+    t_eval,
+    rtol,
+    atol,
+    max_steps,
+    h_max,
+    allow_stiff,
+    out,
+    gi,
+    stats,
+    K,
+    ytmp,
+    ynew,
+):
     """Integrate from ``state[0]`` to ``t_end`` with DOPRI5; fill save points before ``t_end``.
 
     ``state`` holds ``[t, h, next save index]``. Returns ``_DONE``, ``_SWITCH`` (stiffness
@@ -224,21 +279,22 @@ def _dopri_segment(state, y, p, u, t_end, t_eval, rtol, atol, max_steps, h_max,
             ytmp[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i])
         _f(t + C5 * h, ytmp, p, u, k5)
         for i in range(n):
-            ytmp[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i]
-                                  + A65 * k5[i])
+            ytmp[i] = y[i] + h * (
+                A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]
+            )
         t_new = t + h
         if last:
             t_new = t_end
         _f(t_new, ytmp, p, u, k6)
         for i in range(n):
-            ynew[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i]
-                                  + B6 * k6[i])
+            ynew[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i] + B6 * k6[i])
         _f(t_new, ynew, p, u, k7)
         stats[STAT_RHS] += 6
         # Error estimate, reusing k2 (not needed after this point) as scratch.
         for i in range(n):
-            k2[i] = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i]
-                         + E7 * k7[i])
+            k2[i] = h * (
+                E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]
+            )
         err = _rms(k2, y, ynew, rtol, atol)
         if not math.isfinite(err):
             # A stage left the domain (e.g. overflow): retry smaller, as a rejected step.
@@ -246,8 +302,8 @@ def _dopri_segment(state, y, p, u, t_end, t_eval, rtol, atol, max_steps, h_max,
             h *= FAC_MIN
             reject = True
             continue
-        fac11 = err ** EXPO1
-        fac = fac11 / facold ** BETA
+        fac11 = err**EXPO1
+        fac = fac11 / facold**BETA
         fac = max(1.0 / FAC_MAX, min(1.0 / FAC_MIN, fac / SAFE))
         h_new = h / fac
         if err <= 1.0:
@@ -272,17 +328,36 @@ def _dopri_segment(state, y, p, u, t_end, t_eval, rtol, atol, max_steps, h_max,
                 # Interpolant coefficients once per step (rows of Q; k2 is free scratch).
                 for i in range(n):
                     Q[0, i] = h * P10 * k1[i]
-                    Q[1, i] = h * (P11 * k1[i] + P31 * k3[i] + P41 * k4[i] + P51 * k5[i]
-                                   + P61 * k6[i] + P71 * k7[i])
-                    Q[2, i] = h * (P12 * k1[i] + P32 * k3[i] + P42 * k4[i] + P52 * k5[i]
-                                   + P62 * k6[i] + P72 * k7[i])
-                    Q[3, i] = h * (P13 * k1[i] + P33 * k3[i] + P43 * k4[i] + P53 * k5[i]
-                                   + P63 * k6[i] + P73 * k7[i])
+                    Q[1, i] = h * (
+                        P11 * k1[i]
+                        + P31 * k3[i]
+                        + P41 * k4[i]
+                        + P51 * k5[i]
+                        + P61 * k6[i]
+                        + P71 * k7[i]
+                    )
+                    Q[2, i] = h * (
+                        P12 * k1[i]
+                        + P32 * k3[i]
+                        + P42 * k4[i]
+                        + P52 * k5[i]
+                        + P62 * k6[i]
+                        + P72 * k7[i]
+                    )
+                    Q[3, i] = h * (
+                        P13 * k1[i]
+                        + P33 * k3[i]
+                        + P43 * k4[i]
+                        + P53 * k5[i]
+                        + P63 * k6[i]
+                        + P73 * k7[i]
+                    )
                 while j < n_t and t_eval[j] <= t_new and t_eval[j] < t_end:
                     x = (t_eval[j] - t) / h
                     for i in range(n):
-                        out[i, gi, j] = y[i] + x * (Q[0, i] + x * (Q[1, i] + x * (
-                            Q[2, i] + x * Q[3, i])))
+                        out[i, gi, j] = y[i] + x * (
+                            Q[0, i] + x * (Q[1, i] + x * (Q[2, i] + x * Q[3, i]))
+                        )
                     j += 1
                 state[2] = j
             for i in range(n):
@@ -360,9 +435,30 @@ def _lu_solve(M, piv, b):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _rodas_segment(state, y, p, u, t_end, t_eval, rtol, atol, max_steps, h_max,
-                   out, gi, stats, K, ytmp, ynew, f0, f1, dfdt, J, M,
-                   piv):
+def _rodas_segment(
+    state,
+    y,
+    p,
+    u,
+    t_end,
+    t_eval,
+    rtol,
+    atol,
+    max_steps,
+    h_max,
+    out,
+    gi,
+    stats,
+    K,
+    ytmp,
+    ynew,
+    f0,
+    f1,
+    dfdt,
+    J,
+    M,
+    piv,
+):
     """Integrate from ``state[0]`` to ``t_end`` with Rodas4 (stiff); same contract as DOPRI."""
     n = y.size
     t = state[0]
@@ -460,8 +556,9 @@ def _rodas_segment(state, y, p, u, t_end, t_eval, rtol, atol, max_steps, h_max,
                     h01 = x * x * (3.0 - 2.0 * x)
                     h11 = x * x * (x - 1.0)
                     for i in range(n):
-                        out[i, gi, j] = (h00 * y[i] + h10 * h * f0[i] + h01 * ynew[i]
-                                         + h11 * h * f1[i])
+                        out[i, gi, j] = (
+                            h00 * y[i] + h10 * h * f0[i] + h01 * ynew[i] + h11 * h * f1[i]
+                        )
                     j += 1
                 state[2] = j
                 for i in range(n):
@@ -487,9 +584,25 @@ def _rodas_segment(state, y, p, u, t_end, t_eval, rtol, atol, max_steps, h_max,
 
 
 @nb.njit(cache=True, error_model="numpy")
-def integrate_patient(y0, p, t_eval, ev_time, ev_end, ev_val, ev_state, ev_kind, rtol, atol,
-                      max_steps, h_max, allow_stiff, force_stiff, out, gi,
-                      stats):
+def integrate_patient(
+    y0,
+    p,
+    t_eval,
+    ev_time,
+    ev_end,
+    ev_val,
+    ev_state,
+    ev_kind,
+    rtol,
+    atol,
+    max_steps,
+    h_max,
+    allow_stiff,
+    force_stiff,
+    out,
+    gi,
+    stats,
+):
     """Integrate one patient over ``t_eval`` with its dose events; write ``out[:, gi, :]``.
 
     ``stats`` is this patient's row of the statistics table (status bits, accepted, rejected,
@@ -547,17 +660,55 @@ def integrate_patient(y0, p, t_eval, ev_time, ev_end, ev_val, ev_state, ev_kind,
         state[0] = t
         state[2] = j
         if not stiff:
-            code = _dopri_segment(state, y, p, u, seg_end, t_eval, rtol, atol, max_steps,
-                                  h_max, allow_stiff, out, gi, stats, K, ytmp, ynew)
+            code = _dopri_segment(
+                state,
+                y,
+                p,
+                u,
+                seg_end,
+                t_eval,
+                rtol,
+                atol,
+                max_steps,
+                h_max,
+                allow_stiff,
+                out,
+                gi,
+                stats,
+                K,
+                ytmp,
+                ynew,
+            )
             if code == _SWITCH:
                 stiff = True
                 stats[STAT_STATUS] |= ST_STIFF
         if stiff and code >= 0:
             if code != _SWITCH:
                 state[1] = 0.0
-            code = _rodas_segment(state, y, p, u, seg_end, t_eval, rtol, atol, max_steps,
-                                  h_max, out, gi, stats, K, ytmp, ynew, f0, f1, dfdt, Jm, Mm,
-                                  piv)
+            code = _rodas_segment(
+                state,
+                y,
+                p,
+                u,
+                seg_end,
+                t_eval,
+                rtol,
+                atol,
+                max_steps,
+                h_max,
+                out,
+                gi,
+                stats,
+                K,
+                ytmp,
+                ynew,
+                f0,
+                f1,
+                dfdt,
+                Jm,
+                Mm,
+                piv,
+            )
         j = int(state[2])
         t = seg_end
     if code < 0:
@@ -572,9 +723,25 @@ def integrate_patient(y0, p, t_eval, ev_time, ev_end, ev_val, ev_state, ev_kind,
 
 
 @nb.njit(cache=True, error_model="numpy", parallel=True)
-def integrate_chunk(y0, p, t_eval, ev_time, ev_end, ev_val, ev_state, ev_kind, rtol, atol,
-                    max_steps, h_max, allow_stiff, force_stiff, out, offset,
-                    stats):
+def integrate_chunk(
+    y0,
+    p,
+    t_eval,
+    ev_time,
+    ev_end,
+    ev_val,
+    ev_state,
+    ev_kind,
+    rtol,
+    atol,
+    max_steps,
+    h_max,
+    allow_stiff,
+    force_stiff,
+    out,
+    offset,
+    stats,
+):
     """Integrate patients ``0..len(y0)`` of a chunk in parallel into ``out[:, offset+i, :]``.
 
     ``ev_time``, ``ev_end`` and ``ev_val`` are (n, m) (rows may be broadcast views);
@@ -582,9 +749,25 @@ def integrate_chunk(y0, p, t_eval, ev_time, ev_end, ev_val, ev_state, ev_kind, r
     """
     n_pat = y0.shape[0]
     for i in nb.prange(n_pat):
-        integrate_patient(y0[i], p[i], t_eval, ev_time[i], ev_end[i], ev_val[i], ev_state,
-                          ev_kind, rtol, atol, max_steps, h_max, allow_stiff, force_stiff,
-                          out, offset + i, stats[offset + i])
+        integrate_patient(
+            y0[i],
+            p[i],
+            t_eval,
+            ev_time[i],
+            ev_end[i],
+            ev_val[i],
+            ev_state,
+            ev_kind,
+            rtol,
+            atol,
+            max_steps,
+            h_max,
+            allow_stiff,
+            force_stiff,
+            out,
+            offset + i,
+            stats[offset + i],
+        )
 
 
 @nb.njit(cache=True, error_model="numpy", parallel=True)

@@ -76,13 +76,17 @@ def _resolve_model(model: Any) -> Any:
     return model
 
 
-def _columns(values: Mapping[str, ArrayLike] | None, valid: Sequence[str], kind: str,
-             ) -> dict[str, NDArray[np.float64]]:
+def _columns(
+    values: Mapping[str, ArrayLike] | None,
+    valid: Sequence[str],
+    kind: str,
+) -> dict[str, NDArray[np.float64]]:
     if values is None:
         return {}
     if not isinstance(values, Mapping):
-        raise TypeError(f"{kind} must be a mapping of name -> value(s), got "
-                        f"{type(values).__name__}")
+        raise TypeError(
+            f"{kind} must be a mapping of name -> value(s), got {type(values).__name__}"
+        )
     unknown = [k for k in values if k not in valid]
     if unknown:
         raise ValueError(f"unknown {kind} name(s) {unknown}; valid {kind} names: {list(valid)}")
@@ -91,15 +95,16 @@ def _columns(values: Mapping[str, ArrayLike] | None, valid: Sequence[str], kind:
         try:
             arr = np.asarray(v, dtype=float)
         except (TypeError, ValueError):
-            raise ValueError(f"{kind} {k!r}: expected a number or array of numbers, "
-                             f"got {v!r}") from None
+            raise ValueError(
+                f"{kind} {k!r}: expected a number or array of numbers, got {v!r}"
+            ) from None
         if arr.ndim > 1:
-            raise ValueError(f"{kind} {k!r}: expected a scalar or 1-D array, got shape "
-                             f"{arr.shape}")
+            raise ValueError(f"{kind} {k!r}: expected a scalar or 1-D array, got shape {arr.shape}")
         if not np.all(np.isfinite(arr)):
             bad = int(np.flatnonzero(~np.isfinite(arr.reshape(-1)))[0])
-            raise ValueError(f"{kind} {k!r}: value at index {bad} is not finite "
-                             f"({arr.reshape(-1)[bad]})")
+            raise ValueError(
+                f"{kind} {k!r}: value at index {bad} is not finite ({arr.reshape(-1)[bad]})"
+            )
         out[k] = arr
     return out
 
@@ -117,8 +122,12 @@ def _batch_size(cols: dict[str, NDArray[np.float64]], n: int | None) -> int:
     return lengths.pop() if lengths else 1
 
 
-def _tolerance(value: float | Mapping[str, float] | ArrayLike | None, default: float,
-               names: Sequence[str], kind: str) -> NDArray[np.float64]:
+def _tolerance(
+    value: float | Mapping[str, float] | ArrayLike | None,
+    default: float,
+    names: Sequence[str],
+    kind: str,
+) -> NDArray[np.float64]:
     if value is None:
         arr = np.full(len(names), default)
     elif isinstance(value, Mapping):
@@ -202,8 +211,10 @@ def simulate_batch(
     for k, a in icols.items():
         if np.any(a < 0):
             bad = int(np.flatnonzero(a.reshape(-1) < 0)[0])
-            raise ValueError(f"initial state {k!r}: concentrations must be >= 0, got "
-                             f"{a.reshape(-1)[bad]} (index {bad})")
+            raise ValueError(
+                f"initial state {k!r}: concentrations must be >= 0, got "
+                f"{a.reshape(-1)[bad]} (index {bad})"
+            )
     if n is not None and (isinstance(n, bool) or int(n) != n or n < 1):
         raise ValueError(f"n must be a positive integer, got {n!r}")
     n_pat = _batch_size({**pcols, **icols}, n)
@@ -232,9 +243,25 @@ def simulate_batch(
             ya = icols.get(name)
             yc[:, j] = ydef[name] if ya is None else (ya if ya.size == 1 else ya[start:stop])
         ev = events.rows(start, stop)
-        mod.integrate_chunk(yc, pc, t, ev.time, ev.end, ev.value, ev.state, ev.kind, rt, at,
-                            int(opts.max_steps), float(opts.h_max), bool(opts.stiff_fallback),
-                            bool(opts.force_stiff), out, start, stats)
+        mod.integrate_chunk(
+            yc,
+            pc,
+            t,
+            ev.time,
+            ev.end,
+            ev.value,
+            ev.state,
+            ev.kind,
+            rt,
+            at,
+            int(opts.max_steps),
+            float(opts.h_max),
+            bool(opts.stiff_fallback),
+            bool(opts.force_stiff),
+            out,
+            start,
+            stats,
+        )
         if n_o:
             mod.observe_chunk(t, out, pc, start, obs)
     status = stats[:, _kernel.STAT_STATUS].copy()
@@ -257,7 +284,8 @@ def simulate_batch(
             f"{int(failed.sum())} of {n_pat} patient(s) failed to integrate (their outputs are "
             f"NaN from the failure on; see result.status); first: patient {first}: "
             f"{Status(int(status[first])).describe()}",
-            RuntimeWarning, stacklevel=2,
+            RuntimeWarning,
+            stacklevel=2,
         )
     return result
 
@@ -286,8 +314,14 @@ def simulate(
     for kind, vals in (("parameter", params), ("initial state", init)):
         for k, v in (vals or {}).items():
             if np.ndim(v) != 0:
-                raise ValueError(f"simulate() is for one patient: {kind} {k!r} must be a scalar; "
-                                 "use simulate_batch for arrays")
+                raise ValueError(
+                    f"simulate() is for one patient: {kind} {k!r} must be a scalar; "
+                    "use simulate_batch for arrays"
+                )
     r = simulate_batch(model, params, init, t_eval, rtol, atol, doses, n=1, options=options)
-    return replace(r, states={k: v[0] for k, v in r.states.items()},
-                   observables={k: v[0] for k, v in r.observables.items()}, single=True)
+    return replace(
+        r,
+        states={k: v[0] for k, v in r.states.items()},
+        observables={k: v[0] for k, v in r.observables.items()},
+        single=True,
+    )

@@ -60,8 +60,11 @@ def cache_dir() -> Path:
 def kernel_source() -> str:
     """Source of the kernel, minus the hook import and ``__future__`` line."""
     text = Path(_kernel.__file__).read_text()
-    keep = [ln for ln in text.splitlines()
-            if _HOOK_MARKER not in ln and not ln.startswith("from __future__")]
+    keep = [
+        ln
+        for ln in text.splitlines()
+        if _HOOK_MARKER not in ln and not ln.startswith("from __future__")
+    ]
     return "\n".join(keep) + "\n"
 
 
@@ -69,8 +72,13 @@ def _module_key(model: Any) -> str:
     from sepsistwin.model.codegen import CODEGEN_VERSION
 
     h = hashlib.sha256()
-    for part in (model.fingerprint, kernel_source(), numba.__version__, CODEGEN_VERSION,
-                 sys.version):
+    for part in (
+        model.fingerprint,
+        kernel_source(),
+        numba.__version__,
+        CODEGEN_VERSION,
+        sys.version,
+    ):
         h.update(part.encode())
     return h.hexdigest()[:20]
 

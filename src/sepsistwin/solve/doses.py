@@ -48,8 +48,9 @@ class Bolus:
     def repeat(self, every: float, n: int) -> Schedule:
         """``n`` doses, ``every`` hours apart, starting at ``time``."""
         every, n = _check_repeat(every, n)
-        return Schedule(tuple(Bolus(self.state, _shift(self.time, k * every), self.amount)
-                              for k in range(n)))
+        return Schedule(
+            tuple(Bolus(self.state, _shift(self.time, k * every), self.amount) for k in range(n))
+        )
 
     def __add__(self, other: Schedule | Dose) -> Schedule:
         return Schedule((self,)) + other
@@ -79,8 +80,12 @@ class Infusion:
                 f"Infusion into {self.state!r}: repeat every={every} h is shorter than the "
                 f"duration ({float(np.max(dur))} h); repeated infusions would overlap"
             )
-        return Schedule(tuple(Infusion(self.state, _shift(self.start, k * every),
-                                       self.duration, self.rate) for k in range(n)))
+        return Schedule(
+            tuple(
+                Infusion(self.state, _shift(self.start, k * every), self.duration, self.rate)
+                for k in range(n)
+            )
+        )
 
     def __add__(self, other: Schedule | Dose) -> Schedule:
         return Schedule((self,)) + other
@@ -157,18 +162,26 @@ class EventTable:
 
     def rows(self, start: int, stop: int) -> EventTable:
         """The events of patients ``start..stop`` (views, no copy)."""
-        return EventTable(self.time[start:stop], self.end[start:stop], self.value[start:stop],
-                          self.state, self.kind)
+        return EventTable(
+            self.time[start:stop],
+            self.end[start:stop],
+            self.value[start:stop],
+            self.state,
+            self.kind,
+        )
 
 
-def _field(v: Value, n: int, where: str, *, nonneg: bool, positive: bool = False
-           ) -> NDArray[np.float64]:
+def _field(
+    v: Value, n: int, where: str, *, nonneg: bool, positive: bool = False
+) -> NDArray[np.float64]:
     arr = np.asarray(v, dtype=float) if not isinstance(v, str) else None
     if arr is None:
         raise ValueError(f"{where} must be a number or array of numbers, got {v!r}")
     if arr.ndim > 1 or (arr.ndim == 1 and arr.size not in (1, n)):
-        raise ValueError(f"{where} must be a scalar or have length n={n} (one per patient), "
-                         f"got shape {arr.shape}")
+        raise ValueError(
+            f"{where} must be a scalar or have length n={n} (one per patient), "
+            f"got shape {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{where} must be finite, got {v!r}")
     if positive and np.any(arr <= 0):
@@ -178,8 +191,12 @@ def _field(v: Value, n: int, where: str, *, nonneg: bool, positive: bool = False
     return np.broadcast_to(arr.reshape(-1) if arr.ndim else arr, (n,))
 
 
-def event_table(doses: Schedule | Dose | Sequence[Dose] | None, state_names: Sequence[str],
-                n: int, t0: float = 0.0) -> EventTable:
+def event_table(
+    doses: Schedule | Dose | Sequence[Dose] | None,
+    state_names: Sequence[str],
+    n: int,
+    t0: float = 0.0,
+) -> EventTable:
     """Validate ``doses`` against the model's states and build the kernel's event table.
 
     Raises ``ValueError`` naming the dose and field for an unknown state, a negative or
@@ -199,8 +216,9 @@ def event_table(doses: Schedule | Dose | Sequence[Dose] | None, state_names: Seq
         if not isinstance(d, Bolus | Infusion):
             raise ValueError(f"dose[{k}]: expected Bolus or Infusion, got {type(d).__name__}")
         if d.state not in index:
-            raise ValueError(f"{label}: state {d.state!r} is not a model state; "
-                             f"states: {list(state_names)}")
+            raise ValueError(
+                f"{label}: state {d.state!r} is not a model state; states: {list(state_names)}"
+            )
         if isinstance(d, Bolus):
             t = _field(d.time, n, f"{label}: time", nonneg=False)
             v = _field(d.amount, n, f"{label}: amount", nonneg=True)
@@ -213,8 +231,9 @@ def event_table(doses: Schedule | Dose | Sequence[Dose] | None, state_names: Seq
             e = t + dur
             kind = EV_INFUSION
         if np.any(t < t0):
-            raise ValueError(f"{label}: time {float(np.min(t))} h is before the start of the "
-                             f"simulation ({t0} h)")
+            raise ValueError(
+                f"{label}: time {float(np.min(t))} h is before the start of the simulation ({t0} h)"
+            )
         times.append(t)
         ends.append(e)
         values.append(v)
@@ -231,8 +250,13 @@ def event_table(doses: Schedule | Dose | Sequence[Dose] | None, state_names: Seq
             return np.broadcast_to(np.array([c[0] for c in cols], dtype=float), (n, m))
         return np.stack(cols, axis=1)
 
-    return EventTable(stack(times), stack(ends), stack(values),
-                      np.asarray(states, dtype=np.int64), np.asarray(kinds, dtype=np.int64))
+    return EventTable(
+        stack(times),
+        stack(ends),
+        stack(values),
+        np.asarray(states, dtype=np.int64),
+        np.asarray(kinds, dtype=np.int64),
+    )
 
 
 _SPEC = re.compile(
@@ -256,8 +280,10 @@ def parse_dose(spec: str) -> Schedule:
     """
     m = _SPEC.match(spec)
     if not m:
-        raise ValueError(f"dose {spec!r}: expected STATE:AMOUNT@HOURS or STATE:RATE/h@START-END, "
-                         "optionally followed by ,every=H,n=N")
+        raise ValueError(
+            f"dose {spec!r}: expected STATE:AMOUNT@HOURS or STATE:RATE/h@START-END, "
+            "optionally followed by ,every=H,n=N"
+        )
     state = m["state"]
 
     def num(text: str, field: str) -> float:
@@ -271,8 +297,10 @@ def parse_dose(spec: str) -> Schedule:
         for part in m["opts"].split(","):
             key, sep, val = part.partition("=")
             if not sep or key.strip() not in ("every", "n"):
-                raise ValueError(f"dose {spec!r}: option {part.strip()!r} not understood; "
-                                 "expected every=H or n=N")
+                raise ValueError(
+                    f"dose {spec!r}: option {part.strip()!r} not understood; "
+                    "expected every=H or n=N"
+                )
             opts[key.strip()] = val.strip()
     if m["per"]:
         start_s, sep, end_s = m["time"].partition("-")

@@ -73,20 +73,26 @@ class SimulationResult:
         n_t = self.time.size
         for name, arr in {**self.states, **self.observables}.items():
             a = np.atleast_2d(arr)
-            frames.append(pd.DataFrame({
-                "patient": np.repeat(np.arange(a.shape[0]), n_t),
-                "time": np.tile(self.time, a.shape[0]),
-                "variable": name,
-                "value": a.reshape(-1),
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "patient": np.repeat(np.arange(a.shape[0]), n_t),
+                        "time": np.tile(self.time, a.shape[0]),
+                        "variable": name,
+                        "value": a.reshape(-1),
+                    }
+                )
+            )
         return pd.concat(frames, ignore_index=True)
 
     def to_wide(self) -> pd.DataFrame:
         """Wide table: one row per (patient, time), one column per state/observable."""
         a0 = np.atleast_2d(next(iter(self.states.values())))
         n, n_t = a0.shape
-        data: dict[str, Any] = {"patient": np.repeat(np.arange(n), n_t),
-                                "time": np.tile(self.time, n)}
+        data: dict[str, Any] = {
+            "patient": np.repeat(np.arange(n), n_t),
+            "time": np.tile(self.time, n),
+        }
         for name, arr in {**self.states, **self.observables}.items():
             data[name] = np.atleast_2d(arr).reshape(-1)
         return pd.DataFrame(data)

@@ -36,11 +36,13 @@ class Status(enum.IntFlag):
 
     def describe(self) -> str:
         """Human-readable description, e.g. ``'failed: max steps (stiff fallback used)'``."""
-        fails = [f.name.lower().replace("_", " ") for f in Status
-                 if f & FAILURE_MASK and f in self and f.name]
+        fails = [
+            f.name.lower().replace("_", " ")
+            for f in Status
+            if f & FAILURE_MASK and f in self and f.name
+        ]
         note = " (stiff fallback used)" if Status.STIFF_FALLBACK in self else ""
         return ("failed: " + ", ".join(fails) if fails else "ok") + note
 
 
-FAILURE_MASK = (Status.MAX_STEPS | Status.NON_FINITE | Status.STEP_TOO_SMALL
-                | Status.SINGULAR_MATRIX)
+FAILURE_MASK = Status.MAX_STEPS | Status.NON_FINITE | Status.STEP_TOO_SMALL | Status.SINGULAR_MATRIX

@@ -56,34 +56,49 @@ def innate_core(b: ModelBuilder) -> None:
     b.add_state("P", "1e6 CFU/mL", 1.0, "pathogen", "scenario input (healthy: 1.0)")
     b.add_state("N", "N-unit", 0.0, "activated phagocytes N*", SOURCE_IC)
     b.add_state("D", "D-unit", 0.0, "tissue damage / dysfunction", SOURCE_IC)
-    b.add_state("CA", "CA-unit", 0.125, "slow anti-inflammatory mediator (baseline s_c/mu_c)",
-                SOURCE_IC)
+    b.add_state(
+        "CA", "CA-unit", 0.125, "slow anti-inflammatory mediator (baseline s_c/mu_c)", SOURCE_IC
+    )
     for name, value, unit, meaning in PARAMETERS:
         b.add_parameter(name, value, unit, f"{SOURCE}; {UNIT_NOTE}", meaning)
 
     # f(V) = V/(1 + (CA/c_inf)^2): anti-inflammatory inhibition, applied to each argument.
     b.add_expression("inhib", "1 + (CA/c_inf)**2", "1", "CA inhibition divisor")
     b.add_expression("f_N", "N/inhib", "N-unit", "N* after CA inhibition, f(N)")
-    b.add_expression("R", "(k_nn*N + k_np*P + k_nd*D)/inhib", "1/h",
-                     "recruitment signal f(k_nn N + k_np P + k_nd D)")
+    b.add_expression(
+        "R",
+        "(k_nn*N + k_np*P + k_nd*D)/inhib",
+        "1/h",
+        "recruitment signal f(k_nn N + k_np P + k_nd D)",
+    )
     b.add_expression("f_ND", "(N + k_cnd*D)/inhib", "N-unit", "f(N + k_cnd D), drives CA")
 
     b.add_term("P", "k_pg*P*(1 - P/P_inf)", "P_growth", "logistic pathogen growth")
-    b.add_term("P", "-k_pm*s_m*P/(mu_m + k_mp*P)", "P_local_kill",
-               "killing by the non-specific local response (quasi-steady)")
+    b.add_term(
+        "P",
+        "-k_pm*s_m*P/(mu_m + k_mp*P)",
+        "P_local_kill",
+        "killing by the non-specific local response (quasi-steady)",
+    )
     b.add_term("P", "-k_pn*f_N*P", "P_phagocyte_kill", "killing by activated phagocytes")
     b.add_term("N", "s_nr*R/(mu_nr + R)", "N_recruitment", "recruitment/activation of N*")
     b.add_term("N", "-mu_n*N", "N_decay", "decay of N*")
-    b.add_term("D", "k_dn*f_N**6/(x_dn**6 + f_N**6)", "D_production",
-               "damage switched on by N* (Hill exponent 6)")
+    b.add_term(
+        "D",
+        "k_dn*f_N**6/(x_dn**6 + f_N**6)",
+        "D_production",
+        "damage switched on by N* (Hill exponent 6)",
+    )
     b.add_term("D", "-mu_d*D", "D_decay", "damage repair")
     b.add_term("CA", "s_c", "CA_source", "baseline CA production")
     b.add_term("CA", "k_cn*f_ND/(1 + f_ND)", "CA_production", "CA induced by N* and damage")
     b.add_term("CA", "-mu_c*CA", "CA_decay", "CA decay")
 
     b.add_observable("pathogen_load", "P*1e6", "CFU/mL", "pathogen concentration")
-    b.add_reference("Reynolds A et al. J Theor Biol 2006; PMID 16584750; "
-                    "DOI 10.1016/j.jtbi.2006.02.016 (RECALLED)")
+    b.add_reference(
+        "Reynolds A et al. J Theor Biol 2006; PMID 16584750; "
+        "DOI 10.1016/j.jtbi.2006.02.016 (RECALLED)"
+    )
     b.add_reference("BioModels BIOMD0000000714")
 
 
