@@ -1,0 +1,78 @@
+"""`sepsistwin data check|convert|variables`: summaries, exit codes, round trips."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sepsistwin.cli.main import app
+from sepsistwin.data import read_timeline
+
+runner = CliRunner()
+
+LINES = [
+    "patient_id,time,variable,value,unit",
+    "p1,2024-03-01T06:00:00Z,lactate,36.04,mg/dL",
+    "p1,2024-03-01T08:00:00Z,creatinine,176.8,umol/L",
+    "p1,2024-03-01T09:00:00Z,norepinephrine,0.2,mcg/kg/min",
+    "p2,2024-03-02T06:00:00Z,gcs,12,",
+]
+
+
+@pytest.fixture
+def labs(tmp_path):
+    path = tmp_path / "labs.csv"
+    path.write_text("\n".join(LINES) + "\n")
+    return path
+
+
+def test_check_summarises_a_good_file_as_json(labs):
+    res = runner.invoke(app, ["data", "check", str(labs), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert (out["patients"], out["observations"], out["rejected"]) == (2, 4, [])
+    assert out["variables"]["lactate"]["max"] == pytest.approx(4.0, rel=1e-3)
+    assert out["variables"]["creatinine"]["min"] == pytest.approx(2.0, rel=1e-3)
+
+
+def test_check_exits_2_with_the_message_on_bad_input(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join([*LINES, "p2,2024-03-02T07:00:00Z,feritin,10,ng/mL"]) + "\n")
+    res = runner.invoke(app, ["data", "check", str(path)])
+    assert res.exit_code == 2
+    assert "row 6 of bad.csv: unknown variable 'feritin'; did you mean 'ferritin'?" in res.output
+
+
+def test_check_lenient_lists_rejected_rows_and_exits_1(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join([*LINES, "p2,2024-03-02T07:00:00Z,lactate,2,mg"]) + "\n")
+    res = runner.invoke(app, ["data", "check", str(path), "--lenient", "--json"])
+    assert res.exit_code == 1
+    out = json.loads(res.stdout)
+    assert out["observations"] == 4
+    assert [r["row"] for r in out["rejected"]] == [6]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".ndjson", ".csv", ".parquet"])
+def test_convert_writes_a_file_that_reads_back_to_the_same_observations(labs, tmp_path, suffix):
+    out = tmp_path / f"out{suffix}"
+    res = runner.invoke(app, ["data", "convert", str(labs), str(out)])
+    assert res.exit_code == 0, res.output
+    original = read_timeline(labs).observations
+    back = read_timeline(out).observations
+    cols = ["patient_id", "hours", "variable", "value"]
+    pd.testing.assert_frame_equal(
+        original[cols].astype({"patient_id": str, "variable": str}),
+        back[cols].astype({"patient_id": str, "variable": str}),
+    )
+
+
+def test_variables_lists_the_catalogue_as_json():
+    res = runner.invoke(app, ["data", "variables", "--json"])
+    assert res.exit_code == 0
+    catalogue = json.loads(res.stdout)
+    assert catalogue["mhla_dr"]["canonical_unit"] == "AB/C"
+    assert catalogue["norepinephrine"]["rxnorm"] == ["7512"]
