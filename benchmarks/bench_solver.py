@@ -107,6 +107,7 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     args = ap.parse_args()
 
+    load0 = os.getloadavg()[0]
     # Cold compile in a fresh cache directory, then measure a warm load in a new process.
     cache = tempfile.mkdtemp(prefix="sepsistwin-bench-cache-")
     os.environ["SEPSISTWIN_CACHE"] = cache
@@ -243,6 +244,8 @@ def main() -> None:
     md = f"""## Solver (`benchmarks/bench_solver.py`)
 
 Machine: {machine_description()}; Numba {numba.__version__}, {threads} threads. Date: {today()}.
+Load average at start / end: {load0:.1f} / {os.getloadavg()[0]:.1f} (other work shares the
+cores; the baselines run in the same process at the same time, so ratios are less affected).
 Reynolds 2006, {N_PATIENTS:,} patients (k_pg ~ U(0.2, 0.7) /h, P(0) ~ U(0.2, 2.0)), 28 days,
 hourly outputs ({t.size} save times). Baselines run in the same process on a subsample
 ({args.sub_lsoda} patients for LSODA, {args.sub} for libroadrunner), per-patient time

@@ -770,14 +770,14 @@ def integrate_chunk(
         )
 
 
-@nb.njit(cache=True, error_model="numpy", parallel=True)
+@nb.njit(cache=True, error_model="numpy")
 def observe_chunk(t_eval, states, p, offset, obs):
     """Evaluate the observables for patients ``offset..offset+len(p)`` at every save time."""
     n_pat = p.shape[0]
     n_s = states.shape[0]
     n_o = obs.shape[0]
     n_t = t_eval.size
-    for i in nb.prange(n_pat):
+    for i in range(n_pat):
         y = np.empty(n_s)
         o = np.empty(max(n_o, 1))
         for j in range(n_t):
