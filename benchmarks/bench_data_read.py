@@ -15,6 +15,7 @@ Usage: python benchmarks/bench_data_read.py [--patients N] [--days D] [--no-writ
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
@@ -138,6 +139,7 @@ def main() -> None:
         )
     per_row = per_row_pint_baseline(frame)
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    load = os.getloadavg()[0]
     print(f"per-row pint baseline: {1 / per_row:,.0f} rows/s; peak RSS {peak_gib:.1f} GiB")
 
     table = "\n".join(
@@ -149,7 +151,8 @@ def main() -> None:
 {today()}, {machine_description()}. {rows:,} rows ({args.patients:,} patients x {args.days}
 days x {len(_MIX)} variables, 11 of 14 in a non-canonical unit), one run each after pint
 start-up. Baseline: per-row pint conversion in Python, {1 / per_row:,.0f} rows/s (on a
-20,000-row sample). Peak RSS of the whole script: {peak_gib:.1f} GiB.
+20,000-row sample). Peak RSS of the whole script: {peak_gib:.1f} GiB. Load average at the
+end: {load:.1f} (other jobs on a shared machine slow the figures down).
 
 | input | seconds | rows/s | vs per-row pint |
 |---|---|---|---|
