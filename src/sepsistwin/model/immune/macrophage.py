@@ -1,0 +1,64 @@
+"""Macrophage activation (MALS / MAS-like) and ferritin (ng/mL).
+
+A positive loop (Jordan 2004, Blood 104:735, doi 10.1182/blood-2003-10-3413, VERIFIED abstract:
+antigen-presenting cell -> CD8 -> IFN-gamma -> macrophage activation) and IL-1 drive: the
+hyperactivated macrophage fraction ``MAC`` rises with IL-1beta signalling (blocked by anakinra)
+and IFN-gamma, scaled by the host gain ``g_mals``; activated macrophages make IL-1beta and
+IFN-gamma (cytokine module), ferritin, and hepatobiliary and coagulation damage (MALS = HBD +
+DIC, Shakoory 2016 doi 10.1097/CCM.0000000000001402, VERIFIED). Ferritin > 4,420 ng/mL marks MALS
+(PROVIDE, Leventogiannis 2022 PMID 36384100, VERIFIED). Equation form: model-notes-cytokines.md
+section 5 (PROPOSAL).
+"""
+
+from __future__ import annotations
+
+from sepsistwin.model.immune._hooks import CALIBRATED, PROPOSAL, hook, provide
+from sepsistwin.model.model import ModelBuilder
+
+PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
+    ("g_mals", 1.0, "1", f"{PROPOSAL}; population distribution CALIBRATED",
+     "host macrophage-activation gain"),
+    ("k_mac", 0.05, "1/h", CALIBRATED, "maximal macrophage activation rate (times g_mals)"),
+    ("K_IL1", 10.0, "pg/mL", PROPOSAL, "IL-1beta signal for half-maximal activation"),
+    ("K_IFN_mac", 30.0, "pg/mL", PROPOSAL, "IFN-gamma for half-maximal activation"),
+    ("w_mac_ifn", 1.0, "1", PROPOSAL, "weight of IFN-gamma relative to IL-1 in activation"),
+    ("mu_mac", 0.04, "1/h", PROPOSAL, "deactivation of macrophages (half-life ~17 h)"),
+    ("k_dmac", 0.05, "D-unit/h", PROPOSAL, "maximal tissue damage made by activated macrophages"),
+    ("K_dmac", 0.2, "1", PROPOSAL, "activated fraction for half-maximal macrophage damage"),
+    ("p_fer", 1000.0, "ng/mL/h", PROPOSAL,
+     "ferritin secretion at full activation (steady state ~33,000 ng/mL, MAS range)"),
+    ("p_fer6", 50.0, "ng/mL/h", PROPOSAL, "acute-phase (IL-6 driven) hepatic ferritin"),
+    ("K_fer6", 500.0, "pg/mL", PROPOSAL, "IL-6 for half-maximal acute-phase ferritin"),
+    ("mu_fer", 0.03, "1/h", PROPOSAL, "ferritin clearance (half-life ~23 h)"),
+    ("fer0", 100.0, "ng/mL", "healthy adult ferritin, RECALLED (reference range 30-300)",
+     "baseline ferritin"),
+)
+
+
+def macrophage(b: ModelBuilder) -> None:
+    """Hyperactivated macrophages ``MAC`` (fraction 0-1) and ferritin ``FER``."""
+    b.add_state("MAC", "1", 0.0, "hyperactivated tissue macrophage fraction", PROPOSAL)
+    b.add_state("FER", "ng/mL", 100.0, "serum ferritin", "baseline fer0 (RECALLED)")
+    for name, value, unit, source, meaning in PARAMETERS:
+        b.add_parameter(name, value, unit, source, meaning)
+    hook(b, "IL1R_block", "0", "1", "fraction of IL-1 receptors blocked (anakinra)")
+    hook(b, "IL6R_block", "0", "1", "fraction of IL-6 receptors blocked (tocilizumab)")
+    hook(b, "IFNG_tot", "IFNG", "pg/mL", "IFN-gamma seen by macrophages")
+    # Hill exponent 2: baseline cytokine levels leave resting macrophages (nearly) at rest.
+    b.add_expression("IL1_eff", "IL1B*(1 - IL1R_block)", "pg/mL", "IL-1beta reaching receptors")
+    b.add_expression("IL1_sig", "IL1_eff**2/(IL1_eff**2 + K_IL1**2)", "1",
+                     "IL-1 receptor signalling")
+    b.add_expression("IFN_sig_mac", "IFNG_tot**2/(IFNG_tot**2 + K_IFN_mac**2)", "1",
+                     "IFN-gamma signalling on macrophages")
+    b.add_term("MAC", "g_mals*k_mac*(IL1_sig + w_mac_ifn*IFN_sig_mac)*(1 - MAC)",
+               "MAC_activation", "IL-1 and IFN-gamma driven activation")
+    b.add_term("MAC", "-mu_mac*MAC", "MAC_deactivation", "return to rest")
+    b.add_term("FER", "p_fer*MAC + p_fer6*IL6*(1 - IL6R_block)"
+               "/(IL6*(1 - IL6R_block) + K_fer6)",
+               "FER_secretion", "ferritin from activated macrophages and the acute phase")
+    b.add_term("FER", "-mu_fer*(FER - fer0)", "FER_clearance", "ferritin clearance")
+    provide(b, "Mac_act", "MAC", "1", "hyperactivated macrophage fraction")
+    b.add_parameter("phi_il1_rec", 0.15, "1", PROPOSAL, "IL-1 dependent share of N* recruitment")
+    b.scale_term("N_recruitment", "1 - phi_il1_rec*IL1R_block", "macrophage")
+    b.add_term("D", "k_dmac*MAC**2/(MAC**2 + K_dmac**2)", "D_macrophage",
+               "hepatobiliary/DIC damage of MALS")

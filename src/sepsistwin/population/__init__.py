@@ -1,0 +1,1 @@
+"""Virtual septic-shock populations: sampling, virtual screening, outcomes, calibration."""

@@ -1,0 +1,211 @@
+"""Virtual septic-shock patients: parameter distributions and a seeded sampler.
+
+Each patient is a draw of host and infection parameters of the ``sepsistwin`` model, an
+antibiotic start time (standard care), a body weight and a uniform number ``death_u`` that turns
+the model's cumulative death hazard into a death time. Distributions are lognormal (or normal,
+clipped to plausible ranges) with sources or CALIBRATED status; the host macrophage-activation
+and IL-10 gains are negatively correlated (MALS has a lower IL-10/TNF ratio, Kyriazopoulou 2017
+doi 10.1186/s12916-017-0930-5, VERIFIED direction; size PROPOSAL).
+
+Examples
+--------
+>>> pop = sample_population(5, seed=1)
+>>> pop.n, sorted(pop.params)[:2]
+(5, ['L_hom', 'body_weight'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from sepsistwin.model.pharmacology import standard_care
+from sepsistwin.population.calibrated import load_calibrated_parameters
+from sepsistwin.solve import Schedule, SimulationResult, simulate_batch
+
+PROPOSAL = "PROPOSAL"
+CALIBRATED = "CALIBRATED"
+
+
+@dataclass(frozen=True)
+class Dist:
+    """A distribution of one patient quantity: lognormal (``median``, ``sd_log``) or normal.
+
+    ``target`` is a model parameter, ``init:<state>`` an initial state, or one of the patient
+    fields ``abx_start``.
+    """
+
+    target: str
+    kind: str  # "lognormal" | "normal"
+    center: float  # median (lognormal) or mean (normal)
+    spread: float  # sd of log (lognormal) or sd (normal)
+    lower: float
+    upper: float
+    unit: str
+    source: str
+
+
+#: Base distributions of the septic-shock preset (before the stored calibration is applied).
+SEPTIC_SHOCK: tuple[Dist, ...] = (
+    Dist("init:P", "lognormal", 1.2, 0.6, 0.1, 10.0, "1e6 CFU/mL",
+         f"{CALIBRATED} (median); Pulse severity map 0-1.5 (model-notes.md §1.3)"),
+    Dist("k_pg", "lognormal", 0.35, 0.25, 0.15, 0.7, "1/h",
+         "Reynolds 2006 scenarios 0.3-0.6 (VERIFIED); spread PROPOSAL"),
+    Dist("mic", "lognormal", 0.5, 0.8, 0.02, 8.0, "mg/L",
+         "MIC 0.016-2 mg/L across Gram-negatives (RECALLED, pkpd.md §14)"),
+    Dist("abx_start", "lognormal", 6.0, 0.5, 1.0, 24.0, "h", PROPOSAL),
+    Dist("g_mals", "lognormal", 1.0, 0.8, 0.05, 30.0, "1", CALIBRATED),
+    Dist("g_il10", "lognormal", 1.0, 0.5, 0.05, 20.0, "1", CALIBRATED),
+    Dist("k_nd", "lognormal", 0.02, 0.2, 0.005, 0.08, "1/(D-unit*h)",
+         "Reynolds 2006 value (VERIFIED); spread PROPOSAL"),
+    Dist("hla0", "normal", 22000.0, 5000.0, 10000.0, 45000.0, "AB/C",
+         "healthy 15,000-40,000 AB/C (RECALLED)"),
+    Dist("L_hom", "lognormal", 2.0, 0.25, 1.0, 4.0, "1e9/L", "normal ALC 1-4 (general)"),
+    Dist("fer0", "lognormal", 100.0, 0.5, 15.0, 600.0, "ng/mL", "ferritin 30-300 (RECALLED)"),
+    Dist("body_weight", "normal", 78.0, 15.0, 45.0, 150.0, "kg", PROPOSAL),
+)
+
+#: Correlation of the log host gains (g_mals, g_il10).
+RHO_MALS_IL10 = -0.3
+
+PRESETS: dict[str, dict[str, float]] = {
+    # PROVIDE-like screening cohort (sicker than septic shock in general).
+    "septic_shock": {},
+    # Septic shock in general (hospital mortality > 40%): a lighter infection burden.
+    "general": {"init:P": 0.7},
+}
+
+
+@dataclass(frozen=True)
+class VirtualPopulation:
+    """A sampled cohort: per-patient parameters, initial states and care timings.
+
+    Attributes
+    ----------
+    params, init : dict of name -> ndarray (n,)
+        For :func:`sepsistwin.solve.simulate_batch`.
+    abx_start : ndarray (n,)
+        Antibiotic start (hours after infection onset).
+    death_u : ndarray (n,)
+        Uniform draws: death when the cumulative hazard exceeds ``-log(death_u)``.
+    """
+
+    params: dict[str, NDArray[np.float64]]
+    init: dict[str, NDArray[np.float64]]
+    abx_start: NDArray[np.float64]
+    death_u: NDArray[np.float64]
+    preset: str
+    seed: int | None
+    hyper: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of patients."""
+        return int(self.death_u.size)
+
+    @property
+    def weight_kg(self) -> NDArray[np.float64]:
+        """Body weights (kg)."""
+        return self.params["body_weight"]
+
+    def standard_care(self, days: float = 7.0) -> Schedule:
+        """Meropenem 1 g q8h from each patient's antibiotic start."""
+        return standard_care(self.abx_start, days=days, weight_kg=self.weight_kg)
+
+    def subset(self, index: ArrayLike) -> VirtualPopulation:
+        """The patients at ``index`` (a boolean mask or integer indices)."""
+        idx = np.asarray(index)
+        return VirtualPopulation({k: v[idx] for k, v in self.params.items()},
+                                 {k: v[idx] for k, v in self.init.items()},
+                                 self.abx_start[idx], self.death_u[idx], self.preset, self.seed,
+                                 self.hyper)
+
+    def simulate(self, t_eval: ArrayLike, doses: Schedule | None = None,
+                 model: Any = "sepsistwin", overrides: Mapping[str, float] | None = None
+                 ) -> SimulationResult:
+        """Simulate the cohort under standard care plus ``doses``."""
+        sched = self.standard_care() + (doses or Schedule())
+        params = {**self.params, **{k: np.full(self.n, v) for k, v in (overrides or {}).items()}}
+        return simulate_batch(model, params, self.init, t_eval, doses=sched, rtol=1e-6,
+                              atol=1e-9)
+
+
+def distributions(preset: str = "septic_shock",
+                  hyper: Mapping[str, Mapping[str, float]] | None = None) -> list[Dist]:
+    """The distributions of ``preset`` with stored (or given) calibrated hyperparameters.
+
+    Examples
+    --------
+    >>> [d.target for d in distributions()][:2]
+    ['init:P', 'k_pg']
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"unknown population preset {preset!r}; presets: {sorted(PRESETS)}")
+    cal = dict(load_calibrated_parameters().population) if hyper is None else dict(hyper)
+    out = []
+    for d in SEPTIC_SHOCK:
+        h = cal.get(d.target, {})
+        center = float(h.get("center", d.center)) * PRESETS[preset].get(d.target, 1.0)
+        out.append(Dist(d.target, d.kind, center, float(h.get("spread", d.spread)), d.lower,
+                        d.upper, d.unit, d.source))
+    return out
+
+
+def sample_population(n: int, preset: str = "septic_shock", seed: int | None = 0,
+                      hyper: Mapping[str, Mapping[str, float]] | None = None
+                      ) -> VirtualPopulation:
+    """Draw ``n`` virtual patients (reproducible for a given ``seed``).
+
+    Parameters
+    ----------
+    n : int
+        Number of patients.
+    preset : {"septic_shock", "general"}
+        ``septic_shock`` is the PROVIDE-like screening cohort the calibration targets;
+        ``general`` a lighter infection burden.
+    seed : int or None
+        Seed of the random generator.
+    hyper : mapping, optional
+        Hyperparameters ``{target: {"center": .., "spread": ..}}`` (default: stored calibration).
+
+    Examples
+    --------
+    >>> a, b = sample_population(3, seed=7), sample_population(3, seed=7)
+    >>> bool(np.array_equal(a.init["P"], b.init["P"]))
+    True
+    """
+    if isinstance(n, bool) or int(n) != n or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = int(n)
+    rng = np.random.default_rng(seed)
+    dists = distributions(preset, hyper)
+    z = rng.standard_normal((n, len(dists)))
+    names = [d.target for d in dists]
+    i_m, i_10 = names.index("g_mals"), names.index("g_il10")
+    z[:, i_10] = RHO_MALS_IL10 * z[:, i_m] + np.sqrt(1 - RHO_MALS_IL10**2) * z[:, i_10]
+    params: dict[str, NDArray[np.float64]] = {}
+    init: dict[str, NDArray[np.float64]] = {}
+    abx = np.zeros(n)
+    for j, d in enumerate(dists):
+        if d.kind == "lognormal":
+            v = d.center * np.exp(d.spread * z[:, j])
+        else:
+            v = d.center + d.spread * z[:, j]
+        v = np.clip(v, d.lower, d.upper)
+        if d.target.startswith("init:"):
+            init[d.target[5:]] = v
+        elif d.target == "abx_start":
+            abx = v
+        else:
+            params[d.target] = v
+    # The HLA-DR and lymphocyte states start at the patient's healthy set points.
+    init["HLA"] = params["hla0"]
+    init["T"] = params["L_hom"]
+    init["FER"] = params["fer0"]
+    death_u = rng.uniform(size=n)
+    return VirtualPopulation(dict(sorted(params.items())), init, abx, death_u, preset, seed,
+                             {d.target: {"center": d.center, "spread": d.spread} for d in dists})

@@ -1,0 +1,64 @@
+"""Calibration targets with tolerances and sources (published trial results are NOT targets).
+
+Examples
+--------
+>>> TARGETS["mortality_MALS"].value
+0.791
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Target:
+    """One calibration target: the value, the accepted absolute tolerance and its source."""
+
+    name: str
+    value: float
+    tolerance: float
+    unit: str
+    source: str
+    description: str
+
+    def within(self, model_value: float) -> bool:
+        """Whether ``model_value`` lies within the tolerance of the target."""
+        return abs(model_value - self.value) <= self.tolerance
+
+
+PROVIDE = "PROVIDE, Leventogiannis 2022 Cell Rep Med doi 10.1016/j.xcrm.2022.100817 (VERIFIED)"
+DREWRY = "Drewry 2014 Shock doi 10.1097/SHK.0000000000000234 (VERIFIED; medians)"
+JANUM = ("Janum study, 20 subjects, 2 ng/kg bolus (BolusDataCorrectedSD.mat, VERIFIED; "
+         "model-notes-cytokines.md §2.3)")
+
+TARGETS: dict[str, Target] = {t.name: t for t in (
+    Target("fraction_MALS", 0.200, 0.05, "1", PROVIDE, "MALS at screening (ferritin > 4,420)"),
+    Target("fraction_immunoparalysis", 0.429, 0.06, "1", PROVIDE,
+           "immunoparalysis at screening (mHLA-DR < 5,000, ferritin <= 4,420)"),
+    Target("fraction_intermediate", 0.371, 0.06, "1", PROVIDE, "intermediate at screening"),
+    Target("mortality_MALS", 0.791, 0.10, "1", PROVIDE, "28-day mortality, MALS"),
+    Target("mortality_immunoparalysis", 0.669, 0.10, "1", PROVIDE,
+           "28-day mortality, immunoparalysis"),
+    Target("mortality_intermediate", 0.416, 0.10, "1", PROVIDE, "28-day mortality, intermediate"),
+    Target("mortality_overall", 0.60, 0.08, "1", f"{PROVIDE} (weighted, DERIVED)",
+           "28-day mortality of the screened cohort"),
+    Target("alc_day4_survivors", 1.1, 0.25, "1e9/L", DREWRY, "day-4 ALC, survivors"),
+    Target("alc_day4_nonsurvivors", 0.7, 0.25, "1e9/L", DREWRY, "day-4 ALC, non-survivors"),
+    Target("hla_recovery_survivors", 1.0, 0.0, "ratio", "Monneret 2006 doi "
+           "10.1007/s00134-006-0204-8 (VERIFIED direction)",
+           "mHLA-DR day 3-4 / screening in survivors: must exceed 1 (recovery)"),
+    Target("tnf_peak", 331.0, 80.0, "pg/mL", JANUM, "TNF peak after 2 ng/kg endotoxin"),
+    Target("tnf_peak_time", 1.5, 0.5, "h", JANUM, "time of the TNF peak"),
+    Target("il6_peak", 702.0, 150.0, "pg/mL", JANUM, "IL-6 peak after 2 ng/kg endotoxin"),
+    Target("il6_peak_time", 2.0, 0.5, "h", JANUM, "time of the IL-6 peak"),
+    Target("il10_peak", 43.6, 10.0, "pg/mL", JANUM, "IL-10 peak after 2 ng/kg endotoxin"),
+    Target("il10_peak_time", 3.0, 0.75, "h", JANUM, "time of the IL-10 peak"),
+    Target("il7_alc_fold", 3.5, 0.75, "fold", "IRIS-7, Francois 2018 doi "
+           "10.1172/jci.insight.98960 (VERIFIED 3-4 fold)",
+           "ALC fold rise with IL-7 10 ug/kg IM twice weekly x 4 weeks (lymphopenic patients)"),
+    Target("nivolumab_half_life", 15.0, 5.0, "d", "Hotchkiss 2019 doi "
+           "10.1007/s00134-019-05704-z: 14.7 +/- 5.3 d (VERIFIED)", "terminal half-life"),
+    Target("nivolumab_ro_day28", 0.95, 0.05, "1", "Hotchkiss 2019: RO > 90% for >= 28 d "
+           "(VERIFIED)", "PD-1 receptor occupancy 28 d after 480 mg"),
+)}
