@@ -60,17 +60,25 @@ def match_columns(
     return {need: by_key[need] for need in required}
 
 
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column with a 0..n-1 index, without copying its data (a rename would copy all)."""
+    ser = frame[name]
+    index = ser.index
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        return ser
+    return pd.Series(ser.array, name=name)
+
+
 def _raw_from_frame(frame: pd.DataFrame, file: str, row_offset: int) -> RawRows:
     cols = match_columns([str(c) for c in frame.columns], file)
-    frame = frame.rename(columns={v: k for k, v in cols.items()})
     return RawRows(
         file=file,
         style="table",
-        patient_id=frame["patient_id"].reset_index(drop=True),
-        time=frame["time"].reset_index(drop=True),
-        variable=frame["variable"].reset_index(drop=True),
-        value=frame["value"].reset_index(drop=True),
-        unit=frame["unit"].reset_index(drop=True),
+        patient_id=_column(frame, cols["patient_id"]),
+        time=_column(frame, cols["time"]),
+        variable=_column(frame, cols["variable"]),
+        value=_column(frame, cols["value"]),
+        unit=_column(frame, cols["unit"]),
         row_offset=row_offset,
     )
 
