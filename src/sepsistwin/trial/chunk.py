@@ -1,0 +1,280 @@
+"""One chunk of a trial: sample, simulate to screening, assess, enroll, randomise, follow up.
+
+A chunk depends only on the spec, the simulator, the chunk size and its index: its seeds are
+``SeedSequence(spec.seed, spawn_key=(chunk,))`` and its children, so its rows are the same
+whichever process runs it, in whatever order, before or after a resume.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from sepsistwin.clinical import assess
+from sepsistwin.solve import Bolus, Infusion, Schedule
+from sepsistwin.trial.endpoints import compute_endpoints
+from sepsistwin.trial.randomize import randomize
+from sepsistwin.trial.simulator import Cohort, TrialSimulator
+from sepsistwin.trial.spec import TherapySpec, TrialSpec
+
+#: Hours between screening observations (the clinical code takes each day's worst value).
+SCREENING_STEP_HOURS = 4.0
+
+#: Screening values kept per patient (day of screening, worst value of the day).
+BASELINE_COLUMNS = ("sofa", "ferritin", "mhla_dr", "lymphocytes", "il6", "il10", "lactate")
+
+
+@dataclass(frozen=True)
+class TrialPlan:
+    """Everything a worker needs to run any chunk (picklable).
+
+    Examples
+    --------
+    >>> from sepsistwin.trial.spec import load_spec
+    >>> plan = TrialPlan(load_spec("provide-like").with_size(250), None, chunk_size=100)
+    >>> plan.n_chunks, plan.chunk_bounds(2)
+    (3, (200, 250))
+    """
+
+    spec: TrialSpec
+    simulator: TrialSimulator | None
+    chunk_size: int
+    counterfactual: bool = False
+
+    @property
+    def n_chunks(self) -> int:
+        """Number of chunks covering the population."""
+        return math.ceil(self.spec.population.size / self.chunk_size)
+
+    def chunk_bounds(self, chunk: int) -> tuple[int, int]:
+        """Global patient indices ``[start, stop)`` of ``chunk``."""
+        start = chunk * self.chunk_size
+        return start, min(start + self.chunk_size, self.spec.population.size)
+
+
+@dataclass(frozen=True)
+class ChunkOutput:
+    """A chunk's rows (``patients``, ``screening`` and, in paired mode, ``counterfactual``)."""
+
+    chunk: int
+    tables: dict[str, pd.DataFrame]
+    ledger: dict[str, float]
+
+
+def chunk_seeds(seed: int, chunk: int) -> list[np.random.SeedSequence]:
+    """Independent seeds of a chunk: population, screening (assay noise), randomisation.
+
+    Examples
+    --------
+    >>> a = chunk_seeds(7, 3)[0].generate_state(1)[0]
+    >>> b = chunk_seeds(7, 3)[0].generate_state(1)[0]
+    >>> bool(a == b), bool(a != chunk_seeds(7, 4)[0].generate_state(1)[0])
+    (True, True)
+    """
+    return np.random.SeedSequence(int(seed), spawn_key=(int(chunk),)).spawn(3)
+
+
+def split_schedule(schedule: Schedule, at: float) -> tuple[Schedule, Schedule]:
+    """Doses before ``at`` and doses from ``at`` on; an infusion running across ``at`` is cut.
+
+    Examples
+    --------
+    >>> before, after = split_schedule(Infusion("x", 20.0, 10.0, 1.0) + Bolus("x", 30.0, 1.0), 24)
+    >>> [(d.start, d.duration) for d in before.doses], len(after.doses)
+    ([(20.0, 4.0)], 2)
+    """
+    pre: list[Bolus | Infusion] = []
+    post: list[Bolus | Infusion] = []
+    for d in schedule.doses:
+        if isinstance(d, Bolus):
+            t = np.asarray(d.time, dtype=float)
+            if np.all(t < at):
+                pre.append(d)
+            elif np.all(t >= at):
+                post.append(d)
+            else:
+                raise ValueError(f"dose into {d.state!r}: per-patient bolus times fall on both "
+                                 f"sides of screening ({at} h); cannot split")
+            continue
+        start = np.asarray(d.start, dtype=float)
+        end = start + np.asarray(d.duration, dtype=float)
+        if np.all(end <= at):
+            pre.append(d)
+        elif np.all(start >= at):
+            post.append(d)
+        elif np.ndim(start) == 0 and np.ndim(end) == 0:
+            pre.append(Infusion(d.state, float(start), at - float(start), d.rate))
+            post.append(Infusion(d.state, at, float(end) - at, d.rate))
+        else:
+            raise ValueError(f"infusion into {d.state!r}: per-patient infusion times straddle "
+                             f"screening ({at} h); cannot split")
+    return Schedule(tuple(pre)), Schedule(tuple(post))
+
+
+def screening_times(at_hours: float, n_days: int) -> NDArray[np.float64]:
+    """Observation times (hours since onset) of the ``n_days`` days before screening.
+
+    Examples
+    --------
+    >>> screening_times(24.0, 1).tolist()
+    [0.0, 4.0, 8.0, 12.0, 16.0, 20.0]
+    """
+    j = np.arange(1, math.ceil(24.0 * n_days / SCREENING_STEP_HOURS) + 1)
+    t = at_hours - SCREENING_STEP_HOURS * j
+    return np.sort(t[t >= 0.0])
+
+
+def _screening_assessment(obs: pd.DataFrame, times: NDArray[np.float64], at: float,
+                          n_days: int, n: int) -> pd.DataFrame:
+    """Assess the observation window; rows for patients 0..n-1, days 0..n_days-1."""
+    keep = obs["hours"].isin(times)
+    obs = obs.loc[keep, ["patient_id", "hours", "variable", "value"]].copy()
+    obs["hours"] = obs["hours"] - (at - 24.0 * n_days)
+    assessed = assess(obs)
+    grid = pd.MultiIndex.from_product([np.arange(n), np.arange(n_days)],
+                                      names=["patient_id", "day"])
+    assessed["patient_id"] = assessed["patient_id"].astype(np.int64)
+    return assessed.set_index(["patient_id", "day"]).reindex(grid)
+
+
+def _signature(therapies: Sequence[TherapySpec]) -> str:
+    return json.dumps([t.model_dump(mode="json") for t in therapies], sort_keys=True)
+
+
+def _follow(sim: TrialSimulator, cohort: Cohort, idx: NDArray[np.intp],
+            therapies_of: list[list[TherapySpec]], background_after: Schedule, at: float,
+            spec: TrialSpec, baseline: dict[str, NDArray[np.float64]],
+            hyper0: NDArray[np.bool_]) -> dict[str, NDArray[np.generic]]:
+    """Simulate patients ``idx`` (each with its therapies) to the end of follow-up; endpoints
+    in the order of ``idx``."""
+    days = spec.follow_up_days
+    step = 24.0 / sim.samples_per_day
+    t_eval = at + np.arange(0.0, days * 24.0 + step / 2, step)
+    groups: dict[str, list[int]] = {}
+    for i, ther in enumerate(therapies_of):
+        groups.setdefault(_signature(ther), []).append(i)
+    cols: dict[str, NDArray[np.generic]] = {}
+    for positions in groups.values():
+        pos = np.asarray(positions, dtype=np.intp)
+        members = idx[pos]
+        sub = cohort.take(members)
+        sched = background_after + sim.schedule(therapies_of[positions[0]], at, len(pos))
+        res = sim.simulate(sub, sched, t_eval)
+        out = sim.outcomes(res, sub, at, days)
+        ends = compute_endpoints(
+            out, enrollment_hours=at, follow_up_days=days,
+            baseline={k: v[members] for k, v in baseline.items()},
+            baseline_hyperinflammation=hyper0[members])
+        for k, v in ends.items():
+            if k not in cols:
+                cols[k] = np.empty((idx.size, *v.shape[1:]), dtype=v.dtype)
+            cols[k][pos] = v
+    return cols
+
+
+def _frame(cols: dict[str, NDArray[np.generic]]) -> pd.DataFrame:
+    data: dict[str, object] = {}
+    for k, v in cols.items():
+        data[k] = list(v) if v.ndim == 2 else v
+    return pd.DataFrame(data)
+
+
+def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
+    """Run chunk ``chunk`` of ``plan`` and return its rows (nothing is written here).
+
+    Examples
+    --------
+    See :func:`sepsistwin.trial.run_trial`, which runs and stores every chunk.
+    """
+    t0 = time.perf_counter()
+    spec, sim = plan.spec, plan.simulator
+    if sim is None:
+        raise ValueError("TrialPlan.simulator is None: a chunk needs a TrialSimulator")
+    start, stop = plan.chunk_bounds(chunk)
+    n = stop - start
+    s_pop, s_screen, s_rand = chunk_seeds(spec.seed, chunk)
+    cohort = sim.sample(n, spec.population.preset, s_pop)
+    if len(cohort) != n:
+        raise ValueError(f"simulator.sample returned {len(cohort)} patients, expected {n}")
+
+    at = float(spec.screening.at_hours)
+    n_days = max((r.for_days for r in spec.enrollment.rules), default=1)
+    times = screening_times(at, n_days)
+    background = sim.schedule(spec.background, 0.0, n)
+    bg_before, bg_after = split_schedule(background, at)
+    res = sim.simulate(cohort, bg_before, np.unique(np.concatenate([[0.0], times, [at]])))
+    alive = sim.death_hours(res, cohort) > at
+
+    obs = sim.observations(res, cohort, np.random.default_rng(s_screen))
+    obs = obs[obs["patient_id"].isin(np.flatnonzero(alive))]
+    a = _screening_assessment(obs, times, at, n_days, n)
+    last = a.xs(n_days - 1, level="day")
+    phenotype = last["phenotype"].fillna("indeterminate").to_numpy(dtype=object)
+    immune_state = last["immune_state"].fillna("indeterminate").to_numpy(dtype=object)
+    shock = last["septic_shock"].fillna(False).to_numpy(dtype=bool)
+    baseline = {c: (last[c].to_numpy(dtype=float) if c in last else np.full(n, np.nan))
+                for c in BASELINE_COLUMNS}
+
+    eligible = alive.copy()
+    if spec.enrollment.phenotypes:
+        eligible &= np.isin(phenotype, spec.enrollment.phenotypes)
+    for rule in spec.enrollment.rules:
+        col = a[rule.variable].to_numpy(dtype=float).reshape(n, n_days) \
+            if rule.variable in a else np.full((n, n_days), np.nan)
+        eligible &= rule.holds(col[:, n_days - rule.for_days:])
+    idx = np.flatnonzero(eligible)
+
+    strata_cols = {"phenotype": phenotype, "immune_state": immune_state,
+                   "septic_shock": shock.astype(str)}
+    strata = [strata_cols[s][idx] for s in spec.randomization.stratify_by]
+    arm_of = randomize([a.allocation for a in spec.arms], idx.size,
+                       np.random.default_rng(s_rand), strata=strata,
+                       block_size=spec.randomization.block_size)
+
+    hyper0 = np.isin(immune_state, ("hyperinflammatory", "mixed")) | (phenotype == "MALS")
+    at_screen = cohort.with_init({s: v[:, -1] for s, v in res.states.items()})
+    traj_base = {"sofa": baseline["sofa"], "lymphocytes": baseline["lymphocytes"],
+                 "mhla_dr": baseline["mhla_dr"]}
+    arm_names = np.array(spec.arm_names, dtype=object)
+
+    def rows(members: NDArray[np.intp], arm_index: NDArray[np.intp]) -> pd.DataFrame:
+        ther = [spec.arms[int(k)].therapies_for(str(phenotype[i]))
+                for i, k in zip(members, arm_index, strict=True)]
+        cols = _follow(sim, at_screen, members, ther, bg_after, at, spec, traj_base, hyper0)
+        head = pd.DataFrame({
+            "patient_id": (start + members).astype(np.int64),
+            "chunk": np.full(members.size, chunk, dtype=np.int32),
+            "arm": arm_names[arm_index],
+            "phenotype": phenotype[members],
+            "immune_state": immune_state[members],
+            "septic_shock": shock[members],
+            **{f"baseline_{c}": baseline[c][members] for c in BASELINE_COLUMNS},
+        })
+        return pd.concat([head, _frame(cols)], axis=1)
+
+    tables: dict[str, pd.DataFrame] = {}
+    tables["patients"] = rows(idx, arm_of) if idx.size else pd.DataFrame()
+    if plan.counterfactual and idx.size:
+        k = len(spec.arms)
+        tables["counterfactual"] = rows(np.repeat(idx, k), np.tile(np.arange(k), idx.size))
+    if tables["patients"].empty:
+        del tables["patients"]
+
+    screened = pd.DataFrame({"phenotype": phenotype[alive], "enrolled": eligible[alive]})
+    counts = screened.groupby("phenotype").agg(n_screened=("enrolled", "size"),
+                                               n_enrolled=("enrolled", "sum")).reset_index()
+    counts.insert(0, "chunk", np.int32(chunk))
+    counts["n_screened"] = counts["n_screened"].astype(np.int64)
+    counts["n_enrolled"] = counts["n_enrolled"].astype(np.int64)
+    tables["screening"] = counts
+    ledger = {"n_sampled": n, "n_died_before_screening": int((~alive).sum()),
+              "n_screened": int(alive.sum()), "n_enrolled": int(idx.size),
+              "seconds": time.perf_counter() - t0}
+    return ChunkOutput(chunk, tables, ledger)

@@ -1,0 +1,249 @@
+"""Run a trial: chunks in this process, in local worker processes or on a Dask cluster.
+
+Each chunk's rows are committed to the DuckDB store as soon as the chunk finishes, with its
+ledger entry in the same transaction. ``resume=True`` skips committed chunks, so a run killed
+at any moment ends with the same rows as an uninterrupted one; the analysis reads the rows in
+patient order, so the result does not depend on the order chunks finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+from sepsistwin import __version__
+from sepsistwin.store import StoreError, TrialStore
+from sepsistwin.trial.analysis import TrialResult, analyze
+from sepsistwin.trial.chunk import ChunkOutput, TrialPlan, run_chunk
+from sepsistwin.trial.simulator import TrialSimulator
+from sepsistwin.trial.spec import TrialSpec, load_spec
+
+#: Patients per chunk unless asked otherwise (the unit of commit, resume and scale-out).
+DEFAULT_CHUNK_SIZE = 2_000
+#: Folder of the default stores, relative to the working directory.
+RUNS_DIR = Path("runs")
+
+
+def run_id(plan: TrialPlan) -> str:
+    """Identity of a run: spec (with size), chunk size, paired mode, simulator, version.
+
+    Examples
+    --------
+    >>> len(run_id(TrialPlan(load_spec("provide-like"), None, 500)))
+    12
+    """
+    sim_fp = plan.simulator.fingerprint() if plan.simulator is not None else "none"
+    text = "|".join([plan.spec.fingerprint(), str(plan.chunk_size), str(plan.counterfactual),
+                     sim_fp, __version__])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def default_store_path(spec: TrialSpec, rid: str) -> Path:
+    """``runs/<spec name>-<run id>.duckdb``."""
+    return RUNS_DIR / f"{spec.name}-{rid}.duckdb"
+
+
+def default_simulator(preset: str) -> TrialSimulator:
+    """The simulator backed by the ``sepsistwin`` model and its virtual population."""
+    from sepsistwin.trial.sepsistwin_simulator import SepsistwinSimulator
+
+    return SepsistwinSimulator(preset=preset)
+
+
+def _open_store(path: str | Path, meta: Mapping[str, Any], *, resume: bool,
+                overwrite: bool) -> TrialStore:
+    store = TrialStore(path)
+    old = store.metadata()
+    if not old:
+        store.initialise(meta)
+        return store
+    same = old.get("run_id") == meta["run_id"]
+    if overwrite:
+        store.reset()
+        store.initialise(meta)
+        return store
+    if resume and same:
+        return store
+    store.close()
+    if resume:
+        raise StoreError(
+            f"store {path} holds another run (run id {old.get('run_id')}, this run "
+            f"{meta['run_id']}: the spec, size, chunk size, paired mode or model differ); "
+            "use another --store or --overwrite")
+    raise StoreError(f"store {path} already holds this run ({len(store_chunks(path))} chunk(s) "
+                     "committed); use --resume to continue it or --overwrite to start again")
+
+
+def store_chunks(path: str | Path) -> set[int]:
+    """Committed chunk indices of the store at ``path`` (read-only)."""
+    with TrialStore(path, read_only=True) as st:
+        return st.completed_chunks()
+
+
+def _execute_local(plan: TrialPlan, pending: list[int], workers: int) -> Iterator[ChunkOutput]:
+    if workers <= 1 or len(pending) <= 1:
+        for k in pending:
+            yield run_chunk(plan, k)
+        return
+    import multiprocessing
+
+    # spawn: a fresh interpreter per worker (no forked Numba/threads state).
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        todo = list(pending)
+        running: set[Future[ChunkOutput]] = set()
+        try:
+            while todo or running:
+                while todo and len(running) < 2 * workers:
+                    running.add(pool.submit(run_chunk, plan, todo.pop(0)))
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for f in done:
+                    yield f.result()
+        finally:
+            for f in running:
+                f.cancel()
+
+
+def _execute_dask(plan: TrialPlan, pending: list[int], address: str) -> Iterator[ChunkOutput]:
+    from distributed import Client, as_completed
+
+    with Client(address) as client:
+        slots = max(1, sum(client.nthreads().values())) * 2
+        plan_f = client.scatter(plan, broadcast=True)
+        todo = list(pending)
+        first = [client.submit(run_chunk, plan_f, todo.pop(0), pure=False)
+                 for _ in range(min(slots, len(todo)))]
+        ac = as_completed(first)
+        for fut in ac:
+            out: ChunkOutput = fut.result()
+            fut.release()
+            if todo:
+                ac.add(client.submit(run_chunk, plan_f, todo.pop(0), pure=False))
+            yield out
+
+
+def run_trial(
+    spec: str | Path | Mapping[str, Any] | TrialSpec,
+    size: int | None = None,
+    *,
+    simulator: TrialSimulator | None = None,
+    store: str | Path | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    chunk_size: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    counterfactual: bool | None = None,
+    progress: bool = False,
+    on_commit: Callable[[int, Mapping[str, float]], None] | None = None,
+) -> TrialResult:
+    """Run an in-silico randomised trial and analyse it.
+
+    Parameters
+    ----------
+    spec
+        YAML path, example name (``"provide-like"``), mapping or :class:`TrialSpec`.
+    size
+        Population size (overrides ``population.size``).
+    simulator
+        The virtual patient model (default: the ``sepsistwin`` model and population).
+    store
+        DuckDB file (default ``runs/<name>-<run id>.duckdb``) or ``":memory:"``.
+    resume
+        Continue a killed run in ``store``: committed chunks are kept, the rest are run.
+    overwrite
+        Discard what ``store`` holds and start again.
+    chunk_size
+        Patients per chunk (default :data:`DEFAULT_CHUNK_SIZE`; part of the run's identity).
+    workers
+        Local worker processes (default: the CPU count; 1 runs in this process).
+    scheduler
+        Address of a Dask distributed scheduler (``tcp://host:8786``): chunks run there.
+    counterfactual
+        Also simulate every enrolled patient in every arm (paired mode, reported apart);
+        default from the spec.
+    progress
+        Show a progress bar with ETA on stderr.
+    on_commit
+        Called with ``(chunk, ledger)`` after each chunk is committed.
+
+    Returns
+    -------
+    TrialResult
+        Per-arm summaries, comparisons against the first arm, phenotype subgroups.
+
+    Examples
+    --------
+    >>> result = run_trial("provide-like", size=200, store=":memory:")  # doctest: +SKIP
+    >>> print(result.summary())  # doctest: +SKIP
+    """
+    sp = load_spec(spec).with_size(size)
+    if counterfactual is not None:
+        sp = sp.model_copy(update={"counterfactual": bool(counterfactual)})
+    if chunk_size is not None and (isinstance(chunk_size, bool) or int(chunk_size) != chunk_size
+                                   or chunk_size < 1):
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    sim = simulator if simulator is not None else default_simulator(sp.population.preset)
+    plan = TrialPlan(sp, sim, int(chunk_size or DEFAULT_CHUNK_SIZE), sp.counterfactual)
+    rid = run_id(plan)
+    path = store if store is not None else default_store_path(sp, rid)
+    meta = {"run_id": rid, "spec": sp.canonical(), "name": sp.name, "seed": sp.seed,
+            "size": sp.population.size, "chunk_size": plan.chunk_size,
+            "n_chunks": plan.n_chunks, "counterfactual": plan.counterfactual,
+            "simulator": sim.fingerprint(), "version": __version__, "complete": False}
+    if str(path) == ":memory:" and resume:
+        raise ValueError("resume needs a store file, not ':memory:'")
+    st = _open_store(path, meta, resume=resume, overwrite=overwrite)
+    try:
+        done = st.completed_chunks()
+        pending = [k for k in range(plan.n_chunks) if k not in done]
+        n_workers = int(workers) if workers is not None else (os.cpu_count() or 1)
+        if scheduler:
+            outputs = _execute_dask(plan, pending, scheduler)
+        else:
+            outputs = _execute_local(plan, pending, n_workers)
+        bar = _progress(progress)
+        with bar as pb:
+            task = None
+            if pb is not None:
+                done_patients = sum(plan.chunk_bounds(k)[1] - plan.chunk_bounds(k)[0]
+                                    for k in done)
+                task = pb.add_task(f"trial {sp.name}", total=sp.population.size,
+                                   completed=done_patients)
+            for out in outputs:
+                st.commit_chunk(out.chunk, out.tables, out.ledger)
+                if pb is not None and task is not None:
+                    pb.advance(task, int(out.ledger["n_sampled"]))
+                if on_commit is not None:
+                    on_commit(out.chunk, out.ledger)
+        st.set_meta("complete", True)
+        st.set_meta("completed_at", time.strftime("%Y-%m-%dT%H:%M:%S"))
+        result = analyze(st)
+        result.write_summaries(st)
+        return result
+    finally:
+        st.close()
+
+
+def _progress(enabled: bool) -> Any:
+    if not enabled:
+        return nullcontext(None)
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("patients"), TimeElapsedColumn(), TextColumn("ETA"),
+                    TimeRemainingColumn(), console=Console(stderr=True), transient=False)

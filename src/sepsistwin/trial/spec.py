@@ -1,0 +1,446 @@
+"""Trial specification: a YAML file validated against a schema, errors naming the line and key.
+
+The keys of the issue's example are the contract (``name, seed, population, screening,
+enrollment, background, arms, follow_up_days``); ``randomization`` (stratification and block
+size) and ``counterfactual`` (paired mode) are optional additions. See docs/trials.md.
+
+Examples
+--------
+>>> spec = parse_spec('''
+... name: tiny
+... seed: 1
+... population: {size: 100}
+... screening: {at_hours: 24}
+... arms:
+...   - {name: placebo, therapies: []}
+...   - {name: anakinra, therapies: [{therapy: anakinra, dose: 200 mg, route: iv}]}
+... ''')
+>>> spec.arms[1].therapies[0].dose.value, spec.follow_up_days
+(200.0, 28)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from sepsistwin.clinical import PHENOTYPES
+from sepsistwin.evidence import THERAPY_IDS
+from sepsistwin.trial.rules import Rule, parse_rule
+
+#: Routes accepted in a therapy entry (lower-case spelling -> the evidence base's spelling).
+ROUTES: dict[str, str] = {
+    "iv": "IV", "sc": "SC", "im": "IM", "oral": "oral", "po": "oral", "enteral": "enteral",
+    "rectal": "rectal", "ex_vivo": "ex_vivo",
+}
+
+#: Dose units accepted (spelling -> canonical spelling). Mass units are also kept in mg.
+DOSE_UNITS: dict[str, str] = {
+    "g": "g", "mg": "mg", "ug": "ug", "µg": "ug", "mcg": "ug", "ng": "ng",
+    "g/kg": "g/kg", "mg/kg": "mg/kg", "ug/kg": "ug/kg", "µg/kg": "ug/kg", "mcg/kg": "ug/kg",
+    "ng/kg": "ng/kg", "iu": "IU", "iu/kg": "IU/kg", "miu": "MIU",
+    "cells": "cells", "cells/kg": "cells/kg", "x10^6 cells/kg": "x10^6 cells/kg",
+    "cfu": "CFU", "x10^9 cfu": "x10^9 CFU", "ml": "mL", "g/day": "g/day",
+}
+_MG_PER_UNIT = {"g": 1e3, "mg": 1.0, "ug": 1e-3, "ng": 1e-6}
+_DOSE = re.compile(r"^\s*(?P<value>[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(?P<unit>\S.*?)\s*$")
+
+#: Variables a stratification may use (columns of the screening assessment).
+STRATIFY_BY = ("phenotype", "immune_state", "septic_shock")
+
+
+class TrialSpecError(ValueError):
+    """A trial specification is invalid; ``errors`` lists one message per problem.
+
+    Each message reads ``FILE: line L: key.path: what is wrong; what was expected``.
+    """
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        self.errors = list(errors)
+        super().__init__("invalid trial specification:\n  " + "\n  ".join(self.errors))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Dose(_Strict):
+    """An amount with its unit, parsed from text such as ``"200 mg"`` or ``"4 ug/kg"``."""
+
+    value: float
+    unit: str
+    text: str
+
+    @property
+    def mg(self) -> float | None:
+        """The amount in mg for plain mass units (g, mg, ug, ng), else None."""
+        f = _MG_PER_UNIT.get(self.unit)
+        return None if f is None else self.value * f
+
+
+def parse_dose_text(text: Any) -> Dose:
+    """Parse ``"<number> <unit>"`` into a :class:`Dose`; ``ValueError`` naming the accepted units.
+
+    Examples
+    --------
+    >>> parse_dose_text("1 g").mg
+    1000.0
+    >>> parse_dose_text("100 µg").unit
+    'ug'
+    """
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        raise ValueError(f"dose {text!r} has no unit; expected e.g. '200 mg' (units: "
+                         f"{', '.join(sorted(set(DOSE_UNITS.values())))})")
+    if not isinstance(text, str):
+        raise ValueError(f"dose must be text such as '200 mg', got {text!r}")
+    m = _DOSE.match(text)
+    if not m:
+        raise ValueError(f"dose {text!r} is not '<number> <unit>' (e.g. '200 mg')")
+    unit = DOSE_UNITS.get(m["unit"].lower()) or DOSE_UNITS.get(m["unit"])
+    if unit is None:
+        raise ValueError(f"dose {text!r}: unit {m['unit']!r} not understood; expected one of "
+                         f"{', '.join(sorted(set(DOSE_UNITS.values())))}")
+    value = float(m["value"])
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"dose {text!r}: amount must be > 0")
+    return Dose(value=value, unit=unit, text=text.strip())
+
+
+class TherapySpec(_Strict):
+    """One therapy entry: what, how much, by which route, when and how often.
+
+    ``start_hours`` counts from enrollment for arm therapies and from time zero (sepsis onset)
+    for background therapies. ``doses`` administrations are given ``every_hours`` apart; with
+    ``infusion_hours`` each administration is a constant-rate infusion of that length.
+    """
+
+    therapy: str
+    dose: Dose
+    route: str = "iv"
+    start_hours: float = Field(0.0, ge=0)
+    every_hours: float | None = Field(None, gt=0)
+    doses: int = Field(1, ge=1, le=10_000)
+    infusion_hours: float | None = Field(None, gt=0)
+
+    @field_validator("therapy")
+    @classmethod
+    def _known_therapy(cls, v: str) -> str:
+        if v not in THERAPY_IDS:
+            raise ValueError(f"{v!r} is not a therapy id of the evidence base; expected one of "
+                             f"{', '.join(THERAPY_IDS)}")
+        return v
+
+    @field_validator("dose", mode="before")
+    @classmethod
+    def _parse_dose(cls, v: Any) -> Any:
+        return v if isinstance(v, Dose | dict) else parse_dose_text(v)
+
+    @field_validator("route", mode="before")
+    @classmethod
+    def _route(cls, v: Any) -> str:
+        key = str(v).strip().lower()
+        if key not in ROUTES:
+            raise ValueError(f"route {v!r} not understood; expected one of {', '.join(ROUTES)}")
+        return ROUTES[key]
+
+    @model_validator(mode="after")
+    def _repeat(self) -> TherapySpec:
+        if self.doses > 1 and self.every_hours is None:
+            raise ValueError(f"doses: {self.doses} administrations need every_hours (the "
+                             "interval between them)")
+        if (self.infusion_hours is not None and self.every_hours is not None
+                and self.doses > 1 and self.infusion_hours > self.every_hours):
+            raise ValueError(f"infusion_hours {self.infusion_hours} is longer than every_hours "
+                             f"{self.every_hours}: repeated infusions would overlap")
+        return self
+
+    def administration_hours(self, origin: float = 0.0) -> list[float]:
+        """Start times of every administration, in hours from ``origin``.
+
+        Examples
+        --------
+        >>> TherapySpec(therapy="il7", dose="10 ug/kg", every_hours=24, doses=3
+        ...             ).administration_hours(48.0)
+        [48.0, 72.0, 96.0]
+        """
+        every = self.every_hours or 0.0
+        return [origin + self.start_hours + k * every for k in range(self.doses)]
+
+
+class PopulationSpec(_Strict):
+    """Virtual population: how many patients and from which preset."""
+
+    size: int = Field(..., ge=1, le=100_000_000)
+    preset: str = "septic_shock"
+
+
+class ScreeningSpec(_Strict):
+    """When (hours from sepsis onset) every virtual patient is assessed for enrollment."""
+
+    at_hours: float = Field(..., gt=0, le=24 * 30)
+
+
+class EnrollmentSpec(_Strict):
+    """Who is enrolled: phenotypes at screening and rules over assessed variables (all must hold).
+
+    An empty ``phenotypes`` list enrolls every phenotype.
+    """
+
+    phenotypes: list[str] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+
+    @field_validator("phenotypes")
+    @classmethod
+    def _phenotypes(cls, v: list[str]) -> list[str]:
+        for p in v:
+            if p not in PHENOTYPES:
+                raise ValueError(f"phenotype {p!r} unknown; expected one of "
+                                 f"{', '.join(PHENOTYPES)}")
+        if len(set(v)) != len(v):
+            raise ValueError(f"phenotypes listed twice: {v}")
+        return v
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _rules(cls, v: Any) -> Any:
+        if not isinstance(v, list):
+            raise ValueError("rules must be a list of texts such as 'lymphocytes <= 1.1', "
+                             f"got {v!r}")
+        return [r if isinstance(r, Rule) else parse_rule(r) for r in v]
+
+
+class RandomizationSpec(_Strict):
+    """Randomisation: simple (default) or permuted blocks within strata.
+
+    With ``stratify_by`` the patients of each stratum (within a chunk, so chunks stay
+    independent) are allocated in permuted blocks of ``block_size`` (default: the sum of the
+    allocations); allocations must then be whole numbers.
+    """
+
+    stratify_by: list[Literal["phenotype", "immune_state", "septic_shock"]] = Field(
+        default_factory=list)
+    block_size: int | None = Field(None, ge=1)
+
+
+class ArmSpec(_Strict):
+    """A trial arm: its allocation weight, fixed therapies and phenotype-guided therapies.
+
+    A patient whose phenotype has no ``guided`` entry gets only ``therapies``.
+    """
+
+    name: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.+\- ]+$")
+    allocation: float = Field(1.0, gt=0)
+    therapies: list[TherapySpec] = Field(default_factory=list)
+    guided: dict[str, list[TherapySpec]] = Field(default_factory=dict)
+
+    @field_validator("guided")
+    @classmethod
+    def _guided_keys(cls, v: dict[str, list[TherapySpec]]) -> dict[str, list[TherapySpec]]:
+        for k in v:
+            if k not in PHENOTYPES:
+                raise ValueError(f"guided: {k!r} is not a phenotype; expected one of "
+                                 f"{', '.join(PHENOTYPES)}")
+        return v
+
+    def therapies_for(self, phenotype: str) -> list[TherapySpec]:
+        """The therapies a patient of ``phenotype`` receives in this arm."""
+        return [*self.therapies, *self.guided.get(phenotype, [])]
+
+
+class TrialSpec(_Strict):
+    """A validated trial specification (see :func:`load_spec`)."""
+
+    name: str = Field(..., min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")
+    description: str = ""
+    seed: int = Field(..., ge=0, lt=2**63)
+    population: PopulationSpec
+    screening: ScreeningSpec
+    enrollment: EnrollmentSpec = Field(default_factory=lambda: EnrollmentSpec())
+    background: list[TherapySpec] = Field(default_factory=list)
+    arms: list[ArmSpec] = Field(..., min_length=1)
+    randomization: RandomizationSpec = Field(
+        default_factory=lambda: RandomizationSpec(stratify_by=[], block_size=None))
+    follow_up_days: int = Field(28, ge=1, le=365)
+    counterfactual: bool = False
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> TrialSpec:
+        names = [a.name for a in self.arms]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"arms: names must be unique; repeated: {dup}")
+        need = max((r.for_days for r in self.enrollment.rules), default=1)
+        if need * 24 > self.screening.at_hours:
+            raise ValueError(
+                f"enrollment.rules: a rule 'for {need} days' needs {need} assessment days before "
+                f"screening, but screening.at_hours is {self.screening.at_hours:g}; expected "
+                f"at_hours >= {need * 24}")
+        if self.randomization.stratify_by:
+            for a in self.arms:
+                if a.allocation != int(a.allocation):
+                    raise ValueError(f"arms: stratified (block) randomisation needs whole-number "
+                                     f"allocations; arm {a.name!r} has {a.allocation:g}")
+            total = int(sum(a.allocation for a in self.arms))
+            bs = self.randomization.block_size
+            if bs is not None and bs % total:
+                raise ValueError(f"randomization.block_size {bs} must be a multiple of the sum "
+                                 f"of the allocations ({total})")
+        return self
+
+    @property
+    def arm_names(self) -> list[str]:
+        """Arm names in spec order (the first is the reference of every comparison)."""
+        return [a.name for a in self.arms]
+
+    def with_size(self, size: int | None) -> TrialSpec:
+        """A copy with ``population.size`` replaced (``None`` keeps it)."""
+        if size is None:
+            return self
+        if isinstance(size, bool) or int(size) != size or size < 1:
+            raise TrialSpecError([f"size: expected a positive integer, got {size!r}"])
+        pop = self.population.model_copy(update={"size": int(size)})
+        return self.model_copy(update={"population": pop})
+
+    def canonical(self) -> dict[str, Any]:
+        """A JSON-ready dict that identifies the trial (rules as their text)."""
+        return json.loads(self.model_dump_json())
+
+    def fingerprint(self) -> str:
+        """SHA-256 of :meth:`canonical` (hex), part of a run's identity."""
+        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- YAML with line numbers -----------------------------------------------------------------
+
+Path_ = tuple[str | int, ...]
+
+
+def _node_lines(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = k.value if isinstance(k, yaml.ScalarNode) else str(k.value)
+            out[(*path, key)] = k.start_mark.line + 1
+            _node_lines(v, (*path, key), out)
+            out[(*path, key)] = k.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _node_lines(v, (*path, i), out)
+
+
+def _line_of(loc: Sequence[str | int], lines: Mapping[Path_, int]) -> int | None:
+    p: Path_ = tuple(loc)
+    while p:
+        if p in lines:
+            return lines[p]
+        p = p[:-1]
+    return lines.get(())
+
+
+def _dotted(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _clean_msg(msg: str) -> str:
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            return msg[len(prefix):]
+    return msg
+
+
+def parse_spec(text: str, source: str = "<spec>") -> TrialSpec:
+    """Validate YAML text as a :class:`TrialSpec`; :class:`TrialSpecError` names line and key.
+
+    Examples
+    --------
+    >>> try:
+    ...     parse_spec("name: x\\nseed: 1\\npopulation: {size: -5}\\nscreening: {at_hours: 24}\\n"
+    ...                "arms: [{name: a}]")
+    ... except TrialSpecError as e:
+    ...     print(e.errors[0])
+    <spec>: line 3: population.size: Input should be greater than or equal to 1 (got -5)
+    """
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise TrialSpecError([f"{source}: {where}not valid YAML: "
+                              f"{getattr(e, 'problem', None) or e}"]) from None
+    if not isinstance(data, dict):
+        raise TrialSpecError([f"{source}: expected a mapping of keys (name, seed, population, "
+                              f"screening, arms, ...), got {type(data).__name__}"])
+    lines: dict[Path_, int] = {}
+    if node is not None:
+        _node_lines(node, (), lines)
+    try:
+        return TrialSpec.model_validate(data)
+    except ValidationError as e:
+        errors = []
+        for err in e.errors():
+            loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+            line = _line_of(loc, lines)
+            where = f"line {line}: " if line is not None else ""
+            got = ""
+            if err["type"] not in ("missing",) and "input" in err and not isinstance(
+                    err["input"], dict | list):
+                got = f" (got {err['input']!r})"
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key; check its spelling (see docs/trials.md for the keys)"
+            elif err["type"] == "missing":
+                msg = "required key is missing"
+            else:
+                msg = _clean_msg(err["msg"])
+            errors.append(f"{source}: {where}{_dotted(loc)}: {msg}{got}")
+        raise TrialSpecError(errors) from None
+
+
+def load_spec(spec: str | Path | Mapping[str, Any] | TrialSpec) -> TrialSpec:
+    """Load a trial specification from a YAML file, an example name, a mapping or a spec.
+
+    A string that is not an existing file but names a shipped example (see
+    :func:`sepsistwin.trial.examples.list_examples`) loads that example.
+
+    Examples
+    --------
+    >>> load_spec("provide-like").arms[1].name
+    'guided'
+    """
+    if isinstance(spec, TrialSpec):
+        return spec
+    if isinstance(spec, Mapping):
+        return parse_spec(yaml.safe_dump(dict(spec), sort_keys=False), "<mapping>")
+    path = Path(spec)
+    if not path.exists():
+        from sepsistwin.trial.examples import example_spec_path, list_examples
+
+        if str(spec) in list_examples():
+            path = example_spec_path(str(spec))
+        else:
+            raise FileNotFoundError(f"trial spec {str(spec)!r}: no such file and not an example "
+                                    f"trial; examples: {', '.join(list_examples())}")
+    return parse_spec(path.read_text(), str(path))
