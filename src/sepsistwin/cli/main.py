@@ -41,6 +41,7 @@ def _register_all() -> None:
     from sepsistwin.cli import evidence as _evidence
     from sepsistwin.cli import recommend as _recommend
     from sepsistwin.cli import simulate as _simulate
+    from sepsistwin.cli import trial as _trial
 
     _demo.register(app)
     _assess.register(app)
@@ -48,6 +49,7 @@ def _register_all() -> None:
     _evidence.register(app)
     _recommend.register(app)
     _simulate.register(app)
+    _trial.register(app)
 
 
 _register_all()
