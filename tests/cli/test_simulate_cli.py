@@ -95,3 +95,9 @@ def test_export_sbml_writes_a_valid_document(tmp_path) -> None:  # type: ignore[
     xml = path.read_text()
     assert validate_sbml(xml) == []
     assert xml.count("<event ") == 2
+
+
+def test_save_grid_always_ends_at_the_requested_horizon() -> None:
+    res = runner.invoke(app, ["simulate", "--hours", "10", "--step", "3", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["time"] == [0.0, 3.0, 6.0, 9.0, 10.0]

@@ -124,8 +124,7 @@ def simulate_cmd(
     if out is not None and out.suffix.lower() != ".parquet":
         fail(f"--out {out}: expected a .parquet file name")
     m, p, y, sched = _inputs(model, param, init, dose)
-    t = np.arange(0.0, hours + 0.5 * step, step)
-    t[-1] = min(t[-1], hours)
+    t = np.unique(np.r_[np.arange(0.0, hours, step), hours])  # always ends at --hours
     try:
         r = simulate(m, p, y, t, doses=sched if len(sched) else None)
     except ValueError as exc:
