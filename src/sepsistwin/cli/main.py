@@ -36,6 +36,7 @@ def version() -> None:
 def _register_all() -> None:
     # One import and one register call per domain module; each defines ``register(app)``.
     from sepsistwin.cli import assess as _assess
+    from sepsistwin.cli import calibrate as _calibrate
     from sepsistwin.cli import data as _data
     from sepsistwin.cli import demo as _demo
     from sepsistwin.cli import evidence as _evidence
@@ -49,6 +50,7 @@ def _register_all() -> None:
     _evidence.register(app)
     _recommend.register(app)
     _simulate.register(app)
+    _calibrate.register(app)
     _trial.register(app)
 
 

@@ -51,15 +51,15 @@ class Dist:
 
 #: Base distributions of the septic-shock preset (before the stored calibration is applied).
 SEPTIC_SHOCK: tuple[Dist, ...] = (
-    Dist("init:P", "lognormal", 1.2, 0.6, 0.1, 10.0, "1e6 CFU/mL",
-         f"{CALIBRATED} (median); Pulse severity map 0-1.5 (model-notes.md §1.3)"),
+    Dist("init:P", "lognormal", 0.8, 0.6, 0.1, 10.0, "1e6 CFU/mL",
+         "PROPOSAL: median within the Pulse severity map 0-1.5 (model-notes.md §1.3)"),
     Dist("k_pg", "lognormal", 0.35, 0.25, 0.15, 0.7, "1/h",
          "Reynolds 2006 scenarios 0.3-0.6 (VERIFIED); spread PROPOSAL"),
     Dist("mic", "lognormal", 0.5, 0.8, 0.02, 8.0, "mg/L",
          "MIC 0.016-2 mg/L across Gram-negatives (RECALLED, pkpd.md §14)"),
     Dist("abx_start", "lognormal", 6.0, 0.5, 1.0, 24.0, "h", PROPOSAL),
-    Dist("g_mals", "lognormal", 1.0, 0.8, 0.05, 30.0, "1", CALIBRATED),
-    Dist("g_il10", "lognormal", 1.0, 0.5, 0.05, 20.0, "1", CALIBRATED),
+    Dist("g_mals", "lognormal", 2.0, 0.8, 0.05, 30.0, "1", CALIBRATED),
+    Dist("g_il10", "lognormal", 1.0, 0.5, 0.05, 20.0, "1", PROPOSAL),
     Dist("k_nd", "lognormal", 0.02, 0.2, 0.005, 0.08, "1/(D-unit*h)",
          "Reynolds 2006 value (VERIFIED); spread PROPOSAL"),
     Dist("hla0", "normal", 22000.0, 5000.0, 10000.0, 45000.0, "AB/C",
@@ -130,8 +130,8 @@ class VirtualPopulation:
         """Simulate the cohort under standard care plus ``doses``."""
         sched = self.standard_care() + (doses or Schedule())
         params = {**self.params, **{k: np.full(self.n, v) for k, v in (overrides or {}).items()}}
-        return simulate_batch(model, params, self.init, t_eval, doses=sched, rtol=1e-6,
-                              atol=1e-9)
+        return simulate_batch(model, params, self.init, t_eval, doses=sched, rtol=1e-5,
+                              atol=1e-8)
 
 
 def distributions(preset: str = "septic_shock",

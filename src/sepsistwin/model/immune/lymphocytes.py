@@ -14,17 +14,19 @@ Functional T cells kill pathogen and make IFN-gamma (feeds the core and HLA-DR).
 
 from __future__ import annotations
 
-from sepsistwin.model.immune._hooks import CALIBRATED, PROPOSAL, hook, provide
+from sepsistwin.model.immune._hooks import PROPOSAL, hook, provide
 from sepsistwin.model.model import ModelBuilder
+
+HAND = "PROPOSAL (hand-chosen so the calibration targets are reachable; not fitted)"
 
 PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
     ("L_hom", 2.0, "1e9/L", "normal adult ALC 1.0-4.0 (general knowledge, model-notes.md §4)",
      "homeostatic lymphocyte set point"),
-    ("r_hp", 0.02, "1/h", CALIBRATED, "maximal homeostatic proliferation rate"),
+    ("r_hp", 0.012, "1/h", HAND, "maximal homeostatic proliferation rate"),
     ("mu_L", 0.002, "1/h", PROPOSAL, "natural lymphocyte turnover"),
-    ("k_apo", 0.08, "1/h", CALIBRATED, "maximal apoptosis rate in the cytokine storm"),
+    ("k_apo", 0.08, "1/h", HAND, "maximal apoptosis rate in the cytokine storm"),
     ("K_apo6", 100.0, "pg/mL", PROPOSAL, "IL-6 (storm marker) for half-maximal apoptosis"),
-    ("k_apo_d", 0.015, "1/h", CALIBRATED, "maximal apoptosis rate from persistent damage"),
+    ("k_apo_d", 0.03, "1/h", HAND, "maximal apoptosis rate from persistent damage"),
     ("K_apo_D", 5.0, "D-unit", PROPOSAL, "damage for half-maximal apoptosis"),
     ("k_ex", 0.02, "1/h", PROPOSAL, "maximal exhaustion rate under persistent antigen"),
     ("K_ex_P", 0.5, "1e6 CFU/mL", PROPOSAL, "antigen load for half-maximal exhaustion"),

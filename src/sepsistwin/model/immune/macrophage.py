@@ -12,13 +12,15 @@ section 5 (PROPOSAL).
 
 from __future__ import annotations
 
-from sepsistwin.model.immune._hooks import CALIBRATED, PROPOSAL, hook, provide
+from sepsistwin.model.immune._hooks import PROPOSAL, hook, provide
 from sepsistwin.model.model import ModelBuilder
+
+HAND = "PROPOSAL (hand-chosen so the calibration targets are reachable; not fitted)"
 
 PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
     ("g_mals", 1.0, "1", f"{PROPOSAL}; population distribution CALIBRATED",
      "host macrophage-activation gain"),
-    ("k_mac", 0.05, "1/h", CALIBRATED, "maximal macrophage activation rate (times g_mals)"),
+    ("k_mac", 0.05, "1/h", HAND, "maximal macrophage activation rate (times g_mals)"),
     ("K_IL1", 10.0, "pg/mL", PROPOSAL, "IL-1beta signal for half-maximal activation"),
     ("K_IFN_mac", 30.0, "pg/mL", PROPOSAL, "IFN-gamma for half-maximal activation"),
     ("w_mac_ifn", 1.0, "1", PROPOSAL, "weight of IFN-gamma relative to IL-1 in activation"),
