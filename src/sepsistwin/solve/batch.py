@@ -243,13 +243,16 @@ def simulate_batch(
             ya = icols.get(name)
             yc[:, j] = ydef[name] if ya is None else (ya if ya.size == 1 else ya[start:stop])
         ev = events.rows(start, stop)
+        # Contiguous copies of this chunk's rows: one array layout, so Numba compiles a single
+        # kernel signature whether or not the schedule is broadcast.
+        ev_time, ev_end, ev_val = (np.ascontiguousarray(a) for a in (ev.time, ev.end, ev.value))
         mod.integrate_chunk(
             yc,
             pc,
             t,
-            ev.time,
-            ev.end,
-            ev.value,
+            ev_time,
+            ev_end,
+            ev_val,
             ev.state,
             ev.kind,
             rt,
