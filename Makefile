@@ -33,9 +33,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Every benchmarks/bench_*.py; each rewrites its own section of docs/benchmarks.md.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_assess.py
-	@if [ -f benchmarks/bench_solver.py ]; then $(BIN)/python benchmarks/bench_solver.py; fi
+	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
