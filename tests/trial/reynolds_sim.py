@@ -64,8 +64,8 @@ class ReynoldsTrialSimulator:
         p0 = np.exp(rng.normal(0.0, 0.25, n))
         return Cohort({"k_pg": k_pg}, {"P": p0}, {"u_infection": rng.random(n)})
 
-    def schedule(self, therapies: Sequence[TherapySpec], origin_hours: float, n: int
-                 ) -> Schedule:
+    def schedule(self, therapies: Sequence[TherapySpec], origin_hours: float | np.ndarray,
+                 cohort: Cohort) -> Schedule:
         doses = []
         for t in therapies:
             if t.therapy in ANTI_INFLAMMATORY:
@@ -74,7 +74,8 @@ class ReynoldsTrialSimulator:
                 state = "N"
             else:
                 raise ValueError(f"test simulator: no mechanism for {t.therapy!r}")
-            for h in t.administration_hours(origin_hours):
+            for k in range(t.doses):
+                h = origin_hours + t.start_hours + k * (t.every_hours or 0.0)
                 doses.append(Bolus(state, h, 0.3 * self.therapy_scale))
         return Schedule(tuple(doses))
 

@@ -49,7 +49,8 @@ def test_chunk_seeds_depend_only_on_spec_seed_and_chunk_index() -> None:
 
 def test_screening_window_is_the_day_before_screening() -> None:
     t = screening_times(48.0, 2)
-    assert t.min() == 0.0 and t.max() == 44.0 and (np.diff(t) == 4.0).all()
+    assert t.min() == 4.0 and t.max() == 48.0 and (np.diff(t) == 4.0).all()
+    assert screening_times(6.0, 1).tolist() == [2.0, 6.0]  # nothing before onset
 
 
 def test_split_schedule_cuts_an_infusion_at_screening() -> None:
@@ -99,3 +100,20 @@ def test_paired_difference_counts_helped_and_harmed() -> None:
     assert (d["helped"], d["harmed"], d["n"]) == (2, 1, 5)
     assert d["risk_difference"] == pytest.approx(-0.2)
     assert 0 < d["p_mcnemar"] <= 1
+
+
+def test_split_schedule_with_per_patient_times_gives_each_dose_once() -> None:
+    # patient 0's bolus is before screening, patient 1's after; infusions likewise straddle.
+    sched = Bolus("x", np.array([10.0, 30.0]), 2.0) + Infusion(
+        "y", np.array([20.0, 2.0]), 8.0, np.array([1.0, 3.0]))
+    before, after = split_schedule(sched, 24.0)
+    b_pre, i_pre = before.doses
+    b_post, i_post = after.doses
+    assert np.asarray(b_pre.amount).tolist() == [2.0, 0.0]
+    assert np.asarray(b_post.amount).tolist() == [0.0, 2.0]
+    assert (np.asarray(b_post.time) >= 24.0).all()
+    # infused amount before + after equals the whole infusion, per patient
+    pre_amount = np.asarray(i_pre.rate) * np.asarray(i_pre.duration)
+    post_amount = np.asarray(i_post.rate) * np.asarray(i_post.duration)
+    assert (pre_amount + post_amount).tolist() == [8.0, 24.0]
+    assert (np.asarray(i_post.start) >= 24.0).all()

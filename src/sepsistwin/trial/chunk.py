@@ -84,6 +84,10 @@ def chunk_seeds(seed: int, chunk: int) -> list[np.random.SeedSequence]:
 def split_schedule(schedule: Schedule, at: float) -> tuple[Schedule, Schedule]:
     """Doses before ``at`` and doses from ``at`` on; an infusion running across ``at`` is cut.
 
+    Per-patient times may fall on both sides of ``at``: each side then keeps the dose with a
+    zero amount (or rate) for the patients it does not concern, so no dose is given twice and
+    every event of the second part starts at or after ``at``.
+
     Examples
     --------
     >>> before, after = split_schedule(Infusion("x", 20.0, 10.0, 1.0) + Bolus("x", 30.0, 1.0), 24)
@@ -92,41 +96,53 @@ def split_schedule(schedule: Schedule, at: float) -> tuple[Schedule, Schedule]:
     """
     pre: list[Bolus | Infusion] = []
     post: list[Bolus | Infusion] = []
+
+    def back(x: NDArray[np.float64]) -> float | NDArray[np.float64]:
+        return float(x) if x.ndim == 0 else x
+
     for d in schedule.doses:
         if isinstance(d, Bolus):
             t = np.asarray(d.time, dtype=float)
-            if np.all(t < at):
+            amount = np.asarray(d.amount, dtype=float)
+            early = t < at
+            if np.all(early):
                 pre.append(d)
-            elif np.all(t >= at):
+            elif not np.any(early):
                 post.append(d)
             else:
-                raise ValueError(f"dose into {d.state!r}: per-patient bolus times fall on both "
-                                 f"sides of screening ({at} h); cannot split")
+                pre.append(Bolus(d.state, back(t), back(np.where(early, amount, 0.0))))
+                post.append(Bolus(d.state, back(np.maximum(t, at)),
+                                  back(np.where(early, 0.0, amount))))
             continue
         start = np.asarray(d.start, dtype=float)
-        end = start + np.asarray(d.duration, dtype=float)
+        dur = np.asarray(d.duration, dtype=float)
+        rate = np.asarray(d.rate, dtype=float)
+        end = start + dur
         if np.all(end <= at):
             pre.append(d)
         elif np.all(start >= at):
             post.append(d)
-        elif np.ndim(start) == 0 and np.ndim(end) == 0:
-            pre.append(Infusion(d.state, float(start), at - float(start), d.rate))
-            post.append(Infusion(d.state, at, float(end) - at, d.rate))
         else:
-            raise ValueError(f"infusion into {d.state!r}: per-patient infusion times straddle "
-                             f"screening ({at} h); cannot split")
+            before_dur = np.where(start < at, np.minimum(end, at) - start, dur)
+            pre.append(Infusion(d.state, back(start), back(before_dur),
+                                back(np.where(start < at, rate, 0.0))))
+            after_start = np.maximum(start, at)
+            after_dur = np.where(end > at, end - after_start, dur)
+            post.append(Infusion(d.state, back(after_start), back(after_dur),
+                                 back(np.where(end > at, rate, 0.0))))
     return Schedule(tuple(pre)), Schedule(tuple(post))
 
 
 def screening_times(at_hours: float, n_days: int) -> NDArray[np.float64]:
-    """Observation times (hours since onset) of the ``n_days`` days before screening.
+    """Observation times (hours since onset) of the ``n_days`` days up to screening: the
+    window ``(at - 24 n_days, at]``, screening time included.
 
     Examples
     --------
     >>> screening_times(24.0, 1).tolist()
-    [0.0, 4.0, 8.0, 12.0, 16.0, 20.0]
+    [4.0, 8.0, 12.0, 16.0, 20.0, 24.0]
     """
-    j = np.arange(1, math.ceil(24.0 * n_days / SCREENING_STEP_HOURS) + 1)
+    j = np.arange(0, math.ceil(24.0 * n_days / SCREENING_STEP_HOURS))
     t = at_hours - SCREENING_STEP_HOURS * j
     return np.sort(t[t >= 0.0])
 
@@ -136,12 +152,30 @@ def _screening_assessment(obs: pd.DataFrame, times: NDArray[np.float64], at: flo
     """Assess the observation window; rows for patients 0..n-1, days 0..n_days-1."""
     keep = obs["hours"].isin(times)
     obs = obs.loc[keep, ["patient_id", "hours", "variable", "value"]].copy()
-    obs["hours"] = obs["hours"] - (at - 24.0 * n_days)
+    # Map the window (at - 24 n, at] onto assessment days 0..n-1 (day d = [24 d, 24 d + 24)):
+    # shifted half a step earlier so the screening time itself falls in the last day.
+    obs["hours"] = obs["hours"] - (at - 24.0 * n_days) - SCREENING_STEP_HOURS / 2
     assessed = assess(obs)
     grid = pd.MultiIndex.from_product([np.arange(n), np.arange(n_days)],
                                       names=["patient_id", "day"])
     assessed["patient_id"] = assessed["patient_id"].astype(np.int64)
     return assessed.set_index(["patient_id", "day"]).reindex(grid)
+
+
+def _take_schedule(schedule: Schedule, index: NDArray[np.intp]) -> Schedule:
+    """The schedule of the patients at ``index`` (per-patient fields subset, scalars kept)."""
+    def sub(v: object) -> object:
+        a = np.asarray(v)
+        return v if a.ndim == 0 else a[index]
+
+    out: list[Bolus | Infusion] = []
+    for d in schedule.doses:
+        if isinstance(d, Bolus):
+            out.append(Bolus(d.state, sub(d.time), sub(d.amount)))  # type: ignore[arg-type]
+        else:
+            out.append(Infusion(d.state, sub(d.start), sub(d.duration),  # type: ignore[arg-type]
+                                sub(d.rate)))  # type: ignore[arg-type]
+    return Schedule(tuple(out))
 
 
 def _signature(therapies: Sequence[TherapySpec]) -> str:
@@ -165,7 +199,8 @@ def _follow(sim: TrialSimulator, cohort: Cohort, idx: NDArray[np.intp],
         pos = np.asarray(positions, dtype=np.intp)
         members = idx[pos]
         sub = cohort.take(members)
-        sched = background_after + sim.schedule(therapies_of[positions[0]], at, len(pos))
+        sched = _take_schedule(background_after, members) + sim.schedule(
+            therapies_of[positions[0]], at, sub)
         res = sim.simulate(sub, sched, t_eval)
         out = sim.outcomes(res, sub, at, days)
         ends = compute_endpoints(
@@ -207,7 +242,8 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
     at = float(spec.screening.at_hours)
     n_days = max((r.for_days for r in spec.enrollment.rules), default=1)
     times = screening_times(at, n_days)
-    background = sim.schedule(spec.background, 0.0, n)
+    care_start = cohort.extra.get("care_start_hours")
+    background = sim.schedule(spec.background, 0.0 if care_start is None else care_start, cohort)
     bg_before, bg_after = split_schedule(background, at)
     res = sim.simulate(cohort, bg_before, np.unique(np.concatenate([[0.0], times, [at]])))
     alive = sim.death_hours(res, cohort) > at
@@ -218,7 +254,7 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
     last = a.xs(n_days - 1, level="day")
     phenotype = last["phenotype"].fillna("indeterminate").to_numpy(dtype=object)
     immune_state = last["immune_state"].fillna("indeterminate").to_numpy(dtype=object)
-    shock = last["septic_shock"].fillna(False).to_numpy(dtype=bool)
+    shock = last["septic_shock"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     baseline = {c: (last[c].to_numpy(dtype=float) if c in last else np.full(n, np.nan))
                 for c in BASELINE_COLUMNS}
 

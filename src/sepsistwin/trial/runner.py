@@ -190,6 +190,9 @@ def run_trial(
                                    or chunk_size < 1):
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     sim = simulator if simulator is not None else default_simulator(sp.population.preset)
+    check = getattr(sim, "check_spec", None)
+    if callable(check):
+        check(sp)  # dose/route problems surface before any chunk runs
     plan = TrialPlan(sp, sim, int(chunk_size or DEFAULT_CHUNK_SIZE), sp.counterfactual)
     rid = run_id(plan)
     path = store if store is not None else default_store_path(sp, rid)

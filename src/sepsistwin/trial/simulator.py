@@ -39,7 +39,8 @@ class Cohort:
 
     Every array has length ``n``; ``extra`` holds draws the simulator needs later (e.g. the
     uniform numbers behind a death or an infection), so a patient keeps them whichever arm or
-    subset it is simulated in.
+    subset it is simulated in. ``extra["care_start_hours"]``, when present, is when each
+    patient's care begins: background therapies are timed from it (else from onset).
 
     Examples
     --------
@@ -128,10 +129,11 @@ class TrialSimulator(Protocol):
         """Draw ``n`` virtual patients of ``preset``."""
         ...
 
-    def schedule(self, therapies: Sequence[TherapySpec], origin_hours: float, n: int
-                 ) -> Schedule:
-        """Doses of ``therapies`` for ``n`` patients, their start times counted from
-        ``origin_hours`` (hours since onset)."""
+    def schedule(self, therapies: Sequence[TherapySpec], origin_hours: float | FloatArray,
+                 cohort: Cohort) -> Schedule:
+        """Doses of ``therapies`` for the patients of ``cohort`` (per-kg doses use each
+        patient's weight), start times counted from ``origin_hours`` (hours since onset;
+        one value or one per patient)."""
         ...
 
     def simulate(self, cohort: Cohort, schedule: Schedule, t_eval: FloatArray

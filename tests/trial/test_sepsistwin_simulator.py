@@ -1,0 +1,78 @@
+"""The default simulator on the sepsistwin model and population (issue #5) end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sepsistwin.store import TrialStore
+from sepsistwin.trial import TrialSimulator, load_spec, run_trial
+from sepsistwin.trial.sepsistwin_simulator import SepsistwinSimulator
+
+
+@pytest.fixture(scope="module")
+def sim() -> SepsistwinSimulator:
+    return SepsistwinSimulator()
+
+
+def test_it_implements_the_trial_simulator_protocol(sim: SepsistwinSimulator) -> None:
+    assert isinstance(sim, TrialSimulator)
+    assert sim.fingerprint() == SepsistwinSimulator().fingerprint()
+    assert sim.fingerprint() != SepsistwinSimulator(samples_per_day=2).fingerprint()
+
+
+def test_sampling_is_reproducible_per_seed(sim: SepsistwinSimulator) -> None:
+    a = sim.sample(5, "septic_shock", np.random.SeedSequence(3, spawn_key=(1,)))
+    b = sim.sample(5, "septic_shock", np.random.SeedSequence(3, spawn_key=(1,)))
+    c = sim.sample(5, "septic_shock", np.random.SeedSequence(3, spawn_key=(2,)))
+    assert np.array_equal(a.params["k_pg"], b.params["k_pg"])
+    assert not np.array_equal(a.params["k_pg"], c.params["k_pg"])
+    assert (a.extra["care_start_hours"] > 0).all()
+
+
+def test_per_kg_doses_follow_each_patients_weight(sim: SepsistwinSimulator) -> None:
+    spec = load_spec("iris7-il7")
+    cohort = sim.sample(4, "septic_shock", np.random.SeedSequence(0))
+    sched = sim.schedule(spec.arms[1].therapies, 48.0, cohort)
+    first = sched.doses[0]
+    amount = np.asarray(first.amount if hasattr(first, "amount") else first.rate, dtype=float)
+    ratio = amount / cohort.params["body_weight"]
+    assert np.allclose(ratio, ratio[0]) and len(sched.doses) == 8
+
+
+def test_a_dose_the_model_cannot_give_is_reported_before_running(
+        sim: SepsistwinSimulator) -> None:
+    spec = load_spec("provide-like").canonical()
+    spec["background"][0]["route"] = "sc"
+    with pytest.raises(ValueError, match="background: meropenem 1 g SC"):
+        run_trial(spec, size=10, simulator=sim, store=":memory:", workers=1)
+
+
+def test_provide_like_trial_runs_end_to_end_on_the_model(sim: SepsistwinSimulator,
+                                                        tmp_path: Path) -> None:
+    store = tmp_path / "p.duckdb"
+    r = run_trial("provide-like", size=240, simulator=sim, store=store, chunk_size=120,
+                  workers=1, counterfactual=True)
+    sc = r.screening
+    assert sc["n_sampled"] == 240 and sc["n_enrolled"] > 0
+    assert set(sc["by_phenotype"]) <= {"MALS", "immunoparalysis", "intermediate",
+                                       "indeterminate"}
+    enrolled_phen = {s["phenotype"] for s in r.subgroups}
+    assert enrolled_phen <= {"MALS", "immunoparalysis"}
+    for arm in r.arms:
+        assert arm["n"] == 0 or 0.0 <= arm["mortality_28d"] <= 1.0
+    sofa = r.trajectories.query("variable == 'sofa'")
+    assert ((sofa["median"] >= 0) & (sofa["median"] <= 24)).all()
+    # paired mode: the guided therapy (anakinra for MALS, IFN-gamma for immunoparalysis)
+    # reaches the model: each enrolled patient's mHLA-DR course differs between the arms.
+    comp = r.counterfactual["comparisons"][0]
+    assert comp["n"] == sc["n_enrolled"]
+    with TrialStore(store, read_only=True) as st:
+        cf = st.table("counterfactual", ["patient_id", "arm", "mhla_dr_traj"])
+    by = cf.set_index(["patient_id", "arm"])["mhla_dr_traj"]
+    differs = [not np.allclose(np.asarray(by[(p, "placebo")], float)[:3],
+                               np.asarray(by[(p, "guided")], float)[:3], equal_nan=True)
+               for p in cf["patient_id"].unique()]
+    assert sum(differs) > 0.5 * len(differs)
