@@ -7,8 +7,7 @@ Stages (each a small search on a few quantities, everything seeded):
    iteration on peak ratios).
 2. **Phenotype mix** - the median of the host macrophage-activation gain ``g_mals`` is bisected
    so the virtual screening at 24 h (assay noise, the clinical code)
-   gives the PROVIDE fractions (``K_hla10``, the IL-10 level that halves mHLA-DR, is bisected
-   for immunoparalysis).
+   gives the PROVIDE fractions (and the median IL-10 gain ``g_il10`` for immunoparalysis).
 3. **Mortality** - the death-hazard constants (``death_log_h3``, ``death_beta``) are fitted by
    least squares to the PROVIDE class mortalities on the simulated organ-failure trajectories
    (the hazard does not feed back, so this needs no re-simulation).
@@ -176,36 +175,30 @@ def screening_fractions(pop: VirtualPopulation, overrides: Mapping[str, float],
     return {p: float(np.mean(ph == p)) for p in PHENOTYPES}
 
 
-def calibrate_phenotypes(size: int, seed: int, overrides: dict[str, float],
+def calibrate_phenotypes(size: int, seed: int, overrides: Mapping[str, float],
                          hyper: dict[str, dict[str, float]], rounds: int = 2, steps: int = 7,
                          log: Callable[[str], None] = print) -> dict[str, dict[str, float]]:
-    """Bisect the median of ``g_mals`` and the IL-10 sensitivity ``K_hla10`` of mHLA-DR.
+    """Bisect the log medians of ``g_mals`` and ``g_il10`` to the PROVIDE fractions.
 
     MALS rises with the macrophage-activation gain; immunoparalysis (among the non-MALS) rises
-    as the IL-10 level for half suppression of mHLA-DR falls. ``overrides`` is updated in place
-    with ``K_hla10``; the returned hyperparameters carry the ``g_mals`` median.
+    with the IL-10 gain, which suppresses mHLA-DR.
     """
     hyper = {k: dict(v) for k, v in hyper.items()}
 
-    def frac_mals(log_center: float) -> float:
+    def frac(which: str, log_center: float) -> dict[str, float]:
         h = {k: dict(v) for k, v in hyper.items()}
-        h["g_mals"]["center"] = float(np.exp(log_center))
-        return screening_fractions(sample_population(size, seed=seed, hyper=h), overrides,
-                                   seed)["MALS"]
-
-    def frac_ip(neg_log_k: float) -> float:
-        pop = sample_population(size, seed=seed, hyper=hyper)
-        ov = {**overrides, "K_hla10": float(np.exp(-neg_log_k))}
-        return screening_fractions(pop, ov, seed)["immunoparalysis"]
+        h[which]["center"] = float(np.exp(log_center))
+        return screening_fractions(sample_population(size, seed=seed, hyper=h), overrides, seed)
 
     for rnd in range(rounds):
-        x = _bisect(frac_mals, np.log(0.1), np.log(50.0), TARGETS["fraction_MALS"].value, steps)
+        x = _bisect(lambda lc: frac("g_mals", lc)["MALS"], np.log(0.1), np.log(50.0),
+                    TARGETS["fraction_MALS"].value, steps)
         hyper["g_mals"]["center"] = float(np.exp(x))
-        x = _bisect(frac_ip, -np.log(200.0), -np.log(0.5),
-                    TARGETS["fraction_immunoparalysis"].value, steps)
-        overrides["K_hla10"] = float(np.exp(-x))
+        x = _bisect(lambda lc: frac("g_il10", lc)["immunoparalysis"], np.log(0.1),
+                    np.log(30.0), TARGETS["fraction_immunoparalysis"].value, steps)
+        hyper["g_il10"]["center"] = float(np.exp(x))
         log(f"  round {rnd + 1}: g_mals median {hyper['g_mals']['center']:.3g}, "
-            f"K_hla10 {overrides['K_hla10']:.3g} pg/mL")
+            f"g_il10 median {hyper['g_il10']['center']:.3g}")
     return hyper
 
 
@@ -253,12 +246,16 @@ def il7_fold(pop: VirtualPopulation, overrides: Mapping[str, float]) -> float:
 
 
 def lymphopenic_survivors(result: SimulationResult, n_max: int = 60) -> NDArray[np.int64]:
-    """Patients with ALC <= 1.1 x10^9/L at 48 h and expected survival > 50% (IRIS-7-like)."""
+    """IRIS-7-like patients: ALC <= 1.1 x10^9/L at 48 h, the likeliest survivors first."""
     t = result.time
     alc48 = np.atleast_2d(result.observables["lymphocytes"])[:, int(np.argmin(np.abs(t - 48)))]
     mort = expected_mortality(np.atleast_2d(result.states["HZ"]), t)
-    idx = np.flatnonzero((alc48 <= 1.1) & (mort < 0.5))
-    return idx[:n_max]
+    idx = np.flatnonzero(alc48 <= 1.1)
+    idx = idx[np.argsort(mort[idx], kind="stable")][:n_max]
+    if idx.size == 0:
+        raise ValueError("no virtual patient has ALC <= 1.1 x10^9/L at 48 h; the IL-7 stage "
+                         "needs lymphopenic patients (enlarge the population)")
+    return np.sort(idx)
 
 
 def calibrate_il7(pop: VirtualPopulation, overrides: Mapping[str, float], steps: int = 6
@@ -332,5 +329,5 @@ def run_calibration(size: int = 1500, seed: int = 2024, command: str = "",
             "command": command or f"sepsistwin calibrate --size {size} --seed {seed}",
             "size": size, "seed": seed}
     cal = Calibration(model={k: float(v) for k, v in model_vals.items()},
-                      population={k: hyper[k] for k in ("g_mals",)}, meta=meta)
+                      population={k: hyper[k] for k in ("g_mals", "g_il10")}, meta=meta)
     return CalibrationResult(cal, values, stats, res, {"il7_patients": int(idx.size)})
