@@ -10,7 +10,7 @@ challenge (20 subjects; TNF 331 pg/mL at 1.5 h, IL-6 702 at 2 h, IL-10 44 at 3 h
 
 Sepsis extensions (PROPOSAL, model-notes-cytokines.md section 2.3 "drive it from a pathogen"):
 the stimulus adds pathogen-derived endotoxin equivalents ``k_pe*P_total``, damage-associated
-molecular patterns ``k_de*D`` and gut translocation; IL-10 gains a source driven by tissue damage
+molecular patterns ``k_de*D`` and gut translocation; IL-10 gains a source driven by activated phagocytes N*
 (compensatory anti-inflammatory response, CARS, Bone 1996) scaled by the host gain
 ``g_il10``; monocytes are replenished from the marrow; IL-1beta and IFN-gamma are added as
 read-outs that feed macrophage activation, HLA-DR and lymphocytes.
@@ -74,9 +74,9 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
     ("k_de", 0.3, "(ng/kg)/D-unit", HAND,
      "endotoxin-equivalent stimulus per unit tissue damage (DAMPs)"),
     ("k_mrep", 0.02, "1/h", PROPOSAL, "marrow replenishment of resting monocytes towards MR0"),
-    ("k10D", 60.0, "pg/mL/h", PROPOSAL,
-     "maximal IL-10 of the compensatory response to tissue damage (CARS), times g_il10"),
-    ("K_10D", 3.0, "D-unit", PROPOSAL, "damage for half-maximal CARS IL-10"),
+    ("k10N", 60.0, "pg/mL/h", PROPOSAL,
+     "maximal IL-10 of the compensatory response to innate activation (CARS), times g_il10"),
+    ("K_10N", 0.3, "N-unit", PROPOSAL, "activated phagocytes for half-maximal CARS IL-10"),
     ("g_il10", 1.0, "1", f"{PROPOSAL}; population distribution CALIBRATED",
      "host anti-inflammatory (IL-10) gain"),
     ("k1", 0.7, "1/h", PROPOSAL, "IL-1beta clearance"),
@@ -159,8 +159,8 @@ def cytokines(b: ModelBuilder) -> None:
                "IL-6 clearance (half receptor-mediated, PROPOSAL)")
     b.add_term("IL10", f"(k10M + k106*{up('IL6', 'x106', 'h106')})*MA", "IL10_monocyte",
                "IL-10 from activated monocytes")
-    b.add_term("IL10", "g_il10*k10D*D**2/(D**2 + K_10D**2)", "IL10_CARS",
-               "IL-10 of the compensatory anti-inflammatory response to damage")
+    b.add_term("IL10", "g_il10*k10N*N/(N + K_10N)", "IL10_CARS",
+               "IL-10 of the compensatory anti-inflammatory response to innate activation")
     b.add_term("IL10", "-k10*(IL10 - w10)", "IL10_clearance", "IL-10 clearance")
     b.add_term("IL1B", f"(k1M*MA + k1Mac*Mac_act)*{down('IL10_tot', 'x110', '2')}",
                "IL1B_production", "IL-1beta from monocytes and activated macrophages")

@@ -74,8 +74,8 @@ def lymphocytes(b: ModelBuilder) -> None:
                      "homeostatic set point (raised by IL-7/IL-15)")
     b.add_expression("prolif", "r_hp*(1 + IL7_gain + IL15_gain + Thy_gain + CTLA4_gain)"
                      "*max(1 - ALC/L_set, 0)", "1/h", "homeostatic proliferation rate")
-    b.add_term("T", "prolif*T + mu_L*L_hom*0.1", "T_homeostasis",
-               "homeostatic proliferation and marrow/thymic output")
+    b.add_term("T", "prolif*T + mu_L*L_hom", "T_homeostasis",
+               "homeostatic proliferation and marrow/thymic output (balances turnover)")
     b.add_term("T", "-(mu_L + apo_rate)*T", "T_death", "turnover and apoptosis")
     b.add_term("T", "-k_ex*ex_drive*(1 - CP_block)*(1 - f_pd1_ko)*T", "T_exhaustion",
                "exhaustion (PD-1 pathway), prevented by blockade or knock-out")

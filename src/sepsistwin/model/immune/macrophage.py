@@ -47,10 +47,13 @@ def macrophage(b: ModelBuilder) -> None:
     hook(b, "IL6R_block", "0", "1", "fraction of IL-6 receptors blocked (tocilizumab)")
     hook(b, "IFNG_tot", "IFNG", "pg/mL", "IFN-gamma seen by macrophages")
     # Hill exponent 2: baseline cytokine levels leave resting macrophages (nearly) at rest.
-    b.add_expression("IL1_eff", "IL1B*(1 - IL1R_block)", "pg/mL", "IL-1beta reaching receptors")
+    # Only the excess over the healthy baselines activates: resting macrophages stay at rest.
+    b.add_expression("IL1_eff", "max(IL1B*(1 - IL1R_block) - w1, 0)", "pg/mL",
+                     "IL-1beta above baseline reaching receptors")
     b.add_expression("IL1_sig", "IL1_eff**2/(IL1_eff**2 + K_IL1**2)", "1",
                      "IL-1 receptor signalling")
-    b.add_expression("IFN_sig_mac", "IFNG_tot**2/(IFNG_tot**2 + K_IFN_mac**2)", "1",
+    b.add_expression("IFN_eff", "max(IFNG_tot - wG, 0)", "pg/mL", "IFN-gamma above baseline")
+    b.add_expression("IFN_sig_mac", "IFN_eff**2/(IFN_eff**2 + K_IFN_mac**2)", "1",
                      "IFN-gamma signalling on macrophages")
     b.add_term("MAC", "g_mals*k_mac*(IL1_sig + w_mac_ifn*IFN_sig_mac)*(1 - MAC)",
                "MAC_activation", "IL-1 and IFN-gamma driven activation")

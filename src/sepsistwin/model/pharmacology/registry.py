@@ -224,13 +224,12 @@ def state_amount(therapy: Therapy, amount: ParsedAmount, weight_kg: ArrayLike,
             raise ValueError(f"{where}: unit {unit!r} is not a mass; {therapy.id} is dosed in "
                              f"mass units {sorted(set(_MASS_MG) - {'µg', 'μg'})} (optionally "
                              "/kg)")
-        mg = amount.value * _MASS_MG[unit]
+        mg = amount.value * _MASS_MG[unit] * np.ones_like(w)
         if therapy.kind == "mass_per_kg":  # challenge agents are kept per kg (ng/kg)
-            if not amount.per_kg:
-                mg = mg / w
-            return np.asarray(mg / 1e-6, dtype=float)
-        mg = mg * w if amount.per_kg else mg * np.ones_like(w)
-        return np.asarray(mg / _STATE_MASS_MG[therapy.state_unit], dtype=float)
+            per_kg = mg if amount.per_kg else mg / w
+            return np.asarray(per_kg / 1e-6, dtype=float)
+        total = mg * w if amount.per_kg else mg
+        return np.asarray(total / _STATE_MASS_MG[therapy.state_unit], dtype=float)
     if therapy.kind == "cells":
         m = _CELLS.match(unit)
         if not m:
@@ -323,8 +322,8 @@ def therapy_schedule(therapy: str, dose: str, at_hours: ArrayLike, route: str | 
     weight = np.asarray(weight_kg, dtype=float)
     if not np.all(np.isfinite(weight)) or np.any(weight <= 0):
         raise ValueError(f"{where}: weight_kg {weight_kg!r} must be > 0")
-    value = state_amount(t, amount, weight, where)
-    value = value if value.ndim else float(value)
+    raw = state_amount(t, amount, weight, where)
+    value: float | np.ndarray = raw if raw.ndim else float(raw)
     if amount.per_hour:
         if over_hours is None:
             raise ValueError(f"{where}: a rate (/h) needs over=H, the infusion duration in hours")
@@ -343,9 +342,9 @@ def therapy_schedule(therapy: str, dose: str, at_hours: ArrayLike, route: str | 
         first = Infusion(route_info.state, _scalar(times), dur, _div(value, dur))
     else:
         first = Bolus(route_info.state, _scalar(times), _mul(value, route_info.bioavailability))
-    if infuse or amount.per_hour:
-        first = Infusion(first.state, first.start, first.duration,  # type: ignore[union-attr]
-                         _mul(first.rate, route_info.bioavailability))  # type: ignore[union-attr]
+    if isinstance(first, Infusion):
+        first = Infusion(first.state, first.start, first.duration,
+                         _mul(np.asarray(first.rate, dtype=float), route_info.bioavailability))
     if n == 1:
         return Schedule((first,))
     return first.repeat(float(every), n)  # type: ignore[arg-type]
