@@ -325,6 +325,12 @@ def run_calibration(size: int = 1500, seed: int = 2024, command: str = "",
     values.update({k: v for k, v in lps_response(model_vals, m).items()})
     values["il7_alc_fold"] = il7_fold(il7_pop, model_vals)
     values.update(nivolumab_check(model_vals))
+    # The general septic-shock preset (validation: hospital mortality > 40%, Sepsis-3).
+    gen = sample_population(size, "general", seed=seed, hyper={**hyper})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        gres = gen.simulate(t, overrides=model_vals)
+    values["general_preset_mortality"] = cohort_stats(gres, seed=seed).values["mortality_overall"]
     meta = {"date": _dt.date.today().isoformat(),
             "command": command or f"sepsistwin calibrate --size {size} --seed {seed}",
             "size": size, "seed": seed}
