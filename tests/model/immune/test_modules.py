@@ -1,0 +1,125 @@
+"""Qualitative behaviour of each immune module of the ``sepsistwin`` preset."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from sepsistwin.clinical import assess
+from sepsistwin.model import get_model
+from sepsistwin.model.immune import IMMUNE_MODULES
+from sepsistwin.model.model import ModelBuilder
+from sepsistwin.model.pharmacology import parse_therapy_dose, standard_care
+from sepsistwin.model.presets.reynolds2006 import innate_core
+from sepsistwin.population.screening import observations
+from sepsistwin.solve import simulate, simulate_batch
+
+T = np.arange(0.0, 14 * 24 + 1.0, 1.0)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return get_model("sepsistwin")
+
+
+def test_every_parameter_has_a_unit_and_a_source(model) -> None:
+    missing = [p.name for p in model.parameters if not p.unit or not p.source]
+    assert missing == []
+
+
+def test_catalogue_observables_exist_with_canonical_units(model) -> None:
+    from sepsistwin.data import catalogue
+
+    cat = yaml.safe_load(open(catalogue.__file__.replace("catalogue.py", "variables.yaml")))
+    units = {k: v["canonical_unit"] for k, v in cat["variables"].items()}
+    needed = ["lymphocytes", "mhla_dr", "ferritin", "il6", "il10", "tnf", "crp", "map",
+              "lactate", "platelets", "bilirubin", "creatinine", "gcs", "pao2", "fio2",
+              "norepinephrine", "mechanical_ventilation", "pathogen_load"]
+    obs = {o.name: o.unit for o in model.observables}
+    for name in needed:
+        assert name in obs, name
+        if name not in ("fio2", "mechanical_ventilation", "gcs"):
+            assert obs[name] == units[name], (name, obs[name], units[name])
+    assert "pd1_receptor_occupancy" in obs
+
+
+def test_each_module_builds_on_the_core_with_neutral_hooks() -> None:
+    for module in IMMUNE_MODULES:
+        b = ModelBuilder("part").include(innate_core)
+        for m in IMMUNE_MODULES[: IMMUNE_MODULES.index(module) + 1]:
+            b.include(m)
+        assert b.build().state_names[:4] == ("P", "N", "D", "CA")
+
+
+def test_healthy_subject_without_infection_stays_at_baseline() -> None:
+    r = simulate("sepsistwin", {}, {"P": 0.0}, T)
+    assert r.states["D"][-1] < 0.05
+    assert r.observables["ferritin"][-1] < 300
+    assert r.observables["mhla_dr"][-1] > 0.9 * r.observables["mhla_dr"][0]
+    assert r.observables["lymphocytes"][-1] > 1.8
+
+
+def test_endotoxin_gives_tnf_then_il6_then_il10_and_transient_hla_dr_fall() -> None:
+    t = np.arange(0.0, 24.01, 0.1)
+    r = simulate("sepsistwin", {}, {"P": 0.0}, t, doses=parse_therapy_dose("endotoxin:2ng/kg@0"))
+    o = r.observables
+    peaks = [t[np.argmax(o[k])] for k in ("tnf", "il6", "il10")]
+    assert peaks[0] < peaks[1] < peaks[2]
+    assert o["mhla_dr"][30] < 0.95 * o["mhla_dr"][0]  # falls by 3 h
+    assert o["tnf"][-1] < 20 and o["il6"][-1] < 50  # resolved by 24 h
+
+
+@pytest.fixture(scope="module")
+def severity():
+    # Rising infection burden under the same standard care.
+    return simulate_batch("sepsistwin", {}, {"P": [0.3, 1.0, 3.0]}, T, doses=standard_care(6.0))
+
+
+def test_heavier_infection_means_more_organ_failure_lower_hla_dr_and_fewer_lymphocytes(
+        severity) -> None:
+    o = severity.observables
+    assert np.all(np.diff(o["organ_failure_index"][:, 48]) > 0)
+    assert np.all(np.diff(o["mhla_dr"][:, 24]) < 0)
+    assert np.all(np.diff(o["lymphocytes"][:, 48]) < 0)
+    assert np.all(np.diff(o["death_probability"][:, -1]) > 0)
+
+
+def test_organ_dysfunction_is_scored_by_the_clinical_sofa_code(severity) -> None:
+    obs = observations(severity, 48.0, seed=0)
+    a = assess(obs)
+    sofa = a[a["day"] == 2].set_index("patient_id")["sofa"]
+    assert sofa["v000002"] > sofa["v000000"]
+    assert sofa["v000002"] >= 6
+
+
+def test_macrophage_gain_raises_ferritin_and_il10_gain_lowers_hla_dr() -> None:
+    r = simulate_batch("sepsistwin", {"g_mals": [1.0, 10.0, 1.0], "g_il10": [1.0, 1.0, 4.0]},
+                       {"P": 1.0}, [0.0, 24.0], doses=standard_care(6.0))
+    fer, hla = r.observables["ferritin"][:, 1], r.observables["mhla_dr"][:, 1]
+    assert fer[1] > 2 * fer[0]
+    assert hla[2] < hla[0]
+    assert r.observables["il10"][2, 1] > r.observables["il10"][0, 1]
+
+
+def test_low_hla_dr_lets_the_secondary_infection_grow() -> None:
+    # A strong IL-10 response keeps mHLA-DR low; the nosocomial pathogen then establishes.
+    r = simulate_batch("sepsistwin", {"g_il10": [1.0, 8.0]}, {"P": 0.5},
+                       T, doses=standard_care(6.0))
+    assert r.observables["mhla_dr"][1, 10 * 24] < 0.5 * r.observables["mhla_dr"][0, 10 * 24]
+    p2 = r.observables["secondary_pathogen_load"][:, 10 * 24]
+    assert p2[1] > 2 * p2[0]
+
+
+def test_antibiotics_harm_gut_diversity_which_recovers_slowly() -> None:
+    r = simulate_batch("sepsistwin", {}, {"P": 0.2}, T, doses=standard_care(6.0), n=1)
+    g = r.observables["gut_diversity"][0]
+    assert g[7 * 24] < 0.7
+    assert g[-1] > g[7 * 24]
+
+
+def test_standard_care_antibiotics_lower_pathogen_and_death() -> None:
+    r0 = simulate("sepsistwin", {"k_pg": 0.6}, {"P": 1.0}, T)
+    r1 = simulate("sepsistwin", {"k_pg": 0.6}, {"P": 1.0}, T, doses=standard_care(6.0))
+    assert r1.observables["pathogen_load"][48] < 1e-3 * r0.observables["pathogen_load"][48]
+    assert r1.observables["death_probability"][-1] < r0.observables["death_probability"][-1]

@@ -1,0 +1,104 @@
+"""Virtual population: seeded sampling, screening through the clinical code, calibration targets."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from sepsistwin.population import TARGETS, death_times, sample_population
+from sepsistwin.population.calibrate import (
+    HORIZON_H,
+    cohort_stats,
+    il7_fold,
+    lps_response,
+    lymphopenic_survivors,
+    nivolumab_check,
+)
+
+
+def test_same_seed_same_population_and_different_seed_differs() -> None:
+    a, b, c = (sample_population(50, seed=s) for s in (3, 3, 4))
+    assert np.array_equal(a.init["P"], b.init["P"])
+    assert np.array_equal(a.params["g_mals"], b.params["g_mals"])
+    assert not np.array_equal(a.init["P"], c.init["P"])
+
+
+def test_host_gains_are_negatively_correlated_and_within_bounds() -> None:
+    pop = sample_population(4000, seed=1)
+    r = np.corrcoef(np.log(pop.params["g_mals"]), np.log(pop.params["g_il10"]))[0, 1]
+    assert -0.45 < r < -0.15
+    assert pop.abx_start.min() >= 1.0 and pop.abx_start.max() <= 24.0
+
+
+def test_general_preset_has_a_lighter_infection_burden() -> None:
+    a = sample_population(2000, "septic_shock", seed=2)
+    b = sample_population(2000, "general", seed=2)
+    assert np.median(b.init["P"]) < np.median(a.init["P"])
+
+
+def test_bad_size_and_preset_are_rejected() -> None:
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        sample_population(0)
+    with pytest.raises(ValueError, match="unknown population preset 'mild'"):
+        sample_population(5, "mild")
+
+
+def test_death_times_follow_the_uniform_draws() -> None:
+    pop = sample_population(30, seed=5)
+    r = pop.simulate(np.arange(0.0, 24 * 28 + 1.0, 6.0))
+    u = np.full(pop.n, 0.5)
+    early = death_times(r, np.full(pop.n, 0.9))
+    late = death_times(r, u)
+    assert np.all(early <= late)
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    pop = sample_population(800, seed=11)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        r = pop.simulate(np.arange(0.0, HORIZON_H + 1.0, 1.0))
+    return pop, r, cohort_stats(r, seed=11)
+
+
+@pytest.mark.parametrize("name", [
+    "fraction_MALS", "fraction_immunoparalysis", "fraction_intermediate", "mortality_MALS",
+    "mortality_immunoparalysis", "mortality_intermediate", "mortality_overall",
+])
+def test_phenotype_mix_and_mortality_match_provide_within_tolerance(cohort, name: str) -> None:
+    _pop, _r, st = cohort
+    assert TARGETS[name].within(st.values[name]), (name, st.values[name])
+
+
+def test_mortality_is_highest_in_mals_and_lowest_in_intermediate(cohort) -> None:
+    v = cohort[2].values
+    assert v["mortality_MALS"] > v["mortality_immunoparalysis"] > v["mortality_intermediate"]
+
+
+def test_survivors_have_more_lymphocytes_and_recovering_hla_dr_by_day_4(cohort) -> None:
+    v = cohort[2].values
+    assert v["alc_day4_survivors"] > v["alc_day4_nonsurvivors"]
+    assert v["hla_recovery_survivors"] > 1.0 > v["hla_recovery_nonsurvivors"]
+
+
+def test_endotoxin_peaks_match_the_human_challenge() -> None:
+    r = lps_response()
+    for k in ("tnf", "il6", "il10"):
+        assert TARGETS[f"{k}_peak"].within(r[f"{k}_peak"]), (k, r[f"{k}_peak"])
+        assert TARGETS[f"{k}_peak_time"].within(r[f"{k}_peak_time"]), k
+
+
+def test_nivolumab_half_life_and_receptor_occupancy_after_480mg() -> None:
+    v = nivolumab_check()
+    assert TARGETS["nivolumab_half_life"].within(v["nivolumab_half_life"])
+    assert v["nivolumab_ro_day28"] > 0.90
+
+
+def test_il7_raises_lymphocytes_three_to_four_fold(cohort) -> None:
+    pop, r, _st = cohort
+    idx = lymphopenic_survivors(r, n_max=30)
+    assert idx.size >= 10
+    fold = il7_fold(pop.subset(idx), {})
+    assert TARGETS["il7_alc_fold"].within(fold), fold
