@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import machine_description, today, write_section
 from sepsistwin.model import get_model
-from sepsistwin.model.pharmacology import therapy_schedule
+from sepsistwin.model.pharmacology import standard_care, therapy_schedule
 from sepsistwin.model.sbml import to_sbml
 from sepsistwin.population import sample_population
 from sepsistwin.solve import simulate_batch
@@ -63,7 +63,8 @@ def main() -> None:
     for i in sub:
         p_i = {k: float(v[i]) for k, v in pop.params.items()}
         y_i = {k: float(v[i]) for k, v in pop.init.items()}
-        d_i = (pop.subset([i]).standard_care() + therapy_schedule("nivolumab", "480mg", 24.0))
+        d_i = (standard_care(float(pop.abx_start[i]), weight_kg=p_i["body_weight"])
+               + therapy_schedule("nivolumab", "480mg", 24.0))
         t0 = time.perf_counter()
         rr = roadrunner.RoadRunner(to_sbml(model, params=p_i, init=y_i, doses=d_i))
         rr.integrator.relative_tolerance = 1e-6
