@@ -13,9 +13,12 @@ from sepsistwin.cli._common import console, fail, print_json
 _PARAM_HELP = "Parameter override NAME=VALUE (repeatable)."
 _INIT_HELP = "Initial state override STATE=VALUE (repeatable)."
 _DOSE_HELP = (
-    "Dose STATE:AMOUNT@HOURS (bolus) or STATE:RATE/h@START-END (infusion), optionally "
-    "',every=H,n=N' (repeatable)."
+    "Therapy dose in clinical units THERAPY:AMOUNTUNIT@HOURS[,every=H,n=N][,route=R][,over=H] "
+    "(e.g. nivolumab:480mg@24, il7:10ug/kg@48,every=84,n=8,route=im; model 'sepsistwin'), or a "
+    "raw state dose STATE:AMOUNT@HOURS (bolus) / STATE:RATE/h@START-END (infusion), "
+    "optionally ',every=H,n=N' (repeatable)."
 )
+_WEIGHT_HELP = "Body weight (kg) for per-kg therapy doses."
 
 
 def parse_assignments(items: list[str] | None, kind: str) -> dict[str, float]:
@@ -38,21 +41,53 @@ def parse_assignments(items: list[str] | None, kind: str) -> dict[str, float]:
     return out
 
 
+def parse_any_dose(spec: str, state_names: tuple[str, ...], weight_kg: float = 75.0) -> Any:
+    """A raw state dose (``STATE:...``) or a therapy dose in clinical units (``THERAPY:...``).
+
+    Examples
+    --------
+    >>> parse_any_dose("P:0.5@12", ("P", "N")).doses[0].state
+    'P'
+    """
+    from sepsistwin.model.pharmacology import CHALLENGES, THERAPIES, parse_therapy_dose
+    from sepsistwin.solve import parse_dose
+
+    head = spec.partition(":")[0].strip()
+    if head in state_names:
+        return parse_dose(spec)
+    if head.lower() in THERAPIES or head.lower() in CHALLENGES:
+        return parse_therapy_dose(spec, weight_kg=weight_kg)
+    raise ValueError(
+        f"--dose {spec!r}: {head!r} is neither a state of the model nor a therapy id; "
+        f"therapies: {', '.join(sorted(THERAPIES))}; states: {', '.join(state_names)}"
+    )
+
+
 def _inputs(
-    model: str, params: list[str] | None, init: list[str] | None, doses: list[str] | None
+    model: str,
+    params: list[str] | None,
+    init: list[str] | None,
+    doses: list[str] | None,
+    weight_kg: float = 75.0,
 ) -> tuple[Any, dict[str, float], dict[str, float], Any]:
     from sepsistwin.model import get_model
-    from sepsistwin.solve import Schedule, parse_dose
+    from sepsistwin.solve import Schedule
 
+    if not (weight_kg > 0) or not np.isfinite(weight_kg):
+        fail(f"--weight must be > 0 kg, got {weight_kg}")
     try:
         m = get_model(model)
         p = parse_assignments(params, "--param")
         y = parse_assignments(init, "--init")
         sched = Schedule()
         for spec in doses or []:
-            sched = sched + parse_dose(spec)
+            sched = sched + parse_any_dose(spec, m.state_names, weight_kg)
     except ValueError as exc:
         fail(str(exc))
+    missing_states = sorted({d.state for d in sched.doses} - set(m.state_names))
+    if missing_states:
+        fail(f"--dose: model {m.name!r} has no state(s) {missing_states} for these doses; "
+             "therapy doses need a model with pharmacology, e.g. --model sepsistwin")
     for kind, vals, valid in (
         ("parameter", p, m.parameter_names),
         ("initial state", y, m.state_names),
@@ -63,15 +98,19 @@ def _inputs(
     return m, p, y, sched
 
 
+_MAX_PANELS = 12  # larger models: plot the observables (clinical read-outs), not every state
+
+
 def _plot(result: Any, path: Path, title: str) -> None:
-    names = list(result.states)
+    series = result.states if len(result.states) <= _MAX_PANELS else result.observables
+    names = list(series)[: 3 * _MAX_PANELS]
     if path.suffix.lower() == ".html":
         import plotly.graph_objects as go
         from plotly.subplots import make_subplots
 
         fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, subplot_titles=names)
         for i, s in enumerate(names, start=1):
-            fig.add_trace(go.Scatter(x=result.time, y=result.states[s], name=s), row=i, col=1)
+            fig.add_trace(go.Scatter(x=result.time, y=series[s], name=s), row=i, col=1)
         fig.update_layout(title=title, height=220 * len(names), showlegend=False)
         fig.update_xaxes(title_text="time (h)", row=len(names), col=1)
         fig.write_html(str(path), include_plotlyjs="cdn")
@@ -83,7 +122,7 @@ def _plot(result: Any, path: Path, title: str) -> None:
 
         fig, axes = plt.subplots(len(names), 1, sharex=True, figsize=(7, 1.8 * len(names)))
         for ax, s in zip(np.atleast_1d(axes), names, strict=True):
-            ax.plot(result.time, result.states[s])
+            ax.plot(result.time, series[s])
             ax.set_ylabel(s)
         np.atleast_1d(axes)[-1].set_xlabel("time (h)")
         fig.suptitle(title)
@@ -101,6 +140,7 @@ def simulate_cmd(
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help=_PARAM_HELP)] = None,
     init: Annotated[list[str] | None, typer.Option("--init", "-i", help=_INIT_HELP)] = None,
     dose: Annotated[list[str] | None, typer.Option("--dose", "-d", help=_DOSE_HELP)] = None,
+    weight: Annotated[float, typer.Option("--weight", help=_WEIGHT_HELP)] = 75.0,
     hours: Annotated[float, typer.Option("--hours", help="Horizon in hours.")] = 672.0,
     step: Annotated[float, typer.Option("--step", help="Save interval in hours.")] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the trajectories as JSON.")] = (
@@ -123,7 +163,7 @@ def simulate_cmd(
         fail(f"--step must be > 0, got {step}")
     if out is not None and out.suffix.lower() != ".parquet":
         fail(f"--out {out}: expected a .parquet file name")
-    m, p, y, sched = _inputs(model, param, init, dose)
+    m, p, y, sched = _inputs(model, param, init, dose, weight)
     t = np.unique(np.r_[np.arange(0.0, hours, step), hours])  # always ends at --hours
     try:
         r = simulate(m, p, y, t, doses=sched if len(sched) else None)
@@ -165,6 +205,7 @@ def export_sbml_cmd(
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help=_PARAM_HELP)] = None,
     init: Annotated[list[str] | None, typer.Option("--init", "-i", help=_INIT_HELP)] = None,
     dose: Annotated[list[str] | None, typer.Option("--dose", "-d", help=_DOSE_HELP)] = None,
+    weight: Annotated[float, typer.Option("--weight", help=_WEIGHT_HELP)] = 75.0,
 ) -> None:
     """Write a model as SBML Level 3 (doses become SBML events).
 
@@ -172,7 +213,7 @@ def export_sbml_cmd(
     """
     from sepsistwin.model.sbml import write_sbml
 
-    m, p, y, sched = _inputs(model, param, init, dose)
+    m, p, y, sched = _inputs(model, param, init, dose, weight)
     try:
         path = write_sbml(m, out, p, y, sched if len(sched) else None)
     except ValueError as exc:
