@@ -117,3 +117,10 @@ def test_split_schedule_with_per_patient_times_gives_each_dose_once() -> None:
     post_amount = np.asarray(i_post.rate) * np.asarray(i_post.duration)
     assert (pre_amount + post_amount).tolist() == [8.0, 24.0]
     assert (np.asarray(i_post.start) >= 24.0).all()
+
+
+def test_round_off_below_zero_restarts_at_zero_but_real_negatives_are_kept() -> None:
+    from sepsistwin.trial.chunk import _state_at_end
+
+    states = np.array([[1.0, -6e-17], [1.0, -0.5], [1.0, 2.0]])
+    assert _state_at_end(states).tolist() == [0.0, -0.5, 2.0]

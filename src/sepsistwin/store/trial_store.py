@@ -42,6 +42,8 @@ import pyarrow as pa
 
 #: Tables a chunk may write (besides its ledger row).
 CHUNK_TABLES = ("patients", "counterfactual", "screening")
+#: DuckDB memory limit per store connection.
+MEMORY_LIMIT = "1GB"
 LEDGER_COLUMNS = ("n_sampled", "n_died_before_screening", "n_screened", "n_enrolled", "seconds")
 
 
@@ -74,6 +76,9 @@ class TrialStore:
                 raise StoreError(f"store {self.path}: no such file")
             p.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(self.path, read_only=read_only)
+        # Bounded memory: DuckDB would otherwise take up to 80% of RAM for large analyses;
+        # beyond the limit it spills to a temporary folder next to the database.
+        self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         if not read_only:
             self.con.execute("CREATE TABLE IF NOT EXISTS run (key VARCHAR PRIMARY KEY, "
                              "value VARCHAR)")

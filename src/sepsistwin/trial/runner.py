@@ -86,6 +86,16 @@ def store_chunks(path: str | Path) -> set[int]:
         return st.completed_chunks()
 
 
+def _init_worker(threads: int) -> None:
+    """Limit a worker process's Numba threads (the cores are shared among workers)."""
+    try:
+        import numba
+
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    except ImportError:  # pragma: no cover - numba is a dependency
+        pass
+
+
 def _execute_local(plan: TrialPlan, pending: list[int], workers: int) -> Iterator[ChunkOutput]:
     if workers <= 1 or len(pending) <= 1:
         for k in pending:
@@ -93,9 +103,12 @@ def _execute_local(plan: TrialPlan, pending: list[int], workers: int) -> Iterato
         return
     import multiprocessing
 
-    # spawn: a fresh interpreter per worker (no forked Numba/threads state).
+    # spawn: a fresh interpreter per worker (no forked Numba/threads state). The compiled
+    # kernel is itself multi-threaded: share the cores among the workers.
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(threads,)) as pool:
         todo = list(pending)
         running: set[Future[ChunkOutput]] = set()
         try:
