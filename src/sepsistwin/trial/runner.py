@@ -91,7 +91,8 @@ def _init_worker(threads: int) -> None:
     try:
         import numba
 
-        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+        limit = int(getattr(numba.config, "NUMBA_NUM_THREADS", threads))
+        numba.set_num_threads(max(1, min(threads, limit)))
     except ImportError:  # pragma: no cover - numba is a dependency
         pass
 
