@@ -100,6 +100,7 @@ FAC_MIN = 0.2  # largest decrease: h_new >= 0.2 h
 FAC_MAX = 10.0  # largest increase
 BETA = 0.04
 EXPO1 = 0.2 - BETA * 0.75
+LOG_ERR_MIN = math.log(1e-4)  # facold floor
 STIFF_LIMIT = 3.25
 STIFF_COUNT = 15
 NONSTIFF_RESET = 6
@@ -140,19 +141,42 @@ RO_C = (
     16.31930543123136,
     -6.058818238834054,
 )
-RO_M = (1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950, 1.0, 1.0)
 RO_ALPHA = (0.0, 0.386, 0.21, 0.63, 1.0, 1.0)
 RO_GAMMAS = (0.25, -0.1043, 0.1035, -0.0362, 0.0, 0.0)
+RA21 = RO_A[0]
+RA31, RA32 = RO_A[1], RO_A[2]
+RA41, RA42, RA43 = RO_A[3], RO_A[4], RO_A[5]
+RA51, RA52, RA53, RA54 = RO_A[6], RO_A[7], RO_A[8], RO_A[9]
+RC21 = RO_C[0]
+RC31, RC32 = RO_C[1], RO_C[2]
+RC41, RC42, RC43 = RO_C[3], RO_C[4], RO_C[5]
+RC51, RC52, RC53, RC54 = RO_C[6], RO_C[7], RO_C[8], RO_C[9]
+RC61, RC62, RC63, RC64, RC65 = RO_C[10], RO_C[11], RO_C[12], RO_C[13], RO_C[14]
+RAL2, RAL3, RAL4 = RO_ALPHA[1], RO_ALPHA[2], RO_ALPHA[3]
+RG1, RG2, RG3, RG4 = RO_GAMMAS[0], RO_GAMMAS[1], RO_GAMMAS[2], RO_GAMMAS[3]
 RO_FAC_MIN = 0.2
 RO_FAC_MAX = 6.0
 RO_FAC_REJ = 0.1
+# Switching back from Rodas4 to DOPRI5 (see _rodas_segment).
+BACK_COUNT = 3
+BACK_MIN_STEPS = 5
+
+
+@nb.njit(cache=True, error_model="numpy")
+def rodas_cost(n):
+    """Rough cost of a Rodas4 step in DOPRI5 steps: both make 6 RHS calls; Rodas4 adds a
+    Jacobian, an LU (~n^3/3) and six triangular solves."""
+    return 1.5 + n * n / 150.0
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _f(t, y, p, u, dy):
-    """Model right-hand side plus the piecewise-constant infusion input."""
+    """Model right-hand side plus the piecewise-constant infusion input.
+
+    ``u`` is empty in segments without an active infusion (the common case), which skips the add.
+    """
     rhs(t, y, p, dy)
-    for i in range(y.size):
+    for i in range(u.size):
         dy[i] += u[i]
 
 
@@ -247,9 +271,13 @@ def _dopri_segment(
         if not math.isfinite(k1[i]):
             return -ST_NON_FINITE
     hmax = min(h_max, t_end - t)
-    h = _initial_step(t, y, k1, p, u, rtol, atol, hmax, ytmp, k2)
-    stats[STAT_RHS] += 1
-    facold = 1e-4
+    if state[1] > 0.0:
+        # Coming back from Rodas4: its estimate of the stable explicit step is a good start.
+        h = min(state[1], hmax)
+    else:
+        h = _initial_step(t, y, k1, p, u, rtol, atol, hmax, ytmp, k2)
+        stats[STAT_RHS] += 1
+    lfacold = math.log(1e-4)  # log of the previous accepted error (PI controller memory)
     reject = False
     n_stiff = 0
     n_nonstiff = 0
@@ -259,6 +287,7 @@ def _dopri_segment(
         if h <= 1e-14 * max(abs(t), 1.0):
             if allow_stiff:
                 state[0] = t
+                state[1] = 0.0
                 state[2] = j
                 return _SWITCH
             return -ST_STEP_TOO_SMALL
@@ -290,39 +319,43 @@ def _dopri_segment(
             ynew[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i] + B6 * k6[i])
         _f(t_new, ynew, p, u, k7)
         stats[STAT_RHS] += 6
-        # Error estimate, reusing k2 (not needed after this point) as scratch.
+        # Scaled RMS error with weights atol + rtol*max(|y|, |ynew|).
+        err = 0.0
         for i in range(n):
-            k2[i] = h * (
-                E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]
-            )
-        err = _rms(k2, y, ynew, rtol, atol)
+            r = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i])
+            r /= atol[i] + rtol[i] * max(abs(y[i]), abs(ynew[i]))
+            err += r * r
+        err = math.sqrt(err / n)
         if not math.isfinite(err):
             # A stage left the domain (e.g. overflow): retry smaller, as a rejected step.
             stats[STAT_REJECTED] += 1
             h *= FAC_MIN
             reject = True
             continue
-        fac11 = err**EXPO1
-        fac = fac11 / facold**BETA
+        # err**EXPO1 / facold**BETA via one log and one exp (two pow calls cost more per step).
+        lerr = math.log(err) if err > 1e-300 else -690.0
+        fac = math.exp(EXPO1 * lerr - BETA * lfacold)
         fac = max(1.0 / FAC_MAX, min(1.0 / FAC_MIN, fac / SAFE))
         h_new = h / fac
         if err <= 1.0:
-            facold = max(err, 1e-4)
+            lfacold = max(lerr, LOG_ERR_MIN)
             stats[STAT_ACCEPTED] += 1
-            # Stiffness test on the two evaluations at t+h: ytmp (stage 6) and ynew.
-            stnum = 0.0
-            stden = 0.0
+            # Hairer's stiffness test (h*|lambda| > STIFF_LIMIT from the two evaluations at t+h:
+            # stage 6 in ytmp, and ynew), per component: a state decaying far below atol (P
+            # after clearance) caps the step by stability while the whole-vector norm only sees
+            # the O(1) states. Differences at rounding level are ignored.
+            stiff_step = False
             for i in range(n):
-                stnum += (k7[i] - k6[i]) ** 2
-                stden += (ynew[i] - ytmp[i]) ** 2
-            if stden > 0.0:
-                if h * math.sqrt(stnum / stden) > STIFF_LIMIT:
-                    n_nonstiff = 0
-                    n_stiff += 1
-                else:
-                    n_nonstiff += 1
-                    if n_nonstiff == NONSTIFF_RESET:
-                        n_stiff = 0
+                dyi = abs(ynew[i] - ytmp[i])
+                if dyi > 1e-13 * abs(ynew[i]) and h * abs(k7[i] - k6[i]) > STIFF_LIMIT * dyi:
+                    stiff_step = True
+            if stiff_step:
+                n_nonstiff = 0
+                n_stiff += 1
+            else:
+                n_nonstiff += 1
+                if n_nonstiff == NONSTIFF_RESET:
+                    n_stiff = 0
             # Dense output for save points inside (t, t_new], strictly before the segment end.
             if j < n_t and t_eval[j] <= t_new and t_eval[j] < t_end:
                 # Interpolant coefficients once per step (rows of Q; k2 is free scratch).
@@ -375,7 +408,7 @@ def _dopri_segment(
                 return _SWITCH
         else:
             stats[STAT_REJECTED] += 1
-            h = h / min(1.0 / FAC_MIN, fac11 / SAFE)
+            h = h / min(1.0 / FAC_MIN, math.exp(EXPO1 * lerr) / SAFE)
             reject = True
     state[0] = t_end
     state[1] = h
@@ -385,7 +418,10 @@ def _dopri_segment(
 
 @nb.njit(cache=True, error_model="numpy")
 def _lu_factor(M, piv):
-    """In-place LU with partial pivoting; returns False if the matrix is singular."""
+    """In-place LU with partial pivoting; returns False if the matrix is singular.
+
+    The diagonal of ``M`` holds the reciprocals of the pivots afterwards (the solve multiplies).
+    """
     n = M.shape[0]
     for k in range(n):
         imax = k
@@ -403,6 +439,7 @@ def _lu_factor(M, piv):
                 M[k, c] = M[imax, c]
                 M[imax, c] = tmp
         inv = 1.0 / M[k, k]
+        M[k, k] = inv
         for i in range(k + 1, n):
             M[i, k] *= inv
             lik = M[i, k]
@@ -431,7 +468,7 @@ def _lu_solve(M, piv, b):
         s = b[i]
         for c in range(i + 1, n):
             s -= M[i, c] * b[c]
-        b[i] = s / M[i, i]
+        b[i] = s * M[i, i]
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -458,13 +495,25 @@ def _rodas_segment(
     J,
     M,
     piv,
+    allow_back,
 ):
-    """Integrate from ``state[0]`` to ``t_end`` with Rodas4 (stiff); same contract as DOPRI."""
+    """Integrate from ``state[0]`` to ``t_end`` with Rodas4 (stiff); same contract as DOPRI.
+
+    With ``allow_back``, returns ``_SWITCH`` (continue with DOPRI5, starting step in
+    ``state[1]``) once Rodas4's steps are no longer worth their cost: for ``BACK_COUNT``
+    accepted steps in a row shorter than ``rodas_cost(n)`` times the step DOPRI5 could take
+    stably, ``STIFF_LIMIT / ||J||``, with ``||J||`` the error-weighted row-sum norm (as in
+    LSODA's method switching). Transients after the switch are then crossed explicitly.
+    """
     n = y.size
     t = state[0]
     j = int(state[2])
     n_t = t_eval.size
     h = state[1]
+    cost = rodas_cost(n)
+    n_small = 0
+    n_here = 0
+    h_exp = math.inf
     if not (h > 0.0) or not math.isfinite(h):
         h = 1e-6 * max(1.0, t_end - t)
     h = min(h, t_end - t, h_max)
@@ -477,6 +526,16 @@ def _rodas_segment(
             if not math.isfinite(f0[i]):
                 return -ST_NON_FINITE
         jac(t, y, p, J)
+        if allow_back:
+            # Weighted row-sum norm of J: bounds the spectral radius in the error norm.
+            jn = 0.0
+            for r in range(n):
+                wr = atol[r] + rtol[r] * abs(y[r])
+                acc = 0.0
+                for c in range(n):
+                    acc += abs(J[r, c]) * (atol[c] + rtol[c] * abs(y[c]))
+                jn = max(jn, acc / wr)
+            h_exp = STIFF_LIMIT / jn if jn > 0.0 else math.inf
         if USES_TIME:
             delta = math.sqrt(2.2e-16) * max(1e-6, abs(t))
             _f(t + delta, y, p, u, dfdt)
@@ -505,41 +564,66 @@ def _rodas_segment(
                     return -ST_SINGULAR
                 h *= 0.5
                 continue
-            for s in range(6):
-                ks = K[s]
-                if s == 0:
-                    for i in range(n):
-                        ks[i] = f0[i]
-                else:
-                    base = s * (s - 1) // 2
-                    for i in range(n):
-                        acc = y[i]
-                        for q in range(s):
-                            acc += RO_A[base + q] * K[q, i]
-                        ytmp[i] = acc
-                    _f(t + RO_ALPHA[s] * h, ytmp, p, u, ks)
-                    stats[STAT_RHS] += 1
-                    for i in range(n):
-                        acc = ks[i]
-                        for q in range(s):
-                            acc += RO_C[base + q] / h * K[q, i]
-                        ks[i] = acc
-                if USES_TIME:
-                    for i in range(n):
-                        ks[i] += RO_GAMMAS[s] * h * dfdt[i]
-                _lu_solve(M, piv, ks)
+            # Six stages, written out (constant coefficients; c_ij / h folded once per step).
+            hinv = 1.0 / h
+            k1 = K[0]
+            k2 = K[1]
+            k3 = K[2]
+            k4 = K[3]
+            k5 = K[4]
+            k6 = K[5]
             for i in range(n):
-                acc = y[i]
-                for q in range(6):
-                    acc += RO_M[q] * K[q, i]
-                ynew[i] = acc
+                k1[i] = f0[i] + RG1 * h * dfdt[i] if USES_TIME else f0[i]
+            _lu_solve(M, piv, k1)
+            for i in range(n):
+                ytmp[i] = y[i] + RA21 * k1[i]
+            _f(t + RAL2 * h, ytmp, p, u, k2)
+            for i in range(n):
+                k2[i] += hinv * (RC21 * k1[i])
+                if USES_TIME:
+                    k2[i] += RG2 * h * dfdt[i]
+            _lu_solve(M, piv, k2)
+            for i in range(n):
+                ytmp[i] = y[i] + RA31 * k1[i] + RA32 * k2[i]
+            _f(t + RAL3 * h, ytmp, p, u, k3)
+            for i in range(n):
+                k3[i] += hinv * (RC31 * k1[i] + RC32 * k2[i])
+                if USES_TIME:
+                    k3[i] += RG3 * h * dfdt[i]
+            _lu_solve(M, piv, k3)
+            for i in range(n):
+                ytmp[i] = y[i] + RA41 * k1[i] + RA42 * k2[i] + RA43 * k3[i]
+            _f(t + RAL4 * h, ytmp, p, u, k4)
+            for i in range(n):
+                k4[i] += hinv * (RC41 * k1[i] + RC42 * k2[i] + RC43 * k3[i])
+                if USES_TIME:
+                    k4[i] += RG4 * h * dfdt[i]
+            _lu_solve(M, piv, k4)
+            for i in range(n):
+                ytmp[i] = y[i] + RA51 * k1[i] + RA52 * k2[i] + RA53 * k3[i] + RA54 * k4[i]
+            _f(t + h, ytmp, p, u, k5)
+            for i in range(n):
+                k5[i] += hinv * (RC51 * k1[i] + RC52 * k2[i] + RC53 * k3[i] + RC54 * k4[i])
+            _lu_solve(M, piv, k5)
+            # Stage 6 state = stage 5 state + k5 (a6j = a5j, a65 = 1); ynew = it + k6.
+            for i in range(n):
+                ytmp[i] += k5[i]
+            _f(t + h, ytmp, p, u, k6)
+            for i in range(n):
+                k6[i] += hinv * (
+                    RC61 * k1[i] + RC62 * k2[i] + RC63 * k3[i] + RC64 * k4[i] + RC65 * k5[i]
+                )
+            _lu_solve(M, piv, k6)
+            stats[STAT_RHS] += 5
+            for i in range(n):
+                ynew[i] = ytmp[i] + k6[i]
             err = _rms(K[5], y, ynew, rtol, atol)
             if not math.isfinite(err):
                 stats[STAT_REJECTED] += 1
                 h *= RO_FAC_REJ
                 reject_last = True
                 continue
-            fac = min(RO_FAC_MAX, max(RO_FAC_MIN, SAFE / max(err, 1e-10) ** 0.25))
+            fac = min(RO_FAC_MAX, max(RO_FAC_MIN, SAFE / math.sqrt(math.sqrt(max(err, 1e-10)))))
             h_new = h * fac
             if err <= 1.0:
                 accepted = True
@@ -570,6 +654,17 @@ def _rodas_segment(
                 reject_last = False
                 reject_more = False
                 h = min(h_new, h_max)
+                n_here += 1
+                if allow_back and not last:
+                    if h < cost * h_exp:
+                        n_small += 1
+                    else:
+                        n_small = 0
+                    if n_small >= BACK_COUNT and n_here >= BACK_MIN_STEPS and t < t_end:
+                        state[0] = t
+                        state[1] = min(h, h_exp)
+                        state[2] = j
+                        return _SWITCH
             else:
                 stats[STAT_REJECTED] += 1
                 if reject_more:
@@ -657,58 +752,68 @@ def integrate_patient(
                     u[ev_state[k]] += ev_val[k]
                 if ev_end[k] > t and ev_end[k] < seg_end:
                     seg_end = ev_end[k]
+        any_u = False
+        for i in range(n):
+            if u[i] != 0.0:
+                any_u = True
+        uu = u if any_u else u[:0]  # empty: _f skips the add
         state[0] = t
+        state[1] = 0.0  # fresh starting step after a boundary
         state[2] = j
-        if not stiff:
-            code = _dopri_segment(
-                state,
-                y,
-                p,
-                u,
-                seg_end,
-                t_eval,
-                rtol,
-                atol,
-                max_steps,
-                h_max,
-                allow_stiff,
-                out,
-                gi,
-                stats,
-                K,
-                ytmp,
-                ynew,
-            )
-            if code == _SWITCH:
-                stiff = True
-                stats[STAT_STATUS] |= ST_STIFF
-        if stiff and code >= 0:
-            if code != _SWITCH:
-                state[1] = 0.0
-            code = _rodas_segment(
-                state,
-                y,
-                p,
-                u,
-                seg_end,
-                t_eval,
-                rtol,
-                atol,
-                max_steps,
-                h_max,
-                out,
-                gi,
-                stats,
-                K,
-                ytmp,
-                ynew,
-                f0,
-                f1,
-                dfdt,
-                Jm,
-                Mm,
-                piv,
-            )
+        # Within a dose segment the patient may move between the methods either way.
+        code = _SWITCH
+        while code == _SWITCH:
+            if not stiff:
+                code = _dopri_segment(
+                    state,
+                    y,
+                    p,
+                    uu,
+                    seg_end,
+                    t_eval,
+                    rtol,
+                    atol,
+                    max_steps,
+                    h_max,
+                    allow_stiff,
+                    out,
+                    gi,
+                    stats,
+                    K,
+                    ytmp,
+                    ynew,
+                )
+                if code == _SWITCH:
+                    stiff = True
+                    stats[STAT_STATUS] |= ST_STIFF
+            else:
+                code = _rodas_segment(
+                    state,
+                    y,
+                    p,
+                    uu,
+                    seg_end,
+                    t_eval,
+                    rtol,
+                    atol,
+                    max_steps,
+                    h_max,
+                    out,
+                    gi,
+                    stats,
+                    K,
+                    ytmp,
+                    ynew,
+                    f0,
+                    f1,
+                    dfdt,
+                    Jm,
+                    Mm,
+                    piv,
+                    not force_stiff,
+                )
+                if code == _SWITCH:
+                    stiff = False
         j = int(state[2])
         t = seg_end
     if code < 0:
@@ -720,6 +825,21 @@ def integrate_patient(
             j += 1
     if force_stiff:
         stats[STAT_STATUS] |= ST_STIFF
+
+
+@nb.njit(cache=True, error_model="numpy")
+def observe_patient(t_eval, states, p, gi, obs):
+    """Evaluate the observables of patient ``gi`` at every save time into ``obs[:, gi, :]``."""
+    n_s = states.shape[0]
+    n_o = obs.shape[0]
+    y = np.empty(n_s)
+    o = np.empty(n_o)
+    for j in range(t_eval.size):
+        for s in range(n_s):
+            y[s] = states[s, gi, j]
+        observables(t_eval[j], y, p, o)
+        for k in range(n_o):
+            obs[k, gi, j] = o[k]
 
 
 @nb.njit(cache=True, error_model="numpy", parallel=True)
@@ -739,13 +859,16 @@ def integrate_chunk(
     allow_stiff,
     force_stiff,
     out,
+    obs,
     offset,
     stats,
 ):
     """Integrate patients ``0..len(y0)`` of a chunk in parallel into ``out[:, offset+i, :]``.
 
     ``ev_time``, ``ev_end`` and ``ev_val`` are (n, m) (rows may be broadcast views);
-    ``ev_state`` and ``ev_kind`` are (m,), shared by all patients.
+    ``ev_state`` and ``ev_kind`` are (m,), shared by all patients. The observables of each
+    patient are evaluated right after it is integrated (its states are still in cache) into
+    ``obs[:, offset+i, :]``; ``obs`` may have zero rows.
     """
     n_pat = y0.shape[0]
     for i in nb.prange(n_pat):
@@ -768,21 +891,5 @@ def integrate_chunk(
             offset + i,
             stats[offset + i],
         )
-
-
-@nb.njit(cache=True, error_model="numpy")
-def observe_chunk(t_eval, states, p, offset, obs):
-    """Evaluate the observables for patients ``offset..offset+len(p)`` at every save time."""
-    n_pat = p.shape[0]
-    n_s = states.shape[0]
-    n_o = obs.shape[0]
-    n_t = t_eval.size
-    for i in range(n_pat):
-        y = np.empty(n_s)
-        o = np.empty(max(n_o, 1))
-        for j in range(n_t):
-            for s in range(n_s):
-                y[s] = states[s, offset + i, j]
-            observables(t_eval[j], y, p[i], o)
-            for k in range(n_o):
-                obs[k, offset + i, j] = o[k]
+        if obs.shape[0] > 0:
+            observe_patient(t_eval, out, p[i], offset + i, obs)
