@@ -12,12 +12,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sepsistwin.store import TrialStore
 from sepsistwin.trial.endpoints import TRAJECTORIES
 from sepsistwin.trial.stats import compare_survival, newcombe_ci, paired_difference, wilson_ci
 
+#: Kaplan-Meier curves longer than this are kept on a regular grid of this many times.
+KM_MAX_POINTS = 2_000
 RISK_DIFFERENCE_METHOD = "Newcombe hybrid score (method 10), 95%"
 HAZARD_RATIO_METHOD = "Cox proportional hazards (lifelines, Efron ties), arm vs first arm, 95%"
 _COLUMNS = ("patient_id", "arm", "phenotype", "time_days", "died", "dead_28d", "dead_90d",
@@ -165,6 +168,18 @@ class TrialResult:
 
         return km_figure(self)
 
+    def plot_trajectories(self) -> Any:
+        """SOFA, lymphocyte and mHLA-DR trajectories per arm (median, IQR) as a Plotly figure."""
+        from sepsistwin.report.figures import trajectory_figure
+
+        return trajectory_figure(self)
+
+    def write_html(self, path: str | Any) -> Any:
+        """Write the HTML report (tables, Kaplan-Meier, trajectories); return its path."""
+        from sepsistwin.report import write_report
+
+        return write_report(self, path)
+
     def write_summaries(self, store: TrialStore) -> None:
         """Write ``arm_summaries`` and ``comparisons`` tables to ``store``."""
         arms = pd.DataFrame([{k: (json.dumps(v) if isinstance(v, list | dict) else v)
@@ -184,8 +199,16 @@ def _km(d: pd.DataFrame) -> pd.DataFrame:
     kmf = KaplanMeierFitter().fit(d["time_days"].to_numpy(float), d["died"].to_numpy(bool))
     sf = kmf.survival_function_.iloc[:, 0]
     ci = kmf.confidence_interval_survival_function_
-    return pd.DataFrame({"time_days": sf.index.to_numpy(float), "survival": sf.to_numpy(),
-                         "lower": ci.iloc[:, 0].to_numpy(), "upper": ci.iloc[:, 1].to_numpy()})
+    out = pd.DataFrame({"time_days": sf.index.to_numpy(float), "survival": sf.to_numpy(),
+                        "lower": ci.iloc[:, 0].to_numpy(), "upper": ci.iloc[:, 1].to_numpy()})
+    if len(out) > KM_MAX_POINTS:
+        # Large trials have one step per death: keep the step function's values on a grid
+        # (exact at each grid time) so figures stay small.
+        grid = np.linspace(0.0, float(out["time_days"].iloc[-1]), KM_MAX_POINTS)
+        idx = np.searchsorted(out["time_days"].to_numpy(), grid, side="right") - 1
+        out = out.iloc[np.clip(idx, 0, None)].reset_index(drop=True)
+        out["time_days"] = grid
+    return out
 
 
 def _trajectories(store: TrialStore) -> pd.DataFrame:
