@@ -124,3 +124,21 @@ def test_round_off_below_zero_restarts_at_zero_but_real_negatives_are_kept() -> 
 
     states = np.array([[1.0, -6e-17], [1.0, -0.5], [1.0, 2.0]])
     assert _state_at_end(states).tolist() == [0.0, -0.5, 2.0]
+
+
+def test_aggregated_cox_fit_matches_lifelines_on_the_individual_rows() -> None:
+    import pandas as pd
+    from lifelines import CoxPHFitter
+
+    rng = np.random.default_rng(11)
+    t_ref, t_arm = rng.exponential(20.0, 1500), rng.exponential(14.0, 1500)
+    e_ref, e_arm = t_ref < 28, t_arm < 28
+    t_ref, t_arm = np.minimum(t_ref, 28), np.minimum(t_arm, 28)
+    c = compare_survival(t_ref, e_ref, t_arm, e_arm)
+    raw = pd.DataFrame({"time": np.concatenate([t_ref, t_arm]),
+                        "event": np.concatenate([e_ref, e_arm]).astype(int),
+                        "arm": np.repeat([0.0, 1.0], 1500)})
+    s = CoxPHFitter().fit(raw, "time", "event").summary.loc["arm"]
+    assert c.hazard_ratio == pytest.approx(float(s["exp(coef)"]), rel=2e-3)
+    assert c.hazard_ratio_ci[0] == pytest.approx(float(s["exp(coef) lower 95%"]), rel=2e-3)
+    assert c.hazard_ratio_ci[1] == pytest.approx(float(s["exp(coef) upper 95%"]), rel=2e-3)
