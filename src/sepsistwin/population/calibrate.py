@@ -1,32 +1,41 @@
 """Reproducible calibration of the ``sepsistwin`` model and the septic-shock population.
 
+The screened cohort is the virtual patients alive and meeting Sepsis-3 at screening (24 h),
+phenotyped with assay noise by the clinical code (PROVIDE screened patients with sepsis).
 Stages (each a small search on a few quantities, everything seeded):
 
 1. **Endotoxin challenge** - the production constants of TNF, IL-6 and IL-10 are scaled so a
    healthy virtual subject given 2 ng/kg endotoxin reproduces the human peaks (fixed-point
    iteration on peak ratios).
-2. **Phenotype mix** - the median of the host macrophage-activation gain ``g_mals`` is bisected
-   so the virtual screening at 24 h (assay noise, the clinical code)
-   gives the PROVIDE fractions (and the median IL-10 gain ``g_il10`` for immunoparalysis).
-3. **Mortality** - the death-hazard constants (``death_log_h3``, ``death_beta``) are fitted by
-   least squares to the PROVIDE class mortalities on the simulated organ-failure trajectories
-   (the hazard does not feed back, so this needs no re-simulation).
-4. **IL-7** - the IL-7 gain ``a_il7`` is bisected so 10 ug/kg IM twice weekly for 4 weeks raises
-   ALC 3.5-fold in lymphopenic virtual patients (IRIS-7).
+2. **Phenotype mix** - the medians of the host macrophage-activation gain ``g_mals`` and IL-10
+   gain ``g_il10`` are bisected to the PROVIDE fractions of the screened cohort.
+3. **Severity and mortality** - the median damage susceptibility ``k_nd`` (whether organ
+   failure becomes self-sustaining) is bisected to the overall mortality, then the death-hazard
+   constants (``death_log_h3``, ``death_gamma``) are fitted by least squares to the PROVIDE
+   class mortalities on the simulated organ-failure trajectories (the hazard does not feed
+   back, so this needs no re-simulation).
+4. **Day-4 lymphocytes** - the apoptosis rates ``k_apo`` (cytokine storm) and ``k_apo_d``
+   (persistent damage) are fitted by least squares to the Drewry day-4 counts of survivors and
+   non-survivors.
 
-Nivolumab PK/RO, day-4 ALC and mHLA-DR recovery are checked, not tuned. Published trial
-results other than the targets are validation, never calibration inputs.
+Stages 2-4 are repeated (``rounds``). 5. **IL-7** - the IL-7 gain ``a_il7`` is bisected so 10 ug/kg
+IM twice weekly for 4 weeks raises ALC 3.5-fold in lymphopenic virtual patients (IRIS-7).
+
+Nivolumab PK/RO and mHLA-DR recovery are checked, not tuned. Published trial results other than
+the targets are validation, never calibration inputs.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 from scipy.optimize import least_squares
 
@@ -42,12 +51,29 @@ HORIZON_H = SCREEN_H + 28 * 24.0
 DAY4_H = 96.0
 PHENOTYPES = ("MALS", "immunoparalysis", "intermediate")
 LPS_PARAMS = {"tnf": ("kTNFM",), "il6": ("k6M", "k6TNF"), "il10": ("k10M", "k106")}
+HAZARD_PARAMS = ("death_log_h3", "death_gamma")
+#: Search bounds of the least-squares stages (the report flags values that end on one).
+HAZARD_BOUNDS = {"death_log_h3": (-12.0, 0.0), "death_gamma": (2.0, 10.0)}
+ALC_BOUNDS = {"k_apo": (0.005, 1.0), "k_apo_d": (0.001, 0.5)}
 
 
 def _model() -> Any:
     from sepsistwin.model import get_model
 
     return get_model("sepsistwin")
+
+
+@functools.cache
+def base_model() -> Any:
+    """The ``sepsistwin`` model *without* the stored calibration.
+
+    The calibration simulates this model and passes every value it sets as a run-time
+    parameter, so it never depends on a previous calibration and its compiled kernel (keyed by
+    the parameter defaults) is reused from one calibration to the next.
+    """
+    from sepsistwin.model.presets.sepsistwin import build_sepsistwin
+
+    return build_sepsistwin(calibrated=False)
 
 
 # ---- stage 1: endotoxin ---------------------------------------------------------------------
@@ -87,6 +113,15 @@ def calibrate_lps(model: Any = None, iterations: int = 4) -> dict[str, float]:
 
 
 # ---- cohort statistics ----------------------------------------------------------------------
+def screened(screening: pd.DataFrame) -> NDArray[np.bool_]:
+    """The PROVIDE-like screened cohort: Sepsis-3 (SOFA rise >= 2 with infection) at screening.
+
+    PROVIDE screened patients with sepsis (septic shock per the HISS page), evidence.md A1
+    (VERIFIED); virtual patients without organ dysfunction at 24 h are not part of it.
+    """
+    return screening["sepsis3"].fillna(False).to_numpy(dtype=bool)
+
+
 @dataclass
 class CohortStats:
     """Screening phenotypes and outcomes of a simulated cohort."""
@@ -96,7 +131,13 @@ class CohortStats:
     alive_at_screening: NDArray[np.float64]
     alc_day4: NDArray[np.float64]
     hla_ratio: NDArray[np.float64]  # mHLA-DR day 4 / screening
+    screened: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     values: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def weight(self) -> NDArray[np.float64]:
+        """Weight of each patient in the screened cohort (alive at screening, Sepsis-3)."""
+        return self.alive_at_screening * self.screened
 
 
 def expected_mortality(hz: NDArray[np.float64], time: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -106,42 +147,71 @@ def expected_mortality(hz: NDArray[np.float64], time: NDArray[np.float64]) -> ND
     return 1.0 - np.exp(-(hz[:, i1] - hz[:, i0]))
 
 
+def hazard_rate(ofi: NDArray[np.float64], log_h3: float, gamma: float) -> NDArray[np.float64]:
+    """Death hazard per hour of the organs module for organ failure index ``ofi``.
+
+    Examples
+    --------
+    >>> float(hazard_rate(np.array([0.0]), -5.0, 3.0)[0])
+    0.0
+    """
+    return np.exp(log_h3) * (np.maximum(ofi, 0.0) / 3.0) ** gamma
+
+
 def post_hoc_hazard(ofi: NDArray[np.float64], time: NDArray[np.float64], log_h3: float,
-                    beta: float) -> NDArray[np.float64]:
-    """Cumulative hazard of the organs module recomputed from an OFI trajectory (trapezoid)."""
-    h = np.exp(log_h3 + beta * (ofi - 3.0))
+                    gamma: float) -> NDArray[np.float64]:
+    """Cumulative hazard of the organs module recomputed from an OFI trajectory (trapezoid).
+
+    The hazard does not feed back on the other states, so its constants can be refitted
+    without re-simulating.
+    """
+    h = hazard_rate(ofi, log_h3, gamma)
     dt = np.diff(time)
     return np.concatenate([np.zeros((h.shape[0], 1)),
                            np.cumsum(0.5 * (h[:, 1:] + h[:, :-1]) * dt, axis=1)], axis=1)
 
 
+def _wmean(w: NDArray[np.float64], x: NDArray[np.float64]) -> float:
+    tot = float(np.sum(w))
+    return float(np.sum(w * x) / tot) if tot > 0 else float("nan")
+
+
 def cohort_stats(result: SimulationResult, seed: int = 0,
                  hz: NDArray[np.float64] | None = None) -> CohortStats:
-    """Phenotype at screening and outcome summaries (survivor-weighted, no death draws)."""
+    """Phenotype at screening and outcome summaries of the screened cohort (no death draws).
+
+    Patients count with weight P(alive at screening) if they meet Sepsis-3 at screening
+    (:func:`screened`); mortalities are expected 28-day death probabilities, survivor and
+    non-survivor summaries are weighted by them.
+    """
     s = screen(result, SCREEN_H, seed=seed)
     ph = s["phenotype"].to_numpy(dtype=object)
     t = result.time
     hzv = np.atleast_2d(result.states["HZ"]) if hz is None else hz
     mort = expected_mortality(hzv, t)
-    alive = np.exp(-hzv[:, int(np.argmin(np.abs(t - SCREEN_H)))])
     i4 = int(np.argmin(np.abs(t - DAY4_H)))
     i0 = int(np.argmin(np.abs(t - SCREEN_H)))
+    alive = np.exp(-hzv[:, i0])
     alc4 = np.atleast_2d(result.observables["lymphocytes"])[:, i4]
     hla = np.atleast_2d(result.observables["mhla_dr"])
     ratio = hla[:, i4] / hla[:, i0]
-    st = CohortStats(ph, mort, alive, alc4, ratio)
-    w = alive  # the screened cohort: weighted by being alive at screening
+    st = CohortStats(ph, mort, alive, alc4, ratio, screened(s))
+    w = st.weight
+    if not np.any(w > 0):
+        raise ValueError("no virtual patient meets Sepsis-3 at screening (24 h); the screened "
+                         "cohort is empty (enlarge the population or check the preset)")
     vals: dict[str, float] = {}
     for p in PHENOTYPES:
         k = ph == p
         vals[f"fraction_{p}"] = float(np.sum(w[k]) / np.sum(w))
-        vals[f"mortality_{p}"] = float(np.sum(w[k] * mort[k]) / max(np.sum(w[k]), 1e-12))
-    vals["mortality_overall"] = float(np.sum(w * mort) / np.sum(w))
+        vals[f"mortality_{p}"] = _wmean(w[k], mort[k])
+    vals["mortality_overall"] = _wmean(w, mort)
     surv, dead = w * (1 - mort), w * mort
-    vals["alc_day4_survivors"] = float(np.sum(surv * alc4) / np.sum(surv))
-    vals["alc_day4_nonsurvivors"] = float(np.sum(dead * alc4) / np.sum(dead))
-    vals["hla_recovery_survivors"] = float(np.sum(surv * ratio) / np.sum(surv))
-    vals["hla_recovery_nonsurvivors"] = float(np.sum(dead * ratio) / np.sum(dead))
+    vals["alc_day4_survivors"] = _wmean(surv, alc4)
+    vals["alc_day4_nonsurvivors"] = _wmean(dead, alc4)
+    vals["hla_recovery_survivors"] = _wmean(surv, ratio)
+    vals["hla_recovery_nonsurvivors"] = _wmean(dead, ratio)
+    vals["screened_fraction"] = float(np.mean(st.screened))
     st.values = vals
     return st
 
@@ -164,19 +234,26 @@ def _bisect(f: Callable[[float], float], lo: float, hi: float, target: float, st
     return 0.5 * (lo + hi)
 
 
-def screening_fractions(pop: VirtualPopulation, overrides: Mapping[str, float],
-                        seed: int) -> dict[str, float]:
-    """Phenotype fractions at 24 h (simulating only to screening)."""
-    t = np.arange(0.0, SCREEN_H + 1.0, 1.0)
+def _simulate(pop: VirtualPopulation, t: NDArray[np.float64], overrides: Mapping[str, float],
+              doses: Any = None) -> SimulationResult:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        r = pop.simulate(t, overrides=overrides)
-    ph = screen(r, SCREEN_H, seed=seed)["phenotype"].to_numpy(dtype=object)
-    return {p: float(np.mean(ph == p)) for p in PHENOTYPES}
+        return pop.simulate(t, doses=doses, model=base_model(), overrides=overrides)
+
+
+def screening_fractions(pop: VirtualPopulation, overrides: Mapping[str, float],
+                        seed: int) -> dict[str, float]:
+    """Phenotype fractions of the screened cohort at 24 h (simulating only to screening)."""
+    r = _simulate(pop, np.arange(0.0, SCREEN_H + 1.0, 1.0), overrides)
+    s = screen(r, SCREEN_H, seed=seed)
+    ph = s["phenotype"].to_numpy(dtype=object)
+    w = np.exp(-np.atleast_2d(r.states["HZ"])[:, -1]) * screened(s)
+    tot = max(float(np.sum(w)), 1e-12)
+    return {p: float(np.sum(w[ph == p]) / tot) for p in PHENOTYPES}
 
 
 def calibrate_phenotypes(size: int, seed: int, overrides: Mapping[str, float],
-                         hyper: dict[str, dict[str, float]], rounds: int = 2, steps: int = 7,
+                         hyper: dict[str, dict[str, float]], rounds: int = 1, steps: int = 6,
                          log: Callable[[str], None] = print) -> dict[str, dict[str, float]]:
     """Bisect the log medians of ``g_mals`` and ``g_il10`` to the PROVIDE fractions.
 
@@ -197,42 +274,110 @@ def calibrate_phenotypes(size: int, seed: int, overrides: Mapping[str, float],
         x = _bisect(lambda lc: frac("g_il10", lc)["immunoparalysis"], np.log(0.1),
                     np.log(30.0), TARGETS["fraction_immunoparalysis"].value, steps)
         hyper["g_il10"]["center"] = float(np.exp(x))
-        log(f"  round {rnd + 1}: g_mals median {hyper['g_mals']['center']:.3g}, "
-            f"g_il10 median {hyper['g_il10']['center']:.3g}")
+        log(f"  phenotype round {rnd + 1}: g_mals median {hyper['g_mals']['center']:.4g}, "
+            f"g_il10 median {hyper['g_il10']['center']:.4g}")
     return hyper
 
 
-# ---- stage 3: mortality ---------------------------------------------------------------------
+# ---- stage 3: severity and mortality --------------------------------------------------------
+def horizon_grid() -> NDArray[np.float64]:
+    """Hourly save times from infection onset to 28 days after screening."""
+    return np.arange(0.0, HORIZON_H + 1.0, 1.0)
+
+
+def calibrate_severity(size: int, seed: int, overrides: Mapping[str, float],
+                       hyper: dict[str, dict[str, float]], steps: int = 6
+                       ) -> dict[str, dict[str, float]]:
+    """Bisect the log median of the damage susceptibility ``k_nd`` to the overall mortality.
+
+    ``k_nd`` decides whether organ failure becomes self-sustaining (the Reynolds death
+    attractor) or resolves once the infection is controlled, so it sets how many screened
+    patients die; the hazard constants in ``overrides`` are held fixed.
+    """
+    hyper = {k: dict(v) for k, v in hyper.items()}
+    t = horizon_grid()
+
+    def mort(log_center: float) -> float:
+        h = {k: dict(v) for k, v in hyper.items()}
+        h["k_nd"]["center"] = float(np.exp(log_center))
+        r = _simulate(sample_population(size, seed=seed, hyper=h), t, overrides)
+        return cohort_stats(r, seed=seed).values["mortality_overall"]
+
+    x = _bisect(mort, np.log(0.004), np.log(0.06), TARGETS["mortality_overall"].value, steps)
+    hyper["k_nd"]["center"] = float(np.exp(x))
+    return hyper
+
+
+MORTALITY_NAMES = (*(f"mortality_{p}" for p in PHENOTYPES), "mortality_overall")
+
+
 def calibrate_mortality(result: SimulationResult, seed: int, start: tuple[float, float]
                         ) -> tuple[float, float]:
-    """Least-squares fit of (death_log_h3, death_beta) to the class mortalities."""
+    """Least-squares fit of (``death_log_h3``, ``death_gamma``) to the class mortalities.
+
+    ``death_gamma`` is kept >= 2 so the hazard vanishes without organ failure.
+    """
     ofi = np.atleast_2d(result.observables["organ_failure_index"])
     t = result.time
-    ph = screen(result, SCREEN_H, seed=seed)["phenotype"].to_numpy(dtype=object)
-    names = [*(f"mortality_{p}" for p in PHENOTYPES), "mortality_overall"]
+    s = screen(result, SCREEN_H, seed=seed)
+    ph = s["phenotype"].to_numpy(dtype=object)
+    inc = screened(s)
+    i0 = int(np.argmin(np.abs(t - SCREEN_H)))
 
     def resid(x: NDArray[np.float64]) -> NDArray[np.float64]:
         hz = post_hoc_hazard(ofi, t, float(x[0]), float(x[1]))
         mort = expected_mortality(hz, t)
-        alive = np.exp(-hz[:, int(np.argmin(np.abs(t - SCREEN_H)))])
-        out = []
-        for p in PHENOTYPES:
-            k = ph == p
-            out.append(np.sum(alive[k] * mort[k]) / max(np.sum(alive[k]), 1e-12))
-        out.append(np.sum(alive * mort) / np.sum(alive))
+        w = np.exp(-hz[:, i0]) * inc
+        out = [_wmean(w[ph == p], mort[ph == p]) for p in PHENOTYPES] + [_wmean(w, mort)]
         return np.array([(o - TARGETS[n].value) / TARGETS[n].tolerance
-                         for o, n in zip(out, names, strict=True)])
+                         for o, n in zip(out, MORTALITY_NAMES, strict=True)])
 
-    fit = least_squares(resid, np.array(start), bounds=([-12.0, 0.0], [0.0, 4.0]))
+    lo, hi = zip(*HAZARD_BOUNDS.values(), strict=True)
+    fit = least_squares(resid, np.array(start), bounds=(lo, hi), diff_step=1e-3)
     return float(fit.x[0]), float(fit.x[1])
 
 
-# ---- stage 4: IL-7 --------------------------------------------------------------------------
+# ---- stage 4: day-4 lymphocytes -------------------------------------------------------------
+ALC_PARAMS = ("k_apo", "k_apo_d")
+
+
+def calibrate_alc(pop: VirtualPopulation, overrides: Mapping[str, float], stats: CohortStats,
+                  start: tuple[float, float]) -> tuple[float, float]:
+    """Least-squares fit of the apoptosis rates (``k_apo``, ``k_apo_d``) to the day-4 ALC.
+
+    The survivor / non-survivor weights come from the last 28-day simulation (``stats``);
+    only the first four days are re-simulated per evaluation.
+    """
+    w = stats.weight
+    surv, dead = w * (1 - stats.mortality), w * stats.mortality
+    t = np.array([0.0, SCREEN_H, DAY4_H])
+    cache: dict[tuple[float, float], NDArray[np.float64]] = {}
+
+    def resid(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        key = (float(x[0]), float(x[1]))
+        if key not in cache:
+            ov = {**overrides, "k_apo": float(np.exp(x[0])), "k_apo_d": float(np.exp(x[1]))}
+            alc = np.atleast_2d(_simulate(pop, t, ov).observables["lymphocytes"])[:, 2]
+            cache[key] = np.array([
+                (_wmean(surv, alc) - TARGETS["alc_day4_survivors"].value)
+                / TARGETS["alc_day4_survivors"].tolerance,
+                (_wmean(dead, alc) - TARGETS["alc_day4_nonsurvivors"].value)
+                / TARGETS["alc_day4_nonsurvivors"].tolerance])
+        return cache[key]
+
+    lo, hi = zip(*ALC_BOUNDS.values(), strict=True)
+    fit = least_squares(resid, np.log(np.array(start)), bounds=(np.log(lo), np.log(hi)),
+                        diff_step=0.02, max_nfev=30)
+    return float(np.exp(fit.x[0])), float(np.exp(fit.x[1]))
+
+
+# ---- stage 5: IL-7 --------------------------------------------------------------------------
 IL7_START_H = 48.0
 IL7_REGIMEN = "il7:10ug/kg@48,every=84,n=8,route=im"
 
 
-def il7_fold(pop: VirtualPopulation, overrides: Mapping[str, float]) -> float:
+def il7_fold(pop: VirtualPopulation, overrides: Mapping[str, float], model: Any = "sepsistwin"
+             ) -> float:
     """Median ALC fold rise, 4 weeks of IL-7 (10 ug/kg IM twice weekly) vs the first dose."""
     end = IL7_START_H + 28 * 24.0
     t = np.array([0.0, IL7_START_H, end])
@@ -240,16 +385,20 @@ def il7_fold(pop: VirtualPopulation, overrides: Mapping[str, float]) -> float:
                              weight_kg=pop.weight_kg)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        r = pop.simulate(t, doses=sched, overrides=overrides)
+        r = pop.simulate(t, doses=sched, model=model, overrides=overrides)
     alc = np.atleast_2d(r.observables["lymphocytes"])
     return float(np.median(alc[:, 2] / alc[:, 1]))
 
 
-def lymphopenic_survivors(result: SimulationResult, n_max: int = 60) -> NDArray[np.int64]:
-    """IRIS-7-like patients: ALC <= 1.1 x10^9/L at 48 h, the likeliest survivors first."""
+def lymphopenic_survivors(result: SimulationResult, n_max: int = 60,
+                          hz: NDArray[np.float64] | None = None) -> NDArray[np.int64]:
+    """IRIS-7-like patients: ALC <= 1.1 x10^9/L at 48 h, the likeliest survivors first.
+
+    ``hz`` is the cumulative hazard (default: the simulated ``HZ`` state).
+    """
     t = result.time
     alc48 = np.atleast_2d(result.observables["lymphocytes"])[:, int(np.argmin(np.abs(t - 48)))]
-    mort = expected_mortality(np.atleast_2d(result.states["HZ"]), t)
+    mort = expected_mortality(np.atleast_2d(result.states["HZ"]) if hz is None else hz, t)
     idx = np.flatnonzero(alc48 <= 1.1)
     idx = idx[np.argsort(mort[idx], kind="stable")][:n_max]
     if idx.size == 0:
@@ -261,16 +410,18 @@ def lymphopenic_survivors(result: SimulationResult, n_max: int = 60) -> NDArray[
 def calibrate_il7(pop: VirtualPopulation, overrides: Mapping[str, float], steps: int = 6
                   ) -> float:
     """Bisect ``a_il7`` (log scale) to the IRIS-7 fold rise."""
-    x = _bisect(lambda la: il7_fold(pop, {**overrides, "a_il7": float(np.exp(la))}),
+    x = _bisect(lambda la: il7_fold(pop, {**overrides, "a_il7": float(np.exp(la))},
+                                    base_model()),
                 np.log(0.1), np.log(50.0), TARGETS["il7_alc_fold"].value, steps)
     return float(np.exp(x))
 
 
 # ---- nivolumab (check) ----------------------------------------------------------------------
-def nivolumab_check(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+def nivolumab_check(overrides: Mapping[str, float] | None = None, model: Any = None
+                    ) -> dict[str, float]:
     """Terminal half-life (days, from days 42-84) and RO 28 days after 480 mg IV."""
     t = np.arange(0.0, 24.0 * 90 + 1, 24.0)
-    r = simulate(_model(), dict(overrides or {}), {"P": 0.0}, t,
+    r = simulate(model or _model(), dict(overrides or {}), {"P": 0.0}, t,
                  doses=therapy_schedule("nivolumab", "480mg", 0.0))
     c = r.states["nivolumab_c"]
     i1, i2 = 42, 84
@@ -291,49 +442,117 @@ class CalibrationResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def run_calibration(size: int = 1500, seed: int = 2024, command: str = "",
+#: Population hyperparameters set by the calibration (log medians).
+CALIBRATED_HYPER = ("g_mals", "g_il10", "k_nd")
+
+
+def run_calibration(size: int = 1500, seed: int = 2024, command: str = "", rounds: int = 2,
                     log: Callable[[str], None] = print) -> CalibrationResult:
-    """Run the four stages on a seeded population; return values beside targets."""
+    """Run the stages on a seeded population; return values beside targets.
+
+    Stages 2-4 interact (apoptosis changes T-cell killing, severity changes the phenotype
+    mix), so they are repeated ``rounds`` times, each starting from the previous values.
+
+    Examples
+    --------
+    >>> cal = run_calibration(size=300, seed=1, rounds=1, log=lambda s: None)  # doctest: +SKIP
+    >>> sorted(cal.calibration.population)  # doctest: +SKIP
+    ['g_il10', 'g_mals', 'k_nd']
+    """
     from sepsistwin.population.sampler import SEPTIC_SHOCK
 
-    m = _model()
+    m = base_model()
+    d = m.default_parameters
     log("stage 1: endotoxin challenge")
-    model_vals = calibrate_lps(m)
-    log("  " + ", ".join(f"{k} {v:.4g}" for k, v in model_vals.items()))
-    hyper = {d.target: {"center": d.center, "spread": d.spread} for d in SEPTIC_SHOCK}
-    log(f"stage 2: phenotype mix at screening (n={size}, seed={seed})")
-    hyper = calibrate_phenotypes(size, seed, model_vals, hyper, log=log)
+    vals = calibrate_lps(m)
+    log("  " + ", ".join(f"{k} {v:.4g}" for k, v in vals.items()))
+    vals.update({k: float(d[k]) for k in (*HAZARD_PARAMS, *ALC_PARAMS)})
+    hyper = {x.target: {"center": x.center, "spread": x.spread} for x in SEPTIC_SHOCK}
+    t = horizon_grid()
+    for rnd in range(rounds):
+        log(f"round {rnd + 1}/{rounds} (n={size}, seed={seed})")
+        log("  stage 2: phenotype mix of the screened cohort")
+        hyper = calibrate_phenotypes(size, seed, vals, hyper, log=log)
+        log("  stage 3: severity (k_nd median) and death hazard")
+        hyper = calibrate_severity(size, seed, vals, hyper)
+        pop = sample_population(size, seed=seed, hyper=hyper)
+        res = _simulate(pop, t, vals)
+        lh, gam = calibrate_mortality(res, seed, (vals["death_log_h3"], vals["death_gamma"]))
+        vals.update(death_log_h3=lh, death_gamma=gam)
+        log(f"    k_nd median {hyper['k_nd']['center']:.4g}, death_log_h3 {lh:.4g}, "
+            f"death_gamma {gam:.4g}")
+        log("  stage 4: apoptosis rates for day-4 lymphocytes")
+        hz = post_hoc_hazard(np.atleast_2d(res.observables["organ_failure_index"]), res.time,
+                             lh, gam)
+        ka, kd = calibrate_alc(pop, vals, cohort_stats(res, seed=seed, hz=hz),
+                               (vals["k_apo"], vals["k_apo_d"]))
+        vals.update(k_apo=ka, k_apo_d=kd)
+        log(f"    k_apo {ka:.4g}, k_apo_d {kd:.4g}")
     pop = sample_population(size, seed=seed, hyper=hyper)
-    log("stage 3: 28-day simulation and death hazard")
-    t = np.arange(0.0, HORIZON_H + 1.0, 1.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        res = pop.simulate(t, overrides=model_vals)
-    start = (m.default_parameters["death_log_h3"], m.default_parameters["death_beta"])
-    log_h3, beta = calibrate_mortality(res, seed, start)
-    model_vals.update(death_log_h3=log_h3, death_beta=beta)
-    log(f"  death_log_h3 {log_h3:.4g}, death_beta {beta:.4g}")
-    hz = post_hoc_hazard(np.atleast_2d(res.observables["organ_failure_index"]), res.time,
-                         log_h3, beta)
-    stats = cohort_stats(res, seed=seed, hz=hz)
-    log("stage 4: IL-7 gain")
+    res = _simulate(pop, t, vals)
+    log("stage 5: IL-7 gain")
     idx = lymphopenic_survivors(res)
-    il7_pop = pop.subset(idx)
-    model_vals["a_il7"] = calibrate_il7(il7_pop, model_vals)
-    log(f"  a_il7 {model_vals['a_il7']:.4g} ({idx.size} lymphopenic patients)")
-    values = dict(stats.values)
-    values.update({k: v for k, v in lps_response(model_vals, m).items()})
-    values["il7_alc_fold"] = il7_fold(il7_pop, model_vals)
-    values.update(nivolumab_check(model_vals))
-    # The general septic-shock preset (validation: hospital mortality > 40%, Sepsis-3).
-    gen = sample_population(size, "general", seed=seed, hyper={**hyper})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        gres = gen.simulate(t, overrides=model_vals)
-    values["general_preset_mortality"] = cohort_stats(gres, seed=seed).values["mortality_overall"]
+    vals["a_il7"] = calibrate_il7(pop.subset(idx), vals)
+    log(f"  a_il7 {vals['a_il7']:.4g} ({idx.size} lymphopenic patients)")
     meta = {"date": _dt.date.today().isoformat(),
             "command": command or f"sepsistwin calibrate --size {size} --seed {seed}",
             "size": size, "seed": seed}
-    cal = Calibration(model={k: float(v) for k, v in model_vals.items()},
-                      population={k: hyper[k] for k in ("g_mals", "g_il10")}, meta=meta)
+    cal = Calibration(model={k: float(v) for k, v in vals.items()},
+                      population={k: hyper[k] for k in CALIBRATED_HYPER}, meta=meta)
+    return evaluate_calibration(cal, size, seed)
+
+
+def evaluate_calibration(cal: Calibration, size: int, seed: int) -> CalibrationResult:
+    """Every target (and the reported checks) for the calibrated values ``cal``.
+
+    Simulates the uncalibrated model with ``cal.model`` as run-time parameters on a seeded
+    population drawn with ``cal.population``; used at the end of :func:`run_calibration` and
+    by ``sepsistwin calibrate --report-only`` for the stored calibration.
+
+    Examples
+    --------
+    >>> from sepsistwin.population import load_calibrated_parameters
+    >>> r = evaluate_calibration(load_calibrated_parameters(), 300, 1)  # doctest: +SKIP
+    >>> 0 < r.values["mortality_overall"] < 1  # doctest: +SKIP
+    True
+    """
+    from sepsistwin.population.sampler import SEPTIC_SHOCK
+
+    m = base_model()
+    vals = dict(cal.model)
+    hyper = {x.target: {"center": x.center, "spread": x.spread} for x in SEPTIC_SHOCK}
+    hyper.update({k: dict(v) for k, v in cal.population.items()})
+    t = horizon_grid()
+    pop = sample_population(size, seed=seed, hyper=hyper)
+    res = _simulate(pop, t, vals)
+    stats = cohort_stats(res, seed=seed)
+    idx = lymphopenic_survivors(res)
+    values = dict(stats.values)
+    values.update(lps_response(vals, m))
+    values["il7_alc_fold"] = il7_fold(pop.subset(idx), vals, m)
+    values.update(nivolumab_check(vals, m))
+    values.update(healthy_death_probability(vals, m))
+    # The general septic-shock preset (validation: hospital mortality > 40%, Sepsis-3).
+    gen = sample_population(size, "general", seed=seed, hyper=hyper)
+    gst = cohort_stats(_simulate(gen, t, vals), seed=seed)
+    values["general_preset_mortality"] = gst.values["mortality_overall"]
+    values["general_preset_screened_fraction"] = gst.values["screened_fraction"]
     return CalibrationResult(cal, values, stats, res, {"il7_patients": int(idx.size)})
+
+
+def healthy_death_probability(overrides: Mapping[str, float] | None = None, model: Any = None
+                              ) -> dict[str, float]:
+    """28-day death probability of a healthy subject: no infection, and 2 ng/kg endotoxin.
+
+    Examples
+    --------
+    >>> healthy_death_probability()["healthy_death_probability"] < 0.02  # doctest: +SKIP
+    True
+    """
+    t = np.arange(0.0, 28 * 24.0 + 1.0, 1.0)
+    ov = dict(overrides or {})
+    m = model or _model()
+    quiet = simulate(m, ov, {"P": 0.0}, t)
+    lps = simulate(m, ov, {"P": 0.0}, t, doses=parse_therapy_dose("endotoxin:2ng/kg@0"))
+    return {"healthy_death_probability": float(quiet.observables["death_probability"][-1]),
+            "endotoxin_death_probability": float(lps.observables["death_probability"][-1])}

@@ -13,7 +13,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Target:
-    """One calibration target: the value, the accepted absolute tolerance and its source."""
+    """One calibration target: the value, the accepted absolute tolerance and its source.
+
+    ``kind`` is ``"within"`` (``|model - value| <= tolerance``), or ``"above"`` / ``"below"``
+    for a direction (the model value must exceed / stay under ``value``).
+    """
 
     name: str
     value: float
@@ -21,14 +25,29 @@ class Target:
     unit: str
     source: str
     description: str
+    kind: str = "within"
 
     def within(self, model_value: float) -> bool:
-        """Whether ``model_value`` lies within the tolerance of the target."""
+        """Whether ``model_value`` meets the target."""
+        if self.kind == "above":
+            return model_value > self.value
+        if self.kind == "below":
+            return model_value < self.value
         return abs(model_value - self.value) <= self.tolerance
+
+    @property
+    def criterion(self) -> str:
+        """The acceptance rule as text, e.g. ``'± 0.05'`` or ``'> 1'``."""
+        if self.kind == "above":
+            return f"> {self.value:g}"
+        if self.kind == "below":
+            return f"< {self.value:g}"
+        return f"± {self.tolerance:g}"
 
 
 PROVIDE = "PROVIDE, Leventogiannis 2022 Cell Rep Med doi 10.1016/j.xcrm.2022.100817 (VERIFIED)"
 DREWRY = "Drewry 2014 Shock doi 10.1097/SHK.0000000000000234 (VERIFIED; medians)"
+MONNERET = "Monneret 2006 doi 10.1007/s00134-006-0204-8 (VERIFIED direction)"
 JANUM = ("Janum study, 20 subjects, 2 ng/kg bolus (BolusDataCorrectedSD.mat, VERIFIED; "
          "model-notes-cytokines.md §2.3)")
 
@@ -45,9 +64,11 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
            "28-day mortality of the screened cohort"),
     Target("alc_day4_survivors", 1.1, 0.25, "1e9/L", DREWRY, "day-4 ALC, survivors"),
     Target("alc_day4_nonsurvivors", 0.7, 0.25, "1e9/L", DREWRY, "day-4 ALC, non-survivors"),
-    Target("hla_recovery_survivors", 1.0, 0.0, "ratio", "Monneret 2006 doi "
-           "10.1007/s00134-006-0204-8 (VERIFIED direction)",
-           "mHLA-DR day 3-4 / screening in survivors: must exceed 1 (recovery)"),
+    Target("hla_recovery_survivors", 1.0, 0.0, "ratio", MONNERET,
+           "mHLA-DR day 4 / screening in survivors: must exceed 1 (recovery)", "above"),
+    Target("hla_recovery_nonsurvivors", 1.0, 0.0, "ratio", MONNERET,
+           "mHLA-DR day 4 / screening in non-survivors: must stay below 1 (no recovery)",
+           "below"),
     Target("tnf_peak", 331.0, 80.0, "pg/mL", JANUM, "TNF peak after 2 ng/kg endotoxin"),
     Target("tnf_peak_time", 1.5, 0.5, "h", JANUM, "time of the TNF peak"),
     Target("il6_peak", 702.0, 150.0, "pg/mL", JANUM, "IL-6 peak after 2 ng/kg endotoxin"),

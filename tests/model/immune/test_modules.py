@@ -60,6 +60,24 @@ def test_healthy_subject_without_infection_stays_at_baseline() -> None:
     assert r.observables["lymphocytes"][-1] > 1.8
 
 
+def test_healthy_subject_has_almost_no_death_risk_over_28_days() -> None:
+    # No infection, and the 2 ng/kg endotoxin challenge healthy volunteers get (they survive).
+    t = np.arange(0.0, 28 * 24 + 1.0, 1.0)
+    quiet = simulate("sepsistwin", {}, {"P": 0.0}, t)
+    lps = simulate("sepsistwin", {}, {"P": 0.0}, t, doses=parse_therapy_dose("endotoxin:2ng/kg@0"))
+    assert quiet.observables["death_probability"][-1] < 0.001
+    assert lps.observables["death_probability"][-1] < 0.02
+
+
+def test_death_risk_accrues_only_while_organs_fail() -> None:
+    # A moderate infection cleared by antibiotics: the hazard stops once organ failure resolves.
+    r = simulate("sepsistwin", {"k_nd": 0.005}, {"P": 3.0}, T, doses=standard_care(6.0))
+    ofi, dp = r.observables["organ_failure_index"], r.observables["death_probability"]
+    assert ofi.max() > 1.0 and ofi[-1] < 0.1
+    assert dp[-1] > 1e-5  # some risk while the organs failed
+    assert dp[-1] - dp[-48] < 1e-3 * dp[-1]  # none in the last two days
+
+
 def test_endotoxin_gives_tnf_then_il6_then_il10_and_transient_hla_dr_fall() -> None:
     t = np.arange(0.0, 24.01, 0.1)
     r = simulate("sepsistwin", {}, {"P": 0.0}, t, doses=parse_therapy_dose("endotoxin:2ng/kg@0"))

@@ -10,8 +10,8 @@ challenge (20 subjects; TNF 331 pg/mL at 1.5 h, IL-6 702 at 2 h, IL-10 44 at 3 h
 
 Sepsis extensions (PROPOSAL, model-notes-cytokines.md section 2.3 "drive it from a pathogen"):
 the stimulus adds pathogen-derived endotoxin equivalents ``k_pe*P_total``, damage-associated
-molecular patterns ``k_de*D`` and gut translocation; IL-10 gains a source driven by activated phagocytes N*
-(compensatory anti-inflammatory response, CARS, Bone 1996) scaled by the host gain
+molecular patterns ``k_de*D`` and gut translocation; IL-10 gains a source driven by activated
+phagocytes N* (compensatory anti-inflammatory response, CARS, Bone 1996) scaled by the host gain
 ``g_il10``; monocytes are replenished from the marrow; IL-1beta and IFN-gamma are added as
 read-outs that feed macrophage activation, HLA-DR and lymphocytes.
 """

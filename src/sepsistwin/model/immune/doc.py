@@ -20,8 +20,9 @@ Source status: VERIFIED (read in the source), RECALLED (from memory), DERIVED (c
 verified inputs), PROPOSAL (a modelling choice), CALIBRATED (set by `sepsistwin calibrate`,
 values in `src/sepsistwin/population/data/calibrated.yaml`).
 
-Death: the hazard `exp(death_log_h3 + death_beta*(OFI - 3))` per hour (OFI = sum of the six
-organ drivers) is integrated in state `HZ`; a virtual patient with uniform draw U dies when
+Death: the hazard `exp(death_log_h3)*(OFI/3)^death_gamma` per hour (OFI = sum of the six
+organ drivers, ~0.01 in health) is 0 without organ failure and rises steeply in multi-organ
+failure; it is integrated in state `HZ`, and a virtual patient with uniform draw U dies when
 `HZ >= -log(U)` (`sepsistwin.population.death_times`).
 """
 

@@ -9,12 +9,13 @@ PD-L1 blockade reverses (receptor occupancy from the drug PK). ``TKO`` are adopt
 PD-1 knock-out T cells (gene editing): they never exhaust. Targets: day-4 ALC ~1.1 vs 0.7
 x10^9/L in survivors vs non-survivors (Drewry 2014 doi 10.1097/SHK.0000000000000234, VERIFIED);
 IL-7 raises ALC 3-4 fold (IRIS-7, Francois 2018 doi 10.1172/jci.insight.98960, VERIFIED).
-Functional T cells kill pathogen and make IFN-gamma (feeds the core and HLA-DR).
+Functional T cells kill pathogen and make IFN-gamma (feeds the core and HLA-DR). The storm and
+damage apoptosis rates ``k_apo`` and ``k_apo_d`` are CALIBRATED to the Drewry day-4 counts.
 """
 
 from __future__ import annotations
 
-from sepsistwin.model.immune._hooks import PROPOSAL, hook, provide
+from sepsistwin.model.immune._hooks import CALIBRATED, PROPOSAL, hook, provide
 from sepsistwin.model.model import ModelBuilder
 
 HAND = "PROPOSAL (hand-chosen so the calibration targets are reachable; not fitted)"
@@ -24,9 +25,11 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
      "homeostatic lymphocyte set point"),
     ("r_hp", 0.012, "1/h", HAND, "maximal homeostatic proliferation rate"),
     ("mu_L", 0.002, "1/h", PROPOSAL, "natural lymphocyte turnover"),
-    ("k_apo", 0.08, "1/h", HAND, "maximal apoptosis rate in the cytokine storm"),
+    ("k_apo", 0.08, "1/h", f"{CALIBRATED}: day-4 ALC of survivors and non-survivors (Drewry 2014)",
+     "maximal apoptosis rate in the cytokine storm"),
     ("K_apo6", 100.0, "pg/mL", PROPOSAL, "IL-6 (storm marker) for half-maximal apoptosis"),
-    ("k_apo_d", 0.03, "1/h", HAND, "maximal apoptosis rate from persistent damage"),
+    ("k_apo_d", 0.03, "1/h", f"{CALIBRATED}: day-4 ALC of survivors and non-survivors "
+     "(Drewry 2014)", "maximal apoptosis rate from persistent damage"),
     ("K_apo_D", 5.0, "D-unit", PROPOSAL, "damage for half-maximal apoptosis"),
     ("k_ex", 0.02, "1/h", PROPOSAL, "maximal exhaustion rate under persistent antigen"),
     ("K_ex_P", 0.5, "1e6 CFU/mL", PROPOSAL, "antigen load for half-maximal exhaustion"),

@@ -9,11 +9,14 @@ ventilation, platelets, bilirubin, MAP/norepinephrine, GCS, creatinine), so
 ``sepsistwin.clinical.assess`` scores a virtual patient like a real one. Bilirubin follows the
 BioGears SOFA-banded idea (model-notes-cytokines.md §1.3); every mapping constant is PROPOSAL.
 
-Death (model-notes-cytokines.md §6 PROPOSAL, hazard variant): the hazard
-``h = exp(death_log_h3 + death_beta*(OFI - 3))`` per hour rises with the organ failure index
-``OFI`` (sum of the six drivers, 0-6); ``HZ`` integrates it, and a patient with uniform draw
-``U`` dies at the first time ``HZ >= -log(U)`` (``sepsistwin.population``). ``death_log_h3`` and
-``death_beta`` are CALIBRATED to the PROVIDE class mortalities.
+Death (model-notes-cytokines.md §6 PROPOSAL: a smooth hazard of organ failure that vanishes in
+health, the IIRABM "fraction of tissue lost" rule made probabilistic): the hazard per hour
+``h = exp(death_log_h3)*(OFI/3)^death_gamma`` (a Weibull-type power of the organ failure index
+``OFI``, the sum of the six drivers, 0-6) is 0 without organ failure (a healthy subject has
+OFI ~0.01, so h < 1e-10 per hour) and rises steeply in multi-organ failure. ``HZ`` integrates
+it, and a patient with uniform draw ``U`` dies at the first time ``HZ >= -log(U)``
+(``sepsistwin.population``). ``death_log_h3`` and ``death_gamma`` are CALIBRATED to the PROVIDE
+class mortalities.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
     ("w_mac_coag", 1.2, "1", PROPOSAL, "DIC driven by activated macrophages"),
     ("w_mac_liver", 1.5, "1", PROPOSAL, "hepatobiliary dysfunction by activated macrophages"),
     ("crea0", 0.9, "mg/dL", "normal creatinine (general knowledge)", "baseline creatinine"),
-    ("death_log_h3", -4.5, "log(1/h)", CALIBRATED, "log death hazard at OFI = 3"),
-    ("death_beta", 1.2, "1/OFI-unit", CALIBRATED, "rise of log hazard per unit OFI"),
+    ("death_log_h3", -6.0, "log(1/h)", CALIBRATED, "log death hazard at OFI = 3"),
+    ("death_gamma", 4.0, "1", CALIBRATED,
+     "power of OFI in the hazard (>= 2, so the hazard vanishes without organ failure)"),
 )
 
 
@@ -57,7 +61,10 @@ def organs(b: ModelBuilder) -> None:
     b.add_expression("map_native", "map0 - map_drop*org_cv", "mmHg", "MAP without vasopressors")
     b.add_expression("pf_native", "480 - 400*org_resp", "mmHg", "PaO2/FiO2")
     b.add_state("HZ", "1", 0.0, "cumulative death hazard", PROPOSAL)
-    b.add_term("HZ", "exp(death_log_h3 + death_beta*(OFI - 3))", "HZ_hazard", "death hazard")
+    b.add_expression("OFI_pos", "max(OFI, 0)", "1", "organ failure index, guarded at 0")
+    b.add_expression("death_hazard", "exp(death_log_h3)*(OFI_pos/3)**death_gamma", "1/h",
+                     "death hazard: 0 without organ failure, steep in multi-organ failure")
+    b.add_term("HZ", "death_hazard", "HZ_hazard", "death hazard")
 
     obs = b.add_observable
     obs("map", "max(map_native, 66)", "mmHg", "MAP (vasopressors titrated to >= 65 mmHg)")
