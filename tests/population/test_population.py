@@ -66,7 +66,7 @@ def _cohort(n: int, seed: int, preset: str = "septic_shock"):
 @pytest.fixture(scope="module")
 def cohort():
     # A seed the calibration (seed 2024) never saw.
-    return _cohort(1000, 11)
+    return _cohort(3000, 11)
 
 
 @pytest.mark.parametrize("name", [
@@ -81,7 +81,7 @@ def test_cohort_targets_are_met_within_tolerance_on_a_fresh_seed(cohort, name: s
 
 
 def test_general_preset_mortality_is_lower_than_the_septic_shock_preset(cohort) -> None:
-    _pop, _r, gen = _cohort(1000, 11, "general")
+    _pop, _r, gen = _cohort(3000, 11, "general")
     assert gen.values["mortality_overall"] < cohort[2].values["mortality_overall"] - 0.05
 
 
