@@ -269,3 +269,26 @@ def test_dask_local_cluster_gives_the_same_result_as_a_local_run(
                        scheduler=cluster.scheduler_address)
     pd.testing.assert_frame_equal(patients(local), patients(dask))
     assert comparable(r1.to_dict()) == comparable(r2.to_dict())
+
+
+class _FailingSimulator(ReynoldsTrialSimulator):
+    """Integrates with a step limit far too small, so every patient fails."""
+
+    def simulate(self, cohort, schedule, t_eval):  # type: ignore[no-untyped-def]
+        import warnings
+
+        from sepsistwin.solve import SolverOptions, simulate_batch
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return simulate_batch("reynolds2006", cohort.params, cohort.init, t_eval,
+                                  doses=schedule, n=len(cohort),
+                                  options=SolverOptions(max_steps=3))
+
+
+def test_failed_integrations_stop_the_trial_instead_of_reading_as_survivors() -> None:
+    from sepsistwin.trial.chunk import SimulationFailed
+
+    with pytest.raises(SimulationFailed, match="failed to integrate; first: patient 0"):
+        run_trial(small_spec(population={"size": 20}), simulator=_FailingSimulator(),
+                  store=":memory:", chunk_size=20, workers=1)

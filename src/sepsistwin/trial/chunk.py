@@ -174,6 +174,26 @@ def _state_at_end(values: NDArray[np.float64]) -> NDArray[np.float64]:
     return last
 
 
+class SimulationFailed(RuntimeError):
+    """Some virtual patients could not be integrated; their outcomes would be wrong."""
+
+
+def _check_ok(result: object, ids: NDArray[np.int64], where: str) -> None:
+    """Raise :class:`SimulationFailed` if any patient's integration failed: a failed patient
+    has NaN outputs, which would read as "no death" and bias the arm, so it is never kept."""
+    ok = getattr(result, "ok", None)
+    if ok is None:
+        return
+    bad = np.flatnonzero(~np.asarray(ok))
+    if bad.size:
+        first = int(bad[0])
+        status = result.status_of(first).describe()  # type: ignore[attr-defined]
+        raise SimulationFailed(
+            f"{where}: {bad.size} of {len(ok)} virtual patient(s) failed to integrate; first: "
+            f"patient {int(ids[first])}: {status}. Results would be biased, so the trial stops; "
+            "check the model and solver settings")
+
+
 def _take_schedule(schedule: Schedule, index: NDArray[np.intp]) -> Schedule:
     """The schedule of the patients at ``index`` (per-patient fields subset, scalars kept)."""
     def sub(v: object) -> object:
@@ -197,7 +217,7 @@ def _signature(therapies: Sequence[TherapySpec]) -> str:
 def _follow(sim: TrialSimulator, cohort: Cohort, idx: NDArray[np.intp],
             therapies_of: list[list[TherapySpec]], background_after: Schedule, at: float,
             spec: TrialSpec, baseline: dict[str, NDArray[np.float64]],
-            hyper0: NDArray[np.bool_]) -> dict[str, NDArray[np.generic]]:
+            hyper0: NDArray[np.bool_], first_id: int = 0) -> dict[str, NDArray[np.generic]]:
     """Simulate patients ``idx`` (each with its therapies) to the end of follow-up; endpoints
     in the order of ``idx``."""
     days = spec.follow_up_days
@@ -214,6 +234,7 @@ def _follow(sim: TrialSimulator, cohort: Cohort, idx: NDArray[np.intp],
         sched = _take_schedule(background_after, members) + sim.schedule(
             therapies_of[positions[0]], at, sub)
         res = sim.simulate(sub, sched, t_eval)
+        _check_ok(res, first_id + members, "follow-up")
         out = sim.outcomes(res, sub, at, days)
         ends = compute_endpoints(
             out, enrollment_hours=at, follow_up_days=days,
@@ -258,6 +279,7 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
     background = sim.schedule(spec.background, 0.0 if care_start is None else care_start, cohort)
     bg_before, bg_after = split_schedule(background, at)
     res = sim.simulate(cohort, bg_before, np.unique(np.concatenate([[0.0], times, [at]])))
+    _check_ok(res, start + np.arange(n), "simulation to screening")
     alive = sim.death_hours(res, cohort) > at
 
     obs = sim.observations(res, cohort, np.random.default_rng(s_screen))
@@ -295,7 +317,8 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
     def rows(members: NDArray[np.intp], arm_index: NDArray[np.intp]) -> pd.DataFrame:
         ther = [spec.arms[int(k)].therapies_for(str(phenotype[i]))
                 for i, k in zip(members, arm_index, strict=True)]
-        cols = _follow(sim, at_screen, members, ther, bg_after, at, spec, traj_base, hyper0)
+        cols = _follow(sim, at_screen, members, ther, bg_after, at, spec, traj_base, hyper0,
+                       first_id=start)
         head = pd.DataFrame({
             "patient_id": (start + members).astype(np.int64),
             "chunk": np.full(members.size, chunk, dtype=np.int32),
