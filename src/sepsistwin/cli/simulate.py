@@ -58,8 +58,8 @@ def parse_any_dose(spec: str, state_names: tuple[str, ...], weight_kg: float = 7
     if head.lower() in THERAPIES or head.lower() in CHALLENGES:
         return parse_therapy_dose(spec, weight_kg=weight_kg)
     raise ValueError(
-        f"--dose {spec!r}: {head!r} is neither a state of the model nor a therapy id; "
-        f"therapies: {', '.join(sorted(THERAPIES))}; states: {', '.join(state_names)}"
+        f"--dose {spec!r}: state {head!r} is not in the model and {head!r} is not a therapy "
+        f"id; states: {', '.join(state_names)}; therapies: {', '.join(sorted(THERAPIES))}"
     )
 
 
