@@ -9,6 +9,9 @@ from sepsistwin.model import Model
 from sepsistwin.solve import Bolus, Infusion, Schedule, event_table, parse_dose, simulate_batch
 
 T = np.arange(0.0, 73.0, 0.5)
+#: Solver tolerances tighter than the assertions below (1e-6 relative, 1e-12 absolute), so the
+#: comparisons with the analytic solutions test the dose handling, not the default tolerances.
+TIGHT = {"rtol": 1e-9, "atol": 1e-13}
 
 
 def _bolus_exact(
@@ -27,7 +30,7 @@ def _infusion_exact(t: np.ndarray, k: float, start: float, dur: float, rate: flo
 
 
 def test_bolus_adds_amount_to_its_state_only_and_matches_analytic(two_decay: Model) -> None:
-    r = simulate_batch(two_decay, {}, {}, T, doses=Bolus("B", 10.25, 2.0))
+    r = simulate_batch(two_decay, {}, {}, T, doses=Bolus("B", 10.25, 2.0), **TIGHT)
     np.testing.assert_allclose(r.states["A"][0], np.exp(-0.1 * T), rtol=1e-6)
     np.testing.assert_allclose(
         r.states["B"][0], _bolus_exact(T, 0.5, 0.0, [(10.25, 2.0)]), rtol=1e-6, atol=1e-12
@@ -41,13 +44,13 @@ def test_save_point_at_bolus_time_reports_state_after_the_dose(two_decay: Model)
 
 def test_repeated_bolus_schedule_matches_sum_of_exponentials(two_decay: Model) -> None:
     sched = Bolus("A", 6.0, 1.5).repeat(every=12.0, n=4)
-    r = simulate_batch(two_decay, {}, {"A": 0.0}, T, doses=sched)
+    r = simulate_batch(two_decay, {}, {"A": 0.0}, T, doses=sched, **TIGHT)
     exact = _bolus_exact(T, 0.1, 0.0, [(6.0 + 12 * k, 1.5) for k in range(4)])
     np.testing.assert_allclose(r.states["A"][0], exact, rtol=1e-6, atol=1e-12)
 
 
 def test_infusion_matches_analytic_rise_and_decay(two_decay: Model) -> None:
-    r = simulate_batch(two_decay, {}, {}, T, doses=Infusion("B", 3.3, 20.0, 0.7))
+    r = simulate_batch(two_decay, {}, {}, T, doses=Infusion("B", 3.3, 20.0, 0.7), **TIGHT)
     np.testing.assert_allclose(
         r.states["B"][0], _infusion_exact(T, 0.5, 3.3, 20.0, 0.7), rtol=1e-6, atol=1e-12
     )
@@ -56,7 +59,9 @@ def test_infusion_matches_analytic_rise_and_decay(two_decay: Model) -> None:
 def test_per_patient_dose_arrays_give_each_patient_its_own_schedule(two_decay: Model) -> None:
     times = np.array([2.0, 5.5, 30.0])
     amounts = np.array([1.0, 0.0, 3.0])
-    r = simulate_batch(two_decay, {"k_b": [0.5, 0.5, 0.2]}, {}, T, doses=Bolus("B", times, amounts))
+    r = simulate_batch(
+        two_decay, {"k_b": [0.5, 0.5, 0.2]}, {}, T, doses=Bolus("B", times, amounts), **TIGHT
+    )
     for i, kb in enumerate([0.5, 0.5, 0.2]):
         exact = _bolus_exact(T, kb, 0.0, [(times[i], amounts[i])])
         np.testing.assert_allclose(r.states["B"][i], exact, rtol=1e-6, atol=1e-12)
@@ -64,7 +69,7 @@ def test_per_patient_dose_arrays_give_each_patient_its_own_schedule(two_decay: M
 
 def test_overlapping_infusions_into_one_state_add_their_rates(two_decay: Model) -> None:
     doses = Infusion("B", 0.0, 10.0, 0.2) + Infusion("B", 5.0, 10.0, 0.3)
-    r = simulate_batch(two_decay, {}, {}, T, doses=doses)
+    r = simulate_batch(two_decay, {}, {}, T, doses=doses, **TIGHT)
     exact = _infusion_exact(T, 0.5, 0.0, 10.0, 0.2) + _infusion_exact(T, 0.5, 5.0, 10.0, 0.3)
     np.testing.assert_allclose(r.states["B"][0], exact, rtol=1e-6, atol=1e-12)
 
