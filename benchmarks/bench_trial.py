@@ -96,9 +96,16 @@ def synthetic_store(path: Path, n: int, days: int = 28, seed: int = 0) -> None:
 
     rng = np.random.default_rng(seed)
     with TrialStore(path) as st:
-        st.initialise({"run_id": "synthetic", "spec": {
-            "name": "synthetic", "follow_up_days": days,
-            "arms": [{"name": "placebo"}, {"name": "anti-tnf"}]}})
+        st.initialise(
+            {
+                "run_id": "synthetic",
+                "spec": {
+                    "name": "synthetic",
+                    "follow_up_days": days,
+                    "arms": [{"name": "placebo"}, {"name": "anti-tnf"}],
+                },
+            }
+        )
         step = 100_000
         for k, start in enumerate(range(0, n, step)):
             m = min(step, n - start)
@@ -106,14 +113,18 @@ def synthetic_store(path: Path, n: int, days: int = 28, seed: int = 0) -> None:
             died = t <= days
             traj = rng.normal(8.0, 2.0, (m, days + 1)).astype(np.float32)
             rows = {
-                "patient_id": np.arange(start, start + m), "arm": rng.choice(
-                    np.array(["placebo", "anti-tnf"], dtype=object), m),
-                "phenotype": rng.choice(np.array(["MALS", "immunoparalysis", "intermediate"],
-                                                 dtype=object), m),
-                "time_days": np.minimum(t, days), "died": died, "dead_28d": died.astype(float),
-                "dead_90d": np.full(m, np.nan), "baseline_sofa": traj[:, 0].astype(float),
-                "sofa_change_day7": rng.normal(-1, 2, m), "sofa_drop_1p4_day9":
-                    (rng.random(m) < 0.3).astype(float),
+                "patient_id": np.arange(start, start + m),
+                "arm": rng.choice(np.array(["placebo", "anti-tnf"], dtype=object), m),
+                "phenotype": rng.choice(
+                    np.array(["MALS", "immunoparalysis", "intermediate"], dtype=object), m
+                ),
+                "time_days": np.minimum(t, days),
+                "died": died,
+                "dead_28d": died.astype(float),
+                "dead_90d": np.full(m, np.nan),
+                "baseline_sofa": traj[:, 0].astype(float),
+                "sofa_change_day7": rng.normal(-1, 2, m),
+                "sofa_drop_1p4_day9": (rng.random(m) < 0.3).astype(float),
                 "alive_sofa_decrease_day7": (rng.random(m) < 0.4).astype(float),
                 "organ_support_free_days": rng.uniform(0, 28, m),
                 "secondary_infection": rng.random(m) < 0.1,
@@ -146,18 +157,26 @@ def main() -> None:
     one = run_chunk(plan, 0)
     chunk_s = time.perf_counter() - t
     sim_share = timed.sim_seconds / chunk_s
-    print(f"one chunk of {args.chunk_size} in this process: {chunk_s:.1f} s "
-          f"({100 * sim_share:.0f}% integrating the model; "
-          f"{one.ledger['n_enrolled']:.0f} enrolled)")
+    print(
+        f"one chunk of {args.chunk_size} in this process: {chunk_s:.1f} s "
+        f"({100 * sim_share:.0f}% integrating the model; "
+        f"{one.ledger['n_enrolled']:.0f} enrolled)"
+    )
 
     # 2. The whole trial with worker processes and a store on disk.
     commits: list[float] = []
     with tempfile.TemporaryDirectory() as tmp, _PeakRSS() as rss:
         store = Path(tmp) / "bench.duckdb"
         t0 = time.perf_counter()
-        result = run_trial(spec, size=args.patients, store=store, chunk_size=args.chunk_size,
-                           workers=args.workers, simulator=SepsistwinSimulator(),
-                           on_commit=lambda k, _: commits.append(time.perf_counter()))
+        result = run_trial(
+            spec,
+            size=args.patients,
+            store=store,
+            chunk_size=args.chunk_size,
+            workers=args.workers,
+            simulator=SepsistwinSimulator(),
+            on_commit=lambda k, _: commits.append(time.perf_counter()),
+        )
         total = time.perf_counter() - t0
         store_mb = store.stat().st_size / 1e6
     load1 = os.getloadavg()[0]
@@ -174,8 +193,10 @@ def main() -> None:
             analyze(st)
             analysis_1m = time.perf_counter() - t
     peak_an_gb = rss_an.peak / 1e9
-    print(f"analysis of 1,000,000 synthetic patients: {analysis_1m:.1f} s, peak RSS "
-          f"{peak_an_gb:.2f} GB")
+    print(
+        f"analysis of 1,000,000 synthetic patients: {analysis_1m:.1f} s, peak RSS "
+        f"{peak_an_gb:.2f} GB"
+    )
     chunks_s = commits[-1] - t0
     analysis_s = total - chunks_s
     # Steady rate: from the first commit on (excludes starting the workers and loading the
@@ -183,8 +204,11 @@ def main() -> None:
     # Steady rate: after the first round of chunks (one per worker), whose time includes
     # starting the workers and loading the compiled kernel in each (a fixed cost).
     n_chunks, first = len(commits), min(args.workers, len(commits)) - 1
-    steady = (n_chunks - 1 - first) * args.chunk_size / (commits[-1] - commits[first]) \
-        if n_chunks - 1 > first and commits[-1] > commits[first] else args.patients / chunks_s
+    steady = (
+        (n_chunks - 1 - first) * args.chunk_size / (commits[-1] - commits[first])
+        if n_chunks - 1 > first and commits[-1] > commits[first]
+        else args.patients / chunks_s
+    )
     startup = max(0.0, chunks_s - args.patients / steady)
     est_1m = startup + 1_000_000 / steady + analysis_1m
     one_rate = args.chunk_size / chunk_s
@@ -195,36 +219,48 @@ def main() -> None:
     arms = {a["name"]: a for a in result.arms}
     comp = result.comparisons[0]
 
-    print(f"{args.patients:,} patients, {args.workers} workers: {total:.0f} s "
-          f"(chunks {chunks_s:.0f} s, analysis {analysis_s:.1f} s), steady {steady:.0f} "
-          f"patients/s, peak RSS {peak_gb:.2f} GB, store {store_mb:.0f} MB")
-    print(f"1,000,000 patients (extrapolated): {est_1m / 60:.1f} min "
-          f"(target {TARGET_SECONDS_1M / 60:.0f} min)")
+    print(
+        f"{args.patients:,} patients, {args.workers} workers: {total:.0f} s "
+        f"(chunks {chunks_s:.0f} s, analysis {analysis_s:.1f} s), steady {steady:.0f} "
+        f"patients/s, peak RSS {peak_gb:.2f} GB, store {store_mb:.0f} MB"
+    )
+    print(
+        f"1,000,000 patients (extrapolated): {est_1m / 60:.1f} min "
+        f"(target {TARGET_SECONDS_1M / 60:.0f} min)"
+    )
     print(result.summary())
 
     met_t = est_1m <= TARGET_SECONDS_1M
     met_m = peak_1m_gb <= TARGET_PEAK_GB
     sim_per_patient_ms = 1000 * timed.sim_seconds / args.chunk_size
     rows = [
-        ("sampled / screened / enrolled",
-         f"{sc['n_sampled']:,} / {sc['n_screened']:,} / {sc['n_enrolled']:,}"),
+        (
+            "sampled / screened / enrolled",
+            f"{sc['n_sampled']:,} / {sc['n_screened']:,} / {sc['n_enrolled']:,}",
+        ),
         ("wall time, whole run", f"{total:.0f} s"),
-        ("of which chunks (sample, simulate, screen, randomise, follow up, commit)",
-         f"{chunks_s:.0f} s"),
+        (
+            "of which chunks (sample, simulate, screen, randomise, follow up, commit)",
+            f"{chunks_s:.0f} s",
+        ),
         ("of which analysis", f"{analysis_s:.1f} s"),
         ("steady rate", f"{steady:,.0f} patients/s"),
-        ("one chunk in one process: share integrating the model",
-         f"{100 * sim_share:.0f}% ({sim_per_patient_ms:.2f} ms per patient, 24 h + 28 days)"),
-        ("one chunk in one process, rate (kernel on both cores)",
-         f"{one_rate:,.0f} patients/s"),
+        (
+            "one chunk in one process: share integrating the model",
+            f"{100 * sim_share:.0f}% ({sim_per_patient_ms:.2f} ms per patient, 24 h + 28 days)",
+        ),
+        ("one chunk in one process, rate (kernel on both cores)", f"{one_rate:,.0f} patients/s"),
         ("peak memory (main + workers, RSS)", f"{peak_gb:.2f} GB"),
         ("store size", f"{store_mb:.0f} MB"),
-        ("analysis of a 1,000,000-patient store (synthetic endpoints), measured",
-         f"{analysis_1m:.0f} s, peak RSS {peak_an_gb:.2f} GB"),
-        ("**1,000,000 patients, extrapolated from the run**",
-         f"**{est_1m / 60:.1f} min** (startup + 1M / steady rate + 1M analysis)"),
-        ("1,000,000 patients, extrapolated from the one-chunk rate",
-         f"{est_1m_one / 60:.1f} min"),
+        (
+            "analysis of a 1,000,000-patient store (synthetic endpoints), measured",
+            f"{analysis_1m:.0f} s, peak RSS {peak_an_gb:.2f} GB",
+        ),
+        (
+            "**1,000,000 patients, extrapolated from the run**",
+            f"**{est_1m / 60:.1f} min** (startup + 1M / steady rate + 1M analysis)",
+        ),
+        ("1,000,000 patients, extrapolated from the one-chunk rate", f"{est_1m_one / 60:.1f} min"),
     ]
     table = "\n".join(["| | value |", "|---|---|", *(f"| {a} | {b} |" for a, b in rows)])
     md = f"""
@@ -239,15 +275,15 @@ disk, then the analysis (Kaplan-Meier, log-rank, Cox, subgroups, trajectory quan
 
 {table}
 
-28-day mortality {100 * (arms['placebo']['mortality_28d'] or 0):.1f}% (placebo) vs
-{100 * (arms['anti-tnf']['mortality_28d'] or 0):.1f}% (anti-TNF); HR
-{comp['hazard_ratio'] if comp['hazard_ratio'] is None else round(comp['hazard_ratio'], 3)},
-log-rank p {comp['p_logrank'] if comp['p_logrank'] is None else f"{comp['p_logrank']:.3g}"}.
+28-day mortality {100 * (arms["placebo"]["mortality_28d"] or 0):.1f}% (placebo) vs
+{100 * (arms["anti-tnf"]["mortality_28d"] or 0):.1f}% (anti-TNF); HR
+{comp["hazard_ratio"] if comp["hazard_ratio"] is None else round(comp["hazard_ratio"], 3)},
+log-rank p {comp["p_logrank"] if comp["p_logrank"] is None else f"{comp['p_logrank']:.3g}"}.
 
-Issue #6 target, 1M patients x 28 days in <= 10 min on 2 cores: **{'met' if met_t else 'not met'}**
+Issue #6 target, 1M patients x 28 days in <= 10 min on 2 cores: **{"met" if met_t else "not met"}**
 ({est_1m / 60:.1f} min extrapolated from this run; {est_1m_one / 60:.1f} min from the one-chunk
 rate, measured when the cores were less shared). Peak memory <= 4 GB at 1M:
-**{'met' if met_m else 'not met'}** ({peak_1m_gb:.2f} GB: the larger of the run's peak, flat in
+**{"met" if met_m else "not met"}** ({peak_1m_gb:.2f} GB: the larger of the run's peak, flat in
 the population size because chunks stream into the store and workers hold one chunk each, and
 the measured peak of the 1M analysis, which runs after the workers have exited).
 What limits speed: integrating the `sepsistwin` model ({100 * sim_share:.0f}% of a chunk); the

@@ -19,9 +19,13 @@ SPEC = {
     "seed": 2,
     "population": {"size": 200},
     "screening": {"at_hours": 24},
-    "arms": [{"name": "placebo"},
-             {"name": "anakinra", "therapies": [{"therapy": "anakinra", "dose": "200 mg",
-                                                 "every_hours": 8, "doses": 6}]}],
+    "arms": [
+        {"name": "placebo"},
+        {
+            "name": "anakinra",
+            "therapies": [{"therapy": "anakinra", "dose": "200 mg", "every_hours": 8, "doses": 6}],
+        },
+    ],
 }
 
 
@@ -40,8 +44,9 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_json_output_is_the_contract_and_nothing_else_on_stdout(spec_file: Path) -> None:
-    code, out, _ = run(str(spec_file), "--json", "--simulator", SIM, "--workers", "1",
-                       "--chunk-size", "100")
+    code, out, _ = run(
+        str(spec_file), "--json", "--simulator", SIM, "--workers", "1", "--chunk-size", "100"
+    )
     assert code == 0
     d = json.loads(out)
     assert [a["name"] for a in d["arms"]] == ["placebo", "anakinra"]
@@ -57,19 +62,58 @@ def test_json_output_is_the_contract_and_nothing_else_on_stdout(spec_file: Path)
 def test_summary_report_parquet_and_resume(spec_file: Path, tmp_path: Path) -> None:
     store = tmp_path / "s.duckdb"
     report = tmp_path / "r.html"
-    code, out, _ = run(str(spec_file), "--simulator", SIM, "--workers", "1", "--store",
-                       str(store), "--report", str(report), "--parquet", str(tmp_path / "pq"),
-                       "--size", "150", "--chunk-size", "100", "--quiet")
+    code, out, _ = run(
+        str(spec_file),
+        "--simulator",
+        SIM,
+        "--workers",
+        "1",
+        "--store",
+        str(store),
+        "--report",
+        str(report),
+        "--parquet",
+        str(tmp_path / "pq"),
+        "--size",
+        "150",
+        "--chunk-size",
+        "100",
+        "--quiet",
+    )
     assert code == 0, out
     assert "mortality 28d (95% CI)" in out and "HR vs placebo" in out
     assert report.read_text().count("plotly") > 0
     assert (tmp_path / "pq" / "patients.parquet").exists()
-    code2, _out2, err2 = run(str(spec_file), "--simulator", SIM, "--workers", "1", "--store",
-                            str(store), "--size", "150", "--chunk-size", "100", "--quiet")
+    code2, _out2, err2 = run(
+        str(spec_file),
+        "--simulator",
+        SIM,
+        "--workers",
+        "1",
+        "--store",
+        str(store),
+        "--size",
+        "150",
+        "--chunk-size",
+        "100",
+        "--quiet",
+    )
     assert code2 == 2 and "--resume" in err2
-    code3, out3, _ = run(str(spec_file), "--simulator", SIM, "--workers", "1", "--store",
-                         str(store), "--size", "150", "--chunk-size", "100", "--quiet",
-                         "--resume")
+    code3, out3, _ = run(
+        str(spec_file),
+        "--simulator",
+        SIM,
+        "--workers",
+        "1",
+        "--store",
+        str(store),
+        "--size",
+        "150",
+        "--chunk-size",
+        "100",
+        "--quiet",
+        "--resume",
+    )
     assert code3 == 0
     assert out3.splitlines()[:12] == out.splitlines()[:12]
 

@@ -17,15 +17,25 @@ from sepsistwin.trial import TrialResult, run_trial
 
 @pytest.fixture(scope="module")
 def result() -> TrialResult:
-    spec = {"name": "report-small", "seed": 4, "population": {"size": 200},
-            "screening": {"at_hours": 24},
-            "arms": [{"name": "placebo"},
-                     {"name": "anakinra", "therapies": [{"therapy": "anakinra",
-                                                         "dose": "200 mg", "every_hours": 8,
-                                                         "doses": 6}]}],
-            "counterfactual": True}
-    return run_trial(spec, simulator=ReynoldsTrialSimulator(), store=":memory:",
-                     chunk_size=100, workers=1)
+    spec = {
+        "name": "report-small",
+        "seed": 4,
+        "population": {"size": 200},
+        "screening": {"at_hours": 24},
+        "arms": [
+            {"name": "placebo"},
+            {
+                "name": "anakinra",
+                "therapies": [
+                    {"therapy": "anakinra", "dose": "200 mg", "every_hours": 8, "doses": 6}
+                ],
+            },
+        ],
+        "counterfactual": True,
+    }
+    return run_trial(
+        spec, simulator=ReynoldsTrialSimulator(), store=":memory:", chunk_size=100, workers=1
+    )
 
 
 def test_km_figure_has_one_curve_per_arm_starting_at_full_survival(result: TrialResult) -> None:
@@ -51,7 +61,8 @@ def test_trajectory_figure_has_each_arm_in_each_panel(result: TrialResult) -> No
 
 
 def test_report_is_one_offline_html_file_with_tables_and_figures(
-        result: TrialResult, tmp_path: Path) -> None:
+    result: TrialResult, tmp_path: Path
+) -> None:
     html = render_report(result)
     assert html.startswith("<!DOCTYPE html>")
     assert "Kaplan-Meier" in html and "Biomarker trajectories" in html

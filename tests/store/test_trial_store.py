@@ -11,8 +11,9 @@ from sepsistwin.store import StoreError, TrialStore
 
 
 def rows(ids: list[int], arm: str = "a") -> pd.DataFrame:
-    return pd.DataFrame({"patient_id": ids, "arm": [arm] * len(ids),
-                         "traj": [[1.0, 2.0]] * len(ids)})
+    return pd.DataFrame(
+        {"patient_id": ids, "arm": [arm] * len(ids), "traj": [[1.0, 2.0]] * len(ids)}
+    )
 
 
 def test_chunk_rows_and_ledger_survive_reopening(tmp_path: Path) -> None:
@@ -35,8 +36,9 @@ def test_a_failing_commit_leaves_neither_rows_nor_ledger(tmp_path: Path) -> None
         st.commit_chunk(0, {"patients": rows([0])}, {"n_sampled": 1})
         bad = pd.DataFrame({"patient_id": ["not-a-number"], "arm": ["a"], "traj": [[1.0]]})
         with pytest.raises(Exception, match=r"(?i)conver|cast"):
-            st.commit_chunk(1, {"screening": pd.DataFrame({"chunk": [1]}), "patients": bad},
-                            {"n_sampled": 1})
+            st.commit_chunk(
+                1, {"screening": pd.DataFrame({"chunk": [1]}), "patients": bad}, {"n_sampled": 1}
+            )
         assert st.completed_chunks() == {0}
         assert not st.has_table("screening")
         assert len(st.table("patients")) == 1
@@ -62,7 +64,10 @@ def test_parquet_export_writes_each_existing_table(tmp_path: Path) -> None:
         st.commit_chunk(0, {"patients": rows([1, 0])}, {"n_sampled": 2})
         st.write_table("arm_summaries", pd.DataFrame({"name": ["a"], "n": [2]}))
         files = st.export_parquet(tmp_path / "out")
-    assert sorted(f.name for f in files) == ["arm_summaries.parquet", "chunks.parquet",
-                                            "patients.parquet"]
+    assert sorted(f.name for f in files) == [
+        "arm_summaries.parquet",
+        "chunks.parquet",
+        "patients.parquet",
+    ]
     back = pd.read_parquet(tmp_path / "out" / "patients.parquet")
     assert back["patient_id"].tolist() == [0, 1]

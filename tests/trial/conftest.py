@@ -17,8 +17,12 @@ def small_spec(**overrides: Any) -> dict[str, Any]:
         "screening": {"at_hours": 24},
         "arms": [
             {"name": "placebo", "therapies": []},
-            {"name": "anakinra", "therapies": [
-                {"therapy": "anakinra", "dose": "200 mg", "every_hours": 8, "doses": 6}]},
+            {
+                "name": "anakinra",
+                "therapies": [
+                    {"therapy": "anakinra", "dose": "200 mg", "every_hours": 8, "doses": 6}
+                ],
+            },
         ],
         "follow_up_days": 28,
     }

@@ -22,8 +22,16 @@ from sepsistwin.trial.simulator import Cohort, Outcomes
 from sepsistwin.trial.spec import TherapySpec
 
 ANTI_INFLAMMATORY = {"anakinra", "anti_tnf", "tocilizumab", "il10"}
-IMMUNOSTIMULANT = {"interferon_gamma", "nivolumab", "anti_pd_l1", "anti_ctla4", "il7", "il15",
-                   "gm_csf", "thymosin_alpha1"}
+IMMUNOSTIMULANT = {
+    "interferon_gamma",
+    "nivolumab",
+    "anti_pd_l1",
+    "anti_ctla4",
+    "il7",
+    "il15",
+    "gm_csf",
+    "thymosin_alpha1",
+}
 DEATH_D = 12.0
 
 
@@ -50,8 +58,9 @@ class ReynoldsTrialSimulator:
 
     samples_per_day = 4
 
-    def __init__(self, k_pg_range: tuple[float, float] = (0.3, 0.6),
-                 therapy_scale: float = 1.0) -> None:
+    def __init__(
+        self, k_pg_range: tuple[float, float] = (0.3, 0.6), therapy_scale: float = 1.0
+    ) -> None:
         self.k_pg_range = k_pg_range
         self.therapy_scale = therapy_scale
 
@@ -64,8 +73,9 @@ class ReynoldsTrialSimulator:
         p0 = np.exp(rng.normal(0.0, 0.25, n))
         return Cohort({"k_pg": k_pg}, {"P": p0}, {"u_infection": rng.random(n)})
 
-    def schedule(self, therapies: Sequence[TherapySpec], origin_hours: float | np.ndarray,
-                 cohort: Cohort) -> Schedule:
+    def schedule(
+        self, therapies: Sequence[TherapySpec], origin_hours: float | np.ndarray, cohort: Cohort
+    ) -> Schedule:
         doses = []
         for t in therapies:
             if t.therapy in ANTI_INFLAMMATORY:
@@ -79,25 +89,37 @@ class ReynoldsTrialSimulator:
                 doses.append(Bolus(state, h, 0.3 * self.therapy_scale))
         return Schedule(tuple(doses))
 
-    def simulate(self, cohort: Cohort, schedule: Schedule, t_eval: np.ndarray
-                 ) -> SimulationResult:
-        return simulate_batch("reynolds2006", cohort.params, cohort.init, t_eval, rtol=1e-6,
-                              atol=1e-9, doses=schedule, n=len(cohort))
+    def simulate(self, cohort: Cohort, schedule: Schedule, t_eval: np.ndarray) -> SimulationResult:
+        return simulate_batch(
+            "reynolds2006",
+            cohort.params,
+            cohort.init,
+            t_eval,
+            rtol=1e-6,
+            atol=1e-9,
+            doses=schedule,
+            n=len(cohort),
+        )
 
-    def observations(self, result: SimulationResult, cohort: Cohort,
-                     rng: np.random.Generator) -> pd.DataFrame:
+    def observations(
+        self, result: SimulationResult, cohort: Cohort, rng: np.random.Generator
+    ) -> pd.DataFrame:
         s = result.states
         vals = derived(s["P"], s["N"], s["D"], s["CA"])
         n, n_t = s["P"].shape
         frames = []
         for name, v in vals.items():
             noisy = v * np.exp(rng.normal(0.0, 0.05, v.shape))
-            frames.append(pd.DataFrame({
-                "patient_id": np.repeat(np.arange(n), n_t),
-                "hours": np.tile(result.time, n),
-                "variable": name,
-                "value": noisy.reshape(-1),
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "patient_id": np.repeat(np.arange(n), n_t),
+                        "hours": np.tile(result.time, n),
+                        "variable": name,
+                        "value": noisy.reshape(-1),
+                    }
+                )
+            )
         return pd.concat(frames, ignore_index=True)
 
     def death_hours(self, result: SimulationResult, cohort: Cohort) -> np.ndarray:
@@ -105,8 +127,9 @@ class ReynoldsTrialSimulator:
         first = np.argmax(over, axis=1)
         return np.where(over.any(axis=1), result.time[first], np.inf)
 
-    def outcomes(self, result: SimulationResult, cohort: Cohort, start_hours: float,
-                 n_days: int) -> Outcomes:
+    def outcomes(
+        self, result: SimulationResult, cohort: Cohort, start_hours: float, n_days: int
+    ) -> Outcomes:
         s = result.states
         vals = derived(s["P"], s["N"], s["D"], s["CA"])
         t = default_config().sofa
@@ -115,13 +138,15 @@ class ReynoldsTrialSimulator:
         n = s["P"].shape[0]
 
         def daily(x: np.ndarray, worst: str) -> np.ndarray:
-            body = x[:, 1:1 + n_days * per_day].reshape(n, n_days, per_day)
+            body = x[:, 1 : 1 + n_days * per_day].reshape(n, n_days, per_day)
             return body.max(axis=2) if worst == "max" else body.min(axis=2)
 
         zeros = np.zeros_like(vals["map"])
-        sofa_t = (sofa.cardiovascular(vals["map"], vals["norepinephrine"], zeros, zeros, zeros, t)
-                  + sofa.coagulation(vals["platelets"], t)
-                  + sofa.renal(vals["creatinine"], vals["urine_output"], t)).astype(float)
+        sofa_t = (
+            sofa.cardiovascular(vals["map"], vals["norepinephrine"], zeros, zeros, zeros, t)
+            + sofa.coagulation(vals["platelets"], t)
+            + sofa.renal(vals["creatinine"], vals["urine_output"], t)
+        ).astype(float)
         out = {
             "sofa": daily(sofa_t, "max"),
             "organ_support": daily((vals["norepinephrine"] > 0).astype(float), "max"),

@@ -16,40 +16,57 @@ from sepsistwin.trial.stats import newcombe_ci, wilson_ci
 
 def make_rows(arm: str, phenotype: str, deaths: int, n: int, death_day: float) -> pd.DataFrame:
     died = np.arange(n) < deaths
-    return pd.DataFrame({
-        "arm": arm, "phenotype": phenotype,
-        "time_days": np.where(died, death_day, 28.0), "died": died,
-        "dead_28d": died.astype(float), "dead_90d": np.nan, "baseline_sofa": 8.0,
-        "sofa_change_day7": np.where(died, np.nan, -2.0),
-        "sofa_drop_1p4_day9": (~died).astype(float),
-        "alive_sofa_decrease_day7": (~died).astype(float),
-        "organ_support_free_days": np.where(died, 0.0, 20.0),
-        "secondary_infection": False, "hyperinflammation_ae": False,
-        "sofa_traj": [[8.0, 7.0]] * n, "lymphocytes_traj": [[0.5, 0.7]] * n,
-        "mhla_dr_traj": [[4000.0, 6000.0]] * n,
-    })
+    return pd.DataFrame(
+        {
+            "arm": arm,
+            "phenotype": phenotype,
+            "time_days": np.where(died, death_day, 28.0),
+            "died": died,
+            "dead_28d": died.astype(float),
+            "dead_90d": np.nan,
+            "baseline_sofa": 8.0,
+            "sofa_change_day7": np.where(died, np.nan, -2.0),
+            "sofa_drop_1p4_day9": (~died).astype(float),
+            "alive_sofa_decrease_day7": (~died).astype(float),
+            "organ_support_free_days": np.where(died, 0.0, 20.0),
+            "secondary_infection": False,
+            "hyperinflammation_ae": False,
+            "sofa_traj": [[8.0, 7.0]] * n,
+            "lymphocytes_traj": [[0.5, 0.7]] * n,
+            "mhla_dr_traj": [[4000.0, 6000.0]] * n,
+        }
+    )
 
 
 @pytest.fixture
 def store() -> TrialStore:
     # MALS: 30/50 vs 15/50 deaths; intermediate: 20/50 in both arms.
-    parts = [make_rows("placebo", "MALS", 30, 50, 3.0),
-             make_rows("placebo", "intermediate", 20, 50, 5.0),
-             make_rows("drug", "MALS", 15, 50, 4.0),
-             make_rows("drug", "intermediate", 20, 50, 5.0)]
+    parts = [
+        make_rows("placebo", "MALS", 30, 50, 3.0),
+        make_rows("placebo", "intermediate", 20, 50, 5.0),
+        make_rows("drug", "MALS", 15, 50, 4.0),
+        make_rows("drug", "intermediate", 20, 50, 5.0),
+    ]
     rows = pd.concat(parts, ignore_index=True)
     rows.insert(0, "patient_id", np.arange(len(rows)))
-    spec = {"name": "hand", "follow_up_days": 28,
-            "arms": [{"name": "placebo"}, {"name": "drug"}]}
+    spec = {"name": "hand", "follow_up_days": 28, "arms": [{"name": "placebo"}, {"name": "drug"}]}
     st = TrialStore(":memory:")
     st.initialise({"run_id": "r", "spec": spec})
-    st.commit_chunk(0, {"patients": rows,
-                        "screening": pd.DataFrame({"chunk": [0, 0], "phenotype": ["MALS",
-                                                                               "intermediate"],
-                                                   "n_screened": [110, 120],
-                                                   "n_enrolled": [100, 100]})},
-                    {"n_sampled": 240, "n_died_before_screening": 10, "n_screened": 230,
-                     "n_enrolled": 200})
+    st.commit_chunk(
+        0,
+        {
+            "patients": rows,
+            "screening": pd.DataFrame(
+                {
+                    "chunk": [0, 0],
+                    "phenotype": ["MALS", "intermediate"],
+                    "n_screened": [110, 120],
+                    "n_enrolled": [100, 100],
+                }
+            ),
+        },
+        {"n_sampled": 240, "n_died_before_screening": 10, "n_screened": 230, "n_enrolled": 200},
+    )
     return st
 
 

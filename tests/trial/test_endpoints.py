@@ -12,9 +12,13 @@ DAYS = 28
 ENROLL = 24.0
 
 
-def outcomes(death_hours: list[float], sofa: list[list[float]] | None = None,
-             support: list[list[float]] | None = None, hyper: list[list[float]] | None = None,
-             n_days: int = DAYS) -> Outcomes:
+def outcomes(
+    death_hours: list[float],
+    sofa: list[list[float]] | None = None,
+    support: list[list[float]] | None = None,
+    hyper: list[list[float]] | None = None,
+    n_days: int = DAYS,
+) -> Outcomes:
     n = len(death_hours)
     daily = {k: np.zeros((n, n_days)) for k in DAILY_OUTCOMES}
     if sofa is not None:
@@ -27,14 +31,21 @@ def outcomes(death_hours: list[float], sofa: list[list[float]] | None = None,
     return Outcomes(np.array(death_hours, dtype=float), daily, np.zeros(n, dtype=bool))
 
 
-def ends(out: Outcomes, base_sofa: list[float], hyper0: list[bool] | None = None,
-         follow_up: int = DAYS) -> dict[str, np.ndarray]:
+def ends(
+    out: Outcomes, base_sofa: list[float], hyper0: list[bool] | None = None, follow_up: int = DAYS
+) -> dict[str, np.ndarray]:
     n = len(base_sofa)
     return compute_endpoints(
-        out, enrollment_hours=ENROLL, follow_up_days=follow_up,
-        baseline={"sofa": np.array(base_sofa), "lymphocytes": np.full(n, 0.5),
-                  "mhla_dr": np.full(n, 3000.0)},
-        baseline_hyperinflammation=np.array(hyper0 or [False] * n))
+        out,
+        enrollment_hours=ENROLL,
+        follow_up_days=follow_up,
+        baseline={
+            "sofa": np.array(base_sofa),
+            "lymphocytes": np.full(n, 0.5),
+            "mhla_dr": np.full(n, 3000.0),
+        },
+        baseline_hyperinflammation=np.array(hyper0 or [False] * n),
+    )
 
 
 def test_death_on_day_5_is_a_28_day_death_with_time_from_enrollment() -> None:
@@ -52,9 +63,9 @@ def test_death_after_follow_up_is_censored() -> None:
 
 def test_sofa_drop_of_1p4_by_day_9_needs_survival_and_the_full_drop() -> None:
     sofa = np.full((3, DAYS), 7.0)
-    sofa[0, 8] = 6.6   # drop 1.4 exactly on day 9 -> success
-    sofa[1, 8] = 6.7   # drop 1.3 -> failure
-    sofa[2, 8] = 2.0   # big drop but dead on day 8 -> failure
+    sofa[0, 8] = 6.6  # drop 1.4 exactly on day 9 -> success
+    sofa[1, 8] = 6.7  # drop 1.3 -> failure
+    sofa[2, 8] = 2.0  # big drop but dead on day 8 -> failure
     e = ends(outcomes([np.inf, np.inf, ENROLL + 8 * 24.0], sofa.tolist()), [8.0, 8.0, 8.0])
     assert e["sofa_drop_1p4_day9"].tolist() == [1.0, 0.0, 0.0]
     assert np.isnan(e["sofa_day9"][2])
@@ -81,8 +92,7 @@ def test_hyperinflammation_counts_as_adverse_event_only_when_new() -> None:
     hyper = np.zeros((3, DAYS))
     hyper[0, 3] = 1.0
     hyper[1, 3] = 1.0
-    e = ends(outcomes([np.inf] * 3, hyper=hyper.tolist()), [8.0] * 3,
-             hyper0=[False, True, False])
+    e = ends(outcomes([np.inf] * 3, hyper=hyper.tolist()), [8.0] * 3, hyper0=[False, True, False])
     assert e["hyperinflammation_ae"].tolist() == [True, False, False]
 
 

@@ -13,8 +13,7 @@ from sepsistwin.trial.power import replicate_seed
 def test_power_rises_with_size_for_a_real_effect(simulator: ReynoldsTrialSimulator) -> None:
     # In the test model the anti-inflammatory arm roughly halves 28-day deaths (see
     # test_runner), so with 20 patients per trial power is modest and with 240 it is high.
-    table = power_curve(small_spec(), [20, 240], replicates=4, simulator=simulator,
-                        chunk_size=120)
+    table = power_curve(small_spec(), [20, 240], replicates=4, simulator=simulator, chunk_size=120)
     assert list(table["size"]) == [20, 240]
     assert (table["arm"] == "anakinra").all() and (table["versus"] == "placebo").all()
     small, large = table.iloc[0], table.iloc[1]

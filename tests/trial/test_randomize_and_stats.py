@@ -26,8 +26,7 @@ def test_same_stream_gives_same_allocation() -> None:
 def test_permuted_blocks_balance_every_stratum_to_within_one_block() -> None:
     rng = np.random.default_rng(3)
     stratum = rng.choice(np.array(["MALS", "immunoparalysis", "intermediate"]), 301)
-    arms = randomize([1, 1], stratum.size, np.random.default_rng(4), strata=[stratum],
-                     block_size=4)
+    arms = randomize([1, 1], stratum.size, np.random.default_rng(4), strata=[stratum], block_size=4)
     for level in np.unique(stratum):
         counts = np.bincount(arms[stratum == level], minlength=2)
         assert abs(int(counts[0]) - int(counts[1])) <= 2
@@ -54,8 +53,9 @@ def test_screening_window_is_the_day_before_screening() -> None:
 
 
 def test_split_schedule_cuts_an_infusion_at_screening() -> None:
-    before, after = split_schedule(Infusion("x", 20.0, 10.0, 2.0) + Bolus("x", 4.0, 1.0)
-                                   + Bolus("x", 24.0, 1.0), 24.0)
+    before, after = split_schedule(
+        Infusion("x", 20.0, 10.0, 2.0) + Bolus("x", 4.0, 1.0) + Bolus("x", 24.0, 1.0), 24.0
+    )
     assert [type(d).__name__ for d in before.doses] == ["Infusion", "Bolus"]
     assert before.doses[0].duration == 4.0
     inf_after = next(d for d in after.doses if isinstance(d, Infusion))
@@ -90,8 +90,9 @@ def test_cox_hazard_ratio_points_the_right_way_and_logrank_detects_it() -> None:
 
 
 def test_hazard_ratio_is_withheld_with_a_reason_when_a_group_has_no_death() -> None:
-    c = compare_survival(np.full(10, 28.0), np.zeros(10, bool), np.array([1.0, 28.0]),
-                         np.array([True, False]))
+    c = compare_survival(
+        np.full(10, 28.0), np.zeros(10, bool), np.array([1.0, 28.0]), np.array([True, False])
+    )
     assert c.hazard_ratio is None and c.note is not None and "no deaths" in c.note
 
 
@@ -105,7 +106,8 @@ def test_paired_difference_counts_helped_and_harmed() -> None:
 def test_split_schedule_with_per_patient_times_gives_each_dose_once() -> None:
     # patient 0's bolus is before screening, patient 1's after; infusions likewise straddle.
     sched = Bolus("x", np.array([10.0, 30.0]), 2.0) + Infusion(
-        "y", np.array([20.0, 2.0]), 8.0, np.array([1.0, 3.0]))
+        "y", np.array([20.0, 2.0]), 8.0, np.array([1.0, 3.0])
+    )
     before, after = split_schedule(sched, 24.0)
     b_pre, i_pre = before.doses
     b_post, i_post = after.doses
@@ -135,9 +137,13 @@ def test_aggregated_cox_fit_matches_lifelines_on_the_individual_rows() -> None:
     e_ref, e_arm = t_ref < 28, t_arm < 28
     t_ref, t_arm = np.minimum(t_ref, 28), np.minimum(t_arm, 28)
     c = compare_survival(t_ref, e_ref, t_arm, e_arm)
-    raw = pd.DataFrame({"time": np.concatenate([t_ref, t_arm]),
-                        "event": np.concatenate([e_ref, e_arm]).astype(int),
-                        "arm": np.repeat([0.0, 1.0], 1500)})
+    raw = pd.DataFrame(
+        {
+            "time": np.concatenate([t_ref, t_arm]),
+            "event": np.concatenate([e_ref, e_arm]).astype(int),
+            "arm": np.repeat([0.0, 1.0], 1500),
+        }
+    )
     s = CoxPHFitter().fit(raw, "time", "event").summary.loc["arm"]
     assert c.hazard_ratio == pytest.approx(float(s["exp(coef)"]), rel=2e-3)
     assert c.hazard_ratio_ci[0] == pytest.approx(float(s["exp(coef) lower 95%"]), rel=2e-3)

@@ -37,17 +37,29 @@ def comparable(result_dict: dict) -> dict:
 
 
 def test_result_follows_the_json_contract(simulator: ReynoldsTrialSimulator) -> None:
-    r = run_trial(small_spec(), simulator=simulator, store=":memory:", chunk_size=150,
-                  workers=1)
+    r = run_trial(small_spec(), simulator=simulator, store=":memory:", chunk_size=150, workers=1)
     d = r.to_dict()
     json.dumps(d)  # plain JSON types only
     arm = d["arms"][0]
-    for key in ("name", "n", "deaths_28d", "mortality_28d", "mortality_28d_ci",
-                "sofa_drop_1p4_day9"):
+    for key in (
+        "name",
+        "n",
+        "deaths_28d",
+        "mortality_28d",
+        "mortality_28d_ci",
+        "sofa_drop_1p4_day9",
+    ):
         assert key in arm
     comp = d["comparisons"][0]
-    assert set(comp) == {"arm", "versus", "hazard_ratio", "hazard_ratio_ci", "p_logrank",
-                         "risk_difference", "risk_difference_ci"}
+    assert set(comp) == {
+        "arm",
+        "versus",
+        "hazard_ratio",
+        "hazard_ratio_ci",
+        "p_logrank",
+        "risk_difference",
+        "risk_difference_ci",
+    }
     assert comp["arm"] == "anakinra" and comp["versus"] == "placebo"
     assert isinstance(d["subgroups"], list) and d["subgroups"]
     assert sum(a["n"] for a in d["arms"]) == d["screening"]["n_enrolled"]
@@ -59,11 +71,15 @@ def test_result_follows_the_json_contract(simulator: ReynoldsTrialSimulator) -> 
 
 
 def test_enrollment_applies_phenotypes_and_rules_to_the_screening_assessment(
-        simulator: ReynoldsTrialSimulator, tmp_path: Path) -> None:
-    spec = small_spec(enrollment={"phenotypes": ["intermediate", "immunoparalysis"],
-                                  "rules": ["lymphocytes <= 1.3"]})
-    r = run_trial(spec, simulator=simulator, store=tmp_path / "t.duckdb", chunk_size=150,
-                  workers=1)
+    simulator: ReynoldsTrialSimulator, tmp_path: Path
+) -> None:
+    spec = small_spec(
+        enrollment={
+            "phenotypes": ["intermediate", "immunoparalysis"],
+            "rules": ["lymphocytes <= 1.3"],
+        }
+    )
+    r = run_trial(spec, simulator=simulator, store=tmp_path / "t.duckdb", chunk_size=150, workers=1)
     p = patients(tmp_path / "t.duckdb")
     assert len(p) > 0
     assert set(p["phenotype"]) <= {"intermediate", "immunoparalysis"}
@@ -77,7 +93,8 @@ def test_enrollment_applies_phenotypes_and_rules_to_the_screening_assessment(
 
 
 def test_same_spec_gives_identical_rows_and_other_seed_does_not(
-        simulator: ReynoldsTrialSimulator, tmp_path: Path) -> None:
+    simulator: ReynoldsTrialSimulator, tmp_path: Path
+) -> None:
     a, b, c = (tmp_path / f"{k}.duckdb" for k in "abc")
     run_trial(small_spec(), simulator=simulator, store=a, chunk_size=100, workers=1)
     run_trial(small_spec(), simulator=simulator, store=b, chunk_size=100, workers=1)
@@ -87,7 +104,8 @@ def test_same_spec_gives_identical_rows_and_other_seed_does_not(
 
 
 def test_chunk_rows_do_not_depend_on_the_order_chunks_run(
-        simulator: ReynoldsTrialSimulator) -> None:
+    simulator: ReynoldsTrialSimulator,
+) -> None:
     plan = TrialPlan(load_spec(small_spec()), simulator, chunk_size=100)
     forward = [run_chunk(plan, k).tables["patients"] for k in range(3)]
     backward = [run_chunk(plan, k).tables["patients"] for k in (2, 1, 0)][::-1]
@@ -98,13 +116,23 @@ def test_chunk_rows_do_not_depend_on_the_order_chunks_run(
 
 
 def test_paired_mode_simulates_every_enrolled_patient_in_every_arm(
-        simulator: ReynoldsTrialSimulator) -> None:
+    simulator: ReynoldsTrialSimulator,
+) -> None:
     spec = small_spec(
         population={"size": 400},
-        arms=[{"name": "control"},
-              {"name": "guided", "guided": {"MALS": [{"therapy": "anakinra", "dose": "200 mg",
-                                                      "every_hours": 8, "doses": 6}]}}],
-        counterfactual=True)
+        arms=[
+            {"name": "control"},
+            {
+                "name": "guided",
+                "guided": {
+                    "MALS": [
+                        {"therapy": "anakinra", "dose": "200 mg", "every_hours": 8, "doses": 6}
+                    ]
+                },
+            },
+        ],
+        counterfactual=True,
+    )
     store = ":memory:"
     r = run_trial(spec, simulator=simulator, store=store, chunk_size=200, workers=1)
     assert r.counterfactual is not None
@@ -113,12 +141,22 @@ def test_paired_mode_simulates_every_enrolled_patient_in_every_arm(
 
 
 def test_paired_mode_is_reported_apart_and_shows_who_the_therapy_changed(
-        simulator: ReynoldsTrialSimulator, tmp_path: Path) -> None:
+    simulator: ReynoldsTrialSimulator, tmp_path: Path
+) -> None:
     spec = small_spec(
-        arms=[{"name": "control"},
-              {"name": "guided", "guided": {"MALS": [{"therapy": "anakinra", "dose": "200 mg",
-                                                      "every_hours": 8, "doses": 6}]}}],
-        counterfactual=True)
+        arms=[
+            {"name": "control"},
+            {
+                "name": "guided",
+                "guided": {
+                    "MALS": [
+                        {"therapy": "anakinra", "dose": "200 mg", "every_hours": 8, "doses": 6}
+                    ]
+                },
+            },
+        ],
+        counterfactual=True,
+    )
     path = tmp_path / "cf.duckdb"
     r = run_trial(spec, simulator=simulator, store=path, chunk_size=150, workers=1)
     cf = patients(path, "counterfactual")
@@ -129,8 +167,9 @@ def test_paired_mode_is_reported_apart_and_shows_who_the_therapy_changed(
     assert len(mals) > 0 and len(other) > 0
     assert (wide.loc[other, "control"] == wide.loc[other, "guided"]).all()
     traj = cf.set_index(["patient_id", "arm"])["lymphocytes_traj"]
-    changed = [not np.allclose(traj[(p, "control")], traj[(p, "guided")], equal_nan=True)
-               for p in mals]
+    changed = [
+        not np.allclose(traj[(p, "control")], traj[(p, "guided")], equal_nan=True) for p in mals
+    ]
     assert all(changed)
     d = r.to_dict()
     assert d["counterfactual"]["comparisons"][0]["arm"] == "guided"
@@ -139,18 +178,25 @@ def test_paired_mode_is_reported_apart_and_shows_who_the_therapy_changed(
 
 
 def test_a_strong_anti_inflammatory_arm_changes_mortality_in_the_expected_direction(
-        simulator: ReynoldsTrialSimulator) -> None:
+    simulator: ReynoldsTrialSimulator,
+) -> None:
     # In the test model CA damps the phagocyte response and hence damage: giving CA must not
     # increase deaths. This checks the therapy reaches the simulation through the runner.
-    r = run_trial(small_spec(counterfactual=True), simulator=simulator, store=":memory:",
-                  chunk_size=150, workers=1)
+    r = run_trial(
+        small_spec(counterfactual=True),
+        simulator=simulator,
+        store=":memory:",
+        chunk_size=150,
+        workers=1,
+    )
     comp = r.counterfactual["comparisons"][0]
     assert comp["helped"] > comp["harmed"]
     assert comp["risk_difference"] < 0
 
 
 def test_stratified_randomisation_balances_each_phenotype(
-        simulator: ReynoldsTrialSimulator, tmp_path: Path) -> None:
+    simulator: ReynoldsTrialSimulator, tmp_path: Path
+) -> None:
     spec = small_spec(randomization={"stratify_by": ["phenotype"], "block_size": 2})
     path = tmp_path / "s.duckdb"
     run_trial(spec, simulator=simulator, store=path, chunk_size=150, workers=1)
@@ -162,16 +208,29 @@ def test_stratified_randomisation_balances_each_phenotype(
 
 
 def test_existing_store_is_not_overwritten_without_asking(
-        simulator: ReynoldsTrialSimulator, tmp_path: Path) -> None:
+    simulator: ReynoldsTrialSimulator, tmp_path: Path
+) -> None:
     path = tmp_path / "x.duckdb"
     run_trial(small_spec(), simulator=simulator, store=path, chunk_size=150, workers=1)
     with pytest.raises(StoreError, match="--resume"):
         run_trial(small_spec(), simulator=simulator, store=path, chunk_size=150, workers=1)
     with pytest.raises(StoreError, match="another run"):
-        run_trial(small_spec(seed=99), simulator=simulator, store=path, chunk_size=150,
-                  workers=1, resume=True)
-    r = run_trial(small_spec(seed=99), simulator=simulator, store=path, chunk_size=150,
-                  workers=1, overwrite=True)
+        run_trial(
+            small_spec(seed=99),
+            simulator=simulator,
+            store=path,
+            chunk_size=150,
+            workers=1,
+            resume=True,
+        )
+    r = run_trial(
+        small_spec(seed=99),
+        simulator=simulator,
+        store=path,
+        chunk_size=150,
+        workers=1,
+        overwrite=True,
+    )
     with TrialStore(path, read_only=True) as st:
         assert json.loads(st.metadata()["spec"])["seed"] == 99
         assert st.completed_chunks() == {0, 1}
@@ -179,18 +238,27 @@ def test_existing_store_is_not_overwritten_without_asking(
 
 
 def test_resume_of_a_complete_run_recomputes_nothing(
-        simulator: ReynoldsTrialSimulator, tmp_path: Path) -> None:
+    simulator: ReynoldsTrialSimulator, tmp_path: Path
+) -> None:
     path = tmp_path / "r.duckdb"
     first = run_trial(small_spec(), simulator=simulator, store=path, chunk_size=150, workers=1)
     seen: list[int] = []
-    again = run_trial(small_spec(), simulator=simulator, store=path, chunk_size=150, workers=1,
-                      resume=True, on_commit=lambda k, _: seen.append(k))
+    again = run_trial(
+        small_spec(),
+        simulator=simulator,
+        store=path,
+        chunk_size=150,
+        workers=1,
+        resume=True,
+        on_commit=lambda k, _: seen.append(k),
+    )
     assert seen == []
     assert comparable(first.to_dict()) == comparable(again.to_dict())
 
 
-def test_parquet_export_holds_the_same_rows(simulator: ReynoldsTrialSimulator,
-                                            tmp_path: Path) -> None:
+def test_parquet_export_holds_the_same_rows(
+    simulator: ReynoldsTrialSimulator, tmp_path: Path
+) -> None:
     path = tmp_path / "p.duckdb"
     run_trial(small_spec(), simulator=simulator, store=path, chunk_size=150, workers=1)
     with TrialStore(path, read_only=True) as st:
@@ -219,11 +287,17 @@ KILL_SCRIPT = textwrap.dedent("""
 
 
 def test_run_killed_after_a_commit_resumes_to_identical_results(
-        simulator: ReynoldsTrialSimulator, tmp_path: Path) -> None:
+    simulator: ReynoldsTrialSimulator, tmp_path: Path
+) -> None:
     killed = tmp_path / "killed.duckdb"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path])}
-    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(killed)],
-                            stdout=subprocess.PIPE, text=True, env=env, cwd=HERE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, str(killed)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=HERE,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert line.startswith("COMMITTED"), line
@@ -237,19 +311,31 @@ def test_run_killed_after_a_commit_resumes_to_identical_results(
     assert n_rows == ledger  # only whole chunks are in the store
 
     seen: list[int] = []
-    resumed = run_trial(small_spec(population={"size": 600}), simulator=simulator, store=killed,
-                        chunk_size=100, workers=1, resume=True,
-                        on_commit=lambda k, _: seen.append(k))
+    resumed = run_trial(
+        small_spec(population={"size": 600}),
+        simulator=simulator,
+        store=killed,
+        chunk_size=100,
+        workers=1,
+        resume=True,
+        on_commit=lambda k, _: seen.append(k),
+    )
     assert sorted(seen) == sorted(set(range(6)) - done)
     clean = tmp_path / "clean.duckdb"
-    whole = run_trial(small_spec(population={"size": 600}), simulator=simulator, store=clean,
-                      chunk_size=100, workers=1)
+    whole = run_trial(
+        small_spec(population={"size": 600}),
+        simulator=simulator,
+        store=clean,
+        chunk_size=100,
+        workers=1,
+    )
     pd.testing.assert_frame_equal(patients(killed), patients(clean))
     assert comparable(resumed.to_dict()) == comparable(whole.to_dict())
 
 
 def test_local_worker_processes_give_the_same_result_as_one_process(
-        simulator: ReynoldsTrialSimulator, tmp_path: Path) -> None:
+    simulator: ReynoldsTrialSimulator, tmp_path: Path
+) -> None:
     one, two = tmp_path / "one.duckdb", tmp_path / "two.duckdb"
     r1 = run_trial(small_spec(), simulator=simulator, store=one, chunk_size=75, workers=1)
     r2 = run_trial(small_spec(), simulator=simulator, store=two, chunk_size=75, workers=2)
@@ -259,14 +345,21 @@ def test_local_worker_processes_give_the_same_result_as_one_process(
 
 @pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_result_as_a_local_run(
-        simulator: ReynoldsTrialSimulator, tmp_path: Path) -> None:
+    simulator: ReynoldsTrialSimulator, tmp_path: Path
+) -> None:
     distributed = pytest.importorskip("distributed")
     local, dask = tmp_path / "local.duckdb", tmp_path / "dask.duckdb"
     r1 = run_trial(small_spec(), simulator=simulator, store=local, chunk_size=75, workers=1)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        r2 = run_trial(small_spec(), simulator=simulator, store=dask, chunk_size=75,
-                       scheduler=cluster.scheduler_address)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        r2 = run_trial(
+            small_spec(),
+            simulator=simulator,
+            store=dask,
+            chunk_size=75,
+            scheduler=cluster.scheduler_address,
+        )
     pd.testing.assert_frame_equal(patients(local), patients(dask))
     assert comparable(r1.to_dict()) == comparable(r2.to_dict())
 
@@ -281,14 +374,25 @@ class _FailingSimulator(ReynoldsTrialSimulator):
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return simulate_batch("reynolds2006", cohort.params, cohort.init, t_eval,
-                                  doses=schedule, n=len(cohort),
-                                  options=SolverOptions(max_steps=3))
+            return simulate_batch(
+                "reynolds2006",
+                cohort.params,
+                cohort.init,
+                t_eval,
+                doses=schedule,
+                n=len(cohort),
+                options=SolverOptions(max_steps=3),
+            )
 
 
 def test_failed_integrations_stop_the_trial_instead_of_reading_as_survivors() -> None:
     from sepsistwin.trial.chunk import SimulationFailed
 
     with pytest.raises(SimulationFailed, match="failed to integrate; first: patient 0"):
-        run_trial(small_spec(population={"size": 20}), simulator=_FailingSimulator(),
-                  store=":memory:", chunk_size=20, workers=1)
+        run_trial(
+            small_spec(population={"size": 20}),
+            simulator=_FailingSimulator(),
+            store=":memory:",
+            chunk_size=20,
+            workers=1,
+        )

@@ -42,23 +42,29 @@ def test_per_kg_doses_follow_each_patients_weight(sim: SepsistwinSimulator) -> N
     assert np.allclose(ratio, ratio[0]) and len(sched.doses) == 8
 
 
-def test_a_dose_the_model_cannot_give_is_reported_before_running(
-        sim: SepsistwinSimulator) -> None:
+def test_a_dose_the_model_cannot_give_is_reported_before_running(sim: SepsistwinSimulator) -> None:
     spec = load_spec("provide-like").canonical()
     spec["background"][0]["route"] = "sc"
     with pytest.raises(ValueError, match="background: meropenem 1 g SC"):
         run_trial(spec, size=10, simulator=sim, store=":memory:", workers=1)
 
 
-def test_provide_like_trial_runs_end_to_end_on_the_model(sim: SepsistwinSimulator,
-                                                        tmp_path: Path) -> None:
+def test_provide_like_trial_runs_end_to_end_on_the_model(
+    sim: SepsistwinSimulator, tmp_path: Path
+) -> None:
     store = tmp_path / "p.duckdb"
-    r = run_trial("provide-like", size=240, simulator=sim, store=store, chunk_size=120,
-                  workers=1, counterfactual=True)
+    r = run_trial(
+        "provide-like",
+        size=240,
+        simulator=sim,
+        store=store,
+        chunk_size=120,
+        workers=1,
+        counterfactual=True,
+    )
     sc = r.screening
     assert sc["n_sampled"] == 240 and sc["n_enrolled"] > 0
-    assert set(sc["by_phenotype"]) <= {"MALS", "immunoparalysis", "intermediate",
-                                       "indeterminate"}
+    assert set(sc["by_phenotype"]) <= {"MALS", "immunoparalysis", "intermediate", "indeterminate"}
     enrolled_phen = {s["phenotype"] for s in r.subgroups}
     assert enrolled_phen <= {"MALS", "immunoparalysis"}
     for arm in r.arms:
@@ -72,7 +78,12 @@ def test_provide_like_trial_runs_end_to_end_on_the_model(sim: SepsistwinSimulato
     with TrialStore(store, read_only=True) as st:
         cf = st.table("counterfactual", ["patient_id", "arm", "mhla_dr_traj"])
     by = cf.set_index(["patient_id", "arm"])["mhla_dr_traj"]
-    differs = [not np.allclose(np.asarray(by[(p, "placebo")], float)[:3],
-                               np.asarray(by[(p, "guided")], float)[:3], equal_nan=True)
-               for p in cf["patient_id"].unique()]
+    differs = [
+        not np.allclose(
+            np.asarray(by[(p, "placebo")], float)[:3],
+            np.asarray(by[(p, "guided")], float)[:3],
+            equal_nan=True,
+        )
+        for p in cf["patient_id"].unique()
+    ]
     assert sum(differs) > 0.5 * len(differs)

@@ -57,8 +57,13 @@ def test_every_shipped_example_is_valid(name: str) -> None:
 
 def test_shipped_examples_cover_the_issue_list() -> None:
     names = set(list_examples())
-    assert {"provide-like", "iris7-il7", "nivolumab-doses", "tests-thymosin",
-            "anti-tnf-unselected"} <= names
+    assert {
+        "provide-like",
+        "iris7-il7",
+        "nivolumab-doses",
+        "tests-thymosin",
+        "anti-tnf-unselected",
+    } <= names
     nivo = load_spec("nivolumab-doses")
     doses = sorted(a.therapies[0].dose.mg for a in nivo.arms if a.therapies)
     assert doses == [20.0, 480.0, 960.0]
@@ -84,11 +89,11 @@ def test_dose_without_known_unit_is_rejected_with_the_accepted_units() -> None:
 
 def test_bad_phenotype_and_rule_are_reported_together() -> None:
     text = ISSUE_EXAMPLE.replace("[MALS, immunoparalysis]", "[MALS, paralysis]").replace(
-        '"lymphocytes <= 1.1"', '"lymphs <= 1.1"')
+        '"lymphocytes <= 1.1"', '"lymphs <= 1.1"'
+    )
     errs = errors_of(text)
     assert any("line 6: enrollment.phenotypes" in e and "'paralysis'" in e for e in errs)
-    assert any("line 7: enrollment.rules" in e and "'lymphs' is not assessed" in e
-               for e in errs)
+    assert any("line 7: enrollment.rules" in e and "'lymphs' is not assessed" in e for e in errs)
 
 
 def test_rule_over_several_days_needs_enough_days_before_screening() -> None:
@@ -122,9 +127,9 @@ def test_invalid_yaml_reports_the_line() -> None:
 
 
 def test_block_randomisation_needs_whole_allocations() -> None:
-    text = ISSUE_EXAMPLE.replace("follow_up_days: 28", "follow_up_days: 28\n"
-                                 "randomization: {stratify_by: [phenotype]}").replace(
-        "allocation: 1, therapies", "allocation: 1.5, therapies")
+    text = ISSUE_EXAMPLE.replace(
+        "follow_up_days: 28", "follow_up_days: 28\nrandomization: {stratify_by: [phenotype]}"
+    ).replace("allocation: 1, therapies", "allocation: 1.5, therapies")
     (err,) = errors_of(text)
     assert "whole-number allocations" in err
 
@@ -145,10 +150,15 @@ def test_spec_round_trips_through_its_canonical_form() -> None:
     assert again == spec and again.fingerprint() == spec.fingerprint()
 
 
-@pytest.mark.parametrize(("text", "value", "unit"), [
-    ("1 g", 1.0, "g"), ("100 µg", 100.0, "ug"), ("7.5 mg/kg", 7.5, "mg/kg"),
-    ("10 ug/kg", 10.0, "ug/kg"),
-])
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("1 g", 1.0, "g"),
+        ("100 µg", 100.0, "ug"),
+        ("7.5 mg/kg", 7.5, "mg/kg"),
+        ("10 ug/kg", 10.0, "ug/kg"),
+    ],
+)
 def test_dose_text_parses_value_and_unit(text: str, value: float, unit: str) -> None:
     d = parse_dose_text(text)
     assert (d.value, d.unit) == (value, unit)

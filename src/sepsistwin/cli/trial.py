@@ -28,39 +28,66 @@ def register(app: typer.Typer) -> None:
 
     @app.command("trial")
     def trial_command(
-        spec: Annotated[str, typer.Argument(
-            help="Trial specification (YAML file) or the name of a shipped example: "
-                 "provide-like, iris7-il7, nivolumab-doses, tests-thymosin, "
-                 "anti-tnf-unselected.")],
-        size: Annotated[int | None, typer.Option(
-            help="Virtual patients to sample (overrides population.size).")] = None,
-        resume: Annotated[bool, typer.Option(
-            help="Continue a killed run in its store; committed chunks are kept.")] = False,
-        overwrite: Annotated[bool, typer.Option(
-            help="Discard what the store holds and start again.")] = False,
-        json_out: Annotated[bool, typer.Option(
-            "--json", help="Print the result as JSON on stdout.")] = False,
-        report: Annotated[Path | None, typer.Option(
-            help="Write an HTML report (Kaplan-Meier, trajectories) to FILE.html.")] = None,
-        store: Annotated[str | None, typer.Option(
-            help="DuckDB file of the run (default runs/<name>-<run id>.duckdb).")] = None,
-        parquet: Annotated[Path | None, typer.Option(
-            help="Also export the store's tables to DIR/<table>.parquet.")] = None,
-        scheduler: Annotated[str | None, typer.Option(
-            help="Dask distributed scheduler address (tcp://host:8786); default: local "
-                 "processes.")] = None,
-        workers: Annotated[int | None, typer.Option(
-            min=1, help="Local worker processes (default: CPU count).")] = None,
-        chunk_size: Annotated[int | None, typer.Option(
-            min=1, help="Patients per chunk (unit of commit and resume; default 2000).")] = None,
-        counterfactual: Annotated[bool | None, typer.Option(
-            "--counterfactual/--no-counterfactual",
-            help="Also simulate every enrolled patient in every arm (paired mode, reported "
-                 "apart); default from the spec.")] = None,
-        simulator: Annotated[str | None, typer.Option(
-            help="Use another TrialSimulator, given as MODULE:NAME.")] = None,
-        quiet: Annotated[bool, typer.Option(
-            help="No progress bar.")] = False,
+        spec: Annotated[
+            str,
+            typer.Argument(
+                help="Trial specification (YAML file) or the name of a shipped example: "
+                "provide-like, iris7-il7, nivolumab-doses, tests-thymosin, "
+                "anti-tnf-unselected."
+            ),
+        ],
+        size: Annotated[
+            int | None, typer.Option(help="Virtual patients to sample (overrides population.size).")
+        ] = None,
+        resume: Annotated[
+            bool,
+            typer.Option(help="Continue a killed run in its store; committed chunks are kept."),
+        ] = False,
+        overwrite: Annotated[
+            bool, typer.Option(help="Discard what the store holds and start again.")
+        ] = False,
+        json_out: Annotated[
+            bool, typer.Option("--json", help="Print the result as JSON on stdout.")
+        ] = False,
+        report: Annotated[
+            Path | None,
+            typer.Option(help="Write an HTML report (Kaplan-Meier, trajectories) to FILE.html."),
+        ] = None,
+        store: Annotated[
+            str | None,
+            typer.Option(help="DuckDB file of the run (default runs/<name>-<run id>.duckdb)."),
+        ] = None,
+        parquet: Annotated[
+            Path | None, typer.Option(help="Also export the store's tables to DIR/<table>.parquet.")
+        ] = None,
+        scheduler: Annotated[
+            str | None,
+            typer.Option(
+                help="Dask distributed scheduler address (tcp://host:8786); default: local "
+                "processes."
+            ),
+        ] = None,
+        workers: Annotated[
+            int | None, typer.Option(min=1, help="Local worker processes (default: CPU count).")
+        ] = None,
+        chunk_size: Annotated[
+            int | None,
+            typer.Option(
+                min=1, help="Patients per chunk (unit of commit and resume; default 2000)."
+            ),
+        ] = None,
+        counterfactual: Annotated[
+            bool | None,
+            typer.Option(
+                "--counterfactual/--no-counterfactual",
+                help="Also simulate every enrolled patient in every arm (paired mode, reported "
+                "apart); default from the spec.",
+            ),
+        ] = None,
+        simulator: Annotated[
+            str | None, typer.Option(help="Use another TrialSimulator, given as MODULE:NAME.")
+        ] = None,
+        quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
     ) -> None:
         """Run an in-silico randomised trial: screen a virtual population with the clinical
         rules, enroll, randomise, follow each arm, and compare arms (Kaplan-Meier, log-rank,
@@ -70,10 +97,19 @@ def register(app: typer.Typer) -> None:
 
         sim = _load_simulator(simulator) if simulator else None
         try:
-            result = run_trial(spec, size, simulator=sim, store=store, resume=resume,
-                               overwrite=overwrite, chunk_size=chunk_size, workers=workers,
-                               scheduler=scheduler, counterfactual=counterfactual,
-                               progress=not quiet)
+            result = run_trial(
+                spec,
+                size,
+                simulator=sim,
+                store=store,
+                resume=resume,
+                overwrite=overwrite,
+                chunk_size=chunk_size,
+                workers=workers,
+                scheduler=scheduler,
+                counterfactual=counterfactual,
+                progress=not quiet,
+            )
         except TrialSpecError as exc:
             fail("\n  ".join(["invalid trial specification:", *exc.errors]))
         except (StoreError, FileNotFoundError, ValueError) as exc:
@@ -81,8 +117,9 @@ def register(app: typer.Typer) -> None:
         if parquet is not None:
             with TrialStore(result.store_path, read_only=True) as st:
                 files = st.export_parquet(parquet)
-            err_console.print(f"Parquet: {len(files)} table(s) written to {parquet}",
-                              highlight=False)
+            err_console.print(
+                f"Parquet: {len(files)} table(s) written to {parquet}", highlight=False
+            )
         if report is not None:
             from sepsistwin.report import write_report
 

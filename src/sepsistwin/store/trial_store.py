@@ -80,19 +80,25 @@ class TrialStore:
         # beyond the limit it spills to a temporary folder next to the database.
         self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         if not read_only:
-            self.con.execute("CREATE TABLE IF NOT EXISTS run (key VARCHAR PRIMARY KEY, "
-                             "value VARCHAR)")
+            self.con.execute(
+                "CREATE TABLE IF NOT EXISTS run (key VARCHAR PRIMARY KEY, value VARCHAR)"
+            )
             self.con.execute(
                 "CREATE TABLE IF NOT EXISTS chunks (chunk INTEGER PRIMARY KEY, "
                 "n_sampled BIGINT, n_died_before_screening BIGINT, n_screened BIGINT, "
-                "n_enrolled BIGINT, seconds DOUBLE, committed_at VARCHAR)")
+                "n_enrolled BIGINT, seconds DOUBLE, committed_at VARCHAR)"
+            )
 
     # --- context manager ----------------------------------------------------------------
     def __enter__(self) -> TrialStore:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -131,8 +137,9 @@ class TrialStore:
         """Indices of the chunks already committed."""
         return {int(r[0]) for r in self.con.execute("SELECT chunk FROM chunks").fetchall()}
 
-    def commit_chunk(self, chunk: int, tables: Mapping[str, pd.DataFrame | pa.Table],
-                     ledger: Mapping[str, float]) -> None:
+    def commit_chunk(
+        self, chunk: int, tables: Mapping[str, pd.DataFrame | pa.Table], ledger: Mapping[str, float]
+    ) -> None:
         """Insert a chunk's rows into each table and its ledger row, in one transaction.
 
         A table is created from the first chunk's columns. Committing a chunk twice is an
@@ -148,11 +155,15 @@ class TrialStore:
             self.con.execute("BEGIN TRANSACTION")
             try:
                 for name, view in views.items():
-                    self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} AS "
-                                     f"SELECT * FROM {view} LIMIT 0")
+                    self.con.execute(
+                        f"CREATE TABLE IF NOT EXISTS {name} AS SELECT * FROM {view} LIMIT 0"
+                    )
                     self.con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {view}")
-                values = [int(chunk), *[float(ledger.get(c, 0.0)) for c in LEDGER_COLUMNS],
-                          _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")]
+                values = [
+                    int(chunk),
+                    *[float(ledger.get(c, 0.0)) for c in LEDGER_COLUMNS],
+                    _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+                ]
                 self.con.execute("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", values)
                 self.con.execute("COMMIT")
             except BaseException:
@@ -169,15 +180,19 @@ class TrialStore:
         row = self.con.execute(q, [name]).fetchone()
         return bool(row and row[0])
 
-    def table(self, name: str, columns: Iterable[str] | None = None,
-              order_by: str | None = "patient_id") -> pd.DataFrame:
+    def table(
+        self, name: str, columns: Iterable[str] | None = None, order_by: str | None = "patient_id"
+    ) -> pd.DataFrame:
         """A table as a DataFrame (selected columns; ordered for reproducible analysis)."""
         if not self.has_table(name):
             raise StoreError(f"store {self.path}: table {name!r} does not exist")
         cols = ", ".join(f'"{c}"' for c in columns) if columns is not None else "*"
-        have = {r[0] for r in self.con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-            [name]).fetchall()}
+        have = {
+            r[0]
+            for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [name]
+            ).fetchall()
+        }
         order = ""
         if order_by:
             keys = [k.strip() for k in order_by.split(",") if k.strip() in have]
@@ -196,10 +211,18 @@ class TrialStore:
         finally:
             self.con.unregister("_frame")
 
-    def export_parquet(self, directory: str | Path,
-                       tables: Iterable[str] = ("patients", "counterfactual", "screening",
-                                                "arm_summaries", "comparisons", "chunks")
-                       ) -> list[Path]:
+    def export_parquet(
+        self,
+        directory: str | Path,
+        tables: Iterable[str] = (
+            "patients",
+            "counterfactual",
+            "screening",
+            "arm_summaries",
+            "comparisons",
+            "chunks",
+        ),
+    ) -> list[Path]:
         """Write each existing table to ``directory/<table>.parquet``; return the paths."""
         out_dir = Path(directory)
         out_dir.mkdir(parents=True, exist_ok=True)

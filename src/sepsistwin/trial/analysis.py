@@ -23,9 +23,22 @@ from sepsistwin.trial.stats import compare_survival, newcombe_ci, paired_differe
 KM_MAX_POINTS = 2_000
 RISK_DIFFERENCE_METHOD = "Newcombe hybrid score (method 10), 95%"
 HAZARD_RATIO_METHOD = "Cox proportional hazards (lifelines, Efron ties), arm vs first arm, 95%"
-_COLUMNS = ("patient_id", "arm", "phenotype", "time_days", "died", "dead_28d", "dead_90d",
-            "baseline_sofa", "sofa_change_day7", "sofa_drop_1p4_day9", "alive_sofa_decrease_day7",
-            "organ_support_free_days", "secondary_infection", "hyperinflammation_ae")
+_COLUMNS = (
+    "patient_id",
+    "arm",
+    "phenotype",
+    "time_days",
+    "died",
+    "dead_28d",
+    "dead_90d",
+    "baseline_sofa",
+    "sofa_change_day7",
+    "sofa_drop_1p4_day9",
+    "alive_sofa_decrease_day7",
+    "organ_support_free_days",
+    "secondary_infection",
+    "hyperinflammation_ae",
+)
 
 
 def _num(x: Any) -> float | None:
@@ -56,41 +69,59 @@ def _arm_summary(name: str, d: pd.DataFrame) -> dict[str, Any]:
     for days in (28, 90):
         col = d[f"dead_{days}d"].dropna()
         if col.empty:
-            out |= {f"deaths_{days}d": None, f"mortality_{days}d": None,
-                    f"mortality_{days}d_ci": None}
+            out |= {
+                f"deaths_{days}d": None,
+                f"mortality_{days}d": None,
+                f"mortality_{days}d_ci": None,
+            }
             continue
         k = int(col.sum())
-        out |= {f"deaths_{days}d": k, f"mortality_{days}d": k / len(col) if len(col) else None,
-                f"mortality_{days}d_ci": _ci(wilson_ci(k, len(col)))}
+        out |= {
+            f"deaths_{days}d": k,
+            f"mortality_{days}d": k / len(col) if len(col) else None,
+            f"mortality_{days}d_ci": _ci(wilson_ci(k, len(col))),
+        }
     out["sofa_drop_1p4_day9"], out["sofa_drop_1p4_day9_ci"] = _share(d["sofa_drop_1p4_day9"])
     out["alive_sofa_decrease_day7"], out["alive_sofa_decrease_day7_ci"] = _share(
-        d["alive_sofa_decrease_day7"])
+        d["alive_sofa_decrease_day7"]
+    )
     out["baseline_sofa_mean"] = _num(d["baseline_sofa"].mean()) if n else None
     out["sofa_change_day7_mean"] = _num(d["sofa_change_day7"].mean()) if n else None
     out["sofa_change_day7_n"] = int(d["sofa_change_day7"].notna().sum())
     out["organ_support_free_days_mean"] = _num(d["organ_support_free_days"].mean()) if n else None
     out["secondary_infection"], out["secondary_infection_ci"] = _share(d["secondary_infection"])
-    out["hyperinflammation_ae"], out["hyperinflammation_ae_ci"] = _share(
-        d["hyperinflammation_ae"])
+    out["hyperinflammation_ae"], out["hyperinflammation_ae_ci"] = _share(d["hyperinflammation_ae"])
     out["deaths_follow_up"] = int(d["died"].sum())
-    out["phenotypes"] = {str(k): int(v) for k, v in d["phenotype"].value_counts().sort_index()
-                         .items()}
+    out["phenotypes"] = {
+        str(k): int(v) for k, v in d["phenotype"].value_counts().sort_index().items()
+    }
     return out
 
 
-def _comparison(arm: str, ref: str, d_arm: pd.DataFrame, d_ref: pd.DataFrame
-                ) -> tuple[dict[str, Any], str | None]:
-    sc = compare_survival(d_ref["time_days"].to_numpy(float), d_ref["died"].to_numpy(bool),
-                          d_arm["time_days"].to_numpy(float), d_arm["died"].to_numpy(bool))
+def _comparison(
+    arm: str, ref: str, d_arm: pd.DataFrame, d_ref: pd.DataFrame
+) -> tuple[dict[str, Any], str | None]:
+    sc = compare_survival(
+        d_ref["time_days"].to_numpy(float),
+        d_ref["died"].to_numpy(bool),
+        d_arm["time_days"].to_numpy(float),
+        d_arm["died"].to_numpy(bool),
+    )
     a, r = d_arm["dead_28d"].dropna(), d_ref["dead_28d"].dropna()
     if len(a) and len(r):
         rd: float | None = float(a.mean() - r.mean())
         rd_ci = _ci(newcombe_ci(int(a.sum()), len(a), int(r.sum()), len(r)))
     else:
         rd, rd_ci = None, None
-    out = {"arm": arm, "versus": ref, "hazard_ratio": _num(sc.hazard_ratio),
-           "hazard_ratio_ci": _ci(sc.hazard_ratio_ci), "p_logrank": _num(sc.p_logrank),
-           "risk_difference": _num(rd), "risk_difference_ci": rd_ci}
+    out = {
+        "arm": arm,
+        "versus": ref,
+        "hazard_ratio": _num(sc.hazard_ratio),
+        "hazard_ratio_ci": _ci(sc.hazard_ratio_ci),
+        "p_logrank": _num(sc.p_logrank),
+        "risk_difference": _num(rd),
+        "risk_difference_ci": rd_ci,
+    }
     note = f"{arm} vs {ref}: {sc.note}" if sc.note else None
     return out, note
 
@@ -140,17 +171,23 @@ class TrialResult:
         """The JSON contract: ``{"arms": [...], "comparisons": [...], "subgroups": [...]}`` plus
         ``trial``, ``screening``, ``counterfactual``, ``methods`` and ``notes``."""
         return {
-            "trial": {"name": self.name, "run_id": self.run_id,
-                      "follow_up_days": self.follow_up_days, "store": self.store_path},
+            "trial": {
+                "name": self.name,
+                "run_id": self.run_id,
+                "follow_up_days": self.follow_up_days,
+                "store": self.store_path,
+            },
             "arms": self.arms,
             "comparisons": self.comparisons,
             "subgroups": self.subgroups,
             "screening": self.screening,
             "counterfactual": self.counterfactual,
-            "methods": {"mortality_ci": "Wilson score, 95%",
-                        "risk_difference_ci": RISK_DIFFERENCE_METHOD,
-                        "hazard_ratio": HAZARD_RATIO_METHOD,
-                        "p_logrank": "log-rank test (lifelines), two-sided"},
+            "methods": {
+                "mortality_ci": "Wilson score, 95%",
+                "risk_difference_ci": RISK_DIFFERENCE_METHOD,
+                "hazard_ratio": HAZARD_RATIO_METHOD,
+                "p_logrank": "log-rank test (lifelines), two-sided",
+            },
             "notes": self.notes,
         }
 
@@ -182,12 +219,20 @@ class TrialResult:
 
     def write_summaries(self, store: TrialStore) -> None:
         """Write ``arm_summaries`` and ``comparisons`` tables to ``store``."""
-        arms = pd.DataFrame([{k: (json.dumps(v) if isinstance(v, list | dict) else v)
-                              for k, v in a.items()} for a in self.arms])
+        arms = pd.DataFrame(
+            [
+                {k: (json.dumps(v) if isinstance(v, list | dict) else v) for k, v in a.items()}
+                for a in self.arms
+            ]
+        )
         store.write_table("arm_summaries", arms)
         if self.comparisons:
-            comps = pd.DataFrame([{k: (json.dumps(v) if isinstance(v, list) else v)
-                                   for k, v in c.items()} for c in self.comparisons])
+            comps = pd.DataFrame(
+                [
+                    {k: (json.dumps(v) if isinstance(v, list) else v) for k, v in c.items()}
+                    for c in self.comparisons
+                ]
+            )
             store.write_table("comparisons", comps)
 
 
@@ -199,8 +244,14 @@ def _km(d: pd.DataFrame) -> pd.DataFrame:
     kmf = KaplanMeierFitter().fit(d["time_days"].to_numpy(float), d["died"].to_numpy(bool))
     sf = kmf.survival_function_.iloc[:, 0]
     ci = kmf.confidence_interval_survival_function_
-    out = pd.DataFrame({"time_days": sf.index.to_numpy(float), "survival": sf.to_numpy(),
-                        "lower": ci.iloc[:, 0].to_numpy(), "upper": ci.iloc[:, 1].to_numpy()})
+    out = pd.DataFrame(
+        {
+            "time_days": sf.index.to_numpy(float),
+            "survival": sf.to_numpy(),
+            "lower": ci.iloc[:, 0].to_numpy(),
+            "upper": ci.iloc[:, 1].to_numpy(),
+        }
+    )
     if len(out) > KM_MAX_POINTS:
         # Large trials have one step per death: keep the step function's values on a grid
         # (exact at each grid time) so figures stay small.
@@ -215,27 +266,47 @@ def _trajectories(store: TrialStore) -> pd.DataFrame:
     parts = []
     for name in TRAJECTORIES:
         col = f"{name}_traj"
-        parts.append(store.query(
-            f"SELECT arm, '{name}' AS variable, i - 1 AS day, count(v) AS n, "
-            "quantile_cont(v, 0.25) AS q25, median(v) AS median, quantile_cont(v, 0.75) AS q75 "
-            f"FROM (SELECT arm, unnest({col}) AS v, generate_subscripts({col}, 1) AS i "
-            "FROM patients) WHERE v IS NOT NULL AND NOT isnan(v) "
-            "GROUP BY arm, i ORDER BY arm, i"))
+        parts.append(
+            store.query(
+                f"SELECT arm, '{name}' AS variable, i - 1 AS day, count(v) AS n, "
+                "quantile_cont(v, 0.25) AS q25, median(v) AS median, quantile_cont(v, 0.75) AS q75 "
+                f"FROM (SELECT arm, unnest({col}) AS v, generate_subscripts({col}, 1) AS i "
+                "FROM patients) WHERE v IS NOT NULL AND NOT isnan(v) "
+                "GROUP BY arm, i ORDER BY arm, i"
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
 def _screening(store: TrialStore, enrolled: int) -> dict[str, Any]:
-    led = store.query("SELECT sum(n_sampled) s, sum(n_died_before_screening) d, "
-                      "sum(n_screened) sc, sum(n_enrolled) e, count(*) c FROM chunks").iloc[0]
-    by = store.query("SELECT phenotype, sum(n_screened) AS n_screened, "
-                     "sum(n_enrolled) AS n_enrolled FROM screening GROUP BY phenotype "
-                     "ORDER BY phenotype") if store.has_table("screening") else pd.DataFrame()
-    return {"n_sampled": int(led["s"] or 0), "n_died_before_screening": int(led["d"] or 0),
-            "n_screened": int(led["sc"] or 0), "n_enrolled": int(led["e"] or 0),
-            "n_randomised": enrolled, "chunks": int(led["c"] or 0),
-            "by_phenotype": {str(r["phenotype"]): {"screened": int(r["n_screened"]),
-                                                  "enrolled": int(r["n_enrolled"])}
-                             for _, r in by.iterrows()}}
+    led = store.query(
+        "SELECT sum(n_sampled) s, sum(n_died_before_screening) d, "
+        "sum(n_screened) sc, sum(n_enrolled) e, count(*) c FROM chunks"
+    ).iloc[0]
+    by = (
+        store.query(
+            "SELECT phenotype, sum(n_screened) AS n_screened, "
+            "sum(n_enrolled) AS n_enrolled FROM screening GROUP BY phenotype "
+            "ORDER BY phenotype"
+        )
+        if store.has_table("screening")
+        else pd.DataFrame()
+    )
+    return {
+        "n_sampled": int(led["s"] or 0),
+        "n_died_before_screening": int(led["d"] or 0),
+        "n_screened": int(led["sc"] or 0),
+        "n_enrolled": int(led["e"] or 0),
+        "n_randomised": enrolled,
+        "chunks": int(led["c"] or 0),
+        "by_phenotype": {
+            str(r["phenotype"]): {
+                "screened": int(r["n_screened"]),
+                "enrolled": int(r["n_enrolled"]),
+            }
+            for _, r in by.iterrows()
+        },
+    }
 
 
 def _counterfactual(store: TrialStore, arm_names: list[str]) -> dict[str, Any] | None:
@@ -249,12 +320,20 @@ def _counterfactual(store: TrialStore, arm_names: list[str]) -> dict[str, Any] |
     for a in arm_names[1:]:
         if ref in wide and a in wide:
             pair = wide[[a, ref]].dropna()
-            comps.append({"arm": a, "versus": ref, **paired_difference(
-                pair[a].to_numpy(float), pair[ref].to_numpy(float))})
-    return {"description": "paired counterfactual: every enrolled patient simulated in every "
-                           "arm; not a randomised estimate (28-day mortality; paired Wald CI; "
-                           "exact McNemar p)",
-            "arms": arms, "comparisons": comps}
+            comps.append(
+                {
+                    "arm": a,
+                    "versus": ref,
+                    **paired_difference(pair[a].to_numpy(float), pair[ref].to_numpy(float)),
+                }
+            )
+    return {
+        "description": "paired counterfactual: every enrolled patient simulated in every "
+        "arm; not a randomised estimate (28-day mortality; paired Wald CI; "
+        "exact McNemar p)",
+        "arms": arms,
+        "comparisons": comps,
+    }
 
 
 def analyze(store: TrialStore) -> TrialResult:
@@ -292,29 +371,53 @@ def analyze(store: TrialStore) -> TrialResult:
     subgroups = []
     for ph in sorted(d["phenotype"].dropna().unique().tolist()):
         s = d[d["phenotype"] == ph]
-        sub_arms = [{k: v for k, v in _arm_summary(a, s[s["arm"] == a]).items()
-                     if k in ("name", "n", "deaths_28d", "mortality_28d", "mortality_28d_ci",
-                              "sofa_drop_1p4_day9")} for a in arm_names]
+        sub_arms = [
+            {
+                k: v
+                for k, v in _arm_summary(a, s[s["arm"] == a]).items()
+                if k
+                in (
+                    "name",
+                    "n",
+                    "deaths_28d",
+                    "mortality_28d",
+                    "mortality_28d_ci",
+                    "sofa_drop_1p4_day9",
+                )
+            }
+            for a in arm_names
+        ]
         sub_comps = []
         for a in arm_names[1:]:
             c, note = _comparison(a, ref, s[s["arm"] == a], s[s["arm"] == ref])
             sub_comps.append(c)
             if note:
                 notes.append(f"subgroup {ph}: {note}")
-        subgroups.append({"phenotype": ph, "n": len(s), "arms": sub_arms,
-                          "comparisons": sub_comps})
+        subgroups.append({"phenotype": ph, "n": len(s), "arms": sub_arms, "comparisons": sub_comps})
     km = {a: _km(d[d["arm"] == a]) for a in arm_names}
-    traj = _trajectories(store) if store.has_table("patients") else pd.DataFrame(
-        columns=["arm", "variable", "day", "n", "q25", "median", "q75"])
+    traj = (
+        _trajectories(store)
+        if store.has_table("patients")
+        else pd.DataFrame(columns=["arm", "variable", "day", "n", "q25", "median", "q75"])
+    )
     return TrialResult(
-        name=str(spec["name"]), run_id=meta.get("run_id", ""),
-        follow_up_days=int(spec["follow_up_days"]), arms=arms, comparisons=comparisons,
-        subgroups=subgroups, counterfactual=_counterfactual(store, arm_names),
-        screening=_screening(store, len(d)), km=km, trajectories=traj, notes=notes,
-        store_path=store.path)
+        name=str(spec["name"]),
+        run_id=meta.get("run_id", ""),
+        follow_up_days=int(spec["follow_up_days"]),
+        arms=arms,
+        comparisons=comparisons,
+        subgroups=subgroups,
+        counterfactual=_counterfactual(store, arm_names),
+        screening=_screening(store, len(d)),
+        km=km,
+        trajectories=traj,
+        notes=notes,
+        store_path=store.path,
+    )
 
 
 # --- readable summary ---------------------------------------------------------------------
+
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
@@ -336,19 +439,27 @@ def _fmt_hr(c: dict[str, Any] | None) -> str:
     if not c or c.get("hazard_ratio") is None:
         return "-"
     ci = c["hazard_ratio_ci"]
-    return f"{c['hazard_ratio']:.2f} ({ci[0]:.2f}-{ci[1]:.2f})" if ci else \
-        f"{c['hazard_ratio']:.2f}"
+    return (
+        f"{c['hazard_ratio']:.2f} ({ci[0]:.2f}-{ci[1]:.2f})" if ci else f"{c['hazard_ratio']:.2f}"
+    )
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w)
-                     for i, (h, w) in enumerate(zip(headers, widths, strict=True)))
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    line = "  ".join(
+        h.ljust(w) if i == 0 else h.rjust(w)
+        for i, (h, w) in enumerate(zip(headers, widths, strict=True))
+    )
     out = [line]
     for r in rows:
-        out.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                             for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+        out.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
     return out
 
 
@@ -365,9 +476,19 @@ def _format_summary(r: TrialResult) -> str:
         f"   reference arm   = {ref}",
         "---",
     ]
-    headers = ["arm", "n", "deaths 28d", "mortality 28d (95% CI)", f"HR vs {ref} (95% CI)",
-               "log-rank p", "RD 28d (95% CI)", "SOFA -1.4 d9", "alive, SOFA down d7",
-               "mean dSOFA d7", "OSFD"]
+    headers = [
+        "arm",
+        "n",
+        "deaths 28d",
+        "mortality 28d (95% CI)",
+        f"HR vs {ref} (95% CI)",
+        "log-rank p",
+        "RD 28d (95% CI)",
+        "SOFA -1.4 d9",
+        "alive, SOFA down d7",
+        "mean dSOFA d7",
+        "OSFD",
+    ]
     rows = []
     for a in r.arms:
         c = comp.get(a["name"])
@@ -375,22 +496,39 @@ def _format_summary(r: TrialResult) -> str:
         if c and c["risk_difference"] is not None:
             ci = c["risk_difference_ci"]
             rd = f"{100 * c['risk_difference']:+.1f}" + (
-                f" ({100 * ci[0]:+.1f} to {100 * ci[1]:+.1f})" if ci else "")
+                f" ({100 * ci[0]:+.1f} to {100 * ci[1]:+.1f})" if ci else ""
+            )
         dsofa = a["sofa_change_day7_mean"]
         osfd = a["organ_support_free_days_mean"]
-        rows.append([a["name"], str(a["n"]), "-" if a["deaths_28d"] is None else
-                     str(a["deaths_28d"]), _pct_ci(a["mortality_28d"], a["mortality_28d_ci"]),
-                     _fmt_hr(c), _fmt_p(c["p_logrank"]) if c else "-", rd,
-                     _pct(a["sofa_drop_1p4_day9"]), _pct(a["alive_sofa_decrease_day7"]),
-                     "-" if dsofa is None else f"{dsofa:+.2f}",
-                     "-" if osfd is None else f"{osfd:.1f}"])
+        rows.append(
+            [
+                a["name"],
+                str(a["n"]),
+                "-" if a["deaths_28d"] is None else str(a["deaths_28d"]),
+                _pct_ci(a["mortality_28d"], a["mortality_28d_ci"]),
+                _fmt_hr(c),
+                _fmt_p(c["p_logrank"]) if c else "-",
+                rd,
+                _pct(a["sofa_drop_1p4_day9"]),
+                _pct(a["alive_sofa_decrease_day7"]),
+                "-" if dsofa is None else f"{dsofa:+.2f}",
+                "-" if osfd is None else f"{osfd:.1f}",
+            ]
+        )
     lines += _table(headers, rows)
     lines.append("---")
-    rows2 = [[a["name"], _pct(a["mortality_90d"]), _pct_ci(a["secondary_infection"],
-                                                            a["secondary_infection_ci"]),
-              _pct_ci(a["hyperinflammation_ae"], a["hyperinflammation_ae_ci"])] for a in r.arms]
-    lines += _table(["arm", "mortality 90d", "secondary infection", "hyperinflammation (AE)"],
-                    rows2)
+    rows2 = [
+        [
+            a["name"],
+            _pct(a["mortality_90d"]),
+            _pct_ci(a["secondary_infection"], a["secondary_infection_ci"]),
+            _pct_ci(a["hyperinflammation_ae"], a["hyperinflammation_ae_ci"]),
+        ]
+        for a in r.arms
+    ]
+    lines += _table(
+        ["arm", "mortality 90d", "secondary infection", "hyperinflammation (AE)"], rows2
+    )
     if r.subgroups:
         lines += ["---", "subgroups by screening phenotype (28-day mortality):"]
         rows3 = []
@@ -398,14 +536,24 @@ def _format_summary(r: TrialResult) -> str:
             sc_comp = {c["arm"]: c for c in s["comparisons"]}
             for a in s["arms"]:
                 c = sc_comp.get(a["name"])
-                rows3.append([f"{s['phenotype']} / {a['name']}", str(a["n"]),
-                              _pct_ci(a["mortality_28d"], a["mortality_28d_ci"]), _fmt_hr(c),
-                              _fmt_p(c["p_logrank"]) if c else "-"])
-        lines += _table(["phenotype / arm", "n", "mortality 28d (95% CI)", "HR (95% CI)",
-                         "log-rank p"], rows3)
+                rows3.append(
+                    [
+                        f"{s['phenotype']} / {a['name']}",
+                        str(a["n"]),
+                        _pct_ci(a["mortality_28d"], a["mortality_28d_ci"]),
+                        _fmt_hr(c),
+                        _fmt_p(c["p_logrank"]) if c else "-",
+                    ]
+                )
+        lines += _table(
+            ["phenotype / arm", "n", "mortality 28d (95% CI)", "HR (95% CI)", "log-rank p"], rows3
+        )
     if r.counterfactual:
-        lines += ["---", "paired counterfactual (every enrolled patient in every arm; "
-                  "reported apart from the randomised estimate):"]
+        lines += [
+            "---",
+            "paired counterfactual (every enrolled patient in every arm; "
+            "reported apart from the randomised estimate):",
+        ]
         cfc = {c["arm"]: c for c in r.counterfactual["comparisons"]}
         rows4 = []
         for a in r.counterfactual["arms"]:
@@ -414,13 +562,24 @@ def _format_summary(r: TrialResult) -> str:
             if c and c["risk_difference"] is not None:
                 ci = c["risk_difference_ci"]
                 rd = f"{100 * c['risk_difference']:+.1f}" + (
-                    f" ({100 * ci[0]:+.1f} to {100 * ci[1]:+.1f})" if ci else "")
-            rows4.append([a["name"], str(a["n"]), _pct(a["mortality_28d"]), rd,
-                          _fmt_p(c["p_mcnemar"]) if c else "-",
-                          f"{c['helped']}/{c['harmed']}" if c else "-"])
-        lines += _table(["arm", "n", "mortality 28d", "paired RD (95% CI)", "McNemar p",
-                         "helped/harmed"], rows4)
-    lines += ["---", f"mortality CI: Wilson; RD CI: {RISK_DIFFERENCE_METHOD}; "
-              f"HR: {HAZARD_RATIO_METHOD}"]
+                    f" ({100 * ci[0]:+.1f} to {100 * ci[1]:+.1f})" if ci else ""
+                )
+            rows4.append(
+                [
+                    a["name"],
+                    str(a["n"]),
+                    _pct(a["mortality_28d"]),
+                    rd,
+                    _fmt_p(c["p_mcnemar"]) if c else "-",
+                    f"{c['helped']}/{c['harmed']}" if c else "-",
+                ]
+            )
+        lines += _table(
+            ["arm", "n", "mortality 28d", "paired RD (95% CI)", "McNemar p", "helped/harmed"], rows4
+        )
+    lines += [
+        "---",
+        f"mortality CI: Wilson; RD CI: {RISK_DIFFERENCE_METHOD}; HR: {HAZARD_RATIO_METHOD}",
+    ]
     lines += [f"note: {n}" for n in r.notes]
     return "\n".join(lines)

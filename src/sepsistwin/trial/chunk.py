@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -111,8 +112,9 @@ def split_schedule(schedule: Schedule, at: float) -> tuple[Schedule, Schedule]:
                 post.append(d)
             else:
                 pre.append(Bolus(d.state, back(t), back(np.where(early, amount, 0.0))))
-                post.append(Bolus(d.state, back(np.maximum(t, at)),
-                                  back(np.where(early, 0.0, amount))))
+                post.append(
+                    Bolus(d.state, back(np.maximum(t, at)), back(np.where(early, 0.0, amount)))
+                )
             continue
         start = np.asarray(d.start, dtype=float)
         dur = np.asarray(d.duration, dtype=float)
@@ -124,12 +126,18 @@ def split_schedule(schedule: Schedule, at: float) -> tuple[Schedule, Schedule]:
             post.append(d)
         else:
             before_dur = np.where(start < at, np.minimum(end, at) - start, dur)
-            pre.append(Infusion(d.state, back(start), back(before_dur),
-                                back(np.where(start < at, rate, 0.0))))
+            pre.append(
+                Infusion(
+                    d.state, back(start), back(before_dur), back(np.where(start < at, rate, 0.0))
+                )
+            )
             after_start = np.maximum(start, at)
             after_dur = np.where(end > at, end - after_start, dur)
-            post.append(Infusion(d.state, back(after_start), back(after_dur),
-                                 back(np.where(end > at, rate, 0.0))))
+            post.append(
+                Infusion(
+                    d.state, back(after_start), back(after_dur), back(np.where(end > at, rate, 0.0))
+                )
+            )
     return Schedule(tuple(pre)), Schedule(tuple(post))
 
 
@@ -147,8 +155,9 @@ def screening_times(at_hours: float, n_days: int) -> NDArray[np.float64]:
     return np.sort(t[t >= 0.0])
 
 
-def _screening_assessment(obs: pd.DataFrame, times: NDArray[np.float64], at: float,
-                          n_days: int, n: int) -> pd.DataFrame:
+def _screening_assessment(
+    obs: pd.DataFrame, times: NDArray[np.float64], at: float, n_days: int, n: int
+) -> pd.DataFrame:
     """Assess the observation window; rows for patients 0..n-1, days 0..n_days-1."""
     keep = obs["hours"].isin(times)
     obs = obs.loc[keep, ["patient_id", "hours", "variable", "value"]].copy()
@@ -156,8 +165,9 @@ def _screening_assessment(obs: pd.DataFrame, times: NDArray[np.float64], at: flo
     # shifted half a step earlier so the screening time itself falls in the last day.
     obs["hours"] = obs["hours"] - (at - 24.0 * n_days) - SCREENING_STEP_HOURS / 2
     assessed = assess(obs)
-    grid = pd.MultiIndex.from_product([np.arange(n), np.arange(n_days)],
-                                      names=["patient_id", "day"])
+    grid = pd.MultiIndex.from_product(
+        [np.arange(n), np.arange(n_days)], names=["patient_id", "day"]
+    )
     assessed["patient_id"] = assessed["patient_id"].astype(np.int64)
     return assessed.set_index(["patient_id", "day"]).reindex(grid)
 
@@ -191,22 +201,23 @@ def _check_ok(result: object, ids: NDArray[np.int64], where: str) -> None:
         raise SimulationFailed(
             f"{where}: {bad.size} of {len(ok)} virtual patient(s) failed to integrate; first: "
             f"patient {int(ids[first])}: {status}. Results would be biased, so the trial stops; "
-            "check the model and solver settings")
+            "check the model and solver settings"
+        )
 
 
 def _take_schedule(schedule: Schedule, index: NDArray[np.intp]) -> Schedule:
     """The schedule of the patients at ``index`` (per-patient fields subset, scalars kept)."""
-    def sub(v: object) -> object:
+
+    def sub(v: Any) -> Any:
         a = np.asarray(v)
         return v if a.ndim == 0 else a[index]
 
     out: list[Bolus | Infusion] = []
     for d in schedule.doses:
         if isinstance(d, Bolus):
-            out.append(Bolus(d.state, sub(d.time), sub(d.amount)))  # type: ignore[arg-type]
+            out.append(Bolus(d.state, sub(d.time), sub(d.amount)))
         else:
-            out.append(Infusion(d.state, sub(d.start), sub(d.duration),  # type: ignore[arg-type]
-                                sub(d.rate)))  # type: ignore[arg-type]
+            out.append(Infusion(d.state, sub(d.start), sub(d.duration), sub(d.rate)))
     return Schedule(tuple(out))
 
 
@@ -214,10 +225,18 @@ def _signature(therapies: Sequence[TherapySpec]) -> str:
     return json.dumps([t.model_dump(mode="json") for t in therapies], sort_keys=True)
 
 
-def _follow(sim: TrialSimulator, cohort: Cohort, idx: NDArray[np.intp],
-            therapies_of: list[list[TherapySpec]], background_after: Schedule, at: float,
-            spec: TrialSpec, baseline: dict[str, NDArray[np.float64]],
-            hyper0: NDArray[np.bool_], first_id: int = 0) -> dict[str, NDArray[np.generic]]:
+def _follow(
+    sim: TrialSimulator,
+    cohort: Cohort,
+    idx: NDArray[np.intp],
+    therapies_of: list[list[TherapySpec]],
+    background_after: Schedule,
+    at: float,
+    spec: TrialSpec,
+    baseline: dict[str, NDArray[np.float64]],
+    hyper0: NDArray[np.bool_],
+    first_id: int = 0,
+) -> dict[str, NDArray[np.generic]]:
     """Simulate patients ``idx`` (each with its therapies) to the end of follow-up; endpoints
     in the order of ``idx``."""
     days = spec.follow_up_days
@@ -232,14 +251,18 @@ def _follow(sim: TrialSimulator, cohort: Cohort, idx: NDArray[np.intp],
         members = idx[pos]
         sub = cohort.take(members)
         sched = _take_schedule(background_after, members) + sim.schedule(
-            therapies_of[positions[0]], at, sub)
+            therapies_of[positions[0]], at, sub
+        )
         res = sim.simulate(sub, sched, t_eval)
         _check_ok(res, first_id + members, "follow-up")
         out = sim.outcomes(res, sub, at, days)
         ends = compute_endpoints(
-            out, enrollment_hours=at, follow_up_days=days,
+            out,
+            enrollment_hours=at,
+            follow_up_days=days,
             baseline={k: v[members] for k, v in baseline.items()},
-            baseline_hyperinflammation=hyper0[members])
+            baseline_hyperinflammation=hyper0[members],
+        )
         for k, v in ends.items():
             if k not in cols:
                 cols[k] = np.empty((idx.size, *v.shape[1:]), dtype=v.dtype)
@@ -289,45 +312,65 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
     phenotype = last["phenotype"].fillna("indeterminate").to_numpy(dtype=object)
     immune_state = last["immune_state"].fillna("indeterminate").to_numpy(dtype=object)
     shock = last["septic_shock"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    baseline = {c: (last[c].to_numpy(dtype=float) if c in last else np.full(n, np.nan))
-                for c in BASELINE_COLUMNS}
+    baseline = {
+        c: (last[c].to_numpy(dtype=float) if c in last else np.full(n, np.nan))
+        for c in BASELINE_COLUMNS
+    }
 
     eligible = alive.copy()
     if spec.enrollment.phenotypes:
         eligible &= np.isin(phenotype, spec.enrollment.phenotypes)
     for rule in spec.enrollment.rules:
-        col = a[rule.variable].to_numpy(dtype=float).reshape(n, n_days) \
-            if rule.variable in a else np.full((n, n_days), np.nan)
-        eligible &= rule.holds(col[:, n_days - rule.for_days:])
+        col = (
+            a[rule.variable].to_numpy(dtype=float).reshape(n, n_days)
+            if rule.variable in a
+            else np.full((n, n_days), np.nan)
+        )
+        eligible &= rule.holds(col[:, n_days - rule.for_days :])
     idx = np.flatnonzero(eligible)
 
-    strata_cols = {"phenotype": phenotype, "immune_state": immune_state,
-                   "septic_shock": shock.astype(str)}
+    strata_cols = {
+        "phenotype": phenotype,
+        "immune_state": immune_state,
+        "septic_shock": shock.astype(str),
+    }
     strata = [strata_cols[s][idx] for s in spec.randomization.stratify_by]
-    arm_of = randomize([a.allocation for a in spec.arms], idx.size,
-                       np.random.default_rng(s_rand), strata=strata,
-                       block_size=spec.randomization.block_size)
+    arm_of = randomize(
+        [a.allocation for a in spec.arms],
+        idx.size,
+        np.random.default_rng(s_rand),
+        strata=strata,
+        block_size=spec.randomization.block_size,
+    )
 
     hyper0 = np.isin(immune_state, ("hyperinflammatory", "mixed")) | (phenotype == "MALS")
     at_screen = cohort.with_init({s: _state_at_end(v) for s, v in res.states.items()})
-    traj_base = {"sofa": baseline["sofa"], "lymphocytes": baseline["lymphocytes"],
-                 "mhla_dr": baseline["mhla_dr"]}
+    traj_base = {
+        "sofa": baseline["sofa"],
+        "lymphocytes": baseline["lymphocytes"],
+        "mhla_dr": baseline["mhla_dr"],
+    }
     arm_names = np.array(spec.arm_names, dtype=object)
 
     def rows(members: NDArray[np.intp], arm_index: NDArray[np.intp]) -> pd.DataFrame:
-        ther = [spec.arms[int(k)].therapies_for(str(phenotype[i]))
-                for i, k in zip(members, arm_index, strict=True)]
-        cols = _follow(sim, at_screen, members, ther, bg_after, at, spec, traj_base, hyper0,
-                       first_id=start)
-        head = pd.DataFrame({
-            "patient_id": (start + members).astype(np.int64),
-            "chunk": np.full(members.size, chunk, dtype=np.int32),
-            "arm": arm_names[arm_index],
-            "phenotype": phenotype[members],
-            "immune_state": immune_state[members],
-            "septic_shock": shock[members],
-            **{f"baseline_{c}": baseline[c][members] for c in BASELINE_COLUMNS},
-        })
+        ther = [
+            spec.arms[int(k)].therapies_for(str(phenotype[i]))
+            for i, k in zip(members, arm_index, strict=True)
+        ]
+        cols = _follow(
+            sim, at_screen, members, ther, bg_after, at, spec, traj_base, hyper0, first_id=start
+        )
+        head = pd.DataFrame(
+            {
+                "patient_id": (start + members).astype(np.int64),
+                "chunk": np.full(members.size, chunk, dtype=np.int32),
+                "arm": arm_names[arm_index],
+                "phenotype": phenotype[members],
+                "immune_state": immune_state[members],
+                "septic_shock": shock[members],
+                **{f"baseline_{c}": baseline[c][members] for c in BASELINE_COLUMNS},
+            }
+        )
         return pd.concat([head, _frame(cols)], axis=1)
 
     tables: dict[str, pd.DataFrame] = {}
@@ -339,13 +382,20 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
         del tables["patients"]
 
     screened = pd.DataFrame({"phenotype": phenotype[alive], "enrolled": eligible[alive]})
-    counts = screened.groupby("phenotype").agg(n_screened=("enrolled", "size"),
-                                               n_enrolled=("enrolled", "sum")).reset_index()
+    counts = (
+        screened.groupby("phenotype")
+        .agg(n_screened=("enrolled", "size"), n_enrolled=("enrolled", "sum"))
+        .reset_index()
+    )
     counts.insert(0, "chunk", np.int32(chunk))
     counts["n_screened"] = counts["n_screened"].astype(np.int64)
     counts["n_enrolled"] = counts["n_enrolled"].astype(np.int64)
     tables["screening"] = counts
-    ledger = {"n_sampled": n, "n_died_before_screening": int((~alive).sum()),
-              "n_screened": int(alive.sum()), "n_enrolled": int(idx.size),
-              "seconds": time.perf_counter() - t0}
+    ledger = {
+        "n_sampled": n,
+        "n_died_before_screening": int((~alive).sum()),
+        "n_screened": int(alive.sum()),
+        "n_enrolled": int(idx.size),
+        "seconds": time.perf_counter() - t0,
+    }
     return ChunkOutput(chunk, tables, ledger)

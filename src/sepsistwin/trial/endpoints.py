@@ -85,8 +85,9 @@ def compute_endpoints(
     days = outcomes.daily
     for k, v in days.items():
         if v.shape[1] < n_days:
-            raise ValueError(f"outcomes.daily[{k!r}] covers {v.shape[1]} days; follow-up needs "
-                             f"{n_days}")
+            raise ValueError(
+                f"outcomes.daily[{k!r}] covers {v.shape[1]} days; follow-up needs {n_days}"
+            )
     t_days = (np.asarray(outcomes.death_hours, dtype=float) - enrollment_hours) / 24.0
     died = t_days <= n_days
     time_days = np.minimum(t_days, float(n_days))
@@ -110,11 +111,14 @@ def compute_endpoints(
     sofa7 = day_value("sofa", SOFA_DECREASE_DAY)
     sofa9 = day_value("sofa", SOFA_DROP_DAY)
     with np.errstate(invalid="ignore"):
-        drop9 = np.where(n_days >= SOFA_DROP_DAY,
-                         (alive_on(SOFA_DROP_DAY) & (base_sofa - sofa9 >= SOFA_DROP_POINTS)),
-                         np.nan)
-        dec7 = np.where(n_days >= SOFA_DECREASE_DAY,
-                        alive_on(SOFA_DECREASE_DAY) & (sofa7 < base_sofa), np.nan)
+        drop9 = np.where(
+            n_days >= SOFA_DROP_DAY,
+            (alive_on(SOFA_DROP_DAY) & (base_sofa - sofa9 >= SOFA_DROP_POINTS)),
+            np.nan,
+        )
+        dec7 = np.where(
+            n_days >= SOFA_DECREASE_DAY, alive_on(SOFA_DECREASE_DAY) & (sofa7 < base_sofa), np.nan
+        )
 
     horizon = min(OSFD_HORIZON_DAYS, n_days)
     support = np.asarray(days["organ_support"][:, :horizon], dtype=float)

@@ -82,9 +82,11 @@ def power_curve(
         enrolled = []
         for r in range(int(replicates)):
             sp = base.with_size(int(size)).model_copy(
-                update={"seed": replicate_seed(base.seed, int(size), r)})
-            res = run_trial(sp, simulator=simulator, store=":memory:", chunk_size=chunk_size,
-                            workers=workers)
+                update={"seed": replicate_seed(base.seed, int(size), r)}
+            )
+            res = run_trial(
+                sp, simulator=simulator, store=":memory:", chunk_size=chunk_size, workers=workers
+            )
             enrolled.append(res.screening["n_enrolled"])
             for c in res.comparisons:
                 per.setdefault(c["arm"], []).append(c)
@@ -94,16 +96,26 @@ def power_curve(
             hits = 0
             for c in comps:
                 p, hr = c["p_logrank"], c["hazard_ratio"]
-                if p is not None and p < alpha and (
-                        hr is None or direction == 0 or np.sign(np.log(hr)) == direction):
+                if (
+                    p is not None
+                    and p < alpha
+                    and (hr is None or direction == 0 or np.sign(np.log(hr)) == direction)
+                ):
                     hits += 1
             lo, hi = wilson_ci(hits, len(comps))
             rds = [c["risk_difference"] for c in comps if c["risk_difference"] is not None]
-            rows.append({
-                "size": int(size), "arm": arm, "versus": comps[0]["versus"],
-                "replicates": len(comps), "enrolled_mean": float(np.mean(enrolled)),
-                "power": hits / len(comps), "power_ci_low": lo, "power_ci_high": hi,
-                "hazard_ratio_median": float(np.median(hrs)) if hrs.size else None,
-                "risk_difference_mean": float(np.mean(rds)) if rds else None,
-            })
+            rows.append(
+                {
+                    "size": int(size),
+                    "arm": arm,
+                    "versus": comps[0]["versus"],
+                    "replicates": len(comps),
+                    "enrolled_mean": float(np.mean(enrolled)),
+                    "power": hits / len(comps),
+                    "power_ci_low": lo,
+                    "power_ci_high": hi,
+                    "hazard_ratio_median": float(np.median(hrs)) if hrs.size else None,
+                    "risk_difference_mean": float(np.mean(rds)) if rds else None,
+                }
+            )
     return pd.DataFrame(rows)

@@ -18,9 +18,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 
-def randomize(allocation: Sequence[float], n: int, rng: np.random.Generator, *,
-              strata: Sequence[NDArray[np.generic]] = (), block_size: int | None = None,
-              ) -> NDArray[np.intp]:
+def randomize(
+    allocation: Sequence[float],
+    n: int,
+    rng: np.random.Generator,
+    *,
+    strata: Sequence[NDArray[np.generic]] = (),
+    block_size: int | None = None,
+) -> NDArray[np.intp]:
     """Arm index (0-based, spec order) of each of ``n`` patients.
 
     Parameters
@@ -66,5 +71,5 @@ def randomize(allocation: Sequence[float], n: int, rng: np.random.Generator, *,
         members = np.flatnonzero(key == level)
         n_blocks = -(-members.size // block.size)
         seq = np.concatenate([rng.permutation(block) for _ in range(n_blocks)])
-        out[members] = seq[:members.size]
+        out[members] = seq[: members.size]
     return out

@@ -27,8 +27,12 @@ from sepsistwin.clinical import SOFA_COMPONENTS
 from sepsistwin.clinical.config import default_config
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
-    "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt,
-    "==": operator.eq, "!=": operator.ne,
+    "<=": operator.le,
+    ">=": operator.ge,
+    "<": operator.lt,
+    ">": operator.gt,
+    "==": operator.eq,
+    "!=": operator.ne,
 }
 _RULE = re.compile(
     r"^\s*(?P<var>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op><=|>=|==|!=|<|>)\s*"
@@ -45,8 +49,9 @@ def rule_variables() -> tuple[str, ...]:
     >>> "ferritin" in rule_variables() and "sofa" in rule_variables()
     True
     """
-    return tuple(sorted({*default_config().worst, "sofa", *SOFA_COMPONENTS, "qsofa", "sirs",
-                         "pf_ratio"}))
+    return tuple(
+        sorted({*default_config().worst, "sofa", *SOFA_COMPONENTS, "qsofa", "sirs", "pf_ratio"})
+    )
 
 
 class Rule(BaseModel):
@@ -92,14 +97,23 @@ def parse_rule(text: Any) -> Rule:
         raise ValueError(f"rule {text!r}: expected text such as 'lymphocytes <= 1.1'")
     m = _RULE.match(text)
     if not m:
-        raise ValueError(f"rule {text!r}: expected '<variable> <op> <number> [for N days]' with "
-                         f"op one of {', '.join(_OPS)} (e.g. 'mhla_dr < 8000 for 2 days')")
+        raise ValueError(
+            f"rule {text!r}: expected '<variable> <op> <number> [for N days]' with "
+            f"op one of {', '.join(_OPS)} (e.g. 'mhla_dr < 8000 for 2 days')"
+        )
     var = m["var"]
     if var not in rule_variables():
-        raise ValueError(f"rule {text!r}: variable {var!r} is not assessed; expected one of "
-                         f"{', '.join(rule_variables())}")
+        raise ValueError(
+            f"rule {text!r}: variable {var!r} is not assessed; expected one of "
+            f"{', '.join(rule_variables())}"
+        )
     days = int(m["days"]) if m["days"] else 1
     if days < 1:
         raise ValueError(f"rule {text!r}: 'for N days' needs N >= 1")
-    return Rule(variable=var, op=m["op"], threshold=float(m["num"]), for_days=days,
-                text=" ".join(text.split()))
+    return Rule(
+        variable=var,
+        op=m["op"],
+        threshold=float(m["num"]),
+        for_days=days,
+        text=" ".join(text.split()),
+    )

@@ -39,8 +39,15 @@ def run_id(plan: TrialPlan) -> str:
     12
     """
     sim_fp = plan.simulator.fingerprint() if plan.simulator is not None else "none"
-    text = "|".join([plan.spec.fingerprint(), str(plan.chunk_size), str(plan.counterfactual),
-                     sim_fp, __version__])
+    text = "|".join(
+        [
+            plan.spec.fingerprint(),
+            str(plan.chunk_size),
+            str(plan.counterfactual),
+            sim_fp,
+            __version__,
+        ]
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -56,8 +63,9 @@ def default_simulator(preset: str) -> TrialSimulator:
     return SepsistwinSimulator(preset=preset)
 
 
-def _open_store(path: str | Path, meta: Mapping[str, Any], *, resume: bool,
-                overwrite: bool) -> TrialStore:
+def _open_store(
+    path: str | Path, meta: Mapping[str, Any], *, resume: bool, overwrite: bool
+) -> TrialStore:
     store = TrialStore(path)
     old = store.metadata()
     if not old:
@@ -75,9 +83,12 @@ def _open_store(path: str | Path, meta: Mapping[str, Any], *, resume: bool,
         raise StoreError(
             f"store {path} holds another run (run id {old.get('run_id')}, this run "
             f"{meta['run_id']}: the spec, size, chunk size, paired mode or model differ); "
-            "use another --store or --overwrite")
-    raise StoreError(f"store {path} already holds this run ({len(store_chunks(path))} chunk(s) "
-                     "committed); use --resume to continue it or --overwrite to start again")
+            "use another --store or --overwrite"
+        )
+    raise StoreError(
+        f"store {path} already holds this run ({len(store_chunks(path))} chunk(s) "
+        "committed); use --resume to continue it or --overwrite to start again"
+    )
 
 
 def store_chunks(path: str | Path) -> set[int]:
@@ -108,8 +119,9 @@ def _execute_local(plan: TrialPlan, pending: list[int], workers: int) -> Iterato
     # kernel is itself multi-threaded: share the cores among the workers.
     ctx = multiprocessing.get_context("spawn")
     threads = max(1, (os.cpu_count() or 1) // workers)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(threads,)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,)
+    ) as pool:
         todo = list(pending)
         running: set[Future[ChunkOutput]] = set()
         try:
@@ -131,8 +143,10 @@ def _execute_dask(plan: TrialPlan, pending: list[int], address: str) -> Iterator
         slots = max(1, sum(client.nthreads().values())) * 2
         plan_f = client.scatter(plan, broadcast=True)
         todo = list(pending)
-        first = [client.submit(run_chunk, plan_f, todo.pop(0), pure=False)
-                 for _ in range(min(slots, len(todo)))]
+        first = [
+            client.submit(run_chunk, plan_f, todo.pop(0), pure=False)
+            for _ in range(min(slots, len(todo)))
+        ]
         ac = as_completed(first)
         for fut in ac:
             out: ChunkOutput = fut.result()
@@ -200,8 +214,9 @@ def run_trial(
     sp = load_spec(spec).with_size(size)
     if counterfactual is not None:
         sp = sp.model_copy(update={"counterfactual": bool(counterfactual)})
-    if chunk_size is not None and (isinstance(chunk_size, bool) or int(chunk_size) != chunk_size
-                                   or chunk_size < 1):
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 1
+    ):
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     sim = simulator if simulator is not None else default_simulator(sp.population.preset)
     check = getattr(sim, "check_spec", None)
@@ -210,10 +225,19 @@ def run_trial(
     plan = TrialPlan(sp, sim, int(chunk_size or DEFAULT_CHUNK_SIZE), sp.counterfactual)
     rid = run_id(plan)
     path = store if store is not None else default_store_path(sp, rid)
-    meta = {"run_id": rid, "spec": sp.canonical(), "name": sp.name, "seed": sp.seed,
-            "size": sp.population.size, "chunk_size": plan.chunk_size,
-            "n_chunks": plan.n_chunks, "counterfactual": plan.counterfactual,
-            "simulator": sim.fingerprint(), "version": __version__, "complete": False}
+    meta = {
+        "run_id": rid,
+        "spec": sp.canonical(),
+        "name": sp.name,
+        "seed": sp.seed,
+        "size": sp.population.size,
+        "chunk_size": plan.chunk_size,
+        "n_chunks": plan.n_chunks,
+        "counterfactual": plan.counterfactual,
+        "simulator": sim.fingerprint(),
+        "version": __version__,
+        "complete": False,
+    }
     if str(path) == ":memory:" and resume:
         raise ValueError("resume needs a store file, not ':memory:'")
     st = _open_store(path, meta, resume=resume, overwrite=overwrite)
@@ -229,10 +253,10 @@ def run_trial(
         with bar as pb:
             task = None
             if pb is not None:
-                done_patients = sum(plan.chunk_bounds(k)[1] - plan.chunk_bounds(k)[0]
-                                    for k in done)
-                task = pb.add_task(f"trial {sp.name}", total=sp.population.size,
-                                   completed=done_patients)
+                done_patients = sum(plan.chunk_bounds(k)[1] - plan.chunk_bounds(k)[0] for k in done)
+                task = pb.add_task(
+                    f"trial {sp.name}", total=sp.population.size, completed=done_patients
+                )
             for out in outputs:
                 st.commit_chunk(out.chunk, out.tables, out.ledger)
                 if pb is not None and task is not None:
@@ -261,6 +285,14 @@ def _progress(enabled: bool) -> Any:
         TimeRemainingColumn,
     )
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("patients"), TimeElapsedColumn(), TextColumn("ETA"),
-                    TimeRemainingColumn(), console=Console(stderr=True), transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("patients"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )

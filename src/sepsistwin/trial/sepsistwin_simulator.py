@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,8 +38,15 @@ SECONDARY_INFECTION_CFU_ML = 1e5
 #: Solver tolerances of trial simulations (as the population module's own simulations).
 RTOL, ATOL = 1e-5, 1e-8
 
-_ROUTE = {"IV": "iv", "SC": "sc", "IM": "im", "oral": "enteral", "enteral": "enteral",
-          "rectal": "enteral", "ex_vivo": "iv"}
+_ROUTE = {
+    "IV": "iv",
+    "SC": "sc",
+    "IM": "im",
+    "oral": "enteral",
+    "enteral": "enteral",
+    "rectal": "enteral",
+    "ex_vivo": "iv",
+}
 
 FloatArray = NDArray[np.float64]
 
@@ -65,8 +73,9 @@ class SepsistwinSimulator:
 
     def __init__(self, preset: str = "septic_shock", samples_per_day: int = 4) -> None:
         if isinstance(samples_per_day, bool) or samples_per_day < 1 or 24 % samples_per_day:
-            raise ValueError(f"samples_per_day must divide 24 (1, 2, 3, 4, 6, ...), got "
-                             f"{samples_per_day!r}")
+            raise ValueError(
+                f"samples_per_day must divide 24 (1, 2, 3, 4, 6, ...), got {samples_per_day!r}"
+            )
         self.preset = preset
         self.samples_per_day = int(samples_per_day)
 
@@ -78,8 +87,10 @@ class SepsistwinSimulator:
         cal = load_calibrated_parameters()
         cal_text = repr(sorted((k, sorted(v.items())) for k, v in cal.population.items()))
         digest = hashlib.sha256(cal_text.encode()).hexdigest()[:12]
-        return (f"sepsistwin:{get_model(self.model).fingerprint}:cal={digest}:"
-                f"spd={self.samples_per_day}")
+        return (
+            f"sepsistwin:{get_model(self.model).fingerprint}:cal={digest}:"
+            f"spd={self.samples_per_day}"
+        )
 
     # --- patients ---------------------------------------------------------------------------
     def sample(self, n: int, preset: str, seed: np.random.SeedSequence) -> Cohort:
@@ -88,8 +99,11 @@ class SepsistwinSimulator:
 
         int_seed = int(seed.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
         pop = sample_population(n, preset=preset or self.preset, seed=int_seed)
-        return Cohort(dict(pop.params), dict(pop.init),
-                      {"care_start_hours": pop.abx_start, "death_u": pop.death_u})
+        return Cohort(
+            dict(pop.params),
+            dict(pop.init),
+            {"care_start_hours": pop.abx_start, "death_u": pop.death_u},
+        )
 
     # --- therapies --------------------------------------------------------------------------
     def _one(self, t: TherapySpec, at: float | FloatArray, weight: FloatArray) -> Schedule:
@@ -101,12 +115,20 @@ class SepsistwinSimulator:
                 raise ValueError(f"{t.therapy}: infusion_hours needs route iv, got {t.route}")
             route = "iv_infusion"
         start = np.asarray(at, dtype=float) + t.start_hours
-        return therapy_schedule(t.therapy, t.dose.text, start if start.ndim else float(start),
-                                route=route, every=t.every_hours, n=t.doses, weight_kg=weight,
-                                over_hours=t.infusion_hours)
+        return therapy_schedule(
+            t.therapy,
+            t.dose.text,
+            start if start.ndim else float(start),
+            route=route,
+            every=t.every_hours,
+            n=t.doses,
+            weight_kg=weight,
+            over_hours=t.infusion_hours,
+        )
 
-    def schedule(self, therapies: Sequence[TherapySpec], origin_hours: float | FloatArray,
-                 cohort: Cohort) -> Schedule:
+    def schedule(
+        self, therapies: Sequence[TherapySpec], origin_hours: float | FloatArray, cohort: Cohort
+    ) -> Schedule:
         """Doses of ``therapies`` from ``origin_hours`` for every patient of ``cohort``."""
         weight = np.asarray(cohort.params["body_weight"], dtype=float)
         out = Schedule()
@@ -120,8 +142,9 @@ class SepsistwinSimulator:
         entries = [("background", t) for t in spec.background]
         for arm in spec.arms:
             entries += [(f"arms: {arm.name}", t) for t in arm.therapies]
-            entries += [(f"arms: {arm.name}: guided {ph}", t)
-                        for ph, ts in arm.guided.items() for t in ts]
+            entries += [
+                (f"arms: {arm.name}: guided {ph}", t) for ph, ts in arm.guided.items() for t in ts
+            ]
         for where, t in entries:
             try:
                 self._one(t, 24.0, weight)
@@ -129,20 +152,28 @@ class SepsistwinSimulator:
                 raise ValueError(f"{where}: {t.therapy} {t.dose.text} {t.route}: {exc}") from None
 
     # --- simulation -------------------------------------------------------------------------
-    def simulate(self, cohort: Cohort, schedule: Schedule, t_eval: FloatArray
-                 ) -> SimulationResult:
+    def simulate(self, cohort: Cohort, schedule: Schedule, t_eval: FloatArray) -> SimulationResult:
         """Integrate the cohort with ``schedule`` over ``t_eval`` (hours since onset)."""
-        return simulate_batch(self.model, cohort.params, cohort.init, t_eval, rtol=RTOL,
-                              atol=ATOL, doses=schedule, n=len(cohort))
+        return simulate_batch(
+            self.model,
+            cohort.params,
+            cohort.init,
+            t_eval,
+            rtol=RTOL,
+            atol=ATOL,
+            doses=schedule,
+            n=len(cohort),
+        )
 
-    def observations(self, result: SimulationResult, cohort: Cohort,
-                     rng: np.random.Generator) -> pd.DataFrame:
+    def observations(
+        self, result: SimulationResult, cohort: Cohort, rng: np.random.Generator
+    ) -> pd.DataFrame:
         """Catalogue observables at every save time, with assay noise (integer patient ids)."""
         from sepsistwin.population import observations
 
         seed = int(rng.integers(0, 2**63 - 1))
-        return observations(result, result.time.tolist(), seed=seed,
-                            patient_ids=np.arange(result.n_patients))  # type: ignore[arg-type]
+        ids: Any = np.arange(result.n_patients)  # integer ids: row index in the cohort
+        return observations(result, result.time.tolist(), seed=seed, patient_ids=ids)
 
     def death_hours(self, result: SimulationResult, cohort: Cohort) -> FloatArray:
         """Death times from the cumulative hazard and each patient's uniform draw."""
@@ -150,8 +181,9 @@ class SepsistwinSimulator:
 
         return death_times(result, cohort.extra["death_u"])
 
-    def outcomes(self, result: SimulationResult, cohort: Cohort, start_hours: float,
-                 n_days: int) -> Outcomes:
+    def outcomes(
+        self, result: SimulationResult, cohort: Cohort, start_hours: float, n_days: int
+    ) -> Outcomes:
         """Daily outcomes over days 1..n_days after ``start_hours`` (NaN after death)."""
         from sepsistwin.clinical import sofa
         from sepsistwin.clinical.config import default_config
@@ -162,11 +194,13 @@ class SepsistwinSimulator:
         per = self.samples_per_day
         k = n_days * per
         if result.time.size < k + 1:
-            raise ValueError(f"simulation has {result.time.size} save points; {n_days} days at "
-                             f"{per} per day need {k + 1}")
+            raise ValueError(
+                f"simulation has {result.time.size} save points; {n_days} days at "
+                f"{per} per day need {k + 1}"
+            )
 
         def body(name: str) -> FloatArray:
-            return np.asarray(obs[name], dtype=float)[:, 1:k + 1]
+            return np.asarray(obs[name], dtype=float)[:, 1 : k + 1]
 
         def daily(x: FloatArray, how: str) -> FloatArray:
             r = x.reshape(n, n_days, per)
@@ -188,8 +222,10 @@ class SepsistwinSimulator:
         # SOFA convention: each component's worst value of the day, then the sum.
         day_sofa = sum(daily(np.asarray(c, dtype=float), "max") for c in comps)
         im = cfg.immune_state
-        hyper = ((body("ferritin") > im.ferritin_high_ng_ml.value)
-                 | (body("il6") > im.il6_high_pg_ml.value)).astype(float)
+        hyper = (
+            (body("ferritin") > im.ferritin_high_ng_ml.value)
+            | (body("il6") > im.il6_high_pg_ml.value)
+        ).astype(float)
         daily_out = {
             "sofa": np.asarray(day_sofa, dtype=float),
             "organ_support": daily(((ne > 0) | vent).astype(float), "max"),

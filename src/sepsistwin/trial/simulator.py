@@ -54,9 +54,11 @@ class Cohort:
     extra: dict[str, FloatArray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        sizes = {f"{kind}.{k}": np.asarray(v).shape[0]
-                 for kind, d in (("params", self.params), ("init", self.init),
-                                 ("extra", self.extra)) for k, v in d.items()}
+        sizes = {
+            f"{kind}.{k}": np.asarray(v).shape[0]
+            for kind, d in (("params", self.params), ("init", self.init), ("extra", self.extra))
+            for k, v in d.items()
+        }
         if len(set(sizes.values())) > 1:
             raise ValueError(f"Cohort arrays must all have length n; got {sizes}")
 
@@ -68,8 +70,10 @@ class Cohort:
 
     def take(self, index: NDArray[np.intp]) -> Cohort:
         """The patients at ``index`` (in that order)."""
+
         def sub(d: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
             return {k: np.asarray(v)[index] for k, v in d.items()}
+
         return Cohort(sub(self.params), sub(self.init), sub(self.extra))
 
     def with_init(self, init: Mapping[str, FloatArray]) -> Cohort:
@@ -101,13 +105,17 @@ class Outcomes:
         n = np.asarray(self.death_hours).shape[0]
         missing = [k for k in DAILY_OUTCOMES if k not in self.daily]
         if missing:
-            raise ValueError(f"Outcomes.daily lacks {missing}; expected at least "
-                             f"{list(DAILY_OUTCOMES)}")
-        bad = {k: np.shape(v) for k, v in self.daily.items() if np.ndim(v) != 2 or
-               np.shape(v)[0] != n}
+            raise ValueError(
+                f"Outcomes.daily lacks {missing}; expected at least {list(DAILY_OUTCOMES)}"
+            )
+        bad = {
+            k: np.shape(v) for k, v in self.daily.items() if np.ndim(v) != 2 or np.shape(v)[0] != n
+        }
         if bad or np.shape(self.secondary_infection) != (n,):
-            raise ValueError(f"Outcomes arrays must have n={n} rows; got daily {bad or 'ok'}, "
-                             f"secondary_infection {np.shape(self.secondary_infection)}")
+            raise ValueError(
+                f"Outcomes arrays must have n={n} rows; got daily {bad or 'ok'}, "
+                f"secondary_infection {np.shape(self.secondary_infection)}"
+            )
 
 
 @runtime_checkable
@@ -129,20 +137,21 @@ class TrialSimulator(Protocol):
         """Draw ``n`` virtual patients of ``preset``."""
         ...
 
-    def schedule(self, therapies: Sequence[TherapySpec], origin_hours: float | FloatArray,
-                 cohort: Cohort) -> Schedule:
+    def schedule(
+        self, therapies: Sequence[TherapySpec], origin_hours: float | FloatArray, cohort: Cohort
+    ) -> Schedule:
         """Doses of ``therapies`` for the patients of ``cohort`` (per-kg doses use each
         patient's weight), start times counted from ``origin_hours`` (hours since onset;
         one value or one per patient)."""
         ...
 
-    def simulate(self, cohort: Cohort, schedule: Schedule, t_eval: FloatArray
-                 ) -> SimulationResult:
+    def simulate(self, cohort: Cohort, schedule: Schedule, t_eval: FloatArray) -> SimulationResult:
         """Integrate ``cohort`` (from its ``init``) over ``t_eval`` (hours since onset)."""
         ...
 
-    def observations(self, result: SimulationResult, cohort: Cohort,
-                     rng: np.random.Generator) -> pd.DataFrame:
+    def observations(
+        self, result: SimulationResult, cohort: Cohort, rng: np.random.Generator
+    ) -> pd.DataFrame:
         """Canonical long observations ``patient_id, hours, variable, value`` at every save
         time (``patient_id`` = row index in the cohort), with assay noise from ``rng``."""
         ...
@@ -151,7 +160,8 @@ class TrialSimulator(Protocol):
         """Time of death (hours since onset) of each patient, ``inf`` if alive."""
         ...
 
-    def outcomes(self, result: SimulationResult, cohort: Cohort, start_hours: float,
-                 n_days: int) -> Outcomes:
+    def outcomes(
+        self, result: SimulationResult, cohort: Cohort, start_hours: float, n_days: int
+    ) -> Outcomes:
         """Daily outcomes over days 1..n_days after ``start_hours``."""
         ...

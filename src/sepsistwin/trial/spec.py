@@ -45,17 +45,40 @@ from sepsistwin.trial.rules import Rule, parse_rule
 
 #: Routes accepted in a therapy entry (lower-case spelling -> the evidence base's spelling).
 ROUTES: dict[str, str] = {
-    "iv": "IV", "sc": "SC", "im": "IM", "oral": "oral", "po": "oral", "enteral": "enteral",
-    "rectal": "rectal", "ex_vivo": "ex_vivo",
+    "iv": "IV",
+    "sc": "SC",
+    "im": "IM",
+    "oral": "oral",
+    "po": "oral",
+    "enteral": "enteral",
+    "rectal": "rectal",
+    "ex_vivo": "ex_vivo",
 }
 
 #: Dose units accepted (spelling -> canonical spelling). Mass units are also kept in mg.
 DOSE_UNITS: dict[str, str] = {
-    "g": "g", "mg": "mg", "ug": "ug", "µg": "ug", "mcg": "ug", "ng": "ng",
-    "g/kg": "g/kg", "mg/kg": "mg/kg", "ug/kg": "ug/kg", "µg/kg": "ug/kg", "mcg/kg": "ug/kg",
-    "ng/kg": "ng/kg", "iu": "IU", "iu/kg": "IU/kg", "miu": "MIU",
-    "cells": "cells", "cells/kg": "cells/kg", "x10^6 cells/kg": "x10^6 cells/kg",
-    "cfu": "CFU", "x10^9 cfu": "x10^9 CFU", "ml": "mL", "g/day": "g/day",
+    "g": "g",
+    "mg": "mg",
+    "ug": "ug",
+    "µg": "ug",
+    "mcg": "ug",
+    "ng": "ng",
+    "g/kg": "g/kg",
+    "mg/kg": "mg/kg",
+    "ug/kg": "ug/kg",
+    "µg/kg": "ug/kg",
+    "mcg/kg": "ug/kg",
+    "ng/kg": "ng/kg",
+    "iu": "IU",
+    "iu/kg": "IU/kg",
+    "miu": "MIU",
+    "cells": "cells",
+    "cells/kg": "cells/kg",
+    "x10^6 cells/kg": "x10^6 cells/kg",
+    "cfu": "CFU",
+    "x10^9 cfu": "x10^9 CFU",
+    "ml": "mL",
+    "g/day": "g/day",
 }
 _MG_PER_UNIT = {"g": 1e3, "mg": 1.0, "ug": 1e-3, "ng": 1e-6}
 _DOSE = re.compile(r"^\s*(?P<value>[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(?P<unit>\S.*?)\s*$")
@@ -104,8 +127,10 @@ def parse_dose_text(text: Any) -> Dose:
     'ug'
     """
     if isinstance(text, int | float) and not isinstance(text, bool):
-        raise ValueError(f"dose {text!r} has no unit; expected e.g. '200 mg' (units: "
-                         f"{', '.join(sorted(set(DOSE_UNITS.values())))})")
+        raise ValueError(
+            f"dose {text!r} has no unit; expected e.g. '200 mg' (units: "
+            f"{', '.join(sorted(set(DOSE_UNITS.values())))})"
+        )
     if not isinstance(text, str):
         raise ValueError(f"dose must be text such as '200 mg', got {text!r}")
     m = _DOSE.match(text)
@@ -113,8 +138,10 @@ def parse_dose_text(text: Any) -> Dose:
         raise ValueError(f"dose {text!r} is not '<number> <unit>' (e.g. '200 mg')")
     unit = DOSE_UNITS.get(m["unit"].lower()) or DOSE_UNITS.get(m["unit"])
     if unit is None:
-        raise ValueError(f"dose {text!r}: unit {m['unit']!r} not understood; expected one of "
-                         f"{', '.join(sorted(set(DOSE_UNITS.values())))}")
+        raise ValueError(
+            f"dose {text!r}: unit {m['unit']!r} not understood; expected one of "
+            f"{', '.join(sorted(set(DOSE_UNITS.values())))}"
+        )
     value = float(m["value"])
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"dose {text!r}: amount must be > 0")
@@ -141,8 +168,10 @@ class TherapySpec(_Strict):
     @classmethod
     def _known_therapy(cls, v: str) -> str:
         if v not in THERAPY_IDS:
-            raise ValueError(f"{v!r} is not a therapy id of the evidence base; expected one of "
-                             f"{', '.join(THERAPY_IDS)}")
+            raise ValueError(
+                f"{v!r} is not a therapy id of the evidence base; expected one of "
+                f"{', '.join(THERAPY_IDS)}"
+            )
         return v
 
     @field_validator("dose", mode="before")
@@ -161,12 +190,19 @@ class TherapySpec(_Strict):
     @model_validator(mode="after")
     def _repeat(self) -> TherapySpec:
         if self.doses > 1 and self.every_hours is None:
-            raise ValueError(f"doses: {self.doses} administrations need every_hours (the "
-                             "interval between them)")
-        if (self.infusion_hours is not None and self.every_hours is not None
-                and self.doses > 1 and self.infusion_hours > self.every_hours):
-            raise ValueError(f"infusion_hours {self.infusion_hours} is longer than every_hours "
-                             f"{self.every_hours}: repeated infusions would overlap")
+            raise ValueError(
+                f"doses: {self.doses} administrations need every_hours (the interval between them)"
+            )
+        if (
+            self.infusion_hours is not None
+            and self.every_hours is not None
+            and self.doses > 1
+            and self.infusion_hours > self.every_hours
+        ):
+            raise ValueError(
+                f"infusion_hours {self.infusion_hours} is longer than every_hours "
+                f"{self.every_hours}: repeated infusions would overlap"
+            )
         return self
 
     def administration_hours(self, origin: float = 0.0) -> list[float]:
@@ -209,8 +245,9 @@ class EnrollmentSpec(_Strict):
     def _phenotypes(cls, v: list[str]) -> list[str]:
         for p in v:
             if p not in PHENOTYPES:
-                raise ValueError(f"phenotype {p!r} unknown; expected one of "
-                                 f"{', '.join(PHENOTYPES)}")
+                raise ValueError(
+                    f"phenotype {p!r} unknown; expected one of {', '.join(PHENOTYPES)}"
+                )
         if len(set(v)) != len(v):
             raise ValueError(f"phenotypes listed twice: {v}")
         return v
@@ -219,8 +256,9 @@ class EnrollmentSpec(_Strict):
     @classmethod
     def _rules(cls, v: Any) -> Any:
         if not isinstance(v, list):
-            raise ValueError("rules must be a list of texts such as 'lymphocytes <= 1.1', "
-                             f"got {v!r}")
+            raise ValueError(
+                f"rules must be a list of texts such as 'lymphocytes <= 1.1', got {v!r}"
+            )
         return [r if isinstance(r, Rule) else parse_rule(r) for r in v]
 
 
@@ -233,7 +271,8 @@ class RandomizationSpec(_Strict):
     """
 
     stratify_by: list[Literal["phenotype", "immune_state", "septic_shock"]] = Field(
-        default_factory=list)
+        default_factory=list
+    )
     block_size: int | None = Field(None, ge=1)
 
 
@@ -253,8 +292,9 @@ class ArmSpec(_Strict):
     def _guided_keys(cls, v: dict[str, list[TherapySpec]]) -> dict[str, list[TherapySpec]]:
         for k in v:
             if k not in PHENOTYPES:
-                raise ValueError(f"guided: {k!r} is not a phenotype; expected one of "
-                                 f"{', '.join(PHENOTYPES)}")
+                raise ValueError(
+                    f"guided: {k!r} is not a phenotype; expected one of {', '.join(PHENOTYPES)}"
+                )
         return v
 
     def therapies_for(self, phenotype: str) -> list[TherapySpec]:
@@ -274,7 +314,8 @@ class TrialSpec(_Strict):
     background: list[TherapySpec] = Field(default_factory=list)
     arms: list[ArmSpec] = Field(..., min_length=1)
     randomization: RandomizationSpec = Field(
-        default_factory=lambda: RandomizationSpec(stratify_by=[], block_size=None))
+        default_factory=lambda: RandomizationSpec(stratify_by=[], block_size=None)
+    )
     follow_up_days: int = Field(28, ge=1, le=365)
     counterfactual: bool = False
 
@@ -289,17 +330,22 @@ class TrialSpec(_Strict):
             raise ValueError(
                 f"enrollment.rules: a rule 'for {need} days' needs {need} assessment days before "
                 f"screening, but screening.at_hours is {self.screening.at_hours:g}; expected "
-                f"at_hours >= {need * 24}")
+                f"at_hours >= {need * 24}"
+            )
         if self.randomization.stratify_by:
             for a in self.arms:
                 if a.allocation != int(a.allocation):
-                    raise ValueError(f"arms: stratified (block) randomisation needs whole-number "
-                                     f"allocations; arm {a.name!r} has {a.allocation:g}")
+                    raise ValueError(
+                        f"arms: stratified (block) randomisation needs whole-number "
+                        f"allocations; arm {a.name!r} has {a.allocation:g}"
+                    )
             total = int(sum(a.allocation for a in self.arms))
             bs = self.randomization.block_size
             if bs is not None and bs % total:
-                raise ValueError(f"randomization.block_size {bs} must be a multiple of the sum "
-                                 f"of the allocations ({total})")
+                raise ValueError(
+                    f"randomization.block_size {bs} must be a multiple of the sum "
+                    f"of the allocations ({total})"
+                )
         return self
 
     @property
@@ -363,7 +409,7 @@ def _dotted(loc: Sequence[str | int]) -> str:
 def _clean_msg(msg: str) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
-            return msg[len(prefix):]
+            return msg[len(prefix) :]
     return msg
 
 
@@ -389,11 +435,16 @@ def parse_spec(text: str, source: str = "<spec>") -> TrialSpec:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise TrialSpecError([f"{source}: {where}not valid YAML: "
-                              f"{getattr(e, 'problem', None) or e}"]) from None
+        raise TrialSpecError(
+            [f"{source}: {where}not valid YAML: {getattr(e, 'problem', None) or e}"]
+        ) from None
     if not isinstance(data, dict):
-        raise TrialSpecError([f"{source}: expected a mapping of keys (name, seed, population, "
-                              f"screening, arms, ...), got {type(data).__name__}"])
+        raise TrialSpecError(
+            [
+                f"{source}: expected a mapping of keys (name, seed, population, "
+                f"screening, arms, ...), got {type(data).__name__}"
+            ]
+        )
     lines: dict[Path_, int] = {}
     if node is not None:
         _node_lines(node, (), lines)
@@ -406,8 +457,11 @@ def parse_spec(text: str, source: str = "<spec>") -> TrialSpec:
             line = _line_of(loc, lines)
             where = f"line {line}: " if line is not None else ""
             got = ""
-            if err["type"] not in ("missing",) and "input" in err and not isinstance(
-                    err["input"], dict | list):
+            if (
+                err["type"] not in ("missing",)
+                and "input" in err
+                and not isinstance(err["input"], dict | list)
+            ):
                 got = f" (got {err['input']!r})"
             if err["type"] == "extra_forbidden":
                 msg = "unknown key; check its spelling (see docs/trials.md for the keys)"
@@ -441,6 +495,8 @@ def load_spec(spec: str | Path | Mapping[str, Any] | TrialSpec) -> TrialSpec:
         if str(spec) in list_examples():
             path = example_spec_path(str(spec))
         else:
-            raise FileNotFoundError(f"trial spec {str(spec)!r}: no such file and not an example "
-                                    f"trial; examples: {', '.join(list_examples())}")
+            raise FileNotFoundError(
+                f"trial spec {str(spec)!r}: no such file and not an example "
+                f"trial; examples: {', '.join(list_examples())}"
+            )
     return parse_spec(path.read_text(), str(path))

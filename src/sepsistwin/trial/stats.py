@@ -58,8 +58,10 @@ def newcombe_ci(k1: int, n1: int, k2: int, n2: int, z: float = Z95) -> tuple[flo
     l1, u1 = wilson_ci(k1, n1, z)
     l2, u2 = wilson_ci(k2, n2, z)
     d = p1 - p2
-    return (d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
-            d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
+    return (
+        d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
+        d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2),
+    )
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,12 @@ class SurvivalComparison:
     note: str | None = None
 
 
-def compare_survival(t_ref: NDArray[np.float64], e_ref: NDArray[np.bool_],
-                     t_arm: NDArray[np.float64], e_arm: NDArray[np.bool_]) -> SurvivalComparison:
+def compare_survival(
+    t_ref: NDArray[np.float64],
+    e_ref: NDArray[np.bool_],
+    t_arm: NDArray[np.float64],
+    e_arm: NDArray[np.bool_],
+) -> SurvivalComparison:
     """Log-rank test (lifelines ``logrank_test``) and Cox model with the arm as the only
     covariate (lifelines ``CoxPHFitter``, Efron ties, event times to the nearest 15 minutes);
     HR > 1 means more hazard in the arm.
@@ -89,28 +95,33 @@ def compare_survival(t_ref: NDArray[np.float64], e_ref: NDArray[np.bool_],
     lr = logrank_test(t_arm, t_ref, event_observed_A=e_arm, event_observed_B=e_ref)
     p = float(lr.p_value) if np.isfinite(lr.p_value) else None
     if int(np.sum(e_ref)) == 0 or int(np.sum(e_arm)) == 0:
-        return SurvivalComparison(None, None, p, "hazard ratio not estimable: no deaths in a "
-                                  "group")
+        return SurvivalComparison(None, None, p, "hazard ratio not estimable: no deaths in a group")
     import pandas as pd
 
     # lifelines' Efron fit loops in Python over distinct times: with continuous death times
     # a million-patient trial takes minutes. Times are rounded to COX_TIME_RESOLUTION_DAYS
     # and identical (time, event, arm) rows fitted once with their count as a frequency
     # weight, which gives the estimates and standard errors of the expanded data.
-    t_all = np.round(np.concatenate([t_ref, t_arm]) / COX_TIME_RESOLUTION_DAYS) \
+    t_all = (
+        np.round(np.concatenate([t_ref, t_arm]) / COX_TIME_RESOLUTION_DAYS)
         * COX_TIME_RESOLUTION_DAYS
-    df = pd.DataFrame({
-        "time": t_all,
-        "event": np.concatenate([e_ref, e_arm]).astype(int),
-        "arm": np.concatenate([np.zeros(len(t_ref)), np.ones(len(t_arm))]),
-    })
-    df = df.groupby(["time", "event", "arm"], as_index=False).size().rename(
-        columns={"size": "count"})
+    )
+    df = pd.DataFrame(
+        {
+            "time": t_all,
+            "event": np.concatenate([e_ref, e_arm]).astype(int),
+            "arm": np.concatenate([np.zeros(len(t_ref)), np.ones(len(t_arm))]),
+        }
+    )
+    df = (
+        df.groupby(["time", "event", "arm"], as_index=False)
+        .size()
+        .rename(columns={"size": "count"})
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cph = CoxPHFitter().fit(df, duration_col="time", event_col="event",
-                                    weights_col="count")
+            cph = CoxPHFitter().fit(df, duration_col="time", event_col="event", weights_col="count")
     except ConvergenceError as exc:
         return SurvivalComparison(None, None, p, f"Cox model did not converge: {exc}")
     s = cph.summary.loc["arm"]
@@ -119,13 +130,19 @@ def compare_survival(t_ref: NDArray[np.float64], e_ref: NDArray[np.bool_],
     # A group where everyone (or no one) dies early gives a diverging coefficient: report
     # that rather than a meaningless HR of 0 or infinity.
     if not all(math.isfinite(x) and x > 0 for x in (hr, lo, hi)) or hi / lo > 1e6:
-        return SurvivalComparison(None, None, p, "hazard ratio not estimable: the Cox model "
-                                  "diverges (complete separation of deaths between groups)")
+        return SurvivalComparison(
+            None,
+            None,
+            p,
+            "hazard ratio not estimable: the Cox model "
+            "diverges (complete separation of deaths between groups)",
+        )
     return SurvivalComparison(hr, (lo, hi), p)
 
 
-def paired_difference(x_arm: NDArray[np.float64], x_ref: NDArray[np.float64]
-                      ) -> dict[str, float | int | list[float] | None]:
+def paired_difference(
+    x_arm: NDArray[np.float64], x_ref: NDArray[np.float64]
+) -> dict[str, float | int | list[float] | None]:
     """Paired risk difference of 0/1 outcomes (mean difference, Wald 95% CI) and the exact
     McNemar p (binomial test on the discordant pairs).
 
@@ -139,12 +156,24 @@ def paired_difference(x_arm: NDArray[np.float64], x_ref: NDArray[np.float64]
     n = diff.size
     harmed, helped = int(np.sum(diff > 0)), int(np.sum(diff < 0))
     if n == 0:
-        return {"n": 0, "risk_difference": None, "risk_difference_ci": None,
-                "p_mcnemar": None, "harmed": 0, "helped": 0}
+        return {
+            "n": 0,
+            "risk_difference": None,
+            "risk_difference_ci": None,
+            "p_mcnemar": None,
+            "harmed": 0,
+            "helped": 0,
+        }
     mean = float(diff.mean())
     se = float(diff.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
     ci = [mean - Z95 * se, mean + Z95 * se] if math.isfinite(se) else None
     disc = harmed + helped
     p = float(stats.binomtest(harmed, disc, 0.5).pvalue) if disc else 1.0
-    return {"n": n, "risk_difference": mean, "risk_difference_ci": ci, "p_mcnemar": p,
-            "harmed": harmed, "helped": helped}
+    return {
+        "n": n,
+        "risk_difference": mean,
+        "risk_difference_ci": ci,
+        "p_mcnemar": p,
+        "harmed": harmed,
+        "helped": helped,
+    }
