@@ -23,6 +23,9 @@ _LAZY = {
     "load_timeline": "sepsistwin.api",
     "simulate": "sepsistwin.solve",
     "simulate_batch": "sepsistwin.solve",
+    "recommend": "sepsistwin.recommend",
+    "sample_population": "sepsistwin.population",
+    "run_trial": "sepsistwin.trial",
 }
 
 
