@@ -261,10 +261,12 @@ def main() -> None:
         "meet the same 1e-4 criterion on the same patients, timed in one process. What limits "
         "it: libroadrunner is itself compiled (LLVM-generated model, CVODE in C), so the gap is "
         "per-simulation overhead plus per-step work, not Python vs C. Our cost per patient is "
-        "~200 steps of ~0.3 µs (DOPRI5: 6 right-hand sides of ~15 ns, the rest step control and "
-        "dense output; a Rodas4 step costs ~2.5 DOPRI5 steps), plus writing 21.5 kB of hourly "
-        "output. Recovering patients are now the expensive ones: their tail is accuracy-limited "
-        "(N and D decay towards 0 under a relative tolerance), not stability-limited. "
+        "~200 steps at ~0.35 µs of CPU each (a DOPRI5 step is 6 right-hand sides of ~15 ns plus "
+        "step control, error norm and stiffness test; a Rodas4 step costs ~2.5 DOPRI5 steps), "
+        "~10 µs of dense output and the page faults of 21.5 kB of fresh hourly output; with "
+        "the other engineers' load the second thread adds little. Recovering patients are now the "
+        "expensive ones: their tail is accuracy-limited (N and D decay towards 0 under a "
+        "relative tolerance), not stability-limited. "
         "See docs/architecture.md, 'What limits speed'."
     )
     md = f"""## Solver (`benchmarks/bench_solver.py`)
