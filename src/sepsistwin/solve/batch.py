@@ -77,7 +77,7 @@ def _result_array(shape: tuple[int, ...]) -> NDArray[np.float64]:
     kernel's THP defrag setting is ``madvise`` (a common default) the first write into each
     2 MiB region then compacts memory synchronously. On the 2-core benchmark VM that made
     writing a fresh 215 MB result (10,000 patients, hourly, 28 days) about 0.25 s slower per
-    call (median of 6, docs/benchmarks.md); plain 4 KiB pages are faulted in by the worker
+    call (median of 6, docs/architecture.md); plain 4 KiB pages are faulted in by the worker
     threads as they write. Small arrays and platforms without ``MAP_ANONYMOUS`` use
     ``np.empty``. The mapping is freed with the last view of the array.
 
