@@ -211,6 +211,16 @@ def _effective(res: dict[str, Any]) -> tuple[str | None, str | None, str]:
     return None, None, "effective[x]"
 
 
+_EXPECTED_SUBJECT = "a reference 'Patient/<id>'"
+
+
+def _no_subject_problem(
+    kind: str, value: Any, pid_problem: str, variable: str | None
+) -> tuple[str, Any, str, str, str | None]:
+    """The problem record for a resource whose subject is not a usable Patient reference."""
+    return ("subject.reference", value, _EXPECTED_SUBJECT, f"{kind} {pid_problem}", variable)
+
+
 def _read_observation(
     res: dict[str, Any], label: str, pid: str | None, pid_problem: str, rows: _Rows, file: str
 ) -> None:
@@ -235,12 +245,8 @@ def _read_observation(
         value, unit, vpath = _value_of(res)
         problem = None
         if pid is None:
-            problem = (
-                "subject.reference",
-                (res.get("subject") or {}).get("reference"),
-                "a reference 'Patient/<id>'",
-                f"Observation {pid_problem}",
-                variable,
+            problem = _no_subject_problem(
+                "Observation", (res.get("subject") or {}).get("reference"), pid_problem, variable
             )
         elif variable is None:
             problem = ("code.coding", shown, _EXPECTED_CODE, f"unknown code {shown}", None)
@@ -261,13 +267,7 @@ def _read_observation(
         prefix = f"component[{k}]"
         problem = None
         if pid is None:
-            problem = (
-                "subject.reference",
-                None,
-                "a reference 'Patient/<id>'",
-                f"Observation {pid_problem}",
-                cvar,
-            )
+            problem = _no_subject_problem("Observation", None, pid_problem, cvar)
         elif cvar is None:
             problem = (
                 f"{prefix}.code.coding",
@@ -310,7 +310,7 @@ def _read_meta(
             file=file,
             row=label,
             field="subject.reference",
-            expected="a reference 'Patient/<id>'",
+            expected=_EXPECTED_SUBJECT,
         )
     if meta == "time-zero":
         if not time:
@@ -405,11 +405,8 @@ def _read_medication(
         unit = f"{num_unit}/{den.get('code') or den.get('unit') or ''}"
     problem = None
     if pid is None:
-        problem = (
-            "subject.reference",
-            (res.get("subject") or {}).get("reference"),
-            "a reference 'Patient/<id>'",
-            f"MedicationAdministration {pid_problem}",
+        problem = _no_subject_problem(
+            "MedicationAdministration", (res.get("subject") or {}).get("reference"), pid_problem,
             variable,
         )
     elif variable is None:

@@ -26,17 +26,13 @@ _VITALS = {"map", "sbp", "heart_rate", "resp_rate", "temperature", "gcs"}
 _FLAGS = {"mechanical_ventilation", "infection_suspected"}
 _DRUGS = {"norepinephrine", "epinephrine", "dopamine", "dobutamine"}
 
-# Canonical units, used unless a patient's ``units`` says otherwise.
-_UNITS = {
-    "pao2": "mmHg", "fio2": "1", "mechanical_ventilation": "", "platelets": "10^9/L",
-    "bilirubin": "mg/dL", "map": "mmHg", "norepinephrine": "ug/kg/min",
-    "epinephrine": "ug/kg/min", "dopamine": "ug/kg/min", "dobutamine": "ug/kg/min",
-    "gcs": "", "creatinine": "mg/dL", "urine_output": "mL/day", "lactate": "mmol/L",
-    "ferritin": "ng/mL", "mhla_dr": "AB/C", "lymphocytes": "10^9/L", "neutrophils": "10^9/L",
-    "wbc": "10^9/L", "il6": "pg/mL", "il10": "pg/mL", "tnf": "pg/mL", "crp": "mg/L",
-    "procalcitonin": "ng/mL", "temperature": "degC", "heart_rate": "/min", "resp_rate": "/min",
-    "sbp": "mmHg", "infection_suspected": "", "pathogen_load": "CFU/mL",
-}
+
+def _charted_unit(variable: str) -> str:
+    """The catalogue's canonical unit, with dimensionless values charted with an empty unit."""
+    from sepsistwin.data import CATALOGUE
+
+    unit = CATALOGUE[variable].canonical_unit
+    return "" if unit == "1" else unit
 
 
 @dataclass(frozen=True)
@@ -275,7 +271,7 @@ def example_cohort() -> tuple[pd.DataFrame, pd.DataFrame]:
         admitted = pd.Timestamp(p.admitted)
         # Day d of the record starts 24 h after the previous; charting hours are clock offsets.
         for variable, daily in p.days.items():
-            unit = p.units.get(variable, _UNITS[variable])
+            unit = p.units.get(variable) or _charted_unit(variable)
             for day, value in enumerate(daily):
                 if value is None:
                     continue
