@@ -9,19 +9,27 @@ from sepsistwin.model import get_model
 from sepsistwin.solve.compile import load_compiled
 
 
+def _derived(mod, p: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Parameters plus the parameter-only values the generated functions read (``derive``)."""
+    q = np.empty(mod.N_PARAMETERS + mod.N_DERIVED)
+    mod.derive(p, q)
+    return q
+
+
 def test_generated_rhs_equals_sympy_evaluation_at_random_points() -> None:
     m = get_model("reynolds2006")
     mod = load_compiled(m)
     rng = np.random.default_rng(3)
     syms = m.symbols
     rates = [m.substitute_expressions(m.rates_sympy[s]) for s in m.state_names]
-    p = np.array([m.default_parameters[q] for q in m.parameter_names])
+    p = _derived(mod, np.array([m.default_parameters[q] for q in m.parameter_names]))
     for _ in range(5):
         y = rng.uniform(0.01, 3.0, 4)
         dy = np.empty(4)
         mod.rhs(0.0, y, p, dy)
         subs = {syms[s]: v for s, v in zip(m.state_names, y, strict=True)}
-        subs |= {syms[q]: v for q, v in zip(m.parameter_names, p, strict=True)}
+        subs |= {syms[q]: v for q, v in zip(m.parameter_names, p[: mod.N_PARAMETERS],
+                                               strict=True)}
         expected = [float(r.evalf(subs=subs)) for r in rates]
         np.testing.assert_allclose(dy, expected, rtol=1e-12)
 
@@ -29,7 +37,7 @@ def test_generated_rhs_equals_sympy_evaluation_at_random_points() -> None:
 def test_analytic_jacobian_matches_central_differences() -> None:
     m = get_model("reynolds2006")
     mod = load_compiled(m)
-    p = np.array([m.default_parameters[q] for q in m.parameter_names])
+    p = _derived(mod, np.array([m.default_parameters[q] for q in m.parameter_names]))
     rng = np.random.default_rng(5)
     for _ in range(5):
         y = rng.uniform(0.05, 2.0, 4)

@@ -1,10 +1,19 @@
 """Generate Numba source for a model's right-hand side, analytic Jacobian and observables.
 
 The generated functions follow the kernel's hook contract (``sepsistwin.solve._kernel``):
-``rhs(t, y, p, dy)``, ``jac(t, y, p, J)``, ``observables(t, y, p, out)`` and the constant
-``USES_TIME``. Intermediate expressions stay named local variables; the Jacobian uses the chain
-rule through them (d rate/d y = partial + sum over expressions of d rate/d e * d e/d y), so the
-generated code grows with the model, not with the fully substituted equations.
+``derive(p, q)``, ``rhs(t, y, q, dy)``, ``jac(t, y, q, J)``, ``observables(t, y, q, out)`` and
+the constants ``USES_TIME``, ``N_STATES``, ``N_PARAMETERS``, ``N_DERIVED``. Intermediate
+expressions stay named local variables; the Jacobian uses the chain rule through them (d rate/d y
+= partial + sum over expressions of d rate/d e * d e/d y), so the generated code grows with the
+model, not with the fully substituted equations.
+
+**Work that depends on parameters only is done once per patient, not once per call.**
+``derive(p, q)`` copies the parameters into ``q`` and appends (1) every intermediate expression
+whose inputs are all parameters and (2) every other parameter-only subexpression that contains a
+power or a function call (``EC50**hill``, ``exp(log_h)``, ``1/(a + b)``). ``rhs``, ``jac`` and
+``observables`` read those values from ``q``. A non-integer power costs ~24 ns; the 52-state
+``sepsistwin`` model has ~10 of them on parameters alone in every right-hand side. The values
+are the same expressions evaluated earlier, so results do not change.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from sepsistwin.model.model import Model
 
 #: Bump when the generated code changes shape (invalidates compiled caches).
-CODEGEN_VERSION = "2"
+CODEGEN_VERSION = "3"
 
 
 class _NumbaPrinter(PythonCodePrinter):
@@ -58,17 +67,59 @@ def pycode(expr: sp.Expr) -> str:
     return str(_PRINTER.doprint(expr))
 
 
-def _unpack(model: Model, indent: str = "    ") -> list[str]:
+def _static_names(model: Model) -> list[str]:
+    """Intermediate expressions that depend on parameters only, in dependency order."""
+    static = set(model.parameter_names)
+    out: list[str] = []
+    for name in model.expression_names:  # already in dependency order
+        if {str(s) for s in model.expression_sympy[name].free_symbols} <= static:
+            static.add(name)
+            out.append(name)
+    return out
+
+
+class _Hoister:
+    """Replaces parameter-only subexpressions that hold a power or a function by symbols.
+
+    ``table`` maps each hoisted subexpression to its symbol; ``order`` lists ``(symbol,
+    expression)`` in creation order (a hoisted expression refers to parameters and static
+    intermediates only, never to another hoisted symbol).
+    """
+
+    def __init__(self, static: set[sp.Symbol]) -> None:
+        self.static = static
+        self.table: dict[sp.Expr, sp.Symbol] = {}
+        self.order: list[tuple[sp.Symbol, sp.Expr]] = []
+
+    def __call__(self, e: sp.Expr) -> sp.Expr:
+        if e.is_Atom:
+            return e
+        if e.free_symbols <= self.static and (e.has(sp.Pow) or e.has(sp.Function)):
+            sym = self.table.get(e)
+            if sym is None:
+                sym = sp.Symbol(f"hoisted__{len(self.order)}", real=True)
+                self.table[e] = sym
+                self.order.append((sym, e))
+            return sym
+        return e.func(*[self(a) for a in e.args])
+
+
+def _unpack(model: Model, derived: list[str], indent: str = "    ") -> list[str]:
     lines = [f"{indent}{s} = y[{i}]" for i, s in enumerate(model.state_names)]
+    n_p = len(model.parameter_names)
     lines += [f"{indent}{q} = p[{i}]" for i, q in enumerate(model.parameter_names)]
+    lines += [f"{indent}{d} = p[{n_p + k}]" for k, d in enumerate(derived)]
     return lines
 
 
-def _expression_lines(model: Model, needed: set[str], indent: str = "    ") -> list[str]:
+def _expression_lines(
+    model: Model, needed: set[str], hoist: _Hoister, indent: str = "    "
+) -> list[str]:
+    static = set(_static_names(model))
     return [
-        f"{indent}{name} = {pycode(model.expression_sympy[name])}"
+        f"{indent}{name} = {pycode(hoist(model.expression_sympy[name]))}"
         for name in model.expression_names
-        if name in needed
+        if name in needed and name not in static
     ]
 
 
@@ -87,7 +138,7 @@ def _needed_expressions(model: Model, exprs: list[sp.Expr]) -> set[str]:
 
 
 def numba_hooks_source(model: Model) -> str:
-    """Return Python source defining ``rhs``, ``jac``, ``observables`` and ``USES_TIME``.
+    """Return Python source defining ``derive``, ``rhs``, ``jac``, ``observables`` and constants.
 
     Examples
     --------
@@ -100,27 +151,17 @@ def numba_hooks_source(model: Model) -> str:
     rates = [model.rates_sympy[s] for s in model.state_names]
     states = [sym[s] for s in model.state_names]
     expr_syms = [sym[e] for e in model.expression_names]
+    static_exprs = _static_names(model)
+    hoist = _Hoister({sym[q] for q in model.parameter_names} | {sym[e] for e in static_exprs})
     # Fused multiply-add contraction only (no 'nnan'/'ninf': the kernel checks finiteness).
     jit = '@nb.njit(cache=True, error_model="numpy", fastmath={"contract"})'
     out: list[str] = [
-        f"# Generated from model {model.name!r} (fingerprint {model.fingerprint[:16]}); "
-        "do not edit.",
-        "import math",
-        "",
-        "import numba as nb",
-        "",
-        f"USES_TIME = {bool(model.uses_time)}",
-        f"N_STATES = {len(states)}",
-        f"N_PARAMETERS = {len(model.parameters)}",
-        f"N_OBSERVABLES = {len(model.observables)}",
-        "",
-        "",
         jit,
         "def rhs(t, y, p, dy):",
-        *_unpack(model),
-        *_expression_lines(model, _needed_expressions(model, rates)),
+        "__UNPACK__",
+        *_expression_lines(model, _needed_expressions(model, rates), hoist),
     ]
-    out += [f"    dy[{i}] = {pycode(r)}" for i, r in enumerate(rates)]
+    out += [f"    dy[{i}] = {pycode(hoist(r))}" for i, r in enumerate(rates)]
 
     # Jacobian by the chain rule through named expressions (in dependency order).
     jac_needed = _needed_expressions(model, rates)
@@ -142,7 +183,7 @@ def numba_hooks_source(model: Model) -> str:
                 row.append(sp.Integer(0))
             else:
                 var = sp.Symbol(f"d_{name}__{j}", real=True)
-                dlines.append(f"    {var.name} = {pycode(d)}")
+                dlines.append(f"    {var.name} = {pycode(hoist(d))}")
                 row.append(var)
         grads[name] = row
     jac_entries: list[str] = []
@@ -154,14 +195,14 @@ def numba_hooks_source(model: Model) -> str:
                     g = grads[other.name][j]
                     if g != 0:
                         d += sp.diff(r, other) * g
-            jac_entries.append(f"    J[{i}, {j}] = {pycode(d) if d != 0 else '0.0'}")
+            jac_entries.append(f"    J[{i}, {j}] = {pycode(hoist(d)) if d != 0 else '0.0'}")
     out += [
         "",
         "",
         jit,
         "def jac(t, y, p, J):",
-        *_unpack(model),
-        *_expression_lines(model, jac_needed),
+        "__UNPACK__",
+        *_expression_lines(model, jac_needed, hoist),
         *dlines,
         *jac_entries,
     ]
@@ -172,10 +213,42 @@ def numba_hooks_source(model: Model) -> str:
         "",
         jit,
         "def observables(t, y, p, out):",
-        *_unpack(model),
-        *_expression_lines(model, _needed_expressions(model, obs)),
+        "__UNPACK__",
+        *_expression_lines(model, _needed_expressions(model, obs), hoist),
     ]
-    out += [f"    out[{k}] = {pycode(o)}" for k, o in enumerate(obs)]
+    out += [f"    out[{k}] = {pycode(hoist(o))}" for k, o in enumerate(obs)]
     if not obs:
         out.append("    return")
-    return "\n".join(out) + "\n"
+    # Parameter-only work, once per patient: static intermediates, then hoisted subexpressions.
+    n_p = len(model.parameter_names)
+    derived = static_exprs + [s.name for s, _ in hoist.order]
+    derive = [
+        jit,
+        "def derive(p, q):",
+        '    """Copy the parameters into ``q`` and append the parameter-only values."""',
+        *[f"    {q} = p[{i}]" for i, q in enumerate(model.parameter_names)],
+        *[f"    q[{i}] = p[{i}]" for i in range(n_p)],
+    ]
+    for k, name in enumerate(static_exprs):
+        derive += [f"    {name} = {pycode(model.expression_sympy[name])}",
+                   f"    q[{n_p + k}] = {name}"]
+    for k, (_sym, he) in enumerate(hoist.order):
+        derive.append(f"    q[{n_p + len(static_exprs) + k}] = {pycode(he)}")
+    header = [
+        f"# Generated from model {model.name!r} (fingerprint {model.fingerprint[:16]}); "
+        "do not edit.",
+        "import math",
+        "",
+        "import numba as nb",
+        "",
+        f"USES_TIME = {bool(model.uses_time)}",
+        f"N_STATES = {len(states)}",
+        f"N_PARAMETERS = {n_p}",
+        f"N_DERIVED = {len(derived)}",
+        f"N_OBSERVABLES = {len(model.observables)}",
+        "",
+        "",
+    ]
+    unpack = "\n".join(_unpack(model, derived))
+    body = [unpack if line == "__UNPACK__" else line for line in out]
+    return "\n".join(header + derive + ["", ""] + body) + "\n"

@@ -2,7 +2,7 @@
 
 Each model's generated module defines its own ``rhs``, ``jac`` and ``USES_TIME`` and is followed
 by the kernel's source (see ``compile.py``), so Numba compiles and caches one kernel per model
-with the model inlined. This file supplies the same three names for a two-state linear chain,
+with the model inlined. This file supplies the same names for a two-state linear chain,
 ``y0' = -p0*y0``, ``y1' = p0*y0 - p1*y1``, whose exact solution lets the kernel be tested on its
 own, without the model layer.
 """
@@ -12,6 +12,15 @@ from __future__ import annotations
 import numba as nb
 
 USES_TIME = False
+N_STATES = 2
+N_PARAMETERS = 2
+N_DERIVED = 0
+
+
+@nb.njit(cache=True, error_model="numpy")
+def derive(p, q):
+    q[0] = p[0]
+    q[1] = p[1]
 
 
 @nb.njit(cache=True, error_model="numpy")

@@ -1,6 +1,8 @@
 """Per-patient integration kernel (Numba): Dormand-Prince 5(4) with a Rodas4 stiff fallback.
 
-Written against three model hooks, ``rhs(t, y, p, dy)``, ``jac(t, y, p, J)`` and ``USES_TIME``.
+Written against the model hooks ``derive(p, q)`` (parameters plus parameter-only values, once
+per patient), ``rhs(t, y, q, dy)``, ``jac(t, y, q, J)``, ``observables(t, y, q, out)`` and the
+constants ``USES_TIME``, ``N_STATES``, ``N_PARAMETERS`` and ``N_DERIVED``.
 Here they come from ``_hooks.py`` (a linear test problem); for a real model ``compile.py`` writes
 a module holding the model's generated hooks followed by this file's source, without the hook
 import line, so Numba compiles (and caches on disk) one kernel per model with the right-hand side
@@ -33,7 +35,11 @@ import numba as nb
 import numpy as np
 
 from sepsistwin.solve._hooks import (  # MODEL-HOOKS (replaced when compiled)
+    N_DERIVED,  # MODEL-HOOKS
+    N_PARAMETERS,  # MODEL-HOOKS
+    N_STATES,  # MODEL-HOOKS
     USES_TIME,  # MODEL-HOOKS
+    derive,  # MODEL-HOOKS
     jac,  # MODEL-HOOKS
     observables,  # MODEL-HOOKS
     rhs,  # MODEL-HOOKS
@@ -195,7 +201,7 @@ def _f(t, y, p, u, dy):
 def _rms(v, y0, y1, rtol, atol):
     """Scaled RMS norm of ``v`` with weights ``atol + rtol*max(|y0|, |y1|)``."""
     s = 0.0
-    n = v.size
+    n = N_STATES
     for i in range(n):
         sk = atol[i] + rtol[i] * max(abs(y0[i]), abs(y1[i]))
         r = v[i] / sk
@@ -206,7 +212,7 @@ def _rms(v, y0, y1, rtol, atol):
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _initial_step(t, y, f0, p, u, rtol, atol, h_max, tmp, f1):
     """Hairer's starting step heuristic for an order-5 method."""
-    n = y.size
+    n = N_STATES  # a compile-time constant: LLVM unrolls and vectorises the state loops
     dnf = 0.0
     dny = 0.0
     for i in range(n):
@@ -262,10 +268,11 @@ def _dopri_segment(
     """Integrate from ``state[0]`` to ``t_end`` with DOPRI5; fill save points before ``t_end``.
 
     ``state`` holds ``[t, h, next save index, h at the last switch to Rodas4, number of switches
-    back]``; ``h > 0`` on entry is used as the starting step. Returns ``_DONE``, ``_SWITCH``
-    (stiffness detected: continue with Rodas4 from ``state[0]``, ``y``) or a negative status bit.
+    back, stiff steps, non-stiff steps]``; ``h > 0`` on entry is used as the starting step.
+    Returns ``_DONE``, ``_SWITCH`` (stiffness detected: continue with Rodas4 from ``state[0]``,
+    ``y``) or a negative status bit.
     """
-    n = y.size
+    n = N_STATES  # a compile-time constant: LLVM unrolls and vectorises the state loops
     t = state[0]
     j = int(state[2])
     n_t = t_eval.size
@@ -296,8 +303,10 @@ def _dopri_segment(
     # steps), and doubled by each switch back (no ping-pong).
     stiff_count = int(STIFF_COUNT * rodas_cost(n) / rodas_cost(4) + 0.5) << min(int(state[4]), 4)
     reject = False
-    n_stiff = 0
-    n_nonstiff = 0
+    # Stiffness evidence carries over dose boundaries: a dosing interval shorter than the
+    # evidence needed (q8h antibiotics) must not reset it, or such patients never switch.
+    n_stiff = int(state[5])
+    n_nonstiff = int(state[6])
     while t < t_end:
         if stats[STAT_ACCEPTED] + stats[STAT_REJECTED] >= max_steps:
             return -ST_MAX_STEPS
@@ -307,6 +316,8 @@ def _dopri_segment(
                 state[1] = 0.0
                 state[2] = j
                 state[3] = 0.0  # no explicit step to go back to
+                state[5] = 0.0
+                state[6] = 0.0
                 return _SWITCH
             return -ST_STEP_TOO_SMALL
         last = False
@@ -426,6 +437,8 @@ def _dopri_segment(
                 state[1] = h
                 state[2] = j
                 state[3] = h  # the stability-limited explicit step, for the way back
+                state[5] = 0.0
+                state[6] = 0.0
                 return _SWITCH
         else:
             stats[STAT_REJECTED] += 1
@@ -434,6 +447,8 @@ def _dopri_segment(
     state[0] = t_end
     state[1] = h
     state[2] = j
+    state[5] = n_stiff
+    state[6] = n_nonstiff
     return _DONE
 
 
@@ -627,7 +642,7 @@ def _rodas_segment(
     held to when it detected stiffness. Transients after the switch are then crossed
     explicitly, which is cheaper per step (the idea of LSODA's method switching).
     """
-    n = y.size
+    n = N_STATES  # a compile-time constant: LLVM unrolls and vectorises the state loops
     t = state[0]
     j = int(state[2])
     n_t = t_eval.size
@@ -817,10 +832,12 @@ def integrate_patient(
     ``stats`` is this patient's row of the statistics table (status bits, accepted, rejected,
     stiff steps, right-hand-side evaluations).
     """
-    n = y0.size
+    n = N_STATES
     n_t = t_eval.size
     m = ev_time.size
     y = y0.copy()
+    q = np.empty(N_PARAMETERS + N_DERIVED)  # parameters + parameter-only values (derive)
+    derive(p, q)
     u = np.zeros(n)
     K = np.empty((11, n))  # 7 stages + 4 interpolant rows
     ytmp = np.empty(n)
@@ -833,8 +850,9 @@ def integrate_patient(
     piv = np.empty(n, np.int64)
     # Sparse-LU pattern and scratch rows (lp, li, up, ui, nzc), only for larger models.
     sp = np.empty((5 if n >= SPARSE_LU_MIN_N else 0, n * n + 1), np.int64)
-    # [t, h, next save index, explicit step at the last stiff switch, switches back]
-    state = np.zeros(5)
+    # [t, h, next save index, explicit step at the last stiff switch, switches back,
+    #  stiff steps and non-stiff steps counted towards the stiffness test]
+    state = np.zeros(7)
     state[3] = math.inf
     t = t_eval[0]
     tf = t_eval[n_t - 1]
@@ -844,8 +862,8 @@ def integrate_patient(
     for i in range(n):
         if not math.isfinite(y[i]):
             code = -ST_NON_FINITE
-    for i in range(p.size):
-        if not math.isfinite(p[i]):
+    for i in range(q.size):
+        if not math.isfinite(q[i]):
             code = -ST_NON_FINITE
     while code >= 0:
         # Boundary at t: apply boluses due now, then record save points at t (right-continuous).
@@ -885,7 +903,7 @@ def integrate_patient(
                 code = _dopri_segment(
                     state,
                     y,
-                    p,
+                    q,
                     uu,
                     seg_end,
                     t_eval,
@@ -908,7 +926,7 @@ def integrate_patient(
                 code = _rodas_segment(
                     state,
                     y,
-                    p,
+                    q,
                     uu,
                     seg_end,
                     t_eval,
@@ -953,10 +971,12 @@ def observe_patient(t_eval, states, p, gi, obs):
     n_o = obs.shape[0]
     y = np.empty(n_s)
     o = np.empty(n_o)
+    q = np.empty(N_PARAMETERS + N_DERIVED)
+    derive(p, q)
     for j in range(t_eval.size):
         for s in range(n_s):
             y[s] = states[s, gi, j]
-        observables(t_eval[j], y, p, o)
+        observables(t_eval[j], y, q, o)
         for k in range(n_o):
             obs[k, gi, j] = o[k]
 
