@@ -35,6 +35,10 @@ def _run(force_stiff: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
         obs,
         0,
         stats,
+        -1,
+        np.zeros(1),
+        0.0,
+        0.0,
     )
     return t, out, obs, stats
 

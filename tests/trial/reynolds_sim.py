@@ -89,7 +89,10 @@ class ReynoldsTrialSimulator:
                 doses.append(Bolus(state, h, 0.3 * self.therapy_scale))
         return Schedule(tuple(doses))
 
-    def simulate(self, cohort: Cohort, schedule: Schedule, t_eval: np.ndarray) -> SimulationResult:
+    def simulate(
+        self, cohort: Cohort, schedule: Schedule, t_eval: np.ndarray, until_death: bool = False
+    ) -> SimulationResult:
+        del until_death  # optional in the protocol: this simulator always runs to the end
         return simulate_batch(
             "reynolds2006",
             cohort.params,

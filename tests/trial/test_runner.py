@@ -367,7 +367,7 @@ def test_dask_local_cluster_gives_the_same_result_as_a_local_run(
 class _FailingSimulator(ReynoldsTrialSimulator):
     """Integrates with a step limit far too small, so every patient fails."""
 
-    def simulate(self, cohort, schedule, t_eval):  # type: ignore[no-untyped-def]
+    def simulate(self, cohort, schedule, t_eval, until_death=False):  # type: ignore[no-untyped-def]
         import warnings
 
         from sepsistwin.solve import SolverOptions, simulate_batch

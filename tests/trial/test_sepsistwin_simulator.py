@@ -87,3 +87,23 @@ def test_provide_like_trial_runs_end_to_end_on_the_model(
         for p in cf["patient_id"].unique()
     ]
     assert sum(differs) > 0.5 * len(differs)
+
+
+def test_stopping_at_death_changes_no_outcome_and_saves_work(sim: SepsistwinSimulator) -> None:
+    from sepsistwin.solve import Status
+
+    cohort = sim.sample(40, "septic_shock", np.random.SeedSequence(5))
+    sched = sim.schedule(load_spec("provide-like").background, cohort.extra["care_start_hours"],
+                         cohort)
+    t = np.arange(0.0, 14 * 24.0 + 0.1, 24.0 / sim.samples_per_day)
+    full = sim.simulate(cohort, sched, t)
+    cut = sim.simulate(cohort, sched, t, until_death=True)
+    stopped = (cut.status & int(Status.STOPPED)) > 0
+    dead = np.isfinite(sim.death_hours(full, cohort))
+    assert stopped.any() and dead[stopped].all() and not stopped[~dead].any()
+    assert cut.ok.all() and (cut.n_steps[stopped] < full.n_steps[stopped]).all()
+    a, b = sim.outcomes(full, cohort, 0.0, 14), sim.outcomes(cut, cohort, 0.0, 14)
+    np.testing.assert_array_equal(a.death_hours, b.death_hours)
+    np.testing.assert_array_equal(a.secondary_infection, b.secondary_infection)
+    for k in a.daily:
+        np.testing.assert_array_equal(a.daily[k], b.daily[k])

@@ -14,6 +14,7 @@ from sepsistwin.solve.batch import (
 from sepsistwin.solve.doses import Bolus, Infusion, Schedule, event_table, parse_dose
 from sepsistwin.solve.result import SimulationResult
 from sepsistwin.solve.status import Status
+from sepsistwin.solve.stop import StopWhen
 
 __all__ = [
     "DEFAULT_ATOL",
@@ -24,6 +25,7 @@ __all__ = [
     "SimulationResult",
     "SolverOptions",
     "Status",
+    "StopWhen",
     "event_table",
     "parse_dose",
     "simulate",

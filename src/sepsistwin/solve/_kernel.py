@@ -55,6 +55,7 @@ ST_MAX_STEPS = 2
 ST_NON_FINITE = 4
 ST_STEP_TOO_SMALL = 8
 ST_SINGULAR = 16
+ST_STOPPED = 32  # informational: stopped at the terminal condition (e.g. death)
 
 # Event kinds (mirrored by sepsistwin.solve.doses).
 EV_BOLUS = 0
@@ -72,6 +73,7 @@ N_STATS = 6
 # Segment return codes.
 _DONE = 0
 _SWITCH = 1
+_STOP = 2  # the terminal condition is met: no further save points
 
 # ---- Dormand-Prince 5(4) (Dormand & Prince 1980; dense output: Shampine 1986 / Hairer) -------
 C2, C3, C4, C5 = 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0
@@ -264,6 +266,7 @@ def _dopri_segment(
     K,
     ytmp,
     ynew,
+    stop,
 ):
     """Integrate from ``state[0]`` to ``t_end`` with DOPRI5; fill save points before ``t_end``.
 
@@ -423,6 +426,9 @@ def _dopri_segment(
                             Q[0, i] + x * (Q[1, i] + x * (Q[2, i] + x * Q[3, i]))
                         )
                     j += 1
+                    if _stop_after(out, gi, j - 1, t_eval, state, stop):
+                        state[2] = j
+                        return _STOP
                 state[2] = j
             for i in range(n):
                 y[i] = ynew[i]
@@ -633,6 +639,7 @@ def _rodas_segment(
     piv,
     sp,
     allow_back,
+    stop,
 ):
     """Integrate from ``state[0]`` to ``t_end`` with Rodas4 (stiff); same contract as DOPRI.
 
@@ -771,6 +778,9 @@ def _rodas_segment(
                             h00 * y[i] + h10 * h * f0[i] + h01 * ynew[i] + h11 * h * f1[i]
                         )
                     j += 1
+                    if _stop_after(out, gi, j - 1, t_eval, state, stop):
+                        state[2] = j
+                        return _STOP
                 state[2] = j
                 for i in range(n):
                     y[i] = ynew[i]
@@ -808,6 +818,29 @@ def _rodas_segment(
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def _stop_after(out, gi, j, t_eval, state, stop):
+    """True if the patient stops after save point ``j`` (just written).
+
+    ``stop = [state index (-1: never), value, grid origin, grid spacing]``: once the state has
+    reached the value at a save point (``state[7]`` remembers it), integration goes on to the
+    next save time on the grid ``origin + k * spacing`` (at once if spacing <= 0), so that a
+    daily summary of the day the condition was met is complete.
+    """
+    k = int(stop[0])
+    if k < 0:
+        return False
+    if state[7] == 0.0:
+        if out[k, gi, j] >= stop[1]:
+            state[7] = 1.0
+        else:
+            return False
+    if stop[3] <= 0.0:
+        return True
+    x = (t_eval[j] - stop[2]) / stop[3]
+    return abs(x - round(x)) <= 1e-9 * max(1.0, abs(x))
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def integrate_patient(
     y0,
     p,
@@ -826,11 +859,14 @@ def integrate_patient(
     out,
     gi,
     stats,
+    stop,
 ):
     """Integrate one patient over ``t_eval`` with its dose events; write ``out[:, gi, :]``.
 
     ``stats`` is this patient's row of the statistics table (status bits, accepted, rejected,
-    stiff steps, right-hand-side evaluations).
+    stiff steps, right-hand-side evaluations). ``stop`` is the terminal condition
+    ``[state index (-1: none), value, grid origin, grid spacing]`` (see ``_stop_after``); a
+    stopped patient's later save points are NaN and its status has ``ST_STOPPED``.
     """
     n = N_STATES
     n_t = t_eval.size
@@ -851,8 +887,9 @@ def integrate_patient(
     # Sparse-LU pattern and scratch rows (lp, li, up, ui, nzc), only for larger models.
     sp = np.empty((5 if n >= SPARSE_LU_MIN_N else 0, n * n + 1), np.int64)
     # [t, h, next save index, explicit step at the last stiff switch, switches back,
-    #  stiff steps and non-stiff steps counted towards the stiffness test]
-    state = np.zeros(7)
+    #  stiff steps and non-stiff steps counted towards the stiffness test,
+    #  crossed the terminal condition (0/1)]
+    state = np.zeros(8)
     state[3] = math.inf
     t = t_eval[0]
     tf = t_eval[n_t - 1]
@@ -874,6 +911,12 @@ def integrate_patient(
             for i in range(n):
                 out[i, gi, j] = y[i]
             j += 1
+            if _stop_after(out, gi, j - 1, t_eval, state, stop):
+                code = _STOP
+                break
+        if code == _STOP:
+            state[2] = j
+            break
         if t >= tf:
             break
         # Piecewise-constant infusion input and the end of this segment.
@@ -918,6 +961,7 @@ def integrate_patient(
                     K,
                     ytmp,
                     ynew,
+                    stop,
                 )
                 if code == _SWITCH:
                     stiff = True
@@ -948,13 +992,16 @@ def integrate_patient(
                     piv,
                     sp,
                     not force_stiff,
+                    stop,
                 )
                 if code == _SWITCH:
                     stiff = False
         j = int(state[2])
         t = seg_end
-    if code < 0:
-        stats[STAT_STATUS] |= -code
+        if code == _STOP:
+            break
+    if code < 0 or code == _STOP:
+        stats[STAT_STATUS] |= -code if code < 0 else ST_STOPPED
         j = int(state[2])
         while j < n_t:
             for i in range(n):
@@ -1001,16 +1048,27 @@ def integrate_chunk(
     obs,
     offset,
     stats,
+    stop_state,
+    stop_value,
+    stop_origin,
+    stop_grid,
 ):
     """Integrate patients ``0..len(y0)`` of a chunk in parallel into ``out[:, offset+i, :]``.
 
     ``ev_time``, ``ev_end`` and ``ev_val`` are (n, m) (rows may be broadcast views);
     ``ev_state`` and ``ev_kind`` are (m,), shared by all patients. The observables of each
     patient are evaluated right after it is integrated (its states are still in cache) into
-    ``obs[:, offset+i, :]``; ``obs`` may have zero rows.
+    ``obs[:, offset+i, :]``; ``obs`` may have zero rows. The terminal condition: state index
+    ``stop_state`` (-1: none) reaching ``stop_value[i]``, then on to the next save time on the
+    grid ``stop_origin + k * stop_grid`` (see ``_stop_after``).
     """
     n_pat = y0.shape[0]
     for i in nb.prange(n_pat):
+        stop = np.empty(4)
+        stop[0] = stop_state
+        stop[1] = stop_value[i] if stop_value.size > 1 else stop_value[0]
+        stop[2] = stop_origin
+        stop[3] = stop_grid
         integrate_patient(
             y0[i],
             p[i],
@@ -1029,6 +1087,7 @@ def integrate_chunk(
             out,
             offset + i,
             stats[offset + i],
+            stop,
         )
         if obs.shape[0] > 0:
             observe_patient(t_eval, out, p[i], offset + i, obs)

@@ -17,6 +17,7 @@ from sepsistwin.solve.compile import load_compiled
 from sepsistwin.solve.doses import Dose, Schedule, event_table
 from sepsistwin.solve.result import SimulationResult
 from sepsistwin.solve.status import Status
+from sepsistwin.solve.stop import StopWhen, as_stop
 
 #: Default tolerances. Chosen so hourly outputs over 28 days of the Reynolds model stay within
 #: 1e-4 relative error of a scipy LSODA rtol=1e-10 reference (tests/solve/test_accuracy.py):
@@ -197,6 +198,7 @@ def simulate_batch(
     *,
     n: int | None = None,
     options: SolverOptions | None = None,
+    stop: StopWhen | None = None,
 ) -> SimulationResult:
     """Integrate many virtual patients at once, each with its own parameters, state and doses.
 
@@ -216,6 +218,10 @@ def simulate_batch(
         Number of patients when every input is scalar (default: from the array lengths).
     options : SolverOptions, optional
         Step limits, stiff fallback, chunk size.
+    stop : StopWhen, optional
+        Terminal condition (e.g. death): each patient stops at the first save time where the
+        state reaches its value (optionally continuing to the end of that day); later save
+        points are NaN and the status has ``Status.STOPPED``.
 
     Returns
     -------
@@ -250,6 +256,7 @@ def simulate_batch(
     rt = _tolerance(rtol, opts.rtol, state_names, "rtol")
     at = _tolerance(atol, opts.atol, state_names, "atol")
     events = event_table(doses, state_names, n_pat, float(t[0]))
+    stop_state, stop_value, stop_origin, stop_grid = as_stop(stop, state_names, n_pat, float(t[0]))
 
     mod = load_compiled(m)
     n_s, n_p, n_t = len(state_names), len(param_names), t.size
@@ -261,17 +268,17 @@ def simulate_batch(
     ydef = m.initial_state
     chunk = int(opts.chunk_size)
     for start in range(0, n_pat, chunk):
-        stop = min(start + chunk, n_pat)
-        c = stop - start
+        end = min(start + chunk, n_pat)
+        c = end - start
         pc = np.empty((c, n_p))
         for j, name in enumerate(param_names):
             pa = pcols.get(name)
-            pc[:, j] = pdef[name] if pa is None else (pa if pa.size == 1 else pa[start:stop])
+            pc[:, j] = pdef[name] if pa is None else (pa if pa.size == 1 else pa[start:end])
         yc = np.empty((c, n_s))
         for j, name in enumerate(state_names):
             ya = icols.get(name)
-            yc[:, j] = ydef[name] if ya is None else (ya if ya.size == 1 else ya[start:stop])
-        ev = events.rows(start, stop)
+            yc[:, j] = ydef[name] if ya is None else (ya if ya.size == 1 else ya[start:end])
+        ev = events.rows(start, end)
         # Contiguous copies of this chunk's rows: one array layout, so Numba compiles a single
         # kernel signature whether or not the schedule is broadcast.
         ev_time, ev_end, ev_val = (np.ascontiguousarray(a) for a in (ev.time, ev.end, ev.value))
@@ -294,6 +301,10 @@ def simulate_batch(
             obs,
             start,
             stats,
+            stop_state,
+            stop_value if stop_value.size == 1 else stop_value[start:end],
+            stop_origin,
+            stop_grid,
         )
     status = stats[:, _kernel.STAT_STATUS].copy()
     result = SimulationResult(

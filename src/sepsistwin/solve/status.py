@@ -11,8 +11,10 @@ class Status(enum.IntFlag):
     """Outcome of one patient's integration (bits combine).
 
     ``OK`` (0) means success with the explicit method throughout. ``STIFF_FALLBACK`` is
-    informational: the patient was finished with the Rosenbrock method. Any of the other bits
-    means the integration stopped early; save points from there on are NaN.
+    informational: the patient was finished with the Rosenbrock method. ``STOPPED`` is
+    informational too: the patient met its terminal condition (``StopWhen``, e.g. death) and its
+    later save points are NaN by request. Any of the other bits means the integration failed;
+    save points from there on are NaN.
 
     Examples
     --------
@@ -28,6 +30,7 @@ class Status(enum.IntFlag):
     NON_FINITE = _kernel.ST_NON_FINITE
     STEP_TOO_SMALL = _kernel.ST_STEP_TOO_SMALL
     SINGULAR_MATRIX = _kernel.ST_SINGULAR
+    STOPPED = _kernel.ST_STOPPED
 
     @property
     def failed(self) -> bool:
@@ -42,6 +45,8 @@ class Status(enum.IntFlag):
             if f & FAILURE_MASK and f in self and f.name
         ]
         note = " (stiff fallback used)" if Status.STIFF_FALLBACK in self else ""
+        if Status.STOPPED in self:
+            note += " (stopped at the terminal condition)"
         return ("failed: " + ", ".join(fails) if fails else "ok") + note
 
 

@@ -253,7 +253,7 @@ def _follow(
         sched = _take_schedule(background_after, members) + sim.schedule(
             therapies_of[positions[0]], at, sub
         )
-        res = sim.simulate(sub, sched, t_eval)
+        res = sim.simulate(sub, sched, t_eval, until_death=True)
         _check_ok(res, first_id + members, "follow-up")
         out = sim.outcomes(res, sub, at, days)
         ends = compute_endpoints(

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sepsistwin.solve import Schedule, SimulationResult, simulate_batch
+from sepsistwin.solve import Schedule, SimulationResult, StopWhen, simulate_batch
 from sepsistwin.trial.simulator import Cohort, Outcomes
 from sepsistwin.trial.spec import TherapySpec, TrialSpec
 
@@ -152,8 +152,19 @@ class SepsistwinSimulator:
                 raise ValueError(f"{where}: {t.therapy} {t.dose.text} {t.route}: {exc}") from None
 
     # --- simulation -------------------------------------------------------------------------
-    def simulate(self, cohort: Cohort, schedule: Schedule, t_eval: FloatArray) -> SimulationResult:
-        """Integrate the cohort with ``schedule`` over ``t_eval`` (hours since onset)."""
+    def simulate(
+        self, cohort: Cohort, schedule: Schedule, t_eval: FloatArray, until_death: bool = False
+    ) -> SimulationResult:
+        """Integrate the cohort with ``schedule`` over ``t_eval`` (hours since onset).
+
+        ``until_death``: each patient stops at the end of the day (from ``t_eval[0]``) in which
+        its cumulative hazard reached its own ``-log(U)`` (the death rule of
+        :func:`~sepsistwin.population.death_times`); results up to then are unchanged.
+        """
+        stop = None
+        if until_death:
+            thr = -np.log(np.clip(np.asarray(cohort.extra["death_u"], dtype=float), 1e-300, 1.0))
+            stop = StopWhen("HZ", thr, grid=24.0, origin=float(np.asarray(t_eval)[0]))
         return simulate_batch(
             self.model,
             cohort.params,
@@ -163,6 +174,7 @@ class SepsistwinSimulator:
             atol=ATOL,
             doses=schedule,
             n=len(cohort),
+            stop=stop,
         )
 
     def observations(

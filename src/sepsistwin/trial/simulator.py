@@ -145,8 +145,15 @@ class TrialSimulator(Protocol):
         one value or one per patient)."""
         ...
 
-    def simulate(self, cohort: Cohort, schedule: Schedule, t_eval: FloatArray) -> SimulationResult:
-        """Integrate ``cohort`` (from its ``init``) over ``t_eval`` (hours since onset)."""
+    def simulate(
+        self, cohort: Cohort, schedule: Schedule, t_eval: FloatArray, until_death: bool = False
+    ) -> SimulationResult:
+        """Integrate ``cohort`` (from its ``init``) over ``t_eval`` (hours since onset).
+
+        With ``until_death`` an implementation may stop a patient at the end of the day (counted
+        from ``t_eval[0]``) in which it died; later save points are then NaN. Follow-up uses it:
+        nothing after the day of death enters an endpoint, and integrating it is wasted.
+        """
         ...
 
     def observations(
