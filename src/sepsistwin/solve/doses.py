@@ -246,6 +246,8 @@ def event_table(
 
     def stack(cols: list[NDArray[np.float64]]) -> NDArray[np.float64]:
         # Scalar-only columns stay a zero-stride broadcast of one row (no n*m memory).
+        if n == 0:  # no patients: nothing to dose
+            return np.zeros((0, m))
         if all(c.strides == (0,) for c in cols):
             return np.broadcast_to(np.array([c[0] for c in cols], dtype=float), (n, m))
         return np.stack(cols, axis=1)
