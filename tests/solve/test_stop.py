@@ -31,6 +31,7 @@ def test_stopped_patients_match_the_full_run_up_to_the_stop_then_nan() -> None:
         np.testing.assert_array_equal(r.states["D"][i], d[i])
         assert not r.status_of(i) & Status.STOPPED
     assert r.n_steps[0] < full.n_steps[0]
+    assert "stopped at the terminal condition: 1" in r.summary()
 
 
 def test_grid_continues_to_the_end_of_the_day_of_the_event() -> None:

@@ -102,10 +102,13 @@ class SimulationResult:
         st = np.asarray(self.status).reshape(-1)
         n_fail = int((~self.ok).sum()) if st.size else 0
         n_stiff = int(((st & int(Status.STIFF_FALLBACK)) != 0).sum())
+        n_stop = int(((st & int(Status.STOPPED)) != 0).sum())
+        stopped = f", stopped at the terminal condition: {n_stop}" if n_stop else ""
         lines = [
             f"SimulationResult: model {self.model_name!r}, {self.n_patients} patient(s), "
             f"{self.time.size} save times from {self.time[0]:g} to {self.time[-1]:g} h",
-            f"  ok: {self.n_patients - n_fail}, failed: {n_fail}, stiff fallback: {n_stiff}",
+            f"  ok: {self.n_patients - n_fail}, failed: {n_fail}, stiff fallback: {n_stiff}"
+            f"{stopped}",
             f"  steps per patient: median {float(np.median(self.n_steps)):.0f}, "
             f"max {int(np.max(self.n_steps)) if st.size else 0}",
         ]
