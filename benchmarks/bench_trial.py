@@ -47,10 +47,10 @@ class _TimedSimulator(SepsistwinSimulator):
         super().__init__()
         self.sim_seconds = 0.0
 
-    def simulate(self, cohort, schedule, t_eval):  # type: ignore[no-untyped-def]
+    def simulate(self, cohort, schedule, t_eval, until_death=False):  # type: ignore[no-untyped-def]
         t = time.perf_counter()
         try:
-            return super().simulate(cohort, schedule, t_eval)
+            return super().simulate(cohort, schedule, t_eval, until_death)
         finally:
             self.sim_seconds += time.perf_counter() - t
 
