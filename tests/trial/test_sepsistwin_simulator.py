@@ -107,3 +107,14 @@ def test_stopping_at_death_changes_no_outcome_and_saves_work(sim: SepsistwinSimu
     np.testing.assert_array_equal(a.secondary_infection, b.secondary_infection)
     for k in a.daily:
         np.testing.assert_array_equal(a.daily[k], b.daily[k])
+
+
+def test_a_sepsis3_rule_enrols_a_subset_of_the_same_phenotypes(sim: SepsistwinSimulator) -> None:
+    spec = load_spec("provide-like").canonical()
+    counts = {}
+    for rules in ([], ["sepsis3"]):
+        spec["enrollment"]["rules"] = rules
+        r = run_trial(spec, size=300, simulator=sim, store=":memory:", workers=1)
+        counts[len(rules)] = {k: v["enrolled"] for k, v in r.screening["by_phenotype"].items()}
+    assert 0 < sum(counts[1].values()) < sum(counts[0].values())
+    assert all(counts[1][k] <= counts[0][k] for k in counts[0])

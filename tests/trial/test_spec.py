@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+import numpy as np
 import pytest
 
 from sepsistwin.trial import TrialSpecError, list_examples, load_spec, parse_spec
@@ -173,3 +174,16 @@ def test_dose_text_rejects_missing_unit_or_amount(bad: object) -> None:
 def test_missing_example_name_lists_the_examples() -> None:
     with pytest.raises(FileNotFoundError, match="provide-like"):
         load_spec("no-such-trial")
+
+
+def test_clinical_criteria_are_rules_by_name() -> None:
+    from sepsistwin.trial.rules import parse_rule
+
+    spec = parse_spec(ISSUE_EXAMPLE.replace('"lymphocytes <= 1.1"', '"sepsis3", "septic_shock"'))
+    rules = spec.enrollment.rules
+    assert [(r.variable, r.op, r.threshold) for r in rules] == [
+        ("sepsis3", "==", 1.0), ("septic_shock", "==", 1.0)]
+    assert rules[0].holds(np.array([[1.0], [0.0], [np.nan]])).tolist() == [True, False, False]
+    assert parse_rule("sepsis3 == 1").variable == "sepsis3"
+    errs = errors_of(ISSUE_EXAMPLE.replace('"lymphocytes <= 1.1"', '"sepsis4"'))
+    assert any("criterion (sepsis3, septic_shock)" in e for e in errs)

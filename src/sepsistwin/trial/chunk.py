@@ -322,7 +322,11 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
         eligible &= np.isin(phenotype, spec.enrollment.phenotypes)
     for rule in spec.enrollment.rules:
         col = (
-            a[rule.variable].to_numpy(dtype=float).reshape(n, n_days)
+            # Float64 first: yes/no criteria (sepsis3) are nullable booleans -> 1/0, NA -> NaN.
+            a[rule.variable]
+            .astype("Float64")
+            .to_numpy(dtype=float, na_value=np.nan)
+            .reshape(n, n_days)
             if rule.variable in a
             else np.full((n, n_days), np.nan)
         )
