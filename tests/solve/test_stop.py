@@ -72,3 +72,10 @@ def test_stop_also_works_in_the_stiff_method_and_at_dose_boundaries() -> None:
 def test_bad_stop_conditions_name_the_field(stop: StopWhen, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         simulate_batch("reynolds2006", PARAMS, INIT, T, stop=stop)
+
+
+def test_a_condition_met_at_the_start_stops_at_the_first_save_point() -> None:
+    r = simulate_batch("reynolds2006", PARAMS, INIT, T, stop=StopWhen("CA", 0.0))
+    assert (r.status & int(Status.STOPPED)).all() and r.ok.all()
+    assert np.isfinite(r.states["CA"][:, 0]).all() and np.isnan(r.states["CA"][:, 1:]).all()
+    assert (r.n_steps == 0).all()
