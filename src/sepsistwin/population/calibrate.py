@@ -10,7 +10,9 @@ Stages (each a small search on a few quantities, everything seeded):
 2. **Phenotype mix** - the medians of the host macrophage-activation gain ``g_mals`` and IL-10
    gain ``g_il10`` are bisected to the PROVIDE fractions of the screened cohort.
 3. **Severity and mortality** - the median damage susceptibility ``k_nd`` (whether organ
-   failure becomes self-sustaining) is bisected to the overall mortality, then the death-hazard
+   failure becomes self-sustaining) is bisected to the overall mortality, its correlation with
+   the IL-10 gain (host frailty) to the immunoparalysis-intermediate mortality gap, then the
+   death-hazard
    constants (``death_log_h3``, ``death_gamma``) are fitted by least squares to the PROVIDE
    class mortalities on the simulated organ-failure trajectories (the hazard does not feed
    back, so this needs no re-simulation).
@@ -41,7 +43,7 @@ from scipy.optimize import least_squares
 
 from sepsistwin.model.pharmacology import parse_therapy_dose, therapy_schedule
 from sepsistwin.population.calibrated import Calibration
-from sepsistwin.population.sampler import VirtualPopulation, sample_population
+from sepsistwin.population.sampler import RHO_KND_IL10, VirtualPopulation, sample_population
 from sepsistwin.population.screening import screen
 from sepsistwin.population.targets import TARGETS
 from sepsistwin.solve import SimulationResult, simulate
@@ -53,8 +55,14 @@ PHENOTYPES = ("MALS", "immunoparalysis", "intermediate")
 LPS_PARAMS = {"tnf": ("kTNFM",), "il6": ("k6M", "k6TNF"), "il10": ("k10M", "k106")}
 HAZARD_PARAMS = ("death_log_h3", "death_gamma")
 #: Search bounds of the least-squares stages (the report flags values that end on one).
-HAZARD_BOUNDS = {"death_log_h3": (-12.0, 0.0), "death_gamma": (2.0, 10.0)}
-ALC_BOUNDS = {"k_apo": (0.005, 1.0), "k_apo_d": (0.001, 0.5)}
+#: ``death_gamma``: >= 2 so the hazard vanishes without organ failure; up to 16, where the
+#: hazard rises ~100-fold between OFI 2.25 and 3 - the smooth limit of the IIRABM hard death
+#: threshold (death at 80% tissue lost, model-notes-cytokines.md §6, VERIFIED code).
+#: ``k_apo``: no source sets a floor on storm-driven apoptosis (the 4-h lymphocyte nadir after
+#: endotoxin, Copeland 2005 doi 10.1128/CDLI.12.1.60-67.2005, is largely redistribution), so
+#: the lower bound is 1e-4 /h (half-life > 9 months, i.e. none).
+HAZARD_BOUNDS = {"death_log_h3": (-12.0, 0.0), "death_gamma": (2.0, 16.0)}
+ALC_BOUNDS = {"k_apo": (1e-4, 1.0), "k_apo_d": (0.001, 0.5)}
 
 
 def _model() -> Any:
@@ -309,6 +317,38 @@ def calibrate_severity(size: int, seed: int, overrides: Mapping[str, float],
 
 
 MORTALITY_NAMES = (*(f"mortality_{p}" for p in PHENOTYPES), "mortality_overall")
+RHO_BOUNDS = (0.0, 0.9)
+
+
+def calibrate_frailty(size: int, seed: int, overrides: Mapping[str, float],
+                      hyper: dict[str, dict[str, float]], steps: int = 5
+                      ) -> dict[str, dict[str, float]]:
+    """Bisect the frailty correlation (log ``k_nd`` with log ``g_il10``) to the mortality gap.
+
+    Frail hosts (higher damage susceptibility) mount a stronger IL-10 response (sampler
+    :data:`~sepsistwin.population.sampler.RHO_KND_IL10`), so immunoparalysis at screening marks
+    hosts whose organ failure is more often self-sustaining. The correlation is set so the
+    immunoparalysis minus intermediate 28-day mortality matches PROVIDE (0.669 - 0.416); the
+    death hazard is refitted (no re-simulation) at every evaluation.
+    """
+    hyper = {k: dict(v) for k, v in hyper.items()}
+    t = horizon_grid()
+    target = (TARGETS["mortality_immunoparalysis"].value
+              - TARGETS["mortality_intermediate"].value)
+
+    def gap(rho: float) -> float:
+        h = {k: dict(v) for k, v in hyper.items()}
+        h["k_nd"]["rho_g_il10"] = rho
+        res = _simulate(sample_population(size, seed=seed, hyper=h), t, overrides)
+        lh, gam = calibrate_mortality(res, seed, (overrides["death_log_h3"],
+                                                  overrides["death_gamma"]))
+        hz = post_hoc_hazard(np.atleast_2d(res.observables["organ_failure_index"]), res.time,
+                             lh, gam)
+        v = cohort_stats(res, seed=seed, hz=hz).values
+        return v["mortality_immunoparalysis"] - v["mortality_intermediate"]
+
+    hyper["k_nd"]["rho_g_il10"] = _bisect(gap, *RHO_BOUNDS, target, steps)
+    return hyper
 
 
 def calibrate_mortality(result: SimulationResult, seed: int, start: tuple[float, float]
@@ -468,6 +508,7 @@ def run_calibration(size: int = 1500, seed: int = 2024, command: str = "", round
     log("  " + ", ".join(f"{k} {v:.4g}" for k, v in vals.items()))
     vals.update({k: float(d[k]) for k in (*HAZARD_PARAMS, *ALC_PARAMS)})
     hyper = {x.target: {"center": x.center, "spread": x.spread} for x in SEPTIC_SHOCK}
+    hyper["k_nd"]["rho_g_il10"] = RHO_KND_IL10
     t = horizon_grid()
     for rnd in range(rounds):
         log(f"round {rnd + 1}/{rounds} (n={size}, seed={seed})")
@@ -475,6 +516,9 @@ def run_calibration(size: int = 1500, seed: int = 2024, command: str = "", round
         hyper = calibrate_phenotypes(size, seed, vals, hyper, log=log)
         log("  stage 3: severity (k_nd median) and death hazard")
         hyper = calibrate_severity(size, seed, vals, hyper)
+        hyper = calibrate_frailty(size, seed, vals, hyper)
+        log(f"    frailty correlation (log k_nd, log g_il10) "
+            f"{hyper['k_nd']['rho_g_il10']:.3g}")
         pop = sample_population(size, seed=seed, hyper=hyper)
         res = _simulate(pop, t, vals)
         lh, gam = calibrate_mortality(res, seed, (vals["death_log_h3"], vals["death_gamma"]))

@@ -82,6 +82,9 @@ def markdown(cal: CalibrationResult, figure: str | None) -> str:
     lines += [f"| `{k}` | {v:.5g} |" for k, v in cal.calibration.model.items()]
     lines += [f"| population `{k}` median | {v['center']:.5g} (sd log {v['spread']:.3g}) |"
               for k, v in cal.calibration.population.items()]
+    lines += [f"| population correlation of log `{k}` with log `g_il10` (frailty) | "
+              f"{v['rho_g_il10']:.3g} |"
+              for k, v in cal.calibration.population.items() if "rho_g_il10" in v]
     at_bound = [f"`{k}` = {v:.4g} (search range {lo:g}-{hi:g})"
                 for k, (lo, hi) in {**HAZARD_BOUNDS, **ALC_BOUNDS}.items()
                 if (v := cal.calibration.model.get(k)) is not None

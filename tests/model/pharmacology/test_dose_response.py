@@ -25,8 +25,10 @@ CASES: dict[str, tuple[dict, dict, str, float, int]] = {
     "il10": ({"dose": "0.5ug/kg"}, {"dose": "8ug/kg"}, "mhla_dr", 30, -1),
     "nivolumab": ({"dose": "0.5mg"}, {"dose": "480mg"}, "TEX", 7 * 24, -1),
     "anti_pd_l1": ({"dose": "1mg"}, {"dose": "900mg"}, "TEX", 7 * 24, -1),
-    # Co-stimulation range (the hyperactivation harm at high exposure is tested separately).
-    "anti_ctla4": ({"dose": "0.03mg/kg"}, {"dose": "0.3mg/kg"}, "lymphocytes", 7 * 24, 1),
+    # Co-stimulation range, occupancy ~15% and ~65% (the hyperactivation harm at high exposure
+    # is tested separately; at 0.3 mg/kg its damage already outweighs the co-stimulation in this
+    # barely lymphopenic patient).
+    "anti_ctla4": ({"dose": "0.01mg/kg"}, {"dose": "0.1mg/kg"}, "lymphocytes", 7 * 24, 1),
     "il7": ({"dose": "1ug/kg", "route": "im", "every": 84, "n": 2},
             {"dose": "10ug/kg", "route": "im", "every": 84, "n": 2}, "lymphocytes", 10 * 24, 1),
     "il15": ({"dose": "0.1ug/kg", "every": 24, "n": 5}, {"dose": "1ug/kg", "every": 24, "n": 5},

@@ -32,9 +32,11 @@ def secondary_infection(b: ModelBuilder) -> None:
     hook(b, "barrier_loss", "0", "1", "gut barrier loss (microbiome module)")
     hook(b, "abx_kill", "0", "1/h", "antibiotic kill rate (antibiotic module)")
     hook(b, "T_func", "0", "1e9/L", "functional T cells")
+    hook(b, "phago_gain", "0", "1", "relative rise of phagocytic killing (IFN-gamma priming)")
     b.add_term("P2", "s_p2 + s_p2_gut*barrier_loss", "P2_seeding", "nosocomial seeding")
     b.add_term("P2", "k_pg2*P2*(1 - P2/P_inf)", "P2_growth", "logistic growth")
-    b.add_term("P2", "-(k_pn*f_N + k_pT*T_func + k_p2m*HLA/hla0 + f_abx2*abx_kill)*P2",
+    b.add_term("P2", "-(k_pn*f_N*(1 + phago_gain) + k_pT*T_func + k_p2m*HLA/hla0"
+               " + f_abx2*abx_kill)*P2",
                "P2_clearance", "phagocytes, T cells, monocytes, antibiotics")
     provide(b, "P_total", "P + P2", "1e6 CFU/mL", "total pathogen load")
     # The second pathogen recruits phagocytes like the first (Reynolds k_np acting on P + P2).

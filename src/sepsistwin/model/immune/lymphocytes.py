@@ -5,7 +5,11 @@ Agur-group exhaustion models, Gillis 2021 doi 10.3389/fimmu.2021.616881, and the
 idea of Kareva & Gevertz, model-notes-cytokines.md §4.2). Inflammation/damage-driven apoptosis
 makes the early lymphopenia; homeostatic proliferation (IL-7 dependent) restores the count when
 damage resolves; persistent antigen and IL-10 push functional cells into exhaustion, which PD-1 /
-PD-L1 blockade reverses (receptor occupancy from the drug PK). ``TKO`` are adoptively transferred
+PD-L1 blockade reverses (receptor occupancy from the drug PK). Blockade also protects T cells
+from sepsis-induced apoptosis (Brahmamdam 2010 doi 10.1189/jlb.0110037; Zhang 2011 doi
+10.1186/cc10059, VERIFIED abstracts): reinvigoration alone only moves cells between two pools
+that both count in the ALC, so without this term anti-PD-1 could not raise the lymphocyte count
+that Watanabe 2020 (PMID 31513050, VERIFIED abstract) saw rise. ``TKO`` are adoptively transferred
 PD-1 knock-out T cells (gene editing): they never exhaust. Targets: day-4 ALC ~1.1 vs 0.7
 x10^9/L in survivors vs non-survivors (Drewry 2014 doi 10.1097/SHK.0000000000000234, VERIFIED);
 IL-7 raises ALC 3-4 fold (IRIS-7, Francois 2018 doi 10.1172/jci.insight.98960, VERIFIED).
@@ -43,6 +47,13 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
     ("a_il7_apo", 0.6, "1", PROPOSAL, "maximal protection from apoptosis by IL-7 (Bcl-2)"),
     ("a_il15_apo", 0.6, "1", "Inoue 2010 doi 10.4049/jimmunol.0902307 direction (VERIFIED); "
      "size PROPOSAL", "maximal protection from apoptosis by IL-15"),
+    ("a_pd1_apo", 0.5, "1",
+     "direction: anti-PD-1 24 h after CLP prevented lymphocyte depletion, raised Bcl-xL and "
+     "blocked apoptosis (Brahmamdam 2010 J Leukoc Biol doi 10.1189/jlb.0110037, VERIFIED "
+     "abstract); PD-1/PD-L1 blockade lowered apoptosis of septic-shock patients' T cells in "
+     "vitro (Zhang 2011 Crit Care 15:R70 doi 10.1186/cc10059, PMC3222003, VERIFIED abstract); "
+     "size PROPOSAL (as a_il7_apo)",
+     "maximal protection from sepsis-induced apoptosis by PD-1 pathway blockade"),
 )
 
 
@@ -65,14 +76,16 @@ def lymphocytes(b: ModelBuilder) -> None:
     hook(b, "PDL1_block", "0", "1", "PD-L1 occupancy by anti-PD-L1")
 
     provide(b, "ALC", "T + TEX + TKO", "1e9/L", "absolute lymphocyte count")
-    b.add_expression("apo_rate",
-                     "(k_apo*IL6/(IL6 + K_apo6) + k_apo_d*D/(D + K_apo_D))"
-                     "*(1 - a_il7_apo*IL7_effect)*(1 - a_il15_apo*IL15_effect)",
-                     "1/h", "sepsis-induced apoptosis: cytokine storm and persistent damage")
-    b.add_expression("ex_drive", "P_total/(P_total + K_ex_P)*(1 + a_ex10*IL10_tot/(IL10_tot + "
-                     "K_ex10))", "1", "exhaustion drive: persistent antigen and IL-10")
     b.add_expression("CP_block", "1 - (1 - PD1_block)*(1 - PDL1_block)", "1",
                      "PD-1 pathway blockade (either receptor or ligand)")
+    b.add_expression("apo_rate",
+                     "(k_apo*IL6/(IL6 + K_apo6) + k_apo_d*D/(D + K_apo_D))"
+                     "*(1 - a_il7_apo*IL7_effect)*(1 - a_il15_apo*IL15_effect)"
+                     "*(1 - a_pd1_apo*CP_block)",
+                     "1/h", "sepsis-induced apoptosis: cytokine storm and persistent damage "
+                     "(less under IL-7, IL-15 and PD-1 pathway blockade)")
+    b.add_expression("ex_drive", "P_total/(P_total + K_ex_P)*(1 + a_ex10*IL10_tot/(IL10_tot + "
+                     "K_ex10))", "1", "exhaustion drive: persistent antigen and IL-10")
     b.add_expression("L_set", "L_hom*(1 + IL7_gain + IL15_gain)", "1e9/L",
                      "homeostatic set point (raised by IL-7/IL-15)")
     b.add_expression("prolif", "r_hp*(1 + IL7_gain + IL15_gain + Thy_gain + CTLA4_gain)"

@@ -2,8 +2,15 @@
 
 A positive loop (Jordan 2004, Blood 104:735, doi 10.1182/blood-2003-10-3413, VERIFIED abstract:
 antigen-presenting cell -> CD8 -> IFN-gamma -> macrophage activation) and IL-1 drive: the
-hyperactivated macrophage fraction ``MAC`` rises with IL-1beta signalling (blocked by anakinra)
-and IFN-gamma, scaled by the host gain ``g_mals``; activated macrophages make IL-1beta and
+hyperactivated macrophage fraction ``MAC`` rises with IL-1beta signalling (blocked by anakinra),
+scaled by the host gain ``g_mals``. IFN-gamma is a *priming* signal, not an activator on its
+own: it amplifies the activation by a second (IL-1/TLR) signal but does nothing without one
+(Gifford & Lohmann-Matthes 1987 JNCI 78:121 doi 10.1093/jnci/78.1.121: IFN-gamma alone does not
+make human or mouse macrophages produce TNF, LPS is required; Schroder, Sweet & Hume 2006
+Immunobiology 211:511 doi 10.1016/j.imbio.2006.05.007, PMID 16920490; Mueller 2017 Front Immunol
+doi 10.3389/fimmu.2017.01383: IFN-gamma alone not sufficient; all VERIFIED abstracts). IFN-gamma
+priming also raises phagocyte microbicidal activity (``phago_gain``, read by the pathogen-kill
+terms). Activated macrophages make IL-1beta and
 IFN-gamma (cytokine module), ferritin, and hepatobiliary and coagulation damage (MALS = HBD +
 DIC, Shakoory 2016 doi 10.1097/CCM.0000000000001402, VERIFIED). Ferritin > 4,420 ng/mL marks MALS
 (PROVIDE, Leventogiannis 2022 PMID 36384100, VERIFIED). Equation form: model-notes-cytokines.md
@@ -22,8 +29,18 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
      "host macrophage-activation gain"),
     ("k_mac", 0.05, "1/h", HAND, "maximal macrophage activation rate (times g_mals)"),
     ("K_IL1", 10.0, "pg/mL", PROPOSAL, "IL-1beta signal for half-maximal activation"),
-    ("K_IFN_mac", 30.0, "pg/mL", PROPOSAL, "IFN-gamma for half-maximal activation"),
-    ("w_mac_ifn", 1.0, "1", PROPOSAL, "weight of IFN-gamma relative to IL-1 in activation"),
+    ("K_IFN_mac", 500.0, "pg/mL",
+     "DERIVED: monocyte responses to IFN-gamma start at ~5 U/mL and saturate at 100-200 U/mL "
+     "(Becker 1984 J Immunol 132:1249 doi 10.4049/jimmunol.132.3.1249, VERIFIED abstract), "
+     "~10 U/mL at 1 U = 50 pg (IFN-gamma-1b 20 MIU/mg, label VERIFIED)",
+     "IFN-gamma for half-maximal priming of macrophages"),
+    ("w_mac_ifn", 1.0, "1", PROPOSAL,
+     "maximal relative amplification of IL-1 driven activation by IFN-gamma priming"),
+    ("a_ifn_kill", 0.5, "1",
+     "direction: IFN-gamma activates human macrophage antimicrobial activity (Nathan 1983 J Exp "
+     "Med 158:670 doi 10.1084/jem.158.3.670, RECALLED) and reduced serious infections in CGD "
+     "(Int. CGD Study Group 1991 NEJM 324:509, PMID 1846940, RECALLED); size PROPOSAL",
+     "maximal relative rise of phagocytic pathogen killing by IFN-gamma priming"),
     ("mu_mac", 0.04, "1/h", PROPOSAL, "deactivation of macrophages (half-life ~17 h)"),
     ("k_dmac", 0.05, "D-unit/h", PROPOSAL, "maximal tissue damage made by activated macrophages"),
     ("K_dmac", 0.2, "1", PROPOSAL, "activated fraction for half-maximal macrophage damage"),
@@ -55,14 +72,18 @@ def macrophage(b: ModelBuilder) -> None:
     b.add_expression("IFN_eff", "max(IFNG_tot - wG, 0)", "pg/mL", "IFN-gamma above baseline")
     b.add_expression("IFN_sig_mac", "IFN_eff**2/(IFN_eff**2 + K_IFN_mac**2)", "1",
                      "IFN-gamma signalling on macrophages")
-    b.add_term("MAC", "g_mals*k_mac*(IL1_sig + w_mac_ifn*IFN_sig_mac)*(1 - MAC)",
-               "MAC_activation", "IL-1 and IFN-gamma driven activation")
+    # IFN-gamma primes (multiplies) the IL-1 driven activation; alone it activates nothing.
+    b.add_term("MAC", "g_mals*k_mac*IL1_sig*(1 + w_mac_ifn*IFN_sig_mac)*(1 - MAC)",
+               "MAC_activation", "IL-1 driven activation, primed by IFN-gamma")
     b.add_term("MAC", "-mu_mac*MAC", "MAC_deactivation", "return to rest")
     b.add_term("FER", "p_fer*MAC + p_fer6*IL6*(1 - IL6R_block)"
                "/(IL6*(1 - IL6R_block) + K_fer6)",
                "FER_secretion", "ferritin from activated macrophages and the acute phase")
     b.add_term("FER", "-mu_fer*(FER - fer0)", "FER_clearance", "ferritin clearance")
     provide(b, "Mac_act", "MAC", "1", "hyperactivated macrophage fraction")
+    provide(b, "phago_gain", "a_ifn_kill*IFN_sig_mac", "1",
+            "relative rise of phagocytic killing by IFN-gamma priming")
+    b.scale_term("P_phagocyte_kill", "1 + phago_gain", "macrophage")
     b.add_parameter("phi_il1_rec", 0.15, "1", PROPOSAL, "IL-1 dependent share of N* recruitment")
     b.scale_term("N_recruitment", "1 - phi_il1_rec*IL1R_block", "macrophage")
     b.add_term("D", "k_dmac*MAC**2/(MAC**2 + K_dmac**2)", "D_macrophage",

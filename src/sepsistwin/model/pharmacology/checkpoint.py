@@ -5,7 +5,8 @@ transcription; male, ECOG >= 1 covariates: CL 0.316 L/d, Vc 4.23 L DERIVED in pk
 L/d, Vp 2.78 L; time-varying CL not modelled), receptor occupancy ``C/(C + EC50)`` with EC50
 0.10 ug/mL back-calculated from van den Haak 2023 (doi 10.1111/cts.13503, DERIVED). Targets: t1/2
 ~15 d and RO > 90% for >= 28 d after 480 mg (Hotchkiss 2019 doi 10.1007/s00134-019-05704-z).
-Occupancy blocks PD-1 driven exhaustion and reinvigorates exhausted cells (lymphocyte module).
+Occupancy blocks PD-1 driven exhaustion, reinvigorates exhausted cells and protects T cells
+from sepsis-induced apoptosis (``a_pd1_apo``, lymphocyte module).
 
 Anti-PD-L1 (BMS-936559): PK not obtained; a generic IgG4 one-compartment PK (t1/2 ~2 weeks,
 RECALLED) with occupancy of PD-L1 blocking the same pathway.

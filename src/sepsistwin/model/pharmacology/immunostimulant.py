@@ -40,12 +40,24 @@ def il15(b: ModelBuilder) -> None:
 
 
 def interferon_gamma(b: ModelBuilder) -> None:
-    """Recombinant IFN-gamma-1b (SC): adds to IFN-gamma, restoring mHLA-DR."""
+    """Recombinant IFN-gamma-1b (SC): adds to IFN-gamma (mHLA-DR, priming, killing).
+
+    Human SC PK (one compartment, flip-flop absorption) from the Imukin (IFN-gamma-1b) SmPC
+    (Swiss Fachinformation, generika.cc reg. 51947, read 2026-11-25; VERIFIED values): after
+    50 ug/m2 SC (~90 ug at 1.8 m2) Cmax 631 pg/mL at ~8 h, AUC 8.3 ng*h/mL, F > 89%, Vss/F
+    10.9-46.7 L, MRT 10.95 h, t1/2 5.9 h. DERIVED: CL = F*dose/AUC = 0.89*90/8.3 = 9.65 L/h
+    (0.129 L/h/kg at 75 kg); ka = ln2/5.9 h (absorption-limited terminal phase) and
+    1/k_el = MRT - 1/ka = 2.44 h, so V = CL/k_el = 23.5 L (0.31 L/kg, inside the Vss range);
+    this gives Cmax ~590 pg/mL at ~4.3 h after 90 ug. The monkey values used before (Ferraiolo
+    1988) gave a peak of ~110 pg/mL, 6-fold below the human SC exposure.
+    """
+    imukin = "Imukin SmPC (generika.cc 51947, VERIFIED): AUC 8.3 ng*h/mL after 50 ug/m2 SC"
     add_pk(b, "interferon_gamma", amount_unit="ug", conc_unit="ug/L", label="rhIFN-gamma",
            per_kg=True,
-           V=Value(0.51, "L/kg", "Ferraiolo 1988 PMID 3129541 monkey Vdss (VERIFIED)"),
-           CL=Value(1.12, "L/h/kg", "Ferraiolo 1988 monkey 18.7 mL/min/kg (VERIFIED)"),
-           ka=Value(0.12, "1/h", "SC t1/2 5.9 h flip-flop (RECALLED label), DERIVED pkpd.md §7"))
+           V=Value(0.313, "L/kg", f"{imukin}, MRT 10.95 h; V = CL/k_el DERIVED (23.5 L/75 kg)"),
+           CL=Value(0.129, "L/h/kg", f"{imukin}; CL = F*dose/AUC DERIVED (9.65 L/h/75 kg)"),
+           ka=Value(0.1175, "1/h", "Imukin SmPC t1/2 5.9 h after SC (VERIFIED), absorption-"
+                    "limited (flip-flop); ka = ln2/5.9 h DERIVED"))
     provide(b, "IFNG_exo", "1000*interferon_gamma_conc*nano_exposure", "pg/mL",
             "exogenous IFN-gamma")
 
