@@ -113,9 +113,10 @@ def _unpack(model: Model, derived: list[str], indent: str = "    ") -> list[str]
 
 
 def _expression_lines(
-    model: Model, needed: set[str], hoist: _Hoister, indent: str = "    "
+    model: Model, needed: set[str], hoist: _Hoister, static: set[str], indent: str = "    "
 ) -> list[str]:
-    static = set(_static_names(model))
+    """Lines computing the ``needed`` intermediates that are not ``static`` (those come from
+    ``derive``), hoisting parameter-only subexpressions."""
     return [
         f"{indent}{name} = {pycode(hoist(model.expression_sympy[name]))}"
         for name in model.expression_names
@@ -152,6 +153,7 @@ def numba_hooks_source(model: Model) -> str:
     states = [sym[s] for s in model.state_names]
     expr_syms = [sym[e] for e in model.expression_names]
     static_exprs = _static_names(model)
+    static = set(static_exprs)
     hoist = _Hoister({sym[q] for q in model.parameter_names} | {sym[e] for e in static_exprs})
     # Fused multiply-add contraction only (no 'nnan'/'ninf': the kernel checks finiteness).
     jit = '@nb.njit(cache=True, error_model="numpy", fastmath={"contract"})'
@@ -159,7 +161,7 @@ def numba_hooks_source(model: Model) -> str:
         jit,
         "def rhs(t, y, p, dy):",
         "__UNPACK__",
-        *_expression_lines(model, _needed_expressions(model, rates), hoist),
+        *_expression_lines(model, _needed_expressions(model, rates), hoist, static),
     ]
     out += [f"    dy[{i}] = {pycode(hoist(r))}" for i, r in enumerate(rates)]
 
@@ -202,7 +204,7 @@ def numba_hooks_source(model: Model) -> str:
         jit,
         "def jac(t, y, p, J):",
         "__UNPACK__",
-        *_expression_lines(model, jac_needed, hoist),
+        *_expression_lines(model, jac_needed, hoist, static),
         *dlines,
         *jac_entries,
     ]
@@ -214,7 +216,7 @@ def numba_hooks_source(model: Model) -> str:
         jit,
         "def observables(t, y, p, out):",
         "__UNPACK__",
-        *_expression_lines(model, _needed_expressions(model, obs), hoist),
+        *_expression_lines(model, _needed_expressions(model, obs), hoist, static),
     ]
     out += [f"    out[{k}] = {pycode(hoist(o))}" for k, o in enumerate(obs)]
     if not obs:

@@ -426,7 +426,7 @@ def _dopri_segment(
                             Q[0, i] + x * (Q[1, i] + x * (Q[2, i] + x * Q[3, i]))
                         )
                     j += 1
-                    if _stop_after(out, gi, j - 1, t_eval, state, stop):
+                    if stop[0] >= 0.0 and _stop_after(out, gi, j - 1, t_eval, state, stop):
                         state[2] = j
                         return _STOP
                 state[2] = j
@@ -778,7 +778,7 @@ def _rodas_segment(
                             h00 * y[i] + h10 * h * f0[i] + h01 * ynew[i] + h11 * h * f1[i]
                         )
                     j += 1
-                    if _stop_after(out, gi, j - 1, t_eval, state, stop):
+                    if stop[0] >= 0.0 and _stop_after(out, gi, j - 1, t_eval, state, stop):
                         state[2] = j
                         return _STOP
                 state[2] = j
@@ -911,7 +911,7 @@ def integrate_patient(
             for i in range(n):
                 out[i, gi, j] = y[i]
             j += 1
-            if _stop_after(out, gi, j - 1, t_eval, state, stop):
+            if stop[0] >= 0.0 and _stop_after(out, gi, j - 1, t_eval, state, stop):
                 code = _STOP
                 break
         if code == _STOP:

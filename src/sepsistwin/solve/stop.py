@@ -67,16 +67,10 @@ class StopWhen:
         return state_names.index(self.state), np.ascontiguousarray(v), origin, grid
 
 
-def no_stop(n: int) -> tuple[int, NDArray[np.float64], float, float]:
-    """Kernel arguments for 'never stop'."""
-    del n
-    return -1, np.zeros(1), 0.0, 0.0
-
-
 def as_stop(stop: StopWhen | None, state_names: list[str], n: int, t0: float
             ) -> tuple[int, NDArray[np.float64], float, float]:
-    """Resolve ``stop`` (``None``: never stop)."""
-    return no_stop(n) if stop is None else stop.resolve(state_names, n, t0)
+    """Kernel arguments of ``stop``; ``None`` never stops (state index -1)."""
+    return (-1, np.zeros(1), 0.0, 0.0) if stop is None else stop.resolve(state_names, n, t0)
 
 
 __all__ = ["StopWhen", "as_stop"]
