@@ -459,6 +459,28 @@ def _dopri_segment(
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def _pivot(M, k, piv):
+    """Partial pivoting at column ``k``: swap the row with the largest ``|M[i, k]|``, i >= k,
+    into row ``k`` and record it in ``piv[k]``; False if that pivot is zero or not finite."""
+    n = M.shape[0]
+    imax = k
+    vmax = abs(M[k, k])
+    for i in range(k + 1, n):
+        if abs(M[i, k]) > vmax:
+            vmax = abs(M[i, k])
+            imax = i
+    piv[k] = imax
+    if vmax == 0.0 or not math.isfinite(vmax):
+        return False
+    if imax != k:
+        for c in range(n):
+            tmp = M[k, c]
+            M[k, c] = M[imax, c]
+            M[imax, c] = tmp
+    return True
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _lu_factor(M, piv):
     """In-place LU with partial pivoting; returns False if the matrix is singular.
 
@@ -466,20 +488,8 @@ def _lu_factor(M, piv):
     """
     n = M.shape[0]
     for k in range(n):
-        imax = k
-        vmax = abs(M[k, k])
-        for i in range(k + 1, n):
-            if abs(M[i, k]) > vmax:
-                vmax = abs(M[i, k])
-                imax = i
-        piv[k] = imax
-        if vmax == 0.0 or not math.isfinite(vmax):
+        if not _pivot(M, k, piv):
             return False
-        if imax != k:
-            for c in range(n):
-                tmp = M[k, c]
-                M[k, c] = M[imax, c]
-                M[imax, c] = tmp
         inv = 1.0 / M[k, k]
         M[k, k] = inv
         for i in range(k + 1, n):
@@ -524,20 +534,8 @@ def _lu_factor_sparse(M, piv, nzc, lp, li, up, ui):
     """
     n = M.shape[0]
     for k in range(n):
-        imax = k
-        vmax = abs(M[k, k])
-        for i in range(k + 1, n):
-            if abs(M[i, k]) > vmax:
-                vmax = abs(M[i, k])
-                imax = i
-        piv[k] = imax
-        if vmax == 0.0 or not math.isfinite(vmax):
+        if not _pivot(M, k, piv):
             return False
-        if imax != k:
-            for c in range(n):
-                tmp = M[k, c]
-                M[k, c] = M[imax, c]
-                M[imax, c] = tmp
         inv = 1.0 / M[k, k]
         M[k, k] = inv
         cnt = 0
