@@ -39,6 +39,7 @@ def _run(force_stiff: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
         np.zeros(1),
         0.0,
         0.0,
+        1,
     )
     return t, out, obs, stats
 

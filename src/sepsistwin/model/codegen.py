@@ -1,8 +1,10 @@
 """Generate Numba source for a model's right-hand side, analytic Jacobian and observables.
 
 The generated functions follow the kernel's hook contract (``sepsistwin.solve._kernel``):
-``derive(p, q)``, ``rhs(t, y, q, dy)``, ``jac(t, y, q, J)``, ``observables(t, y, q, out)`` and
-the constants ``USES_TIME``, ``N_STATES``, ``N_PARAMETERS``, ``N_DERIVED``. Intermediate
+``derive(p, q)``, ``rhs(t, y, q, dy)``, ``rhs_lanes(t, y, q, dy)`` (the same right-hand side for
+``LANES`` patients side by side: argument ``t`` is a vector, the others have one column per
+patient), ``jac(t, y, q, J)``, ``observables(t, y, q, out)`` and the constants ``USES_TIME``,
+``N_STATES``, ``N_PARAMETERS``, ``N_DERIVED``, ``LANES``. Intermediate
 expressions stay named local variables; the Jacobian uses the chain rule through them (d rate/d y
 = partial + sum over expressions of d rate/d e * d e/d y), so the generated code grows with the
 model, not with the fully substituted equations.
@@ -26,7 +28,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from sepsistwin.model.model import Model
 
 #: Bump when the generated code changes shape (invalidates compiled caches).
-CODEGEN_VERSION = "3"
+CODEGEN_VERSION = "4"
 
 
 class _NumbaPrinter(PythonCodePrinter):
@@ -104,11 +106,14 @@ class _Hoister:
         return e.func(*[self(a) for a in e.args])
 
 
-def _unpack(model: Model, derived: list[str], indent: str = "    ") -> list[str]:
-    lines = [f"{indent}{s} = y[{i}]" for i, s in enumerate(model.state_names)]
+def _unpack(
+    model: Model, derived: list[str], indent: str = "    ", lane: str = ""
+) -> list[str]:
+    """Lines binding state, parameter and derived names (``lane``: column index, e.g. ``, ln``)."""
+    lines = [f"{indent}{s} = y[{i}{lane}]" for i, s in enumerate(model.state_names)]
     n_p = len(model.parameter_names)
-    lines += [f"{indent}{q} = p[{i}]" for i, q in enumerate(model.parameter_names)]
-    lines += [f"{indent}{d} = p[{n_p + k}]" for k, d in enumerate(derived)]
+    lines += [f"{indent}{q} = p[{i}{lane}]" for i, q in enumerate(model.parameter_names)]
+    lines += [f"{indent}{d} = p[{n_p + k}{lane}]" for k, d in enumerate(derived)]
     return lines
 
 
@@ -138,8 +143,13 @@ def _needed_expressions(model: Model, exprs: list[sp.Expr]) -> set[str]:
     return needed
 
 
-def numba_hooks_source(model: Model) -> str:
-    """Return Python source defining ``derive``, ``rhs``, ``jac``, ``observables`` and constants.
+def numba_hooks_source(model: Model, lanes: int = 1) -> str:
+    """Return Python source defining ``derive``, ``rhs``, ``rhs_lanes``, ``jac``, ``observables``
+    and the constants.
+
+    ``lanes`` is the number of patients the kernel integrates side by side per thread (the
+    solver chooses it, see ``sepsistwin.solve.compile``); ``rhs_lanes`` loops over them with the
+    same expressions as ``rhs``.
 
     Examples
     --------
@@ -164,6 +174,23 @@ def numba_hooks_source(model: Model) -> str:
         *_expression_lines(model, _needed_expressions(model, rates), hoist, static),
     ]
     out += [f"    dy[{i}] = {pycode(hoist(r))}" for i, r in enumerate(rates)]
+    rhs_body = out[3:]  # the expressions and rates, to repeat per lane
+
+    # The same right-hand side for LANES patients (columns): one loop, the same expressions.
+    out += [
+        "",
+        "",
+        jit,
+        "def rhs_lanes(t_lanes, y, p, dy):",
+        "    for ln in range(LANES):",
+        "        t = t_lanes[ln]",
+        "__UNPACK_LANES__",
+    ]
+    for line in rhs_body:
+        if line.startswith("    dy["):
+            k = line.index("]")
+            line = f"{line[:k]}, ln{line[k:]}"
+        out.append("    " + line)
 
     # Jacobian by the chain rule through named expressions (in dependency order).
     jac_needed = _needed_expressions(model, rates)
@@ -248,9 +275,14 @@ def numba_hooks_source(model: Model) -> str:
         f"N_PARAMETERS = {n_p}",
         f"N_DERIVED = {len(derived)}",
         f"N_OBSERVABLES = {len(model.observables)}",
+        f"LANES = {int(lanes)}",
         "",
         "",
     ]
     unpack = "\n".join(_unpack(model, derived))
-    body = [unpack if line == "__UNPACK__" else line for line in out]
+    unpack_lanes = "\n".join(_unpack(model, derived, indent="        ", lane=", ln"))
+    body = [
+        unpack if line == "__UNPACK__" else unpack_lanes if line == "__UNPACK_LANES__" else line
+        for line in out
+    ]
     return "\n".join(header + derive + ["", ""] + body) + "\n"

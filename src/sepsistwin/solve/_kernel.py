@@ -8,6 +8,9 @@ a module holding the model's generated hooks followed by this file's source, wit
 import line, so Numba compiles (and caches on disk) one kernel per model with the right-hand side
 inlined. The kernel knows no biology: states are indices, parameters a vector.
 
+Each thread runs blocks of patients on ``LANES`` lanes (``integrate_block``): a lane holds one
+patient's whole integrator state, DOPRI5 attempts run in lock step over the lanes stage by stage
+(independent patients' right-hand sides overlap in the CPU), and all other work is per lane.
 Per patient:
 
 * the horizon ``[t_eval[0], t_eval[-1]]`` is split at dose times (bolus times, infusion starts
@@ -35,6 +38,7 @@ import numba as nb
 import numpy as np
 
 from sepsistwin.solve._hooks import (  # MODEL-HOOKS (replaced when compiled)
+    LANES,  # MODEL-HOOKS
     N_DERIVED,  # MODEL-HOOKS
     N_PARAMETERS,  # MODEL-HOOKS
     N_STATES,  # MODEL-HOOKS
@@ -43,6 +47,7 @@ from sepsistwin.solve._hooks import (  # MODEL-HOOKS (replaced when compiled)
     jac,  # MODEL-HOOKS
     observables,  # MODEL-HOOKS
     rhs,  # MODEL-HOOKS
+    rhs_lanes,  # MODEL-HOOKS
 )  # MODEL-HOOKS
 
 #: LLVM fast-math flags for all kernel code: only fused multiply-add contraction. Flags that
@@ -178,6 +183,7 @@ SPARSE_LU_MIN_N = 12  # from this many states on, the LU skips zeros (_lu_factor
 # Switching back from Rodas4 to DOPRI5 (see _rodas_segment).
 BACK_COUNT = 3
 BACK_MIN_STEPS = 3
+BLOCK = 128  # patients per parallel block (each block runs on LANES interleaved lanes)
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
@@ -245,217 +251,6 @@ def _initial_step(t, y, f0, p, u, rtol, atol, h_max, tmp, f1):
     if not (h > 0.0) or not math.isfinite(h):
         h = 1e-6
     return h
-
-
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
-def _dopri_segment(
-    state,
-    y,
-    p,
-    u,
-    t_end,
-    t_eval,
-    rtol,
-    atol,
-    max_steps,
-    h_max,
-    allow_stiff,
-    out,
-    gi,
-    stats,
-    K,
-    ytmp,
-    ynew,
-    stop,
-):
-    """Integrate from ``state[0]`` to ``t_end`` with DOPRI5; fill save points before ``t_end``.
-
-    ``state`` holds ``[t, h, next save index, h at the last switch to Rodas4, number of switches
-    back, stiff steps, non-stiff steps]``; ``h > 0`` on entry is used as the starting step.
-    Returns ``_DONE``, ``_SWITCH`` (stiffness detected: continue with Rodas4 from ``state[0]``,
-    ``y``) or a negative status bit.
-    """
-    n = N_STATES  # a compile-time constant: LLVM unrolls and vectorises the state loops
-    t = state[0]
-    j = int(state[2])
-    n_t = t_eval.size
-    k1 = K[0]
-    k2 = K[1]
-    k3 = K[2]
-    k4 = K[3]
-    k5 = K[4]
-    k6 = K[5]
-    k7 = K[6]
-    Q = K[7:11]
-    _f(t, y, p, u, k1)
-    stats[STAT_RHS] += 1
-    for i in range(n):
-        if not math.isfinite(k1[i]):
-            return -ST_NON_FINITE
-    hmax = min(h_max, t_end - t)
-    if state[1] > 0.0:
-        # Coming back from Rodas4: its estimate of the stable explicit step is a good start.
-        h = min(state[1], hmax)
-    else:
-        h = _initial_step(t, y, k1, p, u, rtol, atol, hmax, ytmp, k2)
-        stats[STAT_RHS] += 1
-    lfacold = math.log(1e-4)  # log of the previous accepted error (PI controller memory)
-    inv_n = 1.0 / n
-    # Evidence needed to switch to Rodas4: Hairer's 15 stiff steps, scaled by what a Rodas4 step
-    # costs relative to a small model's (a trial that hands back costs >= BACK_MIN_STEPS Rodas4
-    # steps), and doubled by each switch back (no ping-pong).
-    stiff_count = int(STIFF_COUNT * rodas_cost(n) / rodas_cost(4) + 0.5) << min(int(state[4]), 4)
-    reject = False
-    # Stiffness evidence carries over dose boundaries: a dosing interval shorter than the
-    # evidence needed (q8h antibiotics) must not reset it, or such patients never switch.
-    n_stiff = int(state[5])
-    n_nonstiff = int(state[6])
-    while t < t_end:
-        if stats[STAT_ACCEPTED] + stats[STAT_REJECTED] >= max_steps:
-            return -ST_MAX_STEPS
-        if h <= 1e-14 * max(abs(t), 1.0):
-            if allow_stiff:
-                state[0] = t
-                state[1] = 0.0
-                state[2] = j
-                state[3] = 0.0  # no explicit step to go back to
-                state[5] = 0.0
-                state[6] = 0.0
-                return _SWITCH
-            return -ST_STEP_TOO_SMALL
-        last = False
-        if t + 1.01 * h >= t_end:
-            h = t_end - t
-            last = True
-        for i in range(n):
-            ytmp[i] = y[i] + h * A21 * k1[i]
-        _f(t + C2 * h, ytmp, p, u, k2)
-        for i in range(n):
-            ytmp[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i])
-        _f(t + C3 * h, ytmp, p, u, k3)
-        for i in range(n):
-            ytmp[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i])
-        _f(t + C4 * h, ytmp, p, u, k4)
-        for i in range(n):
-            ytmp[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i])
-        _f(t + C5 * h, ytmp, p, u, k5)
-        for i in range(n):
-            ytmp[i] = y[i] + h * (
-                A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]
-            )
-        t_new = t + h
-        if last:
-            t_new = t_end
-        _f(t_new, ytmp, p, u, k6)
-        for i in range(n):
-            ynew[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i] + B6 * k6[i])
-        _f(t_new, ynew, p, u, k7)
-        stats[STAT_RHS] += 6
-        # Squared scaled RMS error, weights atol + rtol*max(|y|, |ynew|) (no sqrt needed: the
-        # controller works with its log).
-        err2 = 0.0
-        for i in range(n):
-            r = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i])
-            r /= atol[i] + rtol[i] * max(abs(y[i]), abs(ynew[i]))
-            err2 += r * r
-        err2 *= inv_n
-        if not math.isfinite(err2):
-            # A stage left the domain (e.g. overflow): retry smaller, as a rejected step.
-            stats[STAT_REJECTED] += 1
-            h *= FAC_MIN
-            reject = True
-            continue
-        # err**EXPO1 / facold**BETA via one log and one exp (two pow calls cost more per step).
-        lerr = 0.5 * math.log(err2) if err2 > 1e-300 else -345.0
-        fac = math.exp(EXPO1 * lerr - BETA * lfacold)
-        fac = max(1.0 / FAC_MAX, min(1.0 / FAC_MIN, fac / SAFE))
-        h_new = h / fac
-        if err2 <= 1.0:
-            lfacold = max(lerr, LOG_ERR_MIN)
-            stats[STAT_ACCEPTED] += 1
-            # Hairer's stiffness test (h*|lambda| > STIFF_LIMIT from the two evaluations at t+h:
-            # stage 6 in ytmp, and ynew), per component: a state decaying far below atol (P
-            # after clearance) caps the step by stability while the whole-vector norm only sees
-            # the O(1) states. Differences at rounding level are ignored.
-            stiff_step = False
-            for i in range(n):
-                dyi = abs(ynew[i] - ytmp[i])
-                if dyi > 1e-13 * abs(ynew[i]) and h * abs(k7[i] - k6[i]) > STIFF_LIMIT * dyi:
-                    stiff_step = True
-            if stiff_step:
-                n_nonstiff = 0
-                n_stiff += 1
-            else:
-                n_nonstiff += 1
-                if n_nonstiff == NONSTIFF_RESET:
-                    n_stiff = 0
-            # Dense output for save points inside (t, t_new], strictly before the segment end.
-            if j < n_t and t_eval[j] <= t_new and t_eval[j] < t_end:
-                # Interpolant coefficients once per step (rows of Q; k2 is free scratch).
-                for i in range(n):
-                    Q[0, i] = h * P10 * k1[i]
-                    Q[1, i] = h * (
-                        P11 * k1[i]
-                        + P31 * k3[i]
-                        + P41 * k4[i]
-                        + P51 * k5[i]
-                        + P61 * k6[i]
-                        + P71 * k7[i]
-                    )
-                    Q[2, i] = h * (
-                        P12 * k1[i]
-                        + P32 * k3[i]
-                        + P42 * k4[i]
-                        + P52 * k5[i]
-                        + P62 * k6[i]
-                        + P72 * k7[i]
-                    )
-                    Q[3, i] = h * (
-                        P13 * k1[i]
-                        + P33 * k3[i]
-                        + P43 * k4[i]
-                        + P53 * k5[i]
-                        + P63 * k6[i]
-                        + P73 * k7[i]
-                    )
-                hinv = 1.0 / h
-                while j < n_t and t_eval[j] <= t_new and t_eval[j] < t_end:
-                    x = (t_eval[j] - t) * hinv
-                    for i in range(n):
-                        out[i, gi, j] = y[i] + x * (
-                            Q[0, i] + x * (Q[1, i] + x * (Q[2, i] + x * Q[3, i]))
-                        )
-                    j += 1
-                    if stop[0] >= 0.0 and _stop_after(out, gi, j - 1, t_eval, state, stop):
-                        state[2] = j
-                        return _STOP
-                state[2] = j
-            for i in range(n):
-                y[i] = ynew[i]
-                k1[i] = k7[i]
-            t = t_new
-            if reject:
-                h_new = min(h_new, h)
-            reject = False
-            h = min(h_new, h_max)
-            if n_stiff >= stiff_count and allow_stiff and t < t_end:
-                state[0] = t
-                state[1] = h
-                state[2] = j
-                state[3] = h  # the stability-limited explicit step, for the way back
-                state[5] = 0.0
-                state[6] = 0.0
-                return _SWITCH
-        else:
-            stats[STAT_REJECTED] += 1
-            h = h / min(1.0 / FAC_MIN, math.exp(EXPO1 * lerr) / SAFE)
-            reject = True
-    state[0] = t_end
-    state[1] = h
-    state[2] = j
-    state[5] = n_stiff
-    state[6] = n_nonstiff
-    return _DONE
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
@@ -663,6 +458,13 @@ def _rodas_segment(
     stats[STAT_RHS] += 1
     reject_last = False
     reject_more = False
+    # Stage rows, taken once (views cost reference-count updates).
+    k1 = K[0]
+    k2 = K[1]
+    k3 = K[2]
+    k4 = K[3]
+    k5 = K[4]
+    k6 = K[5]
     while t < t_end:
         for i in range(n):
             if not math.isfinite(f0[i]):
@@ -698,12 +500,6 @@ def _rodas_segment(
                 continue
             # Six stages, written out (constant coefficients; c_ij / h folded once per step).
             hinv = 1.0 / h
-            k1 = K[0]
-            k2 = K[1]
-            k3 = K[2]
-            k4 = K[3]
-            k5 = K[4]
-            k6 = K[5]
             for i in range(n):
                 k1[i] = f0[i] + RG1 * h * dfdt[i] if USES_TIME else f0[i]
             _solve(M, piv, sp, k1)
@@ -749,7 +545,7 @@ def _rodas_segment(
             stats[STAT_RHS] += 5
             for i in range(n):
                 ynew[i] = ytmp[i] + k6[i]
-            err = _rms(K[5], y, ynew, rtol, atol)
+            err = _rms(k6, y, ynew, rtol, atol)
             if not math.isfinite(err):
                 stats[STAT_REJECTED] += 1
                 h *= RO_FAC_REJ
@@ -839,7 +635,140 @@ def _stop_after(out, gi, j, t_eval, state, stop):
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
-def integrate_patient(
+def observe_patient(t_eval, states, p, gi, obs):
+    """Evaluate the observables of patient ``gi`` at every save time into ``obs[:, gi, :]``."""
+    n_s = states.shape[0]
+    n_o = obs.shape[0]
+    y = np.empty(n_s)
+    o = np.empty(n_o)
+    q = np.empty(N_PARAMETERS + N_DERIVED)
+    derive(p, q)
+    for j in range(t_eval.size):
+        for s in range(n_s):
+            y[s] = states[s, gi, j]
+        observables(t_eval[j], y, q, o)
+        for k in range(n_o):
+            obs[k, gi, j] = o[k]
+
+
+# Lane record rows (LS[row, lane]). Rows 0-7 are the segment state shared with
+# ``_rodas_segment`` and ``_stop_after``: t, h, next save index, explicit step at the last
+# stiff switch, switches back, stiff and non-stiff steps counted towards the stiffness test,
+# terminal condition crossed (0/1).
+LS_T = 0
+LS_H = 1
+LS_J = 2
+LS_NSTIFF = 5
+LS_NNONSTIFF = 6
+LS_SEG_END = 8  # end of the current dose segment
+LS_LFAC = 9  # log of the previous accepted error (PI controller memory)
+LS_STIFF_COUNT = 10  # stiff steps needed to switch to Rodas4
+LS_REJECT = 11  # the previous attempt was rejected (0/1)
+LS_LAST = 12  # this attempt ends the segment (0/1)
+N_LS = 13
+
+# Lane phases: what a lane needs next. Only PH_STEP lanes take part in a lock-step attempt.
+PH_IDLE = 0  # no patient left for this lane
+PH_LOAD = 1  # take the next patient
+PH_BOUNDARY = 2  # at a dose boundary (or the start): boluses, save points, next segment
+PH_RODAS = 3  # run Rodas4 to the segment end or a switch back
+PH_DOPRI = 4  # (re)start DOPRI5: fresh derivative and starting step
+PH_CHECK = 5  # before an attempt: step budget, step collapse, last step of the segment
+PH_STEP = 6  # ready for a DOPRI5 attempt
+PH_FINISH = 7  # the patient is done (``CODE`` says how): NaN-fill, status, observables
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def _f_lanes(T, Y, q, U, DY):
+    """Right-hand sides of all lanes plus their infusion inputs (zero when none is running)."""
+    rhs_lanes(T, Y, q, DY)
+    for i in range(N_STATES):
+        for ln in range(LANES):
+            DY[i, ln] += U[i, ln]
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def _attempt_lanes(Y, YT, YN, k1, k2, k3, k4, k5, k6, k7, U, QL, LS, TT, E2, rtol, atol):
+    """One DOPRI5 attempt on every lane, stage by stage: stage states in ``YT`` (stage 6
+    left there for the stiffness test), the 5th-order solution in ``YN``, stages in ``k1..k7``
+    (separate arrays, not views of one: a view costs reference-count updates per call), squared
+    scaled error norms (times n) in ``E2``."""
+    n = N_STATES
+    L = LANES
+    T = LS[LS_T]
+    H = LS[LS_H]
+    for i in range(n):
+        for ln in range(L):
+            YT[i, ln] = Y[i, ln] + H[ln] * A21 * k1[i, ln]
+    for ln in range(L):
+        TT[ln] = T[ln] + C2 * H[ln]
+    _f_lanes(TT, YT, QL, U, k2)
+    for i in range(n):
+        for ln in range(L):
+            YT[i, ln] = Y[i, ln] + H[ln] * (A31 * k1[i, ln] + A32 * k2[i, ln])
+    for ln in range(L):
+        TT[ln] = T[ln] + C3 * H[ln]
+    _f_lanes(TT, YT, QL, U, k3)
+    for i in range(n):
+        for ln in range(L):
+            YT[i, ln] = Y[i, ln] + H[ln] * (
+                A41 * k1[i, ln] + A42 * k2[i, ln] + A43 * k3[i, ln]
+            )
+    for ln in range(L):
+        TT[ln] = T[ln] + C4 * H[ln]
+    _f_lanes(TT, YT, QL, U, k4)
+    for i in range(n):
+        for ln in range(L):
+            YT[i, ln] = Y[i, ln] + H[ln] * (
+                A51 * k1[i, ln] + A52 * k2[i, ln] + A53 * k3[i, ln] + A54 * k4[i, ln]
+            )
+    for ln in range(L):
+        TT[ln] = T[ln] + C5 * H[ln]
+    _f_lanes(TT, YT, QL, U, k5)
+    for i in range(n):
+        for ln in range(L):
+            YT[i, ln] = Y[i, ln] + H[ln] * (
+                A61 * k1[i, ln]
+                + A62 * k2[i, ln]
+                + A63 * k3[i, ln]
+                + A64 * k4[i, ln]
+                + A65 * k5[i, ln]
+            )
+    for ln in range(L):
+        TT[ln] = LS[LS_SEG_END, ln] if LS[LS_LAST, ln] != 0.0 else T[ln] + H[ln]
+    _f_lanes(TT, YT, QL, U, k6)
+    for i in range(n):
+        for ln in range(L):
+            YN[i, ln] = Y[i, ln] + H[ln] * (
+                B1 * k1[i, ln]
+                + B3 * k3[i, ln]
+                + B4 * k4[i, ln]
+                + B5 * k5[i, ln]
+                + B6 * k6[i, ln]
+            )
+    _f_lanes(TT, YN, QL, U, k7)
+    # Squared scaled RMS error, weights atol + rtol*max(|y|, |ynew|) (no sqrt needed: the
+    # controller works with its log).
+    for ln in range(L):
+        E2[ln] = 0.0
+    for i in range(n):
+        for ln in range(L):
+            r = H[ln] * (
+                E1 * k1[i, ln]
+                + E3 * k3[i, ln]
+                + E4 * k4[i, ln]
+                + E5 * k5[i, ln]
+                + E6 * k6[i, ln]
+                + E7 * k7[i, ln]
+            )
+            r /= atol[i] + rtol[i] * max(abs(Y[i, ln]), abs(YN[i, ln]))
+            E2[ln] += r * r
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def integrate_block(
+    lo,
+    hi,
     y0,
     p,
     t_eval,
@@ -855,25 +784,63 @@ def integrate_patient(
     allow_stiff,
     force_stiff,
     out,
-    gi,
+    obs,
+    offset,
     stats,
-    stop,
+    stop_state,
+    stop_value,
+    stop_origin,
+    stop_grid,
 ):
-    """Integrate one patient over ``t_eval`` with its dose events; write ``out[:, gi, :]``.
+    """Integrate chunk patients ``lo..hi`` on ``LANES`` interleaved lanes; see ``integrate_chunk``.
 
-    ``stats`` is this patient's row of the statistics table (status bits, accepted, rejected,
-    stiff steps, right-hand-side evaluations). ``stop`` is the terminal condition
-    ``[state index (-1: none), value, grid origin, grid spacing]`` (see ``_stop_after``); a
-    stopped patient's later save points are NaN and its status has ``ST_STOPPED``.
+    Each lane holds one patient's whole integrator state (its own time, step, method, dose
+    segment and save index). DOPRI5 attempts run in lock step over the lanes, stage by stage,
+    so the right-hand sides of different patients overlap in the CPU (a small model's RHS is a
+    latency-bound chain of divisions) and vectorise across lanes; everything else (dose
+    boundaries, the starting step, Rodas4, save points, failures) is per-lane scalar work. A
+    lane that finishes its patient takes the next one. Per patient the arithmetic is that of
+    one patient alone, so results do not depend on ``LANES`` or on the other patients.
     """
     n = N_STATES
+    L = LANES
     n_t = t_eval.size
-    m = ev_time.size
-    y = y0.copy()
-    q = np.empty(N_PARAMETERS + N_DERIVED)  # parameters + parameter-only values (derive)
-    derive(p, q)
-    u = np.zeros(n)
-    K = np.empty((11, n))  # 7 stages + 4 interpolant rows
+    m = ev_kind.size
+    nq = N_PARAMETERS + N_DERIVED
+    tf = t_eval[n_t - 1]
+    inv_n = 1.0 / n
+    # Lock-step (lane-major) arrays.
+    Y = np.zeros((n, L))
+    YT = np.zeros((n, L))
+    YN = np.zeros((n, L))
+    k1 = np.zeros((n, L))  # DOPRI5 stages (k1 also holds f(t, y): FSAL)
+    k2 = np.zeros((n, L))
+    k3 = np.zeros((n, L))
+    k4 = np.zeros((n, L))
+    k5 = np.zeros((n, L))
+    k6 = np.zeros((n, L))
+    k7 = np.zeros((n, L))
+    U = np.zeros((n, L))
+    QL = np.zeros((nq, L))
+    LS = np.zeros((N_LS, L))
+    T = LS[LS_T]
+    H = LS[LS_H]
+    TT = np.zeros(L)
+    E2 = np.zeros(L)
+    PH = np.full(L, PH_LOAD, np.int64)
+    PAT = np.full(L, -1, np.int64)
+    CODE = np.zeros(L, np.int64)
+    STIFF = np.zeros(L, np.bool_)
+    ANY_U = np.zeros(L, np.bool_)
+    # Per-lane rows for scalar work.
+    QS = np.zeros((L, nq))
+    US = np.zeros((L, n))
+    STOPS = np.zeros((L, 4))
+    # Scalar scratch (Rodas4, starting step, dense output).
+    st = np.zeros(N_LS)
+    ys = np.empty(n)
+    K = np.empty((6, n))  # Rodas4 stages
+    Q = np.empty((4, n))  # dense-output coefficients of one lane's step
     ytmp = np.empty(n)
     ynew = np.empty(n)
     f0 = np.empty(n)
@@ -884,146 +851,348 @@ def integrate_patient(
     piv = np.empty(n, np.int64)
     # Sparse-LU pattern and scratch rows (lp, li, up, ui, nzc), only for larger models.
     sp = np.empty((5 if n >= SPARSE_LU_MIN_N else 0, n * n + 1), np.int64)
-    # [t, h, next save index, explicit step at the last stiff switch, switches back,
-    #  stiff steps and non-stiff steps counted towards the stiffness test,
-    #  crossed the terminal condition (0/1)]
-    state = np.zeros(8)
-    state[3] = math.inf
-    t = t_eval[0]
-    tf = t_eval[n_t - 1]
-    j = 0
-    stiff = force_stiff
-    code = _DONE
-    for i in range(n):
-        if not math.isfinite(y[i]):
-            code = -ST_NON_FINITE
-    for i in range(q.size):
-        if not math.isfinite(q[i]):
-            code = -ST_NON_FINITE
-    while code >= 0:
-        # Boundary at t: apply boluses due now, then record save points at t (right-continuous).
-        for k in range(m):
-            if ev_kind[k] == EV_BOLUS and ev_time[k] == t:
-                y[ev_state[k]] += ev_val[k]
-        while j < n_t and t_eval[j] <= t:
+    stiff_base = int(STIFF_COUNT * rodas_cost(n) / rodas_cost(4) + 0.5)
+    nxt = lo
+    while True:
+        # ---- per-lane scalar work until every lane is ready for an attempt or idle ----
+        n_ready = 0
+        for ln in range(L):
+            while PH[ln] != PH_STEP and PH[ln] != PH_IDLE:
+                i = PAT[ln]
+                gi = offset + i
+                ph = PH[ln]
+                if ph == PH_LOAD:
+                    if nxt >= hi:
+                        PH[ln] = PH_IDLE
+                        H[ln] = 0.0  # idle lanes ride along without moving
+                        for k in range(n):
+                            U[k, ln] = 0.0
+                        break
+                    i = nxt
+                    nxt += 1
+                    PAT[ln] = i
+                    gi = offset + i
+                    q = QS[ln]
+                    derive(p[i], q)
+                    code = _DONE
+                    for k in range(n):
+                        Y[k, ln] = y0[i, k]
+                        if not math.isfinite(y0[i, k]):
+                            code = -ST_NON_FINITE
+                    for k in range(nq):
+                        QL[k, ln] = q[k]
+                        if not math.isfinite(q[k]):
+                            code = -ST_NON_FINITE
+                    for k in range(N_LS):
+                        LS[k, ln] = 0.0
+                    LS[3, ln] = math.inf
+                    T[ln] = t_eval[0]
+                    STIFF[ln] = force_stiff
+                    STOPS[ln, 0] = stop_state
+                    STOPS[ln, 1] = stop_value[i] if stop_value.size > 1 else stop_value[0]
+                    STOPS[ln, 2] = stop_origin
+                    STOPS[ln, 3] = stop_grid
+                    CODE[ln] = code
+                    PH[ln] = PH_BOUNDARY if code == _DONE else PH_FINISH
+                elif ph == PH_BOUNDARY:
+                    # Apply boluses due now, then record save points at t (right-continuous).
+                    t = T[ln]
+                    for k in range(m):
+                        if ev_kind[k] == EV_BOLUS and ev_time[i, k] == t:
+                            Y[ev_state[k], ln] += ev_val[i, k]
+                    j = int(LS[LS_J, ln])
+                    stopped = False
+                    while j < n_t and t_eval[j] <= t:
+                        for k in range(n):
+                            out[k, gi, j] = Y[k, ln]
+                        j += 1
+                        if STOPS[ln, 0] >= 0.0:
+                            st[7] = LS[7, ln]
+                            stopped = _stop_after(out, gi, j - 1, t_eval, st, STOPS[ln])
+                            LS[7, ln] = st[7]
+                            if stopped:
+                                break
+                    LS[LS_J, ln] = j
+                    if stopped:
+                        CODE[ln] = _STOP
+                        PH[ln] = PH_FINISH
+                        continue
+                    if t >= tf:
+                        CODE[ln] = _DONE
+                        PH[ln] = PH_FINISH
+                        continue
+                    # Piecewise-constant infusion input and the end of this segment.
+                    u = US[ln]
+                    for k in range(n):
+                        u[k] = 0.0
+                    seg_end = tf
+                    for k in range(m):
+                        if ev_time[i, k] > t and ev_time[i, k] < seg_end:
+                            seg_end = ev_time[i, k]
+                        if ev_kind[k] == EV_INFUSION:
+                            if ev_time[i, k] <= t and t < ev_end[i, k]:
+                                u[ev_state[k]] += ev_val[i, k]
+                            if ev_end[i, k] > t and ev_end[i, k] < seg_end:
+                                seg_end = ev_end[i, k]
+                    any_u = False
+                    for k in range(n):
+                        U[k, ln] = u[k]
+                        if u[k] != 0.0:
+                            any_u = True
+                    ANY_U[ln] = any_u
+                    LS[LS_SEG_END, ln] = seg_end
+                    H[ln] = 0.0  # fresh starting step after a boundary
+                    # Within a dose segment the patient may move between the methods either way.
+                    PH[ln] = PH_RODAS if STIFF[ln] else PH_DOPRI
+                elif ph == PH_RODAS:
+                    row = US[ln]
+                    uu = row if ANY_U[ln] else row[:0]  # empty: _f skips the add
+                    for k in range(n):
+                        ys[k] = Y[k, ln]
+                    for k in range(N_LS):
+                        st[k] = LS[k, ln]
+                    code = _rodas_segment(
+                        st,
+                        ys,
+                        QS[ln],
+                        uu,
+                        LS[LS_SEG_END, ln],
+                        t_eval,
+                        rtol,
+                        atol,
+                        max_steps,
+                        h_max,
+                        out,
+                        gi,
+                        stats[gi],
+                        K,
+                        ytmp,
+                        ynew,
+                        f0,
+                        f1,
+                        dfdt,
+                        Jm,
+                        Mm,
+                        piv,
+                        sp,
+                        not force_stiff,
+                        STOPS[ln],
+                    )
+                    for k in range(n):
+                        Y[k, ln] = ys[k]
+                    for k in range(N_LS):
+                        LS[k, ln] = st[k]
+                    if code == _SWITCH:
+                        STIFF[ln] = False
+                        PH[ln] = PH_DOPRI
+                    elif code == _DONE:
+                        PH[ln] = PH_BOUNDARY  # t is the segment end
+                    else:
+                        CODE[ln] = code
+                        PH[ln] = PH_FINISH
+                elif ph == PH_DOPRI:
+                    # Fresh derivative (k1) and starting step, as on entering a segment.
+                    row = US[ln]
+                    uu = row if ANY_U[ln] else row[:0]
+                    t = T[ln]
+                    for k in range(n):
+                        ys[k] = Y[k, ln]
+                    _f(t, ys, QS[ln], uu, f0)
+                    stats[gi, STAT_RHS] += 1
+                    finite = True
+                    for k in range(n):
+                        k1[k, ln] = f0[k]
+                        if not math.isfinite(f0[k]):
+                            finite = False
+                    if not finite:
+                        CODE[ln] = -ST_NON_FINITE
+                        PH[ln] = PH_FINISH
+                        continue
+                    hmax = min(h_max, LS[LS_SEG_END, ln] - t)
+                    if H[ln] > 0.0:
+                        # Coming back from Rodas4: its estimate of the stable explicit step.
+                        H[ln] = min(H[ln], hmax)
+                    else:
+                        H[ln] = _initial_step(t, ys, f0, QS[ln], uu, rtol, atol, hmax, ytmp, f1)
+                        stats[gi, STAT_RHS] += 1
+                    LS[LS_LFAC, ln] = math.log(1e-4)
+                    # Evidence needed to switch to Rodas4: Hairer's 15 stiff steps, scaled by
+                    # what a Rodas4 step costs relative to a small model's, doubled by each
+                    # switch back (no ping-pong). The stiff/non-stiff counts carry over dose
+                    # boundaries (q8h antibiotics must not reset them).
+                    LS[LS_STIFF_COUNT, ln] = stiff_base << min(int(LS[4, ln]), 4)
+                    LS[LS_REJECT, ln] = 0.0
+                    PH[ln] = PH_CHECK
+                elif ph == PH_CHECK:
+                    if stats[gi, STAT_ACCEPTED] + stats[gi, STAT_REJECTED] >= max_steps:
+                        CODE[ln] = -ST_MAX_STEPS
+                        PH[ln] = PH_FINISH
+                        continue
+                    t = T[ln]
+                    h = H[ln]
+                    if h <= 1e-14 * max(abs(t), 1.0):
+                        if allow_stiff:
+                            H[ln] = 0.0
+                            LS[3, ln] = 0.0  # no explicit step to go back to
+                            LS[LS_NSTIFF, ln] = 0.0
+                            LS[LS_NNONSTIFF, ln] = 0.0
+                            STIFF[ln] = True
+                            stats[gi, STAT_STATUS] |= ST_STIFF
+                            PH[ln] = PH_RODAS
+                        else:
+                            CODE[ln] = -ST_STEP_TOO_SMALL
+                            PH[ln] = PH_FINISH
+                        continue
+                    seg_end = LS[LS_SEG_END, ln]
+                    last = t + 1.01 * h >= seg_end
+                    if last:
+                        H[ln] = seg_end - t
+                    LS[LS_LAST, ln] = 1.0 if last else 0.0
+                    PH[ln] = PH_STEP
+                else:  # PH_FINISH
+                    code = CODE[ln]
+                    if code < 0 or code == _STOP:
+                        stats[gi, STAT_STATUS] |= -code if code < 0 else ST_STOPPED
+                        for j in range(int(LS[LS_J, ln]), n_t):
+                            for k in range(n):
+                                out[k, gi, j] = np.nan
+                    if force_stiff:
+                        stats[gi, STAT_STATUS] |= ST_STIFF
+                    if obs.shape[0] > 0:
+                        observe_patient(t_eval, out, p[i], gi, obs)
+                    PAT[ln] = -1
+                    PH[ln] = PH_LOAD
+            if PH[ln] == PH_STEP:
+                n_ready += 1
+        if n_ready == 0:
+            break
+        # ---- one DOPRI5 attempt on every lane, stage by stage ----
+        _attempt_lanes(Y, YT, YN, k1, k2, k3, k4, k5, k6, k7, U, QL, LS, TT, E2, rtol, atol)
+        # ---- per-lane step control ----
+        for ln in range(L):
+            if PH[ln] != PH_STEP:
+                continue
+            gi = offset + PAT[ln]
+            stats[gi, STAT_RHS] += 6
+            h = H[ln]
+            t = T[ln]
+            err2 = E2[ln] * inv_n
+            PH[ln] = PH_CHECK
+            if not math.isfinite(err2):
+                # A stage left the domain (e.g. overflow): retry smaller, as a rejected step.
+                stats[gi, STAT_REJECTED] += 1
+                H[ln] = h * FAC_MIN
+                LS[LS_REJECT, ln] = 1.0
+                continue
+            # err**EXPO1 / facold**BETA via one log and one exp (two pow calls cost more).
+            lerr = 0.5 * math.log(err2) if err2 > 1e-300 else -345.0
+            if err2 > 1.0:
+                stats[gi, STAT_REJECTED] += 1
+                H[ln] = h / min(1.0 / FAC_MIN, math.exp(EXPO1 * lerr) / SAFE)
+                LS[LS_REJECT, ln] = 1.0
+                continue
+            fac = math.exp(EXPO1 * lerr - BETA * LS[LS_LFAC, ln])
+            fac = max(1.0 / FAC_MAX, min(1.0 / FAC_MIN, fac / SAFE))
+            h_new = h / fac
+            LS[LS_LFAC, ln] = max(lerr, LOG_ERR_MIN)
+            stats[gi, STAT_ACCEPTED] += 1
+            # Hairer's stiffness test (h*|lambda| > STIFF_LIMIT from the two evaluations at
+            # t+h: stage 6 in YT, and YN), per component: a state decaying far below atol (P
+            # after clearance) caps the step by stability while the whole-vector norm only
+            # sees the O(1) states. Differences at rounding level are ignored.
+            stiff_step = False
             for i in range(n):
-                out[i, gi, j] = y[i]
-            j += 1
-            if stop[0] >= 0.0 and _stop_after(out, gi, j - 1, t_eval, state, stop):
-                code = _STOP
-                break
-        if code == _STOP:
-            state[2] = j
-            break
-        if t >= tf:
-            break
-        # Piecewise-constant infusion input and the end of this segment.
-        for i in range(n):
-            u[i] = 0.0
-        seg_end = tf
-        for k in range(m):
-            if ev_time[k] > t and ev_time[k] < seg_end:
-                seg_end = ev_time[k]
-            if ev_kind[k] == EV_INFUSION:
-                if ev_time[k] <= t and t < ev_end[k]:
-                    u[ev_state[k]] += ev_val[k]
-                if ev_end[k] > t and ev_end[k] < seg_end:
-                    seg_end = ev_end[k]
-        any_u = False
-        for i in range(n):
-            if u[i] != 0.0:
-                any_u = True
-        uu = u if any_u else u[:0]  # empty: _f skips the add
-        state[0] = t
-        state[1] = 0.0  # fresh starting step after a boundary
-        state[2] = j
-        # Within a dose segment the patient may move between the methods either way.
-        code = _SWITCH
-        while code == _SWITCH:
-            if not stiff:
-                code = _dopri_segment(
-                    state,
-                    y,
-                    q,
-                    uu,
-                    seg_end,
-                    t_eval,
-                    rtol,
-                    atol,
-                    max_steps,
-                    h_max,
-                    allow_stiff,
-                    out,
-                    gi,
-                    stats,
-                    K,
-                    ytmp,
-                    ynew,
-                    stop,
-                )
-                if code == _SWITCH:
-                    stiff = True
-                    stats[STAT_STATUS] |= ST_STIFF
+                dyi = abs(YN[i, ln] - YT[i, ln])
+                if dyi > 1e-13 * abs(YN[i, ln]) and h * abs(k7[i, ln] - k6[i, ln]) > (
+                    STIFF_LIMIT * dyi
+                ):
+                    stiff_step = True
+            if stiff_step:
+                LS[LS_NNONSTIFF, ln] = 0.0
+                LS[LS_NSTIFF, ln] += 1.0
             else:
-                code = _rodas_segment(
-                    state,
-                    y,
-                    q,
-                    uu,
-                    seg_end,
-                    t_eval,
-                    rtol,
-                    atol,
-                    max_steps,
-                    h_max,
-                    out,
-                    gi,
-                    stats,
-                    K,
-                    ytmp,
-                    ynew,
-                    f0,
-                    f1,
-                    dfdt,
-                    Jm,
-                    Mm,
-                    piv,
-                    sp,
-                    not force_stiff,
-                    stop,
-                )
-                if code == _SWITCH:
-                    stiff = False
-        j = int(state[2])
-        t = seg_end
-        if code == _STOP:
-            break
-    if code < 0 or code == _STOP:
-        stats[STAT_STATUS] |= -code if code < 0 else ST_STOPPED
-        j = int(state[2])
-        while j < n_t:
+                LS[LS_NNONSTIFF, ln] += 1.0
+                if LS[LS_NNONSTIFF, ln] == NONSTIFF_RESET:
+                    LS[LS_NSTIFF, ln] = 0.0
+            last = LS[LS_LAST, ln] != 0.0
+            seg_end = LS[LS_SEG_END, ln]
+            t_new = seg_end if last else t + h
+            # Dense output for save points inside (t, t_new], strictly before the segment end.
+            j = int(LS[LS_J, ln])
+            if j < n_t and t_eval[j] <= t_new and t_eval[j] < seg_end:
+                # Interpolant coefficients once per step (rows of Q).
+                for i in range(n):
+                    Q[0, i] = h * P10 * k1[i, ln]
+                    Q[1, i] = h * (
+                        P11 * k1[i, ln]
+                        + P31 * k3[i, ln]
+                        + P41 * k4[i, ln]
+                        + P51 * k5[i, ln]
+                        + P61 * k6[i, ln]
+                        + P71 * k7[i, ln]
+                    )
+                    Q[2, i] = h * (
+                        P12 * k1[i, ln]
+                        + P32 * k3[i, ln]
+                        + P42 * k4[i, ln]
+                        + P52 * k5[i, ln]
+                        + P62 * k6[i, ln]
+                        + P72 * k7[i, ln]
+                    )
+                    Q[3, i] = h * (
+                        P13 * k1[i, ln]
+                        + P33 * k3[i, ln]
+                        + P43 * k4[i, ln]
+                        + P53 * k5[i, ln]
+                        + P63 * k6[i, ln]
+                        + P73 * k7[i, ln]
+                    )
+                hinv = 1.0 / h
+                j1 = j + 1
+                while j1 < n_t and t_eval[j1] <= t_new and t_eval[j1] < seg_end:
+                    j1 += 1
+                # State by state: the coefficients stay in registers and each output row is
+                # written contiguously (no row view: a view costs reference-count updates).
+                for i in range(n):
+                    y_i = Y[i, ln]
+                    q0 = Q[0, i]
+                    q1 = Q[1, i]
+                    q2 = Q[2, i]
+                    q3 = Q[3, i]
+                    for jj in range(j, j1):
+                        x = (t_eval[jj] - t) * hinv
+                        out[i, gi, jj] = y_i + x * (q0 + x * (q1 + x * (q2 + x * q3)))
+                stopped = False
+                if STOPS[ln, 0] >= 0.0:
+                    for jj in range(j, j1):
+                        st[7] = LS[7, ln]
+                        stopped = _stop_after(out, gi, jj, t_eval, st, STOPS[ln])
+                        LS[7, ln] = st[7]
+                        if stopped:
+                            j1 = jj + 1  # later points written here become NaN when it ends
+                            break
+                LS[LS_J, ln] = j1
+                if stopped:
+                    CODE[ln] = _STOP
+                    PH[ln] = PH_FINISH
+                    continue
             for i in range(n):
-                out[i, gi, j] = np.nan
-            j += 1
-    if force_stiff:
-        stats[STAT_STATUS] |= ST_STIFF
-
-
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
-def observe_patient(t_eval, states, p, gi, obs):
-    """Evaluate the observables of patient ``gi`` at every save time into ``obs[:, gi, :]``."""
-    n_s = states.shape[0]
-    n_o = obs.shape[0]
-    y = np.empty(n_s)
-    o = np.empty(n_o)
-    q = np.empty(N_PARAMETERS + N_DERIVED)
-    derive(p, q)
-    for j in range(t_eval.size):
-        for s in range(n_s):
-            y[s] = states[s, gi, j]
-        observables(t_eval[j], y, q, o)
-        for k in range(n_o):
-            obs[k, gi, j] = o[k]
+                Y[i, ln] = YN[i, ln]
+                k1[i, ln] = k7[i, ln]
+            T[ln] = t_new
+            if LS[LS_REJECT, ln] != 0.0:
+                h_new = min(h_new, h)
+            LS[LS_REJECT, ln] = 0.0
+            H[ln] = min(h_new, h_max)
+            if last:
+                PH[ln] = PH_BOUNDARY  # segment done: t is its end
+            elif allow_stiff and LS[LS_NSTIFF, ln] >= LS[LS_STIFF_COUNT, ln]:
+                LS[3, ln] = H[ln]  # the stability-limited explicit step, for the way back
+                LS[LS_NSTIFF, ln] = 0.0
+                LS[LS_NNONSTIFF, ln] = 0.0
+                STIFF[ln] = True
+                stats[gi, STAT_STATUS] |= ST_STIFF
+                PH[ln] = PH_RODAS
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, parallel=True)
@@ -1050,6 +1219,7 @@ def integrate_chunk(
     stop_value,
     stop_origin,
     stop_grid,
+    n_threads,
 ):
     """Integrate patients ``0..len(y0)`` of a chunk in parallel into ``out[:, offset+i, :]``.
 
@@ -1057,23 +1227,25 @@ def integrate_chunk(
     ``ev_state`` and ``ev_kind`` are (m,), shared by all patients. The observables of each
     patient are evaluated right after it is integrated (its states are still in cache) into
     ``obs[:, offset+i, :]``; ``obs`` may have zero rows. The terminal condition: state index
-    ``stop_state`` (-1: none) reaching ``stop_value[i]``, then on to the next save time on the
-    grid ``stop_origin + k * stop_grid`` (see ``_stop_after``).
+    ``stop_state`` (-1: none) reaching ``stop_value[i]`` (one value for all if of length 1),
+    then on to the next save time on the grid ``stop_origin + k * stop_grid`` (see
+    ``_stop_after``). Blocks of patients run in parallel, each on ``LANES`` interleaved lanes
+    (``integrate_block``); at least four blocks per thread (``n_threads``) keep the threads
+    balanced.
     """
     n_pat = y0.shape[0]
-    for i in nb.prange(n_pat):
-        stop = np.empty(4)
-        stop[0] = stop_state
-        stop[1] = stop_value[i] if stop_value.size > 1 else stop_value[0]
-        stop[2] = stop_origin
-        stop[3] = stop_grid
-        integrate_patient(
-            y0[i],
-            p[i],
+    per_block = min(BLOCK, max(LANES, -(-n_pat // (4 * max(n_threads, 1)))))
+    n_blocks = -(-n_pat // per_block)
+    for b in nb.prange(n_blocks):
+        integrate_block(
+            b * per_block,
+            min(n_pat, (b + 1) * per_block),
+            y0,
+            p,
             t_eval,
-            ev_time[i],
-            ev_end[i],
-            ev_val[i],
+            ev_time,
+            ev_end,
+            ev_val,
             ev_state,
             ev_kind,
             rtol,
@@ -1083,9 +1255,11 @@ def integrate_chunk(
             allow_stiff,
             force_stiff,
             out,
-            offset + i,
-            stats[offset + i],
-            stop,
+            obs,
+            offset,
+            stats,
+            stop_state,
+            stop_value,
+            stop_origin,
+            stop_grid,
         )
-        if obs.shape[0] > 0:
-            observe_patient(t_eval, out, p[i], offset + i, obs)

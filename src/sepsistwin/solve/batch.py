@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -47,6 +48,10 @@ class SolverOptions:
         Use Rodas4 for every patient from the start (diagnostics, benchmarks).
     chunk_size : int
         Patients per kernel call; bounds the working memory for large populations.
+    lanes : int or None
+        Patients integrated side by side per thread (their DOPRI5 stages interleaved); ``None``
+        picks by model size (``sepsistwin.solve.compile.default_lanes``). Each patient's result
+        is independent of the others in the batch; different lane counts agree to rounding.
 
     Examples
     --------
@@ -61,6 +66,7 @@ class SolverOptions:
     stiff_fallback: bool = True
     force_stiff: bool = False
     chunk_size: int = 65_536
+    lanes: int | None = None
 
     def __post_init__(self) -> None:
         if not (self.max_steps >= 1):
@@ -69,6 +75,8 @@ class SolverOptions:
             raise ValueError(f"h_max must be > 0 hours, got {self.h_max!r}")
         if not (self.chunk_size >= 1):
             raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size!r}")
+        if self.lanes is not None and not (1 <= self.lanes <= 16):
+            raise ValueError(f"lanes must be between 1 and 16 (or None), got {self.lanes!r}")
 
 
 def _result_array(shape: tuple[int, ...]) -> NDArray[np.float64]:
@@ -258,7 +266,7 @@ def simulate_batch(
     events = event_table(doses, state_names, n_pat, float(t[0]))
     stop_state, stop_value, stop_origin, stop_grid = as_stop(stop, state_names, n_pat, float(t[0]))
 
-    mod = load_compiled(m)
+    mod = load_compiled(m, opts.lanes)
     n_s, n_p, n_t = len(state_names), len(param_names), t.size
     out = _result_array((n_s, n_pat, n_t))
     n_o = len(m.observable_names)
@@ -305,6 +313,7 @@ def simulate_batch(
             stop_value if stop_value.size == 1 else stop_value[start:end],
             stop_origin,
             stop_grid,
+            numba.get_num_threads(),
         )
     status = stats[:, _kernel.STAT_STATUS].copy()
     result = SimulationResult(

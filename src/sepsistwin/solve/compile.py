@@ -36,6 +36,9 @@ class CompilableModel(Protocol):
     @property
     def fingerprint(self) -> str: ...
 
+    @property
+    def state_names(self) -> tuple[str, ...]: ...
+
 
 def cache_dir() -> Path:
     """Directory holding generated modules and Numba's compiled code.
@@ -68,11 +71,27 @@ def kernel_source() -> str:
     return "\n".join(keep) + "\n"
 
 
-def _module_key(model: Any) -> str:
+def default_lanes(n_states: int) -> int:
+    """Patients integrated side by side per thread for a model with ``n_states`` states.
+
+    Interleaving hides the latency of a small model's right-hand side (a chain of divisions)
+    (docs/architecture.md: Reynolds, 4 states, integrates ~1.5x faster with 8 lanes than with
+    one). A large model's right-hand side has instruction-level parallelism of its own: the
+    52-state sepsistwin model gained nothing from 2 or 4 lanes, so it keeps one.
+    """
+    return 8 if n_states <= LANES_MAX_STATES else 1
+
+
+#: Models up to this many states get 8 lanes (see ``default_lanes``).
+LANES_MAX_STATES = 8
+
+
+def _module_key(model: Any, lanes: int) -> str:
     from sepsistwin.model.codegen import CODEGEN_VERSION
 
     h = hashlib.sha256()
     for part in (
+        f"lanes={lanes}",
         model.fingerprint,
         kernel_source(),
         numba.__version__,
@@ -83,8 +102,11 @@ def _module_key(model: Any) -> str:
     return h.hexdigest()[:20]
 
 
-def load_compiled(model: Any) -> ModuleType:
+def load_compiled(model: Any, lanes: int | None = None) -> ModuleType:
     """Return the compiled module (``integrate_chunk``, ``observables``, ...) for ``model``.
+
+    ``lanes``: patients integrated side by side per thread (default ``default_lanes``); results
+    do not depend on it.
 
     Examples
     --------
@@ -93,18 +115,22 @@ def load_compiled(model: Any) -> ModuleType:
     >>> mod.N_STATES
     4
     """
-    key = _module_key(model)
+    if lanes is None:
+        lanes = default_lanes(len(model.state_names))
+    if lanes < 1:
+        raise ValueError(f"lanes must be >= 1, got {lanes}")
+    key = _module_key(model, lanes)
     with _LOCK:
         if key in _LOADED:
             return _LOADED[key]
         directory = cache_dir()
         safe_name = "".join(c if c.isalnum() else "_" for c in model.name)
-        mod_name = f"sepsistwin_kernel_{safe_name}_{key}"
+        mod_name = f"sepsistwin_kernel_{safe_name}_l{lanes}_{key}"
         path = directory / f"{mod_name}.py"
         if not path.exists():
             from sepsistwin.model.codegen import numba_hooks_source
 
-            source = numba_hooks_source(model) + "\n\n" + kernel_source()
+            source = numba_hooks_source(model, lanes) + "\n\n" + kernel_source()
             tmp = directory / f".{mod_name}.{os.getpid()}.tmp"
             tmp.write_text(source)
             os.replace(tmp, path)  # atomic: concurrent processes see a whole file
