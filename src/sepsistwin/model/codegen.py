@@ -2,9 +2,10 @@
 
 The generated functions follow the kernel's hook contract (``sepsistwin.solve._kernel``):
 ``derive(p, q)``, ``rhs(t, y, q, dy)``, ``rhs_lanes(t, y, q, dy)`` (the same right-hand side for
-``LANES`` patients side by side: argument ``t`` is a vector, the others have one column per
-patient), ``jac(t, y, q, J)``, ``observables(t, y, q, out)`` and the constants ``USES_TIME``,
-``N_STATES``, ``N_PARAMETERS``, ``N_DERIVED``, ``LANES``. Intermediate
+``LANES`` patients side by side: ``t`` is a vector, ``y``, ``q`` and ``dy`` are flat with
+element ``i`` of lane ``l`` at ``i * LANES + l``), ``jac(t, y, q, J)``,
+``observables(t, y, q, out)`` and the constants ``USES_TIME``, ``N_STATES``, ``N_PARAMETERS``,
+``N_DERIVED``, ``LANES``. Intermediate
 expressions stay named local variables; the Jacobian uses the chain rule through them (d rate/d y
 = partial + sum over expressions of d rate/d e * d e/d y), so the generated code grows with the
 model, not with the fully substituted equations.
@@ -28,7 +29,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from sepsistwin.model.model import Model
 
 #: Bump when the generated code changes shape (invalidates compiled caches).
-CODEGEN_VERSION = "4"
+CODEGEN_VERSION = "5"
 
 
 class _NumbaPrinter(PythonCodePrinter):
@@ -106,10 +107,9 @@ class _Hoister:
         return e.func(*[self(a) for a in e.args])
 
 
-def _unpack(
-    model: Model, derived: list[str], indent: str = "    ", lane: str = ""
-) -> list[str]:
-    """Lines binding state, parameter and derived names (``lane``: column index, e.g. ``, ln``)."""
+def _unpack(model: Model, derived: list[str], indent: str = "    ", lane: str = "") -> list[str]:
+    """Lines binding state, parameter and derived names (``lane``: flat lane offset, e.g.
+    `` * LANES + ln``)."""
     lines = [f"{indent}{s} = y[{i}{lane}]" for i, s in enumerate(model.state_names)]
     n_p = len(model.parameter_names)
     lines += [f"{indent}{q} = p[{i}{lane}]" for i, q in enumerate(model.parameter_names)]
@@ -189,7 +189,7 @@ def numba_hooks_source(model: Model, lanes: int = 1) -> str:
     for line in rhs_body:
         if line.startswith("    dy["):
             k = line.index("]")
-            line = f"{line[:k]}, ln{line[k:]}"
+            line = f"{line[:k]} * LANES + ln{line[k:]}"
         out.append("    " + line)
 
     # Jacobian by the chain rule through named expressions (in dependency order).
@@ -259,8 +259,10 @@ def numba_hooks_source(model: Model, lanes: int = 1) -> str:
         *[f"    q[{i}] = p[{i}]" for i in range(n_p)],
     ]
     for k, name in enumerate(static_exprs):
-        derive += [f"    {name} = {pycode(model.expression_sympy[name])}",
-                   f"    q[{n_p + k}] = {name}"]
+        derive += [
+            f"    {name} = {pycode(model.expression_sympy[name])}",
+            f"    q[{n_p + k}] = {name}",
+        ]
     for k, (_sym, he) in enumerate(hoist.order):
         derive.append(f"    q[{n_p + len(static_exprs) + k}] = {pycode(he)}")
     header = [
@@ -280,7 +282,7 @@ def numba_hooks_source(model: Model, lanes: int = 1) -> str:
         "",
     ]
     unpack = "\n".join(_unpack(model, derived))
-    unpack_lanes = "\n".join(_unpack(model, derived, indent="        ", lane=", ln"))
+    unpack_lanes = "\n".join(_unpack(model, derived, indent="        ", lane=" * LANES + ln"))
     body = [
         unpack if line == "__UNPACK__" else unpack_lanes if line == "__UNPACK_LANES__" else line
         for line in out

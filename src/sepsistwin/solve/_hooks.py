@@ -33,10 +33,12 @@ def rhs(t, y, p, dy):
 
 @nb.njit(cache=True, error_model="numpy")
 def rhs_lanes(t, y, p, dy):
-    """``rhs`` for ``LANES`` patients at once: column ``l`` of ``y``, ``p``, ``dy`` is lane l."""
-    for ln in range(LANES):
-        dy[0, ln] = -p[0, ln] * y[0, ln]
-        dy[1, ln] = p[0, ln] * y[0, ln] - p[1, ln] * y[1, ln]
+    """``rhs`` for ``LANES`` patients at once; arrays are flat, element i of lane l at
+    ``i * LANES + l``."""
+    L = LANES
+    for ln in range(L):
+        dy[ln] = -p[ln] * y[ln]
+        dy[L + ln] = p[ln] * y[ln] - p[L + ln] * y[L + ln]
 
 
 @nb.njit(cache=True, error_model="numpy")
