@@ -73,7 +73,7 @@ def cohort():
     "fraction_MALS", "fraction_immunoparalysis", "fraction_intermediate", "mortality_MALS",
     "mortality_immunoparalysis", "mortality_intermediate",
     "mortality_overall", "alc_day4_survivors", "alc_day4_nonsurvivors",
-    "hla_recovery_survivors", "hla_recovery_nonsurvivors",
+    "hla_recovery_survivors", "hla_recovery_nonsurvivors", "secondary_infection_overall",
 ])
 def test_cohort_targets_are_met_within_tolerance_on_a_fresh_seed(cohort, name: str) -> None:
     _pop, _r, st = cohort
@@ -103,6 +103,13 @@ def test_screened_cohort_is_the_patients_with_sepsis_at_screening(cohort) -> Non
 def test_mortality_is_highest_in_mals_and_lowest_in_intermediate(cohort) -> None:
     v = cohort[2].values
     assert v["mortality_MALS"] > v["mortality_immunoparalysis"] > v["mortality_intermediate"]
+
+
+def test_secondary_infection_is_more_frequent_in_immunoparalysis(cohort) -> None:
+    # Low mHLA-DR predicts ICU-acquired infection (Landelle 2010; Ann Intensive Care 2022).
+    v = cohort[2].values
+    assert v["secondary_infection_immunoparalysis"] > 0.10
+    assert v["secondary_infection_immunoparalysis"] > 2 * v["secondary_infection_intermediate"]
 
 
 def test_survivors_have_more_lymphocytes_and_recovering_hla_dr_by_day_4(cohort) -> None:
@@ -141,3 +148,23 @@ def test_frail_hosts_have_a_stronger_il10_response() -> None:
     r = np.corrcoef(np.log(pop.params["k_nd"]), np.log(pop.params["g_il10"]))[0, 1]
     assert r > 0.05
     assert abs(r - frailty_correlation()) < 0.1
+
+
+def test_macrophage_activation_prone_hosts_are_frailer_with_the_mals_weight() -> None:
+    # PROVIDE: MALS dies more often than immunoparalysis although MALS hosts have a weaker
+    # IL-10 response; the weight of log g_mals in log k_nd (calibrated) makes them frailer.
+    from sepsistwin.population import load_calibrated_parameters
+    from sepsistwin.population.sampler import SEPTIC_SHOCK
+
+    hyper = {x.target: {"center": x.center, "spread": x.spread} for x in SEPTIC_SHOCK}
+    hyper.update({k: dict(v) for k, v in load_calibrated_parameters().population.items()})
+
+    def corr(rho_m: float) -> float:
+        hyper["k_nd"]["rho_g_mals"] = rho_m
+        pop = sample_population(4000, seed=1, hyper=hyper)
+        return float(np.corrcoef(np.log(pop.params["k_nd"]), np.log(pop.params["g_mals"]))[0, 1])
+
+    assert corr(0.4) > corr(0.0) + 0.25
+    hyper["k_nd"]["rho_g_mals"] = 0.99
+    with pytest.raises(ValueError, match="exceed unit variance"):
+        sample_population(10, seed=1, hyper=hyper)

@@ -11,7 +11,8 @@ Stages (each a small search on a few quantities, everything seeded):
    gain ``g_il10`` are bisected to the PROVIDE fractions of the screened cohort.
 3. **Severity and mortality** - the median damage susceptibility ``k_nd`` (whether organ
    failure becomes self-sustaining) is bisected to the overall mortality, its correlation with
-   the IL-10 gain (host frailty) to the immunoparalysis-intermediate mortality gap, then the
+   the IL-10 gain (host frailty) to the immunoparalysis-intermediate mortality gap, the
+   weight of the macrophage-activation gain in it to the MALS-immunoparalysis gap, then the
    death-hazard
    constants (``death_log_h3``, ``death_gamma``) are fitted by least squares to the PROVIDE
    class mortalities on the simulated organ-failure trajectories (the hazard does not feed
@@ -43,7 +44,12 @@ from scipy.optimize import least_squares
 
 from sepsistwin.model.pharmacology import parse_therapy_dose, therapy_schedule
 from sepsistwin.population.calibrated import Calibration
-from sepsistwin.population.sampler import RHO_KND_IL10, VirtualPopulation, sample_population
+from sepsistwin.population.sampler import (
+    RHO_KND_IL10,
+    RHO_KND_MALS,
+    VirtualPopulation,
+    sample_population,
+)
 from sepsistwin.population.screening import screen
 from sepsistwin.population.targets import TARGETS
 from sepsistwin.solve import SimulationResult, simulate
@@ -220,8 +226,47 @@ def cohort_stats(result: SimulationResult, seed: int = 0,
     vals["hla_recovery_survivors"] = _wmean(surv, ratio)
     vals["hla_recovery_nonsurvivors"] = _wmean(dead, ratio)
     vals["screened_fraction"] = float(np.mean(st.screened))
+    if "P2" in result.states:
+        inc = secondary_infection_incidence(result, hzv)
+        for p in PHENOTYPES:
+            k = ph == p
+            vals[f"secondary_infection_{p}"] = _wmean(w[k], inc[k])
+        vals["secondary_infection_overall"] = _wmean(w, inc)
     st.values = vals
     return st
+
+
+#: A secondary infection: ICU-acquired pathogen load >= 1e5 CFU/mL (the trial simulator's
+#: ``SECONDARY_INFECTION_CFU_ML``), here in the model's 1e6 CFU/mL.
+SECONDARY_INFECTION_LOAD = 0.1
+
+
+def secondary_infection_incidence(result: SimulationResult, hz: NDArray[np.float64]
+                                  ) -> NDArray[np.float64]:
+    """Probability per patient of a secondary infection between screening and day 28.
+
+    The ICU-acquired load ``P2`` first reaching 1e5 CFU/mL after screening counts if the
+    patient is alive then: the indicator is weighted by the survival from screening to that
+    time (``hz`` is the cumulative death hazard on ``result.time``).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> r = SimpleNamespace(time=np.array([0.0, 24.0, 48.0]),
+    ...                     states={"P2": np.array([[0.0, 0.0, 0.2], [0.0, 0.0, 0.01]])})
+    >>> secondary_infection_incidence(r, np.zeros((2, 3))).tolist()
+    [1.0, 0.0]
+    """
+    t = result.time
+    i0 = int(np.argmin(np.abs(t - SCREEN_H)))
+    i1 = int(np.argmin(np.abs(t - HORIZON_H)))
+    p2 = np.atleast_2d(result.states["P2"])[:, i0:i1 + 1]
+    hit = p2 >= SECONDARY_INFECTION_LOAD
+    first = np.argmax(hit, axis=1)
+    any_hit = hit.any(axis=1)
+    rows = np.arange(p2.shape[0])
+    surv = np.exp(-(hz[rows, i0 + first] - hz[:, i0]))
+    return np.where(any_hit, surv, 0.0)
 
 
 # ---- stage 2: phenotype mix -----------------------------------------------------------------
@@ -348,6 +393,39 @@ def calibrate_frailty(size: int, seed: int, overrides: Mapping[str, float],
         return v["mortality_immunoparalysis"] - v["mortality_intermediate"]
 
     hyper["k_nd"]["rho_g_il10"] = _bisect(gap, *RHO_BOUNDS, target, steps)
+    return hyper
+
+
+RHO_MALS_BOUNDS = (0.0, 0.5)
+
+
+def calibrate_mals_frailty(size: int, seed: int, overrides: Mapping[str, float],
+                           hyper: dict[str, dict[str, float]], steps: int = 5
+                           ) -> dict[str, dict[str, float]]:
+    """Bisect the weight of log ``g_mals`` in log ``k_nd`` to the MALS excess mortality.
+
+    With the frailty correlation of ``k_nd`` with the IL-10 gain alone, MALS hosts (low IL-10
+    gain) would be the least damage-susceptible; the weight
+    (:data:`~sepsistwin.population.sampler.RHO_KND_MALS`) is set so the MALS minus
+    immunoparalysis 28-day mortality matches PROVIDE (0.791 - 0.669); the death hazard is
+    refitted (no re-simulation) at every evaluation.
+    """
+    hyper = {k: dict(v) for k, v in hyper.items()}
+    t = horizon_grid()
+    target = TARGETS["mortality_MALS"].value - TARGETS["mortality_immunoparalysis"].value
+
+    def gap(rho: float) -> float:
+        h = {k: dict(v) for k, v in hyper.items()}
+        h["k_nd"]["rho_g_mals"] = rho
+        res = _simulate(sample_population(size, seed=seed, hyper=h), t, overrides)
+        lh, gam = calibrate_mortality(res, seed, (overrides["death_log_h3"],
+                                                  overrides["death_gamma"]))
+        hz = post_hoc_hazard(np.atleast_2d(res.observables["organ_failure_index"]), res.time,
+                             lh, gam)
+        v = cohort_stats(res, seed=seed, hz=hz).values
+        return v["mortality_MALS"] - v["mortality_immunoparalysis"]
+
+    hyper["k_nd"]["rho_g_mals"] = _bisect(gap, *RHO_MALS_BOUNDS, target, steps)
     return hyper
 
 
@@ -509,6 +587,7 @@ def run_calibration(size: int = 1500, seed: int = 2024, command: str = "", round
     vals.update({k: float(d[k]) for k in (*HAZARD_PARAMS, *ALC_PARAMS)})
     hyper = {x.target: {"center": x.center, "spread": x.spread} for x in SEPTIC_SHOCK}
     hyper["k_nd"]["rho_g_il10"] = RHO_KND_IL10
+    hyper["k_nd"]["rho_g_mals"] = RHO_KND_MALS
     t = horizon_grid()
     for rnd in range(rounds):
         log(f"round {rnd + 1}/{rounds} (n={size}, seed={seed})")
@@ -519,6 +598,9 @@ def run_calibration(size: int = 1500, seed: int = 2024, command: str = "", round
         hyper = calibrate_frailty(size, seed, vals, hyper)
         log(f"    frailty correlation (log k_nd, log g_il10) "
             f"{hyper['k_nd']['rho_g_il10']:.3g}")
+        hyper = calibrate_mals_frailty(size, seed, vals, hyper)
+        log(f"    MALS frailty weight (log k_nd on log g_mals) "
+            f"{hyper['k_nd']['rho_g_mals']:.3g}")
         pop = sample_population(size, seed=seed, hyper=hyper)
         res = _simulate(pop, t, vals)
         lh, gam = calibrate_mortality(res, seed, (vals["death_log_h3"], vals["death_gamma"]))

@@ -12,6 +12,8 @@ from sepsistwin.population.calibrate import (
     DAY4_H,
     HAZARD_BOUNDS,
     PHENOTYPES,
+    RHO_BOUNDS,
+    RHO_MALS_BOUNDS,
     SCREEN_H,
     CalibrationResult,
 )
@@ -24,6 +26,8 @@ REPORTED = {
     "general_preset_screened_fraction": "`general` preset: fraction meeting Sepsis-3 at screening",
     "healthy_death_probability": "28-day death probability of a healthy subject (no infection)",
     "endotoxin_death_probability": "28-day death probability after 2 ng/kg endotoxin",
+    **{f"secondary_infection_{p}": f"ICU-acquired infection (>= 1e5 CFU/mL) by day 28, {p}"
+       for p in ("MALS", "immunoparalysis", "intermediate")},
 }
 
 
@@ -42,14 +46,16 @@ def markdown(cal: CalibrationResult, figure: str | None) -> str:
         "are stored in `src/sepsistwin/population/data/calibrated.yaml`; the `sepsistwin` preset "
         "and `sample_population` read them. Method: `src/sepsistwin/population/calibrate.py` "
         "(stages: endotoxin peaks; phenotype mix by bisection of the host-gain medians; severity "
-        "by bisection of the damage-susceptibility median `k_nd` and the death hazard by least "
-        "squares; the apoptosis rates by least squares on the day-4 lymphocytes; stages 2-4 "
-        "repeated; IL-7 gain by bisection). The screened cohort is the virtual patients alive "
-        "and meeting Sepsis-3 at screening (24 h) as scored by the clinical code (PROVIDE "
-        "screened patients with sepsis, evidence.md A1). Mortalities are expected 28-day death "
-        "probabilities from screening, weighted by being alive at screening; survivor/"
-        "non-survivor summaries are weighted by those probabilities. The death hazard is ~0 "
-        "without organ failure (see `docs/model.md`).",
+        "by bisection of the damage-susceptibility median `k_nd`, of its correlation with the "
+        "IL-10 gain and of the weight of the macrophage-activation gain in it (MALS excess "
+        "mortality), and "
+        "the death hazard by least squares; the apoptosis rates by least squares on the day-4 "
+        "lymphocytes; stages 2-4 repeated; IL-7 gain by bisection). The screened cohort is the "
+        "virtual patients alive and meeting Sepsis-3 at screening (24 h) as scored by the "
+        "clinical code (PROVIDE screened patients with sepsis, evidence.md A1). Mortalities "
+        "are expected 28-day death probabilities from screening, weighted by being alive at "
+        "screening; survivor/non-survivor summaries are weighted by those probabilities. The "
+        "death hazard is ~0 without organ failure (see `docs/model.md`).",
         "",
         "| target | source | target value | tolerance | model | within |",
         "|---|---|---|---|---|---|",
@@ -78,20 +84,40 @@ def markdown(cal: CalibrationResult, figure: str | None) -> str:
             f"40%, ICU-treated sepsis 41.9% (evidence.md B4, Fleischmann-Struzek 2020, "
             f"VERIFIED): the general preset is {rel} 40% (a validation check, not a "
             f"calibration target; its multipliers are PROPOSAL).")]
+    si = {p: cal.values.get(f"secondary_infection_{p}")
+          for p in ("immunoparalysis", "intermediate", "MALS")}
+    if all(v is not None for v in si.values()):
+        lines += ["", (
+            f"Secondary (ICU-acquired) infection, validation: {si['immunoparalysis']:.1%} of "
+            f"the immunoparalysed, {si['intermediate']:.1%} of the intermediate and "
+            f"{si['MALS']:.1%} of the MALS screened patients pass 1e5 CFU/mL while alive by "
+            "day 28. Low mHLA-DR predicts ICU-acquired infection (Landelle 2010 doi "
+            "10.1007/s00134-010-1962-x, aHR 2.5; < 8,000 AB/C at day 5-7, Ann Intensive Care "
+            "2022 doi 10.1186/s13613-022-01010-y, VERIFIED): the immunoparalysed must acquire "
+            "it more often than the intermediate (a direction, not tuned).")]
     lines += ["", "Calibrated values:", "", "| name | value |", "|---|---|"]
     lines += [f"| `{k}` | {v:.5g} |" for k, v in cal.calibration.model.items()]
     lines += [f"| population `{k}` median | {v['center']:.5g} (sd log {v['spread']:.3g}) |"
               for k, v in cal.calibration.population.items()]
-    lines += [f"| population correlation of log `{k}` with log `g_il10` (frailty) | "
+    lines += [f"| population weight of log `g_il10` in log `{k}` (frailty) | "
               f"{v['rho_g_il10']:.3g} |"
               for k, v in cal.calibration.population.items() if "rho_g_il10" in v]
+    lines += [f"| population weight of log `g_mals` in log `{k}` (MALS frailty) | "
+              f"{v['rho_g_mals']:.3g} |"
+              for k, v in cal.calibration.population.items() if "rho_g_mals" in v]
     at_bound = [f"`{k}` = {v:.4g} (search range {lo:g}-{hi:g})"
                 for k, (lo, hi) in {**HAZARD_BOUNDS, **ALC_BOUNDS}.items()
                 if (v := cal.calibration.model.get(k)) is not None
                 and min(abs(v - lo), abs(v - hi)) <= 1e-6 * max(abs(lo), abs(hi), 1.0)]
+    knd = cal.calibration.population.get("k_nd", {})
+    at_bound += [f"`k_nd` `{k}` = {v:.4g} (search range {lo:g}-{hi:g})"
+                 for k, (lo, hi) in {"rho_g_il10": RHO_BOUNDS,
+                                     "rho_g_mals": RHO_MALS_BOUNDS}.items()
+                 if (v := knd.get(k)) is not None and min(abs(v - lo), abs(v - hi)) <= 1e-6]
     if at_bound:
         lines += ["", "At a search bound (the targets are met there, but the data push past the "
-                  "range; a threshold-like hazard or near-zero storm apoptosis): "
+                  "range; a threshold-like hazard, near-zero storm apoptosis, or a MALS excess "
+                  "mortality that the refitted hazard compresses): "
                   + "; ".join(at_bound) + "."]
     if figure:
         lines += ["", f"![calibration]({figure})"]

@@ -6,7 +6,8 @@ the model's cumulative death hazard into a death time. Distributions are lognorm
 clipped to plausible ranges) with sources or CALIBRATED status; the host macrophage-activation
 and IL-10 gains are negatively correlated (MALS has a lower IL-10/TNF ratio, Kyriazopoulou 2017
 doi 10.1186/s12916-017-0930-5, VERIFIED direction; size PROPOSAL); the damage susceptibility and
-IL-10 gain positively (host frailty, :data:`RHO_KND_IL10`).
+IL-10 gain positively (host frailty, :data:`RHO_KND_IL10`), and the damage susceptibility also
+rises with the macrophage-activation gain (:data:`RHO_KND_MALS`; both weights CALIBRATED).
 
 Examples
 --------
@@ -84,6 +85,13 @@ RHO_MALS_IL10 = -0.3
 #: between the immunoparalysis and intermediate mortalities of PROVIDE.
 RHO_KND_IL10 = 0.0
 
+#: Default partial weight of log macrophage-activation gain ``g_mals`` in log ``k_nd`` (used
+#: when the calibration stores none). Without it MALS hosts (low IL-10 gain, ``RHO_MALS_IL10``)
+#: would be the least frail; the calibration sets it to PROVIDE's MALS excess mortality (79%
+#: vs 67% in immunoparalysis): hosts prone to macrophage activation are also prone to
+#: self-sustaining organ failure (PROPOSAL, CALIBRATED).
+RHO_KND_MALS = 0.0
+
 
 def frailty_correlation(hyper: Mapping[str, Mapping[str, float]] | None = None) -> float:
     """Correlation of log ``k_nd`` with log ``g_il10`` (stored calibration unless ``hyper``).
@@ -93,8 +101,22 @@ def frailty_correlation(hyper: Mapping[str, Mapping[str, float]] | None = None) 
     >>> -1.0 < frailty_correlation() < 1.0
     True
     """
+    rho_k, rho_m = frailty_weights(hyper)
+    return rho_k + rho_m * RHO_MALS_IL10
+
+
+def frailty_weights(hyper: Mapping[str, Mapping[str, float]] | None = None
+                    ) -> tuple[float, float]:
+    """Weights of the normal scores of log ``g_il10`` and log ``g_mals`` in log ``k_nd``.
+
+    Examples
+    --------
+    >>> frailty_weights({"k_nd": {"rho_g_il10": 0.5}})
+    (0.5, 0.0)
+    """
     cal = dict(load_calibrated_parameters().population) if hyper is None else dict(hyper)
-    return float(cal.get("k_nd", {}).get("rho_g_il10", RHO_KND_IL10))
+    k = cal.get("k_nd", {})
+    return float(k.get("rho_g_il10", RHO_KND_IL10)), float(k.get("rho_g_mals", RHO_KND_MALS))
 
 PRESETS: dict[str, dict[str, float]] = {
     # PROVIDE-like screening cohort (sicker than septic shock in general).
@@ -214,8 +236,12 @@ def sample_population(n: int, preset: str = "septic_shock", seed: int | None = 0
     names = [d.target for d in dists]
     i_m, i_10, i_k = names.index("g_mals"), names.index("g_il10"), names.index("k_nd")
     z[:, i_10] = RHO_MALS_IL10 * z[:, i_m] + np.sqrt(1 - RHO_MALS_IL10**2) * z[:, i_10]
-    rho_k = frailty_correlation(hyper)
-    z[:, i_k] = rho_k * z[:, i_10] + np.sqrt(1 - rho_k**2) * z[:, i_k]
+    rho_k, rho_m = frailty_weights(hyper)
+    var = rho_k**2 + rho_m**2 + 2 * rho_k * rho_m * RHO_MALS_IL10
+    if var > 1.0:
+        raise ValueError(f"frailty weights rho_g_il10={rho_k}, rho_g_mals={rho_m} exceed unit "
+                         "variance")
+    z[:, i_k] = rho_k * z[:, i_10] + rho_m * z[:, i_m] + np.sqrt(1 - var) * z[:, i_k]
     params: dict[str, NDArray[np.float64]] = {}
     init: dict[str, NDArray[np.float64]] = {}
     abx = np.zeros(n)
@@ -238,4 +264,5 @@ def sample_population(n: int, preset: str = "septic_shock", seed: int | None = 0
     death_u = rng.uniform(size=n)
     hyp = {d.target: {"center": d.center, "spread": d.spread} for d in dists}
     hyp["k_nd"]["rho_g_il10"] = rho_k
+    hyp["k_nd"]["rho_g_mals"] = rho_m
     return VirtualPopulation(dict(sorted(params.items())), init, abx, death_u, preset, seed, hyp)

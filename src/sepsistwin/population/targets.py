@@ -50,6 +50,11 @@ DREWRY = "Drewry 2014 Shock doi 10.1097/SHK.0000000000000234 (VERIFIED; medians)
 MONNERET = "Monneret 2006 doi 10.1007/s00134-006-0204-8 (VERIFIED direction)"
 JANUM = ("Janum study, 20 subjects, 2 ng/kg bolus (BolusDataCorrectedSD.mat, VERIFIED; "
          "model-notes-cytokines.md §2.3)")
+ICU_ACQUIRED = ("10-25%: 23% (174/753) of ICU patients with shock, Adrie 2017 Ann Intensive Care "
+                "doi 10.1186/s13613-017-0242-0 (VERIFIED); 24% (37/153) after septic shock, "
+                "Landelle 2010 doi 10.1007/s00134-010-1962-x (VERIFIED); 13.5% of sepsis ICU "
+                "admissions, van Vught 2016 JAMA doi 10.1001/jama.2016.2691 (RECALLED); checked, "
+                "not tuned")
 
 TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("fraction_MALS", 0.200, 0.05, "1", PROVIDE, "MALS at screening (ferritin > 4,420)"),
@@ -78,6 +83,8 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("il7_alc_fold", 3.5, 0.75, "fold", "IRIS-7, Francois 2018 doi "
            "10.1172/jci.insight.98960 (VERIFIED 3-4 fold)",
            "ALC fold rise with IL-7 10 ug/kg IM twice weekly x 4 weeks (lymphopenic patients)"),
+    Target("secondary_infection_overall", 0.175, 0.075, "1", ICU_ACQUIRED,
+           "ICU-acquired infection (>= 1e5 CFU/mL) from screening to day 28, screened cohort"),
     Target("nivolumab_half_life", 15.0, 5.0, "d", "Hotchkiss 2019 doi "
            "10.1007/s00134-019-05704-z: 14.7 +/- 5.3 d (VERIFIED)", "terminal half-life"),
     Target("nivolumab_ro_day28", 0.95, 0.05, "1", "Hotchkiss 2019: RO > 90% for >= 28 d "
