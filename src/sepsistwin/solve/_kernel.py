@@ -686,7 +686,12 @@ def _f_lanes(T, Y, q, U, DY):
     hundreds of distinct state and parameter reads need no stride arithmetic (2-D indexing
     made the 52-state model ~25 % slower).
     """
-    rhs_lanes(T, Y, q, DY)
+    if LANES == 1:
+        # One lane is the scalar layout: the plain right-hand side (no loop around it) lets LLVM
+        # optimise a large model's straight-line code as before lanes existed.
+        rhs(T[0], Y, q, DY)
+    else:
+        rhs_lanes(T, Y, q, DY)
     L = LANES
     for i in range(N_STATES):
         for ln in range(L):
@@ -1153,30 +1158,21 @@ def integrate_block(
                         + P73 * k7[c]
                     )
                 hinv = 1.0 / h
-                j1 = j + 1
-                while j1 < n_t and t_eval[j1] <= t_new and t_eval[j1] < seg_end:
-                    j1 += 1
-                # State by state: the coefficients stay in registers and each output row is
-                # written contiguously (no row view: a view costs reference-count updates).
-                for i in range(n):
-                    y_i = Y[i * L + ln]
-                    q0 = Q[0, i]
-                    q1 = Q[1, i]
-                    q2 = Q[2, i]
-                    q3 = Q[3, i]
-                    for jj in range(j, j1):
-                        x = (t_eval[jj] - t) * hinv
-                        out[i, gi, jj] = y_i + x * (q0 + x * (q1 + x * (q2 + x * q3)))
                 stopped = False
-                if STOPS[ln, 0] >= 0.0:
-                    for jj in range(j, j1):
+                while j < n_t and t_eval[j] <= t_new and t_eval[j] < seg_end:
+                    x = (t_eval[j] - t) * hinv
+                    for i in range(n):
+                        out[i, gi, j] = Y[i * L + ln] + x * (
+                            Q[0, i] + x * (Q[1, i] + x * (Q[2, i] + x * Q[3, i]))
+                        )
+                    j += 1
+                    if STOPS[ln, 0] >= 0.0:
                         st[7] = LS[7, ln]
-                        stopped = _stop_after(out, gi, jj, t_eval, st, STOPS[ln])
+                        stopped = _stop_after(out, gi, j - 1, t_eval, st, STOPS[ln])
                         LS[7, ln] = st[7]
                         if stopped:
-                            j1 = jj + 1  # later points written here become NaN when it ends
                             break
-                LS[LS_J, ln] = j1
+                LS[LS_J, ln] = j
                 if stopped:
                     CODE[ln] = _STOP
                     PH[ln] = PH_FINISH
