@@ -36,8 +36,10 @@ _VARIABLES = {
     "platelets": ("10^9/L", lambda r, n: r.uniform(10, 300, n)),
     "bilirubin": ("umol/L", lambda r, n: r.uniform(5, 300, n)),
     "map": ("mmHg", lambda r, n: r.uniform(45, 100, n)),
-    "norepinephrine": ("ug/kg/min", lambda r, n: np.where(r.random(n) < 0.4,
-                                                          r.uniform(0.01, 0.6, n), 0.0)),
+    "norepinephrine": (
+        "ug/kg/min",
+        lambda r, n: np.where(r.random(n) < 0.4, r.uniform(0.01, 0.6, n), 0.0),
+    ),
     "gcs": ("", lambda r, n: r.integers(3, 16, n).astype(float)),
     "creatinine": ("mg/dL", lambda r, n: r.uniform(0.5, 6.0, n)),
     "urine_output": ("mL/day", lambda r, n: r.uniform(100, 3000, n)),
@@ -62,8 +64,9 @@ def generate_cohort(n_patients: int, n_days: int, seed: int = 1) -> pd.DataFrame
         frames.append(
             pd.DataFrame(
                 {
-                    "patient_id": pd.Categorical.from_codes(pid, [f"P{i:06d}" for i in
-                                                                range(n_patients)]),
+                    "patient_id": pd.Categorical.from_codes(
+                        pid, [f"P{i:06d}" for i in range(n_patients)]
+                    ),
                     "time": day * 24.0 + rng.uniform(0, 23.9, n),
                     "variable": name,
                     "value": np.round(values, 3),
@@ -76,8 +79,10 @@ def generate_cohort(n_patients: int, n_days: int, seed: int = 1) -> pd.DataFrame
 
 def naive_sofa(daily: dict[str, float]) -> int:
     """SOFA of one patient-day written as scalar if/else rules (the baseline)."""
+
     def g(k: str) -> float:
         return daily.get(k, float("nan"))
+
     pts = 0
     pf, vent = g("pf"), g("mechanical_ventilation") > 0
     if pf < 100 and vent:
@@ -116,10 +121,14 @@ def naive_assess(obs: pd.DataFrame) -> dict[tuple[str, int], int]:
             d = dict(zip(rows["variable"], rows["value"], strict=False))
             d.pop("fio2", None)
             pf = float("inf")
-            for t_p, v_p in zip(rows["hours"][rows["variable"] == "pao2"],
-                                rows["value"][rows["variable"] == "pao2"], strict=True):
-                before = [(t, v) for t, v in zip(fio2_t, fio2_v, strict=True)
-                          if t_p - 24 <= t <= t_p]
+            for t_p, v_p in zip(
+                rows["hours"][rows["variable"] == "pao2"],
+                rows["value"][rows["variable"] == "pao2"],
+                strict=True,
+            ):
+                before = [
+                    (t, v) for t, v in zip(fio2_t, fio2_v, strict=True) if t_p - 24 <= t <= t_p
+                ]
                 if before and before[-1][1] > 0:
                     pf = min(pf, v_p / before[-1][1])
             if pf != float("inf"):
@@ -145,8 +154,10 @@ def main() -> None:
     cohort = generate_cohort(args.patients, args.days)
     t_gen = time.perf_counter() - t0
     n_rows = len(cohort)
-    print(f"cohort: {args.patients:,} patients x {args.days} days = {n_pd:,} patient-days, "
-          f"{n_rows:,} rows (generated in {t_gen:.1f} s)")
+    print(
+        f"cohort: {args.patients:,} patients x {args.days} days = {n_pd:,} patient-days, "
+        f"{n_rows:,} rows (generated in {t_gen:.1f} s)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cohort.parquet"
         cohort.to_parquet(path, index=False)

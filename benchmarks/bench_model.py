@@ -42,8 +42,12 @@ def main() -> None:
     pop = sample_population(args.n, seed=args.seed)
     t = np.arange(0.0, HOURS + 1.0, 1.0)
     doses = pop.standard_care() + therapy_schedule("nivolumab", "480mg", 24.0)
-    simulate_batch(model, {k: v[:2] for k, v in pop.params.items()},
-                   {k: v[:2] for k, v in pop.init.items()}, t[:3])  # load the compiled kernel
+    simulate_batch(
+        model,
+        {k: v[:2] for k, v in pop.params.items()},
+        {k: v[:2] for k, v in pop.init.items()},
+        t[:3],
+    )  # load the compiled kernel
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -51,8 +55,10 @@ def main() -> None:
     ours_s = time.perf_counter() - t0
     ours_rate = args.n / ours_s
     n_ev = ours.info["n_dose_events"]
-    print(f"sepsistwin: {args.n} patients in {ours_s:.2f} s ({ours_rate:,.0f} patients/s), "
-          f"{n_ev} dose events per patient, ok {ours.ok.mean():.3f}")
+    print(
+        f"sepsistwin: {args.n} patients in {ours_s:.2f} s ({ours_rate:,.0f} patients/s), "
+        f"{n_ev} dose events per patient, ok {ours.ok.mean():.3f}"
+    )
 
     import roadrunner
 
@@ -63,8 +69,9 @@ def main() -> None:
     for i in sub:
         p_i = {k: float(v[i]) for k, v in pop.params.items()}
         y_i = {k: float(v[i]) for k, v in pop.init.items()}
-        d_i = (standard_care(float(pop.abx_start[i]), weight_kg=p_i["body_weight"])
-               + therapy_schedule("nivolumab", "480mg", 24.0))
+        d_i = standard_care(
+            float(pop.abx_start[i]), weight_kg=p_i["body_weight"]
+        ) + therapy_schedule("nivolumab", "480mg", 24.0)
         t0 = time.perf_counter()
         rr = roadrunner.RoadRunner(to_sbml(model, params=p_i, init=y_i, doses=d_i))
         rr.integrator.relative_tolerance = 1e-6
@@ -80,13 +87,19 @@ def main() -> None:
         errs.append(float(np.max(np.abs(res - mine) / scale)))
     rr_rate = sub.size / rr_sim_s
     ratio = ours_rate / rr_rate
-    print(f"libroadrunner {roadrunner.__version__}: {sub.size} patients, simulate "
-          f"{rr_sim_s:.2f} s ({rr_rate:,.1f} patients/s), load {rr_load_s:.1f} s; max scaled "
-          f"difference {max(errs):.1e}; speed-up {ratio:,.1f}x")
-    row_ours = (f"| sepsistwin `simulate_batch` (Numba DOPRI5/Rodas4, one call) | {args.n} | "
-                f"{ours_s:.2f} s | {ours_rate:,.0f} |")
-    row_rr = (f"| libroadrunner {roadrunner.__version__} (CVODE) loop on each patient's exported "
-              f"SBML, simulate only | {sub.size} | {rr_sim_s:.2f} s | {rr_rate:,.1f} |")
+    print(
+        f"libroadrunner {roadrunner.__version__}: {sub.size} patients, simulate "
+        f"{rr_sim_s:.2f} s ({rr_rate:,.1f} patients/s), load {rr_load_s:.1f} s; max scaled "
+        f"difference {max(errs):.1e}; speed-up {ratio:,.1f}x"
+    )
+    row_ours = (
+        f"| sepsistwin `simulate_batch` (Numba DOPRI5/Rodas4, one call) | {args.n} | "
+        f"{ours_s:.2f} s | {ours_rate:,.0f} |"
+    )
+    row_rr = (
+        f"| libroadrunner {roadrunner.__version__} (CVODE) loop on each patient's exported "
+        f"SBML, simulate only | {sub.size} | {rr_sim_s:.2f} s | {rr_rate:,.1f} |"
+    )
     md = f"""## Model: full sepsistwin model with dosing (issue #5)
 
 {today()}, {machine_description()}. Model `sepsistwin`: {len(model.state_names)} states,
@@ -102,10 +115,10 @@ atol 1e-9 for both.
 
 SBML load and JIT per patient (dose events are part of each document): {rr_load_s:.1f} s for
 {sub.size} patients, not counted above. Largest difference between the two solvers over
-{', '.join(OUTPUTS)} (scaled by each output's maximum): {max(errs):.1e}.
+{", ".join(OUTPUTS)} (scaled by each output's maximum): {max(errs):.1e}.
 
 Speed-up: **{ratio:,.1f}x** libroadrunner (issue #5 target >= 20x:
-**{'met' if ratio >= 20 else 'not met'}**).
+**{"met" if ratio >= 20 else "not met"}**).
 
 Command: `.venv/bin/python benchmarks/bench_model.py --n {args.n} --sub {args.sub}`.
 """

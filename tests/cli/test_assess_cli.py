@@ -12,9 +12,23 @@ from sepsistwin.examples import example_path
 
 runner = CliRunner()
 CONTRACT_KEYS = {
-    "patient_id", "day", "sofa", "sofa_respiration", "sofa_coagulation", "sofa_liver",
-    "sofa_cardiovascular", "sofa_cns", "sofa_renal", "qsofa", "sirs", "sepsis3",
-    "septic_shock", "phenotype", "immune_state", "reasons", "missing",
+    "patient_id",
+    "day",
+    "sofa",
+    "sofa_respiration",
+    "sofa_coagulation",
+    "sofa_liver",
+    "sofa_cardiovascular",
+    "sofa_cns",
+    "sofa_renal",
+    "qsofa",
+    "sirs",
+    "sepsis3",
+    "septic_shock",
+    "phenotype",
+    "immune_state",
+    "reasons",
+    "missing",
 }
 
 
@@ -25,8 +39,16 @@ def _write_csv(path, rows):
 
 
 def test_json_output_is_an_array_of_records_with_the_contract_keys():
-    res = runner.invoke(app, ["assess", str(example_path("cohort.csv")), "--onset",
-                              str(example_path("onsets.csv")), "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "assess",
+            str(example_path("cohort.csv")),
+            "--onset",
+            str(example_path("onsets.csv")),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     records = json.loads(res.stdout)
     assert isinstance(records, list) and len(records) > 10
@@ -34,8 +56,13 @@ def test_json_output_is_an_array_of_records_with_the_contract_keys():
         assert CONTRACT_KEYS <= rec.keys()
         assert isinstance(rec["sepsis3"], bool) and isinstance(rec["septic_shock"], bool)
         assert rec["phenotype"] in {"MALS", "immunoparalysis", "intermediate", "indeterminate"}
-        assert rec["immune_state"] in {"hyperinflammatory", "immunosuppressed", "mixed",
-                                       "balanced", "indeterminate"}
+        assert rec["immune_state"] in {
+            "hyperinflammatory",
+            "immunosuppressed",
+            "mixed",
+            "balanced",
+            "indeterminate",
+        }
         assert isinstance(rec["reasons"], list) and isinstance(rec["missing"], list)
         assert rec["sofa"] == sum(rec[k] for k in CONTRACT_KEYS if k.startswith("sofa_"))
     first = next(r for r in records if r["patient_id"] == "ICU-001" and r["day"] == 0)
@@ -53,8 +80,9 @@ def test_table_output_names_patients_and_disclaimer():
 def test_out_writes_parquet_and_csv(tmp_path):
     for suffix in ("parquet", "csv"):
         out = tmp_path / f"result.{suffix}"
-        res = runner.invoke(app, ["assess", str(example_path("cohort.csv")), "--out", str(out),
-                                  "--json"])
+        res = runner.invoke(
+            app, ["assess", str(example_path("cohort.csv")), "--out", str(out), "--json"]
+        )
         assert res.exit_code == 0, res.output
         frame = pd.read_parquet(out) if suffix == "parquet" else pd.read_csv(out)
         assert len(frame) == len(json.loads(res.stdout))
@@ -73,8 +101,14 @@ def test_bad_unit_stops_with_file_row_field_and_expected_unit(tmp_path):
 
 def test_lenient_drops_only_bad_rows_and_lists_them(tmp_path):
     path = tmp_path / "labs.csv"
-    _write_csv(path, [("p1", 0.0, "ferritin", 900, "ng/mL"), ("p1", 1.0, "lactate", 3, "mg"),
-                      ("p1", 2.0, "mhla_dr", 3000, "AB/C")])
+    _write_csv(
+        path,
+        [
+            ("p1", 0.0, "ferritin", 900, "ng/mL"),
+            ("p1", 1.0, "lactate", 3, "mg"),
+            ("p1", 2.0, "mhla_dr", 3000, "AB/C"),
+        ],
+    )
     res = runner.invoke(app, ["assess", str(path), "--lenient", "--json"])
     assert res.exit_code == 0, res.output
     assert "1 invalid row(s) dropped" in res.stderr
@@ -93,8 +127,9 @@ def test_missing_file_is_a_clear_error(tmp_path):
 def test_config_override_changes_phenotype(tmp_path):
     cfg = tmp_path / "t.yaml"
     cfg.write_text("phenotype:\n  mals_ferritin_ng_ml: 20000\n")
-    res = runner.invoke(app, ["assess", str(example_path("cohort.csv")), "--json",
-                              "--config", str(cfg)])
+    res = runner.invoke(
+        app, ["assess", str(example_path("cohort.csv")), "--json", "--config", str(cfg)]
+    )
     assert res.exit_code == 0, res.output
     rec = next(r for r in json.loads(res.stdout) if r["patient_id"] == "ICU-001")
     assert rec["phenotype"] != "MALS"

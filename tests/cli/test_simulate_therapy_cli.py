@@ -17,22 +17,38 @@ def _run(*args: str) -> tuple[int, str, str]:
 
 
 def test_nivolumab_dose_in_clinical_units_occupies_pd1_for_four_weeks():
-    code, out, err = _run("--model", "sepsistwin", "--dose", "nivolumab:480mg@24",
-                          "--hours", "696", "--step", "24", "--json")
+    code, out, err = _run(
+        "--model",
+        "sepsistwin",
+        "--dose",
+        "nivolumab:480mg@24",
+        "--hours",
+        "696",
+        "--step",
+        "24",
+        "--json",
+    )
     assert code == 0, err
     data = json.loads(out)
     ro = data["observables"]["pd1_receptor_occupancy"]
     time = data["time"]
-    assert ro[time.index(0.0)] < 0.01          # nothing before the dose
-    assert ro[time.index(24.0 * 29)] > 0.9     # > 90% 28 days after 480 mg (Hotchkiss 2019)
+    assert ro[time.index(0.0)] < 0.01  # nothing before the dose
+    assert ro[time.index(24.0 * 29)] > 0.9  # > 90% 28 days after 480 mg (Hotchkiss 2019)
 
 
 def test_repeated_il7_schedule_with_route_raises_lymphocytes():
-    base = json.loads(_run("--model", "sepsistwin", "--hours", "504", "--step", "24",
-                           "--json")[1])
-    code, out, err = _run("--model", "sepsistwin", "--dose",
-                          "il7:10ug/kg@48,every=84,n=4,route=im", "--hours", "504",
-                          "--step", "24", "--json")
+    base = json.loads(_run("--model", "sepsistwin", "--hours", "504", "--step", "24", "--json")[1])
+    code, out, err = _run(
+        "--model",
+        "sepsistwin",
+        "--dose",
+        "il7:10ug/kg@48,every=84,n=4,route=im",
+        "--hours",
+        "504",
+        "--step",
+        "24",
+        "--json",
+    )
     assert code == 0, err
     treated = json.loads(out)
     assert treated["observables"]["lymphocytes"][-1] > 1.5 * base["observables"]["lymphocytes"][-1]

@@ -21,10 +21,10 @@ def day0(**values: float) -> pd.Series:
 @pytest.mark.parametrize(
     ("ferritin", "hla", "phenotype"),
     [
-        (4421, 20000, "MALS"),             # MALS takes precedence whatever mHLA-DR
+        (4421, 20000, "MALS"),  # MALS takes precedence whatever mHLA-DR
         (4421, 1000, "MALS"),
-        (4420, 4999, "immunoparalysis"),   # ferritin <= 4420 and mHLA-DR < 5000
-        (4420, 5000, "intermediate"),      # mHLA-DR >= 5000
+        (4420, 4999, "immunoparalysis"),  # ferritin <= 4420 and mHLA-DR < 5000
+        (4420, 5000, "intermediate"),  # mHLA-DR >= 5000
         (100, 4999.9, "immunoparalysis"),
         (100, 12000, "intermediate"),
     ],
@@ -36,18 +36,23 @@ def test_phenotype_at_thresholds(ferritin, hla, phenotype):
 
 
 def test_phenotype_uses_day_maximum_ferritin_and_minimum_hla_dr():
-    obs = long([("p", 1, "ferritin", 3000), ("p", 8, "ferritin", 5000),
-                ("p", 2, "mhla_dr", 9000), ("p", 9, "mhla_dr", 4000)])
+    obs = long(
+        [
+            ("p", 1, "ferritin", 3000),
+            ("p", 8, "ferritin", 5000),
+            ("p", 2, "mhla_dr", 9000),
+            ("p", 9, "mhla_dr", 4000),
+        ]
+    )
     assert assess(obs).loc[0, "phenotype"] == "MALS"
-    obs = long([("p", 1, "ferritin", 3000), ("p", 2, "mhla_dr", 9000),
-                ("p", 9, "mhla_dr", 4000)])
+    obs = long([("p", 1, "ferritin", 3000), ("p", 2, "mhla_dr", 9000), ("p", 9, "mhla_dr", 4000)])
     assert assess(obs).loc[0, "phenotype"] == "immunoparalysis"
 
 
 @pytest.mark.parametrize(
     ("values", "missing"),
     [
-        ({"mhla_dr": 3000}, "ferritin"),   # MALS cannot be excluded
+        ({"mhla_dr": 3000}, "ferritin"),  # MALS cannot be excluded
         ({"ferritin": 1000}, "mhla_dr"),
         ({"gcs": 15}, "ferritin"),
     ],
@@ -72,8 +77,8 @@ def test_high_ferritin_alone_is_enough_for_mals():
         ({"il6": 200, "mhla_dr": 8000, "lymphocytes": 1.2}, "balanced"),
         ({"il6": 2500, "mhla_dr": 3000}, "mixed"),
         ({"ferritin": 6000, "lymphocytes": 0.5}, "mixed"),
-        ({"il6": 2500}, "indeterminate"),             # suppression side not evaluable
-        ({"lymphocytes": 0.4}, "indeterminate"),      # inflammation side not evaluable
+        ({"il6": 2500}, "indeterminate"),  # suppression side not evaluable
+        ({"lymphocytes": 0.4}, "indeterminate"),  # inflammation side not evaluable
         ({"tnf": 30, "il10": 200, "mhla_dr": 12000}, "immunosuppressed"),  # IL-10/TNF 6.7 > 5
         ({"tnf": 100, "il10": 40, "mhla_dr": 12000}, "hyperinflammatory"),  # IL-10/TNF 0.4 < 0.5
         ({"tnf": 15, "il10": 6, "mhla_dr": 12000}, "indeterminate"),  # TNF not raised: no ratio
@@ -97,9 +102,16 @@ def test_sepsis3_rise_is_counted_above_given_baseline():
 
 
 def test_sepsis3_window_counts_suspicion_up_to_two_days_later_and_one_day_earlier():
-    obs = long([("p", 1, "platelets", 40), ("p", 25, "platelets", 40),
-                ("p", 49, "platelets", 40), ("p", 73, "platelets", 40),
-                ("p", 97, "platelets", 40), ("p", 50, "infection_suspected", 1)])
+    obs = long(
+        [
+            ("p", 1, "platelets", 40),
+            ("p", 25, "platelets", 40),
+            ("p", 49, "platelets", 40),
+            ("p", 73, "platelets", 40),
+            ("p", 97, "platelets", 40),
+            ("p", 50, "infection_suspected", 1),
+        ]
+    )
     flags = assess(obs).set_index("day")["sepsis3"].to_dict()
     # suspicion on day 2: SOFA days 0..3 qualify (48 h before to 24 h after)
     assert flags == {0: True, 1: True, 2: True, 3: True, 4: False}
@@ -111,9 +123,9 @@ def test_sepsis3_window_counts_suspicion_up_to_two_days_later_and_one_day_earlie
         ({"norepinephrine": 0.05, "lactate": 2.1}, True),
         ({"norepinephrine": 0.05, "lactate": 2.0}, False),  # > 2 mmol/L needed
         ({"dopamine": 6, "lactate": 4}, True),
-        ({"dobutamine": 6, "lactate": 4}, False),          # inotrope, not vasopressor
+        ({"dobutamine": 6, "lactate": 4}, False),  # inotrope, not vasopressor
         ({"lactate": 6}, False),
-        ({"norepinephrine": 0.3}, False),                  # lactate missing
+        ({"norepinephrine": 0.3}, False),  # lactate missing
     ],
 )
 def test_septic_shock_needs_vasopressor_and_lactate_same_day(values, shock):
@@ -158,8 +170,14 @@ def test_sirs_counts_low_temperature_even_when_day_maximum_is_normal():
 
 
 def test_days_are_24h_windows_from_time_zero_and_gaps_are_kept():
-    obs = long([("p", 0.0, "gcs", 15), ("p", 23.99, "gcs", 14), ("p", 24.0, "gcs", 9),
-                ("p", 80.0, "gcs", 15)])
+    obs = long(
+        [
+            ("p", 0.0, "gcs", 15),
+            ("p", 23.99, "gcs", 14),
+            ("p", 24.0, "gcs", 9),
+            ("p", 80.0, "gcs", 15),
+        ]
+    )
     res = assess(obs)
     assert res["day"].tolist() == [0, 1, 2, 3]
     assert res["sofa_cns"].tolist() == [1, 3, 0, 0]

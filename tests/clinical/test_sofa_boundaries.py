@@ -24,17 +24,17 @@ def day0(**values: float) -> pd.Series:
 @pytest.mark.parametrize(
     ("pao2", "fio2", "vent", "points"),
     [
-        (400, 1.0, 0, 0),   # PF 400 -> 0
-        (399, 1.0, 0, 1),   # PF 399 -> 1
+        (400, 1.0, 0, 0),  # PF 400 -> 0
+        (399, 1.0, 0, 1),  # PF 399 -> 1
         (300, 1.0, 0, 1),
         (299, 1.0, 0, 2),
-        (199, 1.0, 0, 2),   # not ventilated: capped at 2
+        (199, 1.0, 0, 2),  # not ventilated: capped at 2
         (99, 1.0, 0, 2),
         (200, 1.0, 1, 2),
-        (199, 1.0, 1, 3),   # ventilated: 3 below 200
+        (199, 1.0, 1, 3),  # ventilated: 3 below 200
         (100, 1.0, 1, 3),
-        (99, 1.0, 1, 4),    # ventilated: 4 below 100
-        (60, 0.3, 1, 2),    # FiO2 as fraction: 60 / 0.3 = 200 exactly -> not < 200 -> 2
+        (99, 1.0, 1, 4),  # ventilated: 4 below 100
+        (60, 0.3, 1, 2),  # FiO2 as fraction: 60 / 0.3 = 200 exactly -> not < 200 -> 2
     ],
 )
 def test_respiration_points_follow_pf_ratio_and_ventilation(pao2, fio2, vent, points):
@@ -85,7 +85,7 @@ def test_liver_points_at_bilirubin_boundaries(bilirubin, points):
         ({"map": 70}, 0),
         ({"map": 69.9}, 1),
         ({"map": 80, "dopamine": 5}, 2),
-        ({"map": 80, "dobutamine": 20}, 2),      # dobutamine at any dose -> 2
+        ({"map": 80, "dobutamine": 20}, 2),  # dobutamine at any dose -> 2
         ({"map": 80, "dopamine": 5.1}, 3),
         ({"map": 80, "dopamine": 15}, 3),
         ({"map": 80, "dopamine": 15.1}, 4),
@@ -95,7 +95,7 @@ def test_liver_points_at_bilirubin_boundaries(bilirubin, points):
         ({"map": 80, "epinephrine": 0.1}, 3),
         ({"map": 80, "epinephrine": 0.11}, 4),
         ({"map": 60, "dobutamine": 5, "norepinephrine": 0.05}, 3),  # worst wins
-        ({"norepinephrine": 0.2}, 4),             # MAP missing but drug given
+        ({"norepinephrine": 0.2}, 4),  # MAP missing but drug given
     ],
 )
 def test_cardiovascular_points_at_each_boundary(values, points):
@@ -125,7 +125,7 @@ def test_cns_points_at_gcs_boundaries(gcs, points):
         ({"urine_output": 499}, 3),
         ({"urine_output": 200}, 3),
         ({"urine_output": 199}, 4),
-        ({"creatinine": 1.5, "urine_output": 450}, 3),   # worst of the two
+        ({"creatinine": 1.5, "urine_output": 450}, 3),  # worst of the two
         ({"creatinine": 5.5, "urine_output": 450}, 4),
     ],
 )

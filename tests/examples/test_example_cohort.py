@@ -55,11 +55,28 @@ def test_septic_shock_in_the_shock_patients_only(assessed):
 
 
 def test_csv_and_fhir_versions_assess_identically(assessed):
-    from_fhir = sepsistwin.assess(example_path("cohort_fhir.json"),
-                                  onset=example_path("onsets.csv"))
-    cols = ["patient_id", "day", "sofa", "sofa_respiration", "sofa_coagulation", "sofa_liver",
-            "sofa_cardiovascular", "sofa_cns", "sofa_renal", "qsofa", "sirs", "sepsis3",
-            "septic_shock", "phenotype", "immune_state", "reasons", "missing"]
+    from_fhir = sepsistwin.assess(
+        example_path("cohort_fhir.json"), onset=example_path("onsets.csv")
+    )
+    cols = [
+        "patient_id",
+        "day",
+        "sofa",
+        "sofa_respiration",
+        "sofa_coagulation",
+        "sofa_liver",
+        "sofa_cardiovascular",
+        "sofa_cns",
+        "sofa_renal",
+        "qsofa",
+        "sirs",
+        "sepsis3",
+        "septic_shock",
+        "phenotype",
+        "immune_state",
+        "reasons",
+        "missing",
+    ]
     pd.testing.assert_frame_equal(
         from_fhir[cols].reset_index(drop=True), assessed[cols].reset_index(drop=True)
     )

@@ -28,8 +28,7 @@ def test_generated_rhs_equals_sympy_evaluation_at_random_points() -> None:
         dy = np.empty(4)
         mod.rhs(0.0, y, p, dy)
         subs = {syms[s]: v for s, v in zip(m.state_names, y, strict=True)}
-        subs |= {syms[q]: v for q, v in zip(m.parameter_names, p[: mod.N_PARAMETERS],
-                                               strict=True)}
+        subs |= {syms[q]: v for q, v in zip(m.parameter_names, p[: mod.N_PARAMETERS], strict=True)}
         expected = [float(r.evalf(subs=subs)) for r in rates]
         np.testing.assert_allclose(dy, expected, rtol=1e-12)
 

@@ -69,12 +69,23 @@ def cohort():
     return _cohort(3000, 11)
 
 
-@pytest.mark.parametrize("name", [
-    "fraction_MALS", "fraction_immunoparalysis", "fraction_intermediate", "mortality_MALS",
-    "mortality_immunoparalysis", "mortality_intermediate",
-    "mortality_overall", "alc_day4_survivors", "alc_day4_nonsurvivors",
-    "hla_recovery_survivors", "hla_recovery_nonsurvivors", "secondary_infection_overall",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "fraction_MALS",
+        "fraction_immunoparalysis",
+        "fraction_intermediate",
+        "mortality_MALS",
+        "mortality_immunoparalysis",
+        "mortality_intermediate",
+        "mortality_overall",
+        "alc_day4_survivors",
+        "alc_day4_nonsurvivors",
+        "hla_recovery_survivors",
+        "hla_recovery_nonsurvivors",
+        "secondary_infection_overall",
+    ],
+)
 def test_cohort_targets_are_met_within_tolerance_on_a_fresh_seed(cohort, name: str) -> None:
     _pop, _r, st = cohort
     assert TARGETS[name].within(st.values[name]), (name, st.values[name])

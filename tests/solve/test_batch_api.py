@@ -109,6 +109,7 @@ def test_tidy_and_wide_frames_hold_every_value(two_decay: Model) -> None:
 def test_an_empty_batch_returns_empty_results_even_with_doses() -> None:
     from sepsistwin.solve import Bolus
 
-    r = simulate_batch("reynolds2006", {"k_pg": np.array([])}, {}, [0.0, 1.0],
-                       doses=Bolus("P", 0.5, 0.1))
+    r = simulate_batch(
+        "reynolds2006", {"k_pg": np.array([])}, {}, [0.0, 1.0], doses=Bolus("P", 0.5, 0.1)
+    )
     assert r.states["P"].shape == (0, 2) and r.status.shape == (0,)

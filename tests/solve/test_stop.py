@@ -54,8 +54,15 @@ def test_stop_also_works_in_the_stiff_method_and_at_dose_boundaries() -> None:
     # threshold = the value at 36 h (a dose boundary): the stop happens exactly there
     j36 = int(np.flatnonzero(T == 36.0)[0])
     thr = full.states["D"][0, j36]
-    r = simulate_batch("reynolds2006", PARAMS, INIT, T, doses=doses, options=opts,
-                       stop=StopWhen("D", np.array([thr, 1e9, 1e9])))
+    r = simulate_batch(
+        "reynolds2006",
+        PARAMS,
+        INIT,
+        T,
+        doses=doses,
+        options=opts,
+        stop=StopWhen("D", np.array([thr, 1e9, 1e9])),
+    )
     assert np.isnan(r.states["D"][0, j36 + 1 :]).all()
     np.testing.assert_array_equal(r.states["D"][0, : j36 + 1], full.states["D"][0, : j36 + 1])
 

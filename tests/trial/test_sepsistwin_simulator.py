@@ -93,8 +93,9 @@ def test_stopping_at_death_changes_no_outcome_and_saves_work(sim: SepsistwinSimu
     from sepsistwin.solve import Status
 
     cohort = sim.sample(40, "septic_shock", np.random.SeedSequence(5))
-    sched = sim.schedule(load_spec("provide-like").background, cohort.extra["care_start_hours"],
-                         cohort)
+    sched = sim.schedule(
+        load_spec("provide-like").background, cohort.extra["care_start_hours"], cohort
+    )
     t = np.arange(0.0, 14 * 24.0 + 0.1, 24.0 / sim.samples_per_day)
     full = sim.simulate(cohort, sched, t)
     cut = sim.simulate(cohort, sched, t, until_death=True)

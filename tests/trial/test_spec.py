@@ -182,7 +182,9 @@ def test_clinical_criteria_are_rules_by_name() -> None:
     spec = parse_spec(ISSUE_EXAMPLE.replace('"lymphocytes <= 1.1"', '"sepsis3", "septic_shock"'))
     rules = spec.enrollment.rules
     assert [(r.variable, r.op, r.threshold) for r in rules] == [
-        ("sepsis3", "==", 1.0), ("septic_shock", "==", 1.0)]
+        ("sepsis3", "==", 1.0),
+        ("septic_shock", "==", 1.0),
+    ]
     assert rules[0].holds(np.array([[1.0], [0.0], [np.nan]])).tolist() == [True, False, False]
     assert parse_rule("sepsis3 == 1").variable == "sepsis3"
     errs = errors_of(ISSUE_EXAMPLE.replace('"lymphocytes <= 1.1"', '"sepsis4"'))

@@ -16,8 +16,9 @@ from rich.console import Console
 # into 80 columns; a terminal uses its own width.
 _PIPE_WIDTH = 130
 console = Console() if sys.stdout.isatty() else Console(width=_PIPE_WIDTH)
-err_console = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True,
-                                                                        width=_PIPE_WIDTH)
+err_console = (
+    Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=_PIPE_WIDTH)
+)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

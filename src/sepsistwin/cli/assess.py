@@ -48,21 +48,32 @@ def render_assessment(result: pd.DataFrame, out: Console, *, details: bool = Fal
             comps = "·".join(str(r[c]) for c in SOFA_COMPONENTS)
             style = _PHENOTYPE_STYLE.get(r["phenotype"], "")
             table.add_row(
-                str(r["day"]), f"[bold]{r['sofa']}[/]", comps, str(r["qsofa"]),
-                str(r["sirs"]), "yes" if r["sepsis3"] else "no",
+                str(r["day"]),
+                f"[bold]{r['sofa']}[/]",
+                comps,
+                str(r["qsofa"]),
+                str(r["sirs"]),
+                "yes" if r["sepsis3"] else "no",
                 "[bold]yes[/]" if r["septic_shock"] else "no",
-                f"[{style}]{r['phenotype']}[/]", r["immune_state"], str(len(r["missing"])),
+                f"[{style}]{r['phenotype']}[/]",
+                r["immune_state"],
+                str(len(r["missing"])),
             )
         out.print(table)
         for _, r in rows.iterrows():
             if details:
-                out.print(f"  [bold]day {r['day']}[/] rules: " + ("; ".join(r["reasons"]) or "-"),
-                          highlight=False)
-                out.print("         missing: " + (", ".join(r["missing"]) or "nothing"),
-                          highlight=False)
+                out.print(
+                    f"  [bold]day {r['day']}[/] rules: " + ("; ".join(r["reasons"]) or "-"),
+                    highlight=False,
+                )
+                out.print(
+                    "         missing: " + (", ".join(r["missing"]) or "nothing"), highlight=False
+                )
             else:
-                out.print(f"  day {r['day']}: {_phenotype_reason(r['reasons'], r['phenotype'])}",
-                          highlight=False)
+                out.print(
+                    f"  day {r['day']}: {_phenotype_reason(r['reasons'], r['phenotype'])}",
+                    highlight=False,
+                )
     out.print(f"[dim]{DISCLAIMER}[/]")
 
 
@@ -84,21 +95,34 @@ def register(app: typer.Typer) -> None:
 
     @app.command("assess")
     def assess_command(
-        input: Annotated[Path, typer.Argument(help="Timeline: long CSV/Parquet, FHIR Bundle "
-                                              "(.json) or NDJSON.")],
-        onset: Annotated[Path | None, typer.Option(help="Per-patient time zero: CSV/Parquet "
-                                                   "with patient_id, onset[, baseline_sofa].")]
-        = None,
-        json_out: Annotated[bool, typer.Option("--json", help="Print a JSON array of "
-                                               "patient-day records.")] = False,
-        out: Annotated[Path | None, typer.Option(help="Also write the result to "
-                                                 "FILE.parquet or FILE.csv.")] = None,
-        lenient: Annotated[bool, typer.Option(help="Drop invalid rows (listed on stderr) "
-                                              "instead of stopping at the first.")] = False,
-        config: Annotated[Path | None, typer.Option(help="YAML file overriding clinical "
-                                                    "thresholds.")] = None,
-        details: Annotated[bool, typer.Option(help="Print every rule that fired and the "
-                                              "missing variables per day.")] = False,
+        input: Annotated[
+            Path, typer.Argument(help="Timeline: long CSV/Parquet, FHIR Bundle (.json) or NDJSON.")
+        ],
+        onset: Annotated[
+            Path | None,
+            typer.Option(
+                help="Per-patient time zero: CSV/Parquet with patient_id, onset[, baseline_sofa]."
+            ),
+        ] = None,
+        json_out: Annotated[
+            bool, typer.Option("--json", help="Print a JSON array of patient-day records.")
+        ] = False,
+        out: Annotated[
+            Path | None, typer.Option(help="Also write the result to FILE.parquet or FILE.csv.")
+        ] = None,
+        lenient: Annotated[
+            bool,
+            typer.Option(
+                help="Drop invalid rows (listed on stderr) instead of stopping at the first."
+            ),
+        ] = False,
+        config: Annotated[
+            Path | None, typer.Option(help="YAML file overriding clinical thresholds.")
+        ] = None,
+        details: Annotated[
+            bool,
+            typer.Option(help="Print every rule that fired and the missing variables per day."),
+        ] = False,
     ) -> None:
         """Assess a patient timeline day by day: SOFA, qSOFA, SIRS, Sepsis-3, septic shock,
         PROVIDE immune phenotype and immune state, with the rules that fired."""

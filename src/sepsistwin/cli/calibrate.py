@@ -14,15 +14,22 @@ def register(app: typer.Typer) -> None:
     def calibrate(
         size: int = typer.Option(1500, "--size", min=50, help="Virtual patients."),
         seed: int = typer.Option(2024, "--seed", help="Random seed."),
-        rounds: int = typer.Option(2, "--rounds", min=1,
-                                   help="Repeats of the interacting stages 2-4."),
-        out: Path = typer.Option(Path("docs/calibration.md"), "--out",
-                                 help="Markdown report (a PNG is written beside it)."),
-        store: bool = typer.Option(True, "--store/--no-store",
-                                   help="Write the calibrated values to the package data file."),
+        rounds: int = typer.Option(
+            2, "--rounds", min=1, help="Repeats of the interacting stages 2-4."
+        ),
+        out: Path = typer.Option(
+            Path("docs/calibration.md"),
+            "--out",
+            help="Markdown report (a PNG is written beside it).",
+        ),
+        store: bool = typer.Option(
+            True, "--store/--no-store", help="Write the calibrated values to the package data file."
+        ),
         report_only: bool = typer.Option(
-            False, "--report-only",
-            help="Only evaluate the stored calibration and rewrite the report (seconds)."),
+            False,
+            "--report-only",
+            help="Only evaluate the stored calibration and rewrite the report (seconds).",
+        ),
     ) -> None:
         """Calibrate the sepsistwin model to its targets and write the report."""
         from sepsistwin.population.calibrate import evaluate_calibration, run_calibration
@@ -32,15 +39,16 @@ def register(app: typer.Typer) -> None:
         if report_only:
             stored = load_calibrated_parameters()
             if not stored.model:
-                raise typer.BadParameter("no stored calibration to report on; run "
-                                         "'sepsistwin calibrate' first", param_hint="--report-only")
+                raise typer.BadParameter(
+                    "no stored calibration to report on; run 'sepsistwin calibrate' first",
+                    param_hint="--report-only",
+                )
             size, seed = int(stored.meta.get("size", size)), int(stored.meta.get("seed", seed))
             paths = write_report(evaluate_calibration(stored, size, seed), out)
             typer.echo(f"report: {paths['report']} (figure {paths['figure']})")
             return
         cmd = f"sepsistwin calibrate --size {size} --seed {seed} --rounds {rounds} --out {out}"
-        result = run_calibration(size=size, seed=seed, command=cmd, rounds=rounds,
-                                 log=typer.echo)
+        result = run_calibration(size=size, seed=seed, command=cmd, rounds=rounds, log=typer.echo)
         if store:
             typer.echo(f"stored: {write_calibration(result.calibration)}")
         paths = write_report(result, out)

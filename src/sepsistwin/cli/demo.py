@@ -52,12 +52,16 @@ def _simulate_section() -> None:
     pop = sample_population(300, "septic_shock", seed=5)
     t = np.arange(0.0, 28 * 24 + 1.0, 24.0)
     nivolumab = therapy_schedule("nivolumab", "480 mg", at_hours=24.0, weight_kg=pop.weight_kg)
-    runs = {"standard care (meropenem)": pop.simulate(t),
-            "+ nivolumab 480 mg at 24 h": pop.simulate(t, doses=nivolumab)}
+    runs = {
+        "standard care (meropenem)": pop.simulate(t),
+        "+ nivolumab 480 mg at 24 h": pop.simulate(t, doses=nivolumab),
+    }
     lymphopenic = runs["standard care (meropenem)"].observables["lymphocytes"][:, 1] <= 1.1
-    console.print(f"  {int(lymphopenic.sum())} of {pop.n} are lymphopenic at 24 h "
-                  "(ALC <= 1.1 x10^9/L, the nivolumab trials' entry criterion); their means:",
-                  highlight=False)
+    console.print(
+        f"  {int(lymphopenic.sum())} of {pop.n} are lymphopenic at 24 h "
+        "(ALC <= 1.1 x10^9/L, the nivolumab trials' entry criterion); their means:",
+        highlight=False,
+    )
     for label, r in runs.items():
         obs = r.observables
         console.print(

@@ -86,8 +86,10 @@ def _inputs(
         fail(str(exc))
     missing_states = sorted({d.state for d in sched.doses} - set(m.state_names))
     if missing_states:
-        fail(f"--dose: model {m.name!r} has no state(s) {missing_states} for these doses; "
-             "therapy doses need a model with pharmacology, e.g. --model sepsistwin")
+        fail(
+            f"--dose: model {m.name!r} has no state(s) {missing_states} for these doses; "
+            "therapy doses need a model with pharmacology, e.g. --model sepsistwin"
+        )
     for kind, vals, valid in (
         ("parameter", p, m.parameter_names),
         ("initial state", y, m.state_names),

@@ -195,21 +195,32 @@ def assess(
     note_missing("pao2", pao2)
     fio2_absent = note_missing("fio2", fio2)
     unpaired = np.isnan(pf) & ~np.isnan(pao2) & ~fio2_absent
-    reasons.add(unpaired, "respiration not scored: no FiO2 at or before the day's PaO2 within ",
-                f"{t.fio2_lookback_hours:g} h")
+    reasons.add(
+        unpaired,
+        "respiration not scored: no FiO2 at or before the day's PaO2 within ",
+        f"{t.fio2_lookback_hours:g} h",
+    )
     resp = sofa.respiration(pf, ventilated, t)
     capped = (pf < t.respiration_pf_mmhg[2]) & ~ventilated
-    reasons.add(capped & np.isnan(vent_flag), "respiration capped at 2: no "
-                "mechanical_ventilation record (taken as not ventilated)")
+    reasons.add(
+        capped & np.isnan(vent_flag),
+        "respiration capped at 2: no mechanical_ventilation record (taken as not ventilated)",
+    )
     missing.add(capped & np.isnan(vent_flag), "mechanical_ventilation")
-    reasons.add(resp > 0, "SOFA respiration ", resp, ": PaO2/FiO2 ", pf, " mmHg",
-                np.where(ventilated, " on mechanical ventilation", ""))
+    reasons.add(
+        resp > 0,
+        "SOFA respiration ",
+        resp,
+        ": PaO2/FiO2 ",
+        pf,
+        " mmHg",
+        np.where(ventilated, " on mechanical ventilation", ""),
+    )
 
     plt = worst("platelets")
     note_missing("platelets", plt)
     coag = sofa.coagulation(plt, t)
-    reasons.add(coag > 0, "SOFA coagulation ", coag, ": platelets ", plt,
-                " x10^9/L")
+    reasons.add(coag > 0, "SOFA coagulation ", coag, ": platelets ", plt, " x10^9/L")
 
     bili = worst("bilirubin")
     note_missing("bilirubin", bili)
@@ -222,15 +233,21 @@ def assess(
     for v in drugs.values():
         any_drug |= v > 0
     missing.add(np.isnan(mapv) & ~any_drug, "map")
-    cv = sofa.cardiovascular(mapv, drugs["norepinephrine"], drugs["epinephrine"],
-                             drugs["dopamine"], drugs["dobutamine"], t)
+    cv = sofa.cardiovascular(
+        mapv,
+        drugs["norepinephrine"],
+        drugs["epinephrine"],
+        drugs["dopamine"],
+        drugs["dobutamine"],
+        t,
+    )
     cv_text: TextArray = np.full(n, "", dtype=_STR)
     for name, v in drugs.items():
         on = v > 0
-        cv_text[on] = np.strings.add(np.strings.add(cv_text[on], f", {name} "),
-                                     np.strings.add(_fmt(v[on]), " ug/kg/min"))
-    reasons.add(cv > 0, "SOFA cardiovascular ", cv, ": MAP ", mapv, " mmHg",
-                cv_text)
+        cv_text[on] = np.strings.add(
+            np.strings.add(cv_text[on], f", {name} "), np.strings.add(_fmt(v[on]), " ug/kg/min")
+        )
+    reasons.add(cv > 0, "SOFA cardiovascular ", cv, ": MAP ", mapv, " mmHg", cv_text)
 
     gcs = worst("gcs")
     note_missing("gcs", gcs)
@@ -241,12 +258,24 @@ def assess(
     note_missing("creatinine", creat)
     note_missing("urine_output", urine)
     ren = sofa.renal(creat, urine, t)
-    reasons.add(ren > 0, "SOFA renal ", ren, ": creatinine ", creat,
-                " mg/dL, urine output ", urine, " mL/day")
+    reasons.add(
+        ren > 0,
+        "SOFA renal ",
+        ren,
+        ": creatinine ",
+        creat,
+        " mg/dL, urine output ",
+        urine,
+        " mL/day",
+    )
 
     components = {
-        "sofa_respiration": resp, "sofa_coagulation": coag, "sofa_liver": liv,
-        "sofa_cardiovascular": cv, "sofa_cns": cn, "sofa_renal": ren,
+        "sofa_respiration": resp,
+        "sofa_coagulation": coag,
+        "sofa_liver": liv,
+        "sofa_cardiovascular": cv,
+        "sofa_cns": cn,
+        "sofa_renal": ren,
     }
     total = np.sum(np.stack(list(components.values())), axis=0)
 
@@ -277,8 +306,15 @@ def assess(
         suspected |= _same_patient_shift(suspected_today, patient, k, False)
     base = daily["patient_id"].map(dict(baseline_sofa or {})).fillna(0).to_numpy(dtype=np.int64)
     sepsis3 = suspected & (total - base >= sep.sofa_rise)
-    reasons.add(sepsis3, "Sepsis-3: suspected infection and SOFA ", total,
-                " >= baseline ", base, " + ", str(sep.sofa_rise))
+    reasons.add(
+        sepsis3,
+        "Sepsis-3: suspected infection and SOFA ",
+        total,
+        " >= baseline ",
+        base,
+        " + ",
+        str(sep.sofa_rise),
+    )
 
     # --- Septic shock ---------------------------------------------------------------
     sh = cfg.septic_shock
@@ -288,10 +324,17 @@ def assess(
         pressor |= worst(d) > 0
     note_missing("lactate", lactate)
     shock = pressor & (lactate > sh.lactate_mmol_l)
-    reasons.add(shock, "septic shock: vasopressor running and lactate ", lactate, " > ",
-                f"{sh.lactate_mmol_l:g} mmol/L")
-    reasons.add(pressor & np.isnan(lactate), "septic shock not assessable: vasopressor running, "
-                "lactate missing")
+    reasons.add(
+        shock,
+        "septic shock: vasopressor running and lactate ",
+        lactate,
+        " > ",
+        f"{sh.lactate_mmol_l:g} mmol/L",
+    )
+    reasons.add(
+        pressor & np.isnan(lactate),
+        "septic shock not assessable: vasopressor running, lactate missing",
+    )
 
     # --- Immune phenotype (PROVIDE / ImmunoSep) -------------------------------------
     ph = cfg.phenotype
@@ -302,18 +345,38 @@ def assess(
     low_ferritin = ferritin <= ph.mals_ferritin_ng_ml
     paralysis = low_ferritin & (hla < ph.immunoparalysis_mhla_dr_ab_c)
     intermediate = low_ferritin & (hla >= ph.immunoparalysis_mhla_dr_ab_c)
-    phenotype = np.select([mals, paralysis, intermediate],
-                          ["MALS", "immunoparalysis", "intermediate"], "indeterminate")
+    phenotype = np.select(
+        [mals, paralysis, intermediate],
+        ["MALS", "immunoparalysis", "intermediate"],
+        "indeterminate",
+    )
     fmax, hmin = f"{ph.mals_ferritin_ng_ml:g}", f"{ph.immunoparalysis_mhla_dr_ab_c:g}"
     reasons.add(mals, "MALS: ferritin ", ferritin, f" > {fmax} ng/mL")
-    reasons.add(paralysis, "immunoparalysis: ferritin ", ferritin, f" <= {fmax} ng/mL and "
-                "mHLA-DR ", hla, f" < {hmin} AB/C")
-    reasons.add(intermediate, "intermediate: ferritin ", ferritin, f" <= {fmax} ng/mL and "
-                "mHLA-DR ", hla, f" >= {hmin} AB/C")
-    reasons.add(ferritin_absent, "phenotype indeterminate: ferritin missing (MALS cannot be "
-                "excluded)")
-    reasons.add(low_ferritin & hla_absent, "phenotype indeterminate: ferritin ", ferritin,
-                f" <= {fmax} ng/mL but mHLA-DR missing")
+    reasons.add(
+        paralysis,
+        "immunoparalysis: ferritin ",
+        ferritin,
+        f" <= {fmax} ng/mL and mHLA-DR ",
+        hla,
+        f" < {hmin} AB/C",
+    )
+    reasons.add(
+        intermediate,
+        "intermediate: ferritin ",
+        ferritin,
+        f" <= {fmax} ng/mL and mHLA-DR ",
+        hla,
+        f" >= {hmin} AB/C",
+    )
+    reasons.add(
+        ferritin_absent, "phenotype indeterminate: ferritin missing (MALS cannot be excluded)"
+    )
+    reasons.add(
+        low_ferritin & hla_absent,
+        "phenotype indeterminate: ferritin ",
+        ferritin,
+        f" <= {fmax} ng/mL but mHLA-DR missing",
+    )
 
     # --- Immune state (hyper- / hypo-inflammation, mixed) ---------------------------
     im = cfg.immune_state
@@ -326,19 +389,39 @@ def assess(
         ratio = np.where(tnf > im.tnf_raised_pg_ml.value, il10 / tnf, np.nan)
     hyper_checks = [
         (il6 > im.il6_high_pg_ml.value, "IL-6 ", il6, f" > {im.il6_high_pg_ml.value:g} pg/mL"),
-        (ferritin > im.ferritin_high_ng_ml.value, "ferritin ", ferritin,
-         f" > {im.ferritin_high_ng_ml.value:g} ng/mL"),
-        (ratio < im.il10_tnf_ratio_low.value, "IL-10/TNF ", ratio,
-         f" < {im.il10_tnf_ratio_low.value:g}"),
+        (
+            ferritin > im.ferritin_high_ng_ml.value,
+            "ferritin ",
+            ferritin,
+            f" > {im.ferritin_high_ng_ml.value:g} ng/mL",
+        ),
+        (
+            ratio < im.il10_tnf_ratio_low.value,
+            "IL-10/TNF ",
+            ratio,
+            f" < {im.il10_tnf_ratio_low.value:g}",
+        ),
     ]
     hypo_checks = [
-        (hla < im.mhla_dr_low_ab_c.value, "mHLA-DR ", hla,
-         f" < {im.mhla_dr_low_ab_c.value:g} AB/C"),
-        (lymph <= im.lymphocytes_low_1e9_l.value, "lymphocytes ", lymph,
-         f" <= {im.lymphocytes_low_1e9_l.value:g} x10^9/L"),
+        (
+            hla < im.mhla_dr_low_ab_c.value,
+            "mHLA-DR ",
+            hla,
+            f" < {im.mhla_dr_low_ab_c.value:g} AB/C",
+        ),
+        (
+            lymph <= im.lymphocytes_low_1e9_l.value,
+            "lymphocytes ",
+            lymph,
+            f" <= {im.lymphocytes_low_1e9_l.value:g} x10^9/L",
+        ),
         (il10 > im.il10_high_pg_ml.value, "IL-10 ", il10, f" > {im.il10_high_pg_ml.value:g} pg/mL"),
-        (ratio > im.il10_tnf_ratio_high.value, "IL-10/TNF ", ratio,
-         f" > {im.il10_tnf_ratio_high.value:g}"),
+        (
+            ratio > im.il10_tnf_ratio_high.value,
+            "IL-10/TNF ",
+            ratio,
+            f" > {im.il10_tnf_ratio_high.value:g}",
+        ),
     ]
     hyper = np.zeros(n, dtype=bool)
     hypo = np.zeros(n, dtype=bool)
@@ -355,10 +438,14 @@ def assess(
         ["mixed", "hyperinflammatory", "immunosuppressed", "balanced"],
         "indeterminate",
     )
-    reasons.add((state == "indeterminate") & ~hyper_known,
-                "immune state indeterminate: no IL-6, ferritin or IL-10/TNF")
-    reasons.add((state == "indeterminate") & ~hypo_known,
-                "immune state indeterminate: no mHLA-DR, lymphocytes or IL-10")
+    reasons.add(
+        (state == "indeterminate") & ~hyper_known,
+        "immune state indeterminate: no IL-6, ferritin or IL-10/TNF",
+    )
+    reasons.add(
+        (state == "indeterminate") & ~hypo_known,
+        "immune state indeterminate: no mHLA-DR, lymphocytes or IL-10",
+    )
 
     out = pd.DataFrame(
         {

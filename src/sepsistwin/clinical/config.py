@@ -159,9 +159,7 @@ def _validate(raw: Mapping[str, Any], origin: str) -> ClinicalConfig:
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            f"{origin}: {key}: {first['msg']} (got {first.get('input')!r})"
-        ) from exc
+        raise ConfigError(f"{origin}: {key}: {first['msg']} (got {first.get('input')!r})") from exc
 
 
 def _default_raw() -> dict[str, Any]:

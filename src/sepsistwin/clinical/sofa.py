@@ -91,4 +91,3 @@ def renal(creatinine: FloatArray, urine_ml_day: FloatArray, t: SofaThresholds) -
     uo_3, uo_4 = t.renal_urine_ml_day
     urine = np.where(urine_ml_day < uo_4, 4, np.where(urine_ml_day < uo_3, 3, 0))
     return np.maximum(creat, urine)
-

@@ -406,7 +406,9 @@ def _read_medication(
     problem = None
     if pid is None:
         problem = _no_subject_problem(
-            "MedicationAdministration", (res.get("subject") or {}).get("reference"), pid_problem,
+            "MedicationAdministration",
+            (res.get("subject") or {}).get("reference"),
+            pid_problem,
             variable,
         )
     elif variable is None:

@@ -91,8 +91,7 @@ def base_model() -> Any:
 
 
 # ---- stage 1: endotoxin ---------------------------------------------------------------------
-def lps_response(params: Mapping[str, float] | None = None, model: Any = None
-                 ) -> dict[str, float]:
+def lps_response(params: Mapping[str, float] | None = None, model: Any = None) -> dict[str, float]:
     """Peak values (pg/mL) and times (h) of TNF, IL-6, IL-10 after 2 ng/kg endotoxin.
 
     Examples
@@ -103,8 +102,9 @@ def lps_response(params: Mapping[str, float] | None = None, model: Any = None
     """
     m = model or _model()
     t = np.arange(0.0, 12.0001, 0.05)
-    r = simulate(m, dict(params or {}), {"P": 0.0}, t, doses=parse_therapy_dose(
-        "endotoxin:2ng/kg@0"))
+    r = simulate(
+        m, dict(params or {}), {"P": 0.0}, t, doses=parse_therapy_dose("endotoxin:2ng/kg@0")
+    )
     out: dict[str, float] = {}
     for k in ("tnf", "il6", "il10"):
         v = r.observables[k]
@@ -172,8 +172,9 @@ def hazard_rate(ofi: NDArray[np.float64], log_h3: float, gamma: float) -> NDArra
     return np.exp(log_h3) * (np.maximum(ofi, 0.0) / 3.0) ** gamma
 
 
-def post_hoc_hazard(ofi: NDArray[np.float64], time: NDArray[np.float64], log_h3: float,
-                    gamma: float) -> NDArray[np.float64]:
+def post_hoc_hazard(
+    ofi: NDArray[np.float64], time: NDArray[np.float64], log_h3: float, gamma: float
+) -> NDArray[np.float64]:
     """Cumulative hazard of the organs module recomputed from an OFI trajectory (trapezoid).
 
     The hazard does not feed back on the other states, so its constants can be refitted
@@ -181,8 +182,9 @@ def post_hoc_hazard(ofi: NDArray[np.float64], time: NDArray[np.float64], log_h3:
     """
     h = hazard_rate(ofi, log_h3, gamma)
     dt = np.diff(time)
-    return np.concatenate([np.zeros((h.shape[0], 1)),
-                           np.cumsum(0.5 * (h[:, 1:] + h[:, :-1]) * dt, axis=1)], axis=1)
+    return np.concatenate(
+        [np.zeros((h.shape[0], 1)), np.cumsum(0.5 * (h[:, 1:] + h[:, :-1]) * dt, axis=1)], axis=1
+    )
 
 
 def _wmean(w: NDArray[np.float64], x: NDArray[np.float64]) -> float:
@@ -190,8 +192,9 @@ def _wmean(w: NDArray[np.float64], x: NDArray[np.float64]) -> float:
     return float(np.sum(w * x) / tot) if tot > 0 else float("nan")
 
 
-def cohort_stats(result: SimulationResult, seed: int = 0,
-                 hz: NDArray[np.float64] | None = None) -> CohortStats:
+def cohort_stats(
+    result: SimulationResult, seed: int = 0, hz: NDArray[np.float64] | None = None
+) -> CohortStats:
     """Phenotype at screening and outcome summaries of the screened cohort (no death draws).
 
     Patients count with weight P(alive at screening) if they meet Sepsis-3 at screening
@@ -212,8 +215,10 @@ def cohort_stats(result: SimulationResult, seed: int = 0,
     st = CohortStats(ph, mort, alive, alc4, ratio, screened(s))
     w = st.weight
     if not np.any(w > 0):
-        raise ValueError("no virtual patient meets Sepsis-3 at screening (24 h); the screened "
-                         "cohort is empty (enlarge the population or check the preset)")
+        raise ValueError(
+            "no virtual patient meets Sepsis-3 at screening (24 h); the screened "
+            "cohort is empty (enlarge the population or check the preset)"
+        )
     vals: dict[str, float] = {}
     for p in PHENOTYPES:
         k = ph == p
@@ -241,8 +246,9 @@ def cohort_stats(result: SimulationResult, seed: int = 0,
 SECONDARY_INFECTION_LOAD = 0.1
 
 
-def secondary_infection_incidence(result: SimulationResult, hz: NDArray[np.float64]
-                                  ) -> NDArray[np.float64]:
+def secondary_infection_incidence(
+    result: SimulationResult, hz: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Probability per patient of a secondary infection between screening and day 28.
 
     The ICU-acquired load ``P2`` first reaching 1e5 CFU/mL after screening counts if the
@@ -260,7 +266,7 @@ def secondary_infection_incidence(result: SimulationResult, hz: NDArray[np.float
     t = result.time
     i0 = int(np.argmin(np.abs(t - SCREEN_H)))
     i1 = int(np.argmin(np.abs(t - HORIZON_H)))
-    p2 = np.atleast_2d(result.states["P2"])[:, i0:i1 + 1]
+    p2 = np.atleast_2d(result.states["P2"])[:, i0 : i1 + 1]
     hit = p2 >= SECONDARY_INFECTION_LOAD
     first = np.argmax(hit, axis=1)
     any_hit = hit.any(axis=1)
@@ -270,8 +276,7 @@ def secondary_infection_incidence(result: SimulationResult, hz: NDArray[np.float
 
 
 # ---- stage 2: phenotype mix -----------------------------------------------------------------
-def _bisect(f: Callable[[float], float], lo: float, hi: float, target: float, steps: int
-            ) -> float:
+def _bisect(f: Callable[[float], float], lo: float, hi: float, target: float, steps: int) -> float:
     """Bisect an increasing function ``f`` on [lo, hi] for ``f(x) = target``."""
     flo, fhi = f(lo), f(hi)
     if target <= flo:
@@ -287,15 +292,20 @@ def _bisect(f: Callable[[float], float], lo: float, hi: float, target: float, st
     return 0.5 * (lo + hi)
 
 
-def _simulate(pop: VirtualPopulation, t: NDArray[np.float64], overrides: Mapping[str, float],
-              doses: Any = None) -> SimulationResult:
+def _simulate(
+    pop: VirtualPopulation,
+    t: NDArray[np.float64],
+    overrides: Mapping[str, float],
+    doses: Any = None,
+) -> SimulationResult:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return pop.simulate(t, doses=doses, model=base_model(), overrides=overrides)
 
 
-def screening_fractions(pop: VirtualPopulation, overrides: Mapping[str, float],
-                        seed: int) -> dict[str, float]:
+def screening_fractions(
+    pop: VirtualPopulation, overrides: Mapping[str, float], seed: int
+) -> dict[str, float]:
     """Phenotype fractions of the screened cohort at 24 h (simulating only to screening)."""
     r = _simulate(pop, np.arange(0.0, SCREEN_H + 1.0, 1.0), overrides)
     s = screen(r, SCREEN_H, seed=seed)
@@ -305,9 +315,15 @@ def screening_fractions(pop: VirtualPopulation, overrides: Mapping[str, float],
     return {p: float(np.sum(w[ph == p]) / tot) for p in PHENOTYPES}
 
 
-def calibrate_phenotypes(size: int, seed: int, overrides: Mapping[str, float],
-                         hyper: dict[str, dict[str, float]], rounds: int = 1, steps: int = 6,
-                         log: Callable[[str], None] = print) -> dict[str, dict[str, float]]:
+def calibrate_phenotypes(
+    size: int,
+    seed: int,
+    overrides: Mapping[str, float],
+    hyper: dict[str, dict[str, float]],
+    rounds: int = 1,
+    steps: int = 6,
+    log: Callable[[str], None] = print,
+) -> dict[str, dict[str, float]]:
     """Bisect the log medians of ``g_mals`` and ``g_il10`` to the PROVIDE fractions.
 
     MALS rises with the macrophage-activation gain; immunoparalysis (among the non-MALS) rises
@@ -321,14 +337,26 @@ def calibrate_phenotypes(size: int, seed: int, overrides: Mapping[str, float],
         return screening_fractions(sample_population(size, seed=seed, hyper=h), overrides, seed)
 
     for rnd in range(rounds):
-        x = _bisect(lambda lc: frac("g_mals", lc)["MALS"], np.log(0.1), np.log(50.0),
-                    TARGETS["fraction_MALS"].value, steps)
+        x = _bisect(
+            lambda lc: frac("g_mals", lc)["MALS"],
+            np.log(0.1),
+            np.log(50.0),
+            TARGETS["fraction_MALS"].value,
+            steps,
+        )
         hyper["g_mals"]["center"] = float(np.exp(x))
-        x = _bisect(lambda lc: frac("g_il10", lc)["immunoparalysis"], np.log(0.1),
-                    np.log(30.0), TARGETS["fraction_immunoparalysis"].value, steps)
+        x = _bisect(
+            lambda lc: frac("g_il10", lc)["immunoparalysis"],
+            np.log(0.1),
+            np.log(30.0),
+            TARGETS["fraction_immunoparalysis"].value,
+            steps,
+        )
         hyper["g_il10"]["center"] = float(np.exp(x))
-        log(f"  phenotype round {rnd + 1}: g_mals median {hyper['g_mals']['center']:.4g}, "
-            f"g_il10 median {hyper['g_il10']['center']:.4g}")
+        log(
+            f"  phenotype round {rnd + 1}: g_mals median {hyper['g_mals']['center']:.4g}, "
+            f"g_il10 median {hyper['g_il10']['center']:.4g}"
+        )
     return hyper
 
 
@@ -338,9 +366,13 @@ def horizon_grid() -> NDArray[np.float64]:
     return np.arange(0.0, HORIZON_H + 1.0, 1.0)
 
 
-def calibrate_severity(size: int, seed: int, overrides: Mapping[str, float],
-                       hyper: dict[str, dict[str, float]], steps: int = 6
-                       ) -> dict[str, dict[str, float]]:
+def calibrate_severity(
+    size: int,
+    seed: int,
+    overrides: Mapping[str, float],
+    hyper: dict[str, dict[str, float]],
+    steps: int = 6,
+) -> dict[str, dict[str, float]]:
     """Bisect the log median of the damage susceptibility ``k_nd`` to the overall mortality.
 
     ``k_nd`` decides whether organ failure becomes self-sustaining (the Reynolds death
@@ -365,9 +397,13 @@ MORTALITY_NAMES = (*(f"mortality_{p}" for p in PHENOTYPES), "mortality_overall")
 RHO_BOUNDS = (0.0, 0.9)
 
 
-def calibrate_frailty(size: int, seed: int, overrides: Mapping[str, float],
-                      hyper: dict[str, dict[str, float]], steps: int = 5
-                      ) -> dict[str, dict[str, float]]:
+def calibrate_frailty(
+    size: int,
+    seed: int,
+    overrides: Mapping[str, float],
+    hyper: dict[str, dict[str, float]],
+    steps: int = 5,
+) -> dict[str, dict[str, float]]:
     """Bisect the frailty correlation (log ``k_nd`` with log ``g_il10``) to the mortality gap.
 
     Frail hosts (higher damage susceptibility) mount a stronger IL-10 response (sampler
@@ -378,17 +414,18 @@ def calibrate_frailty(size: int, seed: int, overrides: Mapping[str, float],
     """
     hyper = {k: dict(v) for k, v in hyper.items()}
     t = horizon_grid()
-    target = (TARGETS["mortality_immunoparalysis"].value
-              - TARGETS["mortality_intermediate"].value)
+    target = TARGETS["mortality_immunoparalysis"].value - TARGETS["mortality_intermediate"].value
 
     def gap(rho: float) -> float:
         h = {k: dict(v) for k, v in hyper.items()}
         h["k_nd"]["rho_g_il10"] = rho
         res = _simulate(sample_population(size, seed=seed, hyper=h), t, overrides)
-        lh, gam = calibrate_mortality(res, seed, (overrides["death_log_h3"],
-                                                  overrides["death_gamma"]))
-        hz = post_hoc_hazard(np.atleast_2d(res.observables["organ_failure_index"]), res.time,
-                             lh, gam)
+        lh, gam = calibrate_mortality(
+            res, seed, (overrides["death_log_h3"], overrides["death_gamma"])
+        )
+        hz = post_hoc_hazard(
+            np.atleast_2d(res.observables["organ_failure_index"]), res.time, lh, gam
+        )
         v = cohort_stats(res, seed=seed, hz=hz).values
         return v["mortality_immunoparalysis"] - v["mortality_intermediate"]
 
@@ -399,9 +436,13 @@ def calibrate_frailty(size: int, seed: int, overrides: Mapping[str, float],
 RHO_MALS_BOUNDS = (0.0, 0.5)
 
 
-def calibrate_mals_frailty(size: int, seed: int, overrides: Mapping[str, float],
-                           hyper: dict[str, dict[str, float]], steps: int = 5
-                           ) -> dict[str, dict[str, float]]:
+def calibrate_mals_frailty(
+    size: int,
+    seed: int,
+    overrides: Mapping[str, float],
+    hyper: dict[str, dict[str, float]],
+    steps: int = 5,
+) -> dict[str, dict[str, float]]:
     """Bisect the weight of log ``g_mals`` in log ``k_nd`` to the MALS excess mortality.
 
     With the frailty correlation of ``k_nd`` with the IL-10 gain alone, MALS hosts (low IL-10
@@ -418,10 +459,12 @@ def calibrate_mals_frailty(size: int, seed: int, overrides: Mapping[str, float],
         h = {k: dict(v) for k, v in hyper.items()}
         h["k_nd"]["rho_g_mals"] = rho
         res = _simulate(sample_population(size, seed=seed, hyper=h), t, overrides)
-        lh, gam = calibrate_mortality(res, seed, (overrides["death_log_h3"],
-                                                  overrides["death_gamma"]))
-        hz = post_hoc_hazard(np.atleast_2d(res.observables["organ_failure_index"]), res.time,
-                             lh, gam)
+        lh, gam = calibrate_mortality(
+            res, seed, (overrides["death_log_h3"], overrides["death_gamma"])
+        )
+        hz = post_hoc_hazard(
+            np.atleast_2d(res.observables["organ_failure_index"]), res.time, lh, gam
+        )
         v = cohort_stats(res, seed=seed, hz=hz).values
         return v["mortality_MALS"] - v["mortality_immunoparalysis"]
 
@@ -429,8 +472,9 @@ def calibrate_mals_frailty(size: int, seed: int, overrides: Mapping[str, float],
     return hyper
 
 
-def calibrate_mortality(result: SimulationResult, seed: int, start: tuple[float, float]
-                        ) -> tuple[float, float]:
+def calibrate_mortality(
+    result: SimulationResult, seed: int, start: tuple[float, float]
+) -> tuple[float, float]:
     """Least-squares fit of (``death_log_h3``, ``death_gamma``) to the class mortalities.
 
     ``death_gamma`` is kept >= 2 so the hazard vanishes without organ failure.
@@ -447,8 +491,12 @@ def calibrate_mortality(result: SimulationResult, seed: int, start: tuple[float,
         mort = expected_mortality(hz, t)
         w = np.exp(-hz[:, i0]) * inc
         out = [_wmean(w[ph == p], mort[ph == p]) for p in PHENOTYPES] + [_wmean(w, mort)]
-        return np.array([(o - TARGETS[n].value) / TARGETS[n].tolerance
-                         for o, n in zip(out, MORTALITY_NAMES, strict=True)])
+        return np.array(
+            [
+                (o - TARGETS[n].value) / TARGETS[n].tolerance
+                for o, n in zip(out, MORTALITY_NAMES, strict=True)
+            ]
+        )
 
     lo, hi = zip(*HAZARD_BOUNDS.values(), strict=True)
     fit = least_squares(resid, np.array(start), bounds=(lo, hi), diff_step=1e-3)
@@ -459,8 +507,12 @@ def calibrate_mortality(result: SimulationResult, seed: int, start: tuple[float,
 ALC_PARAMS = ("k_apo", "k_apo_d")
 
 
-def calibrate_alc(pop: VirtualPopulation, overrides: Mapping[str, float], stats: CohortStats,
-                  start: tuple[float, float]) -> tuple[float, float]:
+def calibrate_alc(
+    pop: VirtualPopulation,
+    overrides: Mapping[str, float],
+    stats: CohortStats,
+    start: tuple[float, float],
+) -> tuple[float, float]:
     """Least-squares fit of the apoptosis rates (``k_apo``, ``k_apo_d``) to the day-4 ALC.
 
     The survivor / non-survivor weights come from the last 28-day simulation (``stats``);
@@ -476,16 +528,20 @@ def calibrate_alc(pop: VirtualPopulation, overrides: Mapping[str, float], stats:
         if key not in cache:
             ov = {**overrides, "k_apo": float(np.exp(x[0])), "k_apo_d": float(np.exp(x[1]))}
             alc = np.atleast_2d(_simulate(pop, t, ov).observables["lymphocytes"])[:, 2]
-            cache[key] = np.array([
-                (_wmean(surv, alc) - TARGETS["alc_day4_survivors"].value)
-                / TARGETS["alc_day4_survivors"].tolerance,
-                (_wmean(dead, alc) - TARGETS["alc_day4_nonsurvivors"].value)
-                / TARGETS["alc_day4_nonsurvivors"].tolerance])
+            cache[key] = np.array(
+                [
+                    (_wmean(surv, alc) - TARGETS["alc_day4_survivors"].value)
+                    / TARGETS["alc_day4_survivors"].tolerance,
+                    (_wmean(dead, alc) - TARGETS["alc_day4_nonsurvivors"].value)
+                    / TARGETS["alc_day4_nonsurvivors"].tolerance,
+                ]
+            )
         return cache[key]
 
     lo, hi = zip(*ALC_BOUNDS.values(), strict=True)
-    fit = least_squares(resid, np.log(np.array(start)), bounds=(np.log(lo), np.log(hi)),
-                        diff_step=0.02, max_nfev=30)
+    fit = least_squares(
+        resid, np.log(np.array(start)), bounds=(np.log(lo), np.log(hi)), diff_step=0.02, max_nfev=30
+    )
     return float(np.exp(fit.x[0])), float(np.exp(fit.x[1]))
 
 
@@ -494,13 +550,15 @@ IL7_START_H = 48.0
 IL7_REGIMEN = "il7:10ug/kg@48,every=84,n=8,route=im"
 
 
-def il7_fold(pop: VirtualPopulation, overrides: Mapping[str, float], model: Any = "sepsistwin"
-             ) -> float:
+def il7_fold(
+    pop: VirtualPopulation, overrides: Mapping[str, float], model: Any = "sepsistwin"
+) -> float:
     """Median ALC fold rise, 4 weeks of IL-7 (10 ug/kg IM twice weekly) vs the first dose."""
     end = IL7_START_H + 28 * 24.0
     t = np.array([0.0, IL7_START_H, end])
-    sched = therapy_schedule("il7", "10ug/kg", IL7_START_H, route="im", every=84.0, n=8,
-                             weight_kg=pop.weight_kg)
+    sched = therapy_schedule(
+        "il7", "10ug/kg", IL7_START_H, route="im", every=84.0, n=8, weight_kg=pop.weight_kg
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         r = pop.simulate(t, doses=sched, model=model, overrides=overrides)
@@ -508,8 +566,9 @@ def il7_fold(pop: VirtualPopulation, overrides: Mapping[str, float], model: Any 
     return float(np.median(alc[:, 2] / alc[:, 1]))
 
 
-def lymphopenic_survivors(result: SimulationResult, n_max: int = 60,
-                          hz: NDArray[np.float64] | None = None) -> NDArray[np.int64]:
+def lymphopenic_survivors(
+    result: SimulationResult, n_max: int = 60, hz: NDArray[np.float64] | None = None
+) -> NDArray[np.int64]:
     """IRIS-7-like patients: ALC <= 1.1 x10^9/L at 48 h, the likeliest survivors first.
 
     ``hz`` is the cumulative hazard (default: the simulated ``HZ`` state).
@@ -520,32 +579,45 @@ def lymphopenic_survivors(result: SimulationResult, n_max: int = 60,
     idx = np.flatnonzero(alc48 <= 1.1)
     idx = idx[np.argsort(mort[idx], kind="stable")][:n_max]
     if idx.size == 0:
-        raise ValueError("no virtual patient has ALC <= 1.1 x10^9/L at 48 h; the IL-7 stage "
-                         "needs lymphopenic patients (enlarge the population)")
+        raise ValueError(
+            "no virtual patient has ALC <= 1.1 x10^9/L at 48 h; the IL-7 stage "
+            "needs lymphopenic patients (enlarge the population)"
+        )
     return np.sort(idx)
 
 
-def calibrate_il7(pop: VirtualPopulation, overrides: Mapping[str, float], steps: int = 6
-                  ) -> float:
+def calibrate_il7(pop: VirtualPopulation, overrides: Mapping[str, float], steps: int = 6) -> float:
     """Bisect ``a_il7`` (log scale) to the IRIS-7 fold rise."""
-    x = _bisect(lambda la: il7_fold(pop, {**overrides, "a_il7": float(np.exp(la))},
-                                    base_model()),
-                np.log(0.1), np.log(50.0), TARGETS["il7_alc_fold"].value, steps)
+    x = _bisect(
+        lambda la: il7_fold(pop, {**overrides, "a_il7": float(np.exp(la))}, base_model()),
+        np.log(0.1),
+        np.log(50.0),
+        TARGETS["il7_alc_fold"].value,
+        steps,
+    )
     return float(np.exp(x))
 
 
 # ---- nivolumab (check) ----------------------------------------------------------------------
-def nivolumab_check(overrides: Mapping[str, float] | None = None, model: Any = None
-                    ) -> dict[str, float]:
+def nivolumab_check(
+    overrides: Mapping[str, float] | None = None, model: Any = None
+) -> dict[str, float]:
     """Terminal half-life (days, from days 42-84) and RO 28 days after 480 mg IV."""
     t = np.arange(0.0, 24.0 * 90 + 1, 24.0)
-    r = simulate(model or _model(), dict(overrides or {}), {"P": 0.0}, t,
-                 doses=therapy_schedule("nivolumab", "480mg", 0.0))
+    r = simulate(
+        model or _model(),
+        dict(overrides or {}),
+        {"P": 0.0},
+        t,
+        doses=therapy_schedule("nivolumab", "480mg", 0.0),
+    )
     c = r.states["nivolumab_c"]
     i1, i2 = 42, 84
     k = np.log(c[i1] / c[i2]) / (t[i2] - t[i1])
-    return {"nivolumab_half_life": float(np.log(2) / k / 24.0),
-            "nivolumab_ro_day28": float(r.observables["pd1_receptor_occupancy"][28])}
+    return {
+        "nivolumab_half_life": float(np.log(2) / k / 24.0),
+        "nivolumab_ro_day28": float(r.observables["pd1_receptor_occupancy"][28]),
+    }
 
 
 # ---- driver ---------------------------------------------------------------------------------
@@ -564,8 +636,13 @@ class CalibrationResult:
 CALIBRATED_HYPER = ("g_mals", "g_il10", "k_nd")
 
 
-def run_calibration(size: int = 1500, seed: int = 2024, command: str = "", rounds: int = 2,
-                    log: Callable[[str], None] = print) -> CalibrationResult:
+def run_calibration(
+    size: int = 1500,
+    seed: int = 2024,
+    command: str = "",
+    rounds: int = 2,
+    log: Callable[[str], None] = print,
+) -> CalibrationResult:
     """Run the stages on a seeded population; return values beside targets.
 
     Stages 2-4 interact (apoptosis changes T-cell killing, severity changes the phenotype
@@ -596,22 +673,24 @@ def run_calibration(size: int = 1500, seed: int = 2024, command: str = "", round
         log("  stage 3: severity (k_nd median) and death hazard")
         hyper = calibrate_severity(size, seed, vals, hyper)
         hyper = calibrate_frailty(size, seed, vals, hyper)
-        log(f"    frailty correlation (log k_nd, log g_il10) "
-            f"{hyper['k_nd']['rho_g_il10']:.3g}")
+        log(f"    frailty correlation (log k_nd, log g_il10) {hyper['k_nd']['rho_g_il10']:.3g}")
         hyper = calibrate_mals_frailty(size, seed, vals, hyper)
-        log(f"    MALS frailty weight (log k_nd on log g_mals) "
-            f"{hyper['k_nd']['rho_g_mals']:.3g}")
+        log(f"    MALS frailty weight (log k_nd on log g_mals) {hyper['k_nd']['rho_g_mals']:.3g}")
         pop = sample_population(size, seed=seed, hyper=hyper)
         res = _simulate(pop, t, vals)
         lh, gam = calibrate_mortality(res, seed, (vals["death_log_h3"], vals["death_gamma"]))
         vals.update(death_log_h3=lh, death_gamma=gam)
-        log(f"    k_nd median {hyper['k_nd']['center']:.4g}, death_log_h3 {lh:.4g}, "
-            f"death_gamma {gam:.4g}")
+        log(
+            f"    k_nd median {hyper['k_nd']['center']:.4g}, death_log_h3 {lh:.4g}, "
+            f"death_gamma {gam:.4g}"
+        )
         log("  stage 4: apoptosis rates for day-4 lymphocytes")
-        hz = post_hoc_hazard(np.atleast_2d(res.observables["organ_failure_index"]), res.time,
-                             lh, gam)
-        ka, kd = calibrate_alc(pop, vals, cohort_stats(res, seed=seed, hz=hz),
-                               (vals["k_apo"], vals["k_apo_d"]))
+        hz = post_hoc_hazard(
+            np.atleast_2d(res.observables["organ_failure_index"]), res.time, lh, gam
+        )
+        ka, kd = calibrate_alc(
+            pop, vals, cohort_stats(res, seed=seed, hz=hz), (vals["k_apo"], vals["k_apo_d"])
+        )
         vals.update(k_apo=ka, k_apo_d=kd)
         log(f"    k_apo {ka:.4g}, k_apo_d {kd:.4g}")
     pop = sample_population(size, seed=seed, hyper=hyper)
@@ -620,11 +699,17 @@ def run_calibration(size: int = 1500, seed: int = 2024, command: str = "", round
     idx = lymphopenic_survivors(res)
     vals["a_il7"] = calibrate_il7(pop.subset(idx), vals)
     log(f"  a_il7 {vals['a_il7']:.4g} ({idx.size} lymphopenic patients)")
-    meta = {"date": _dt.date.today().isoformat(),
-            "command": command or f"sepsistwin calibrate --size {size} --seed {seed}",
-            "size": size, "seed": seed}
-    cal = Calibration(model={k: float(v) for k, v in vals.items()},
-                      population={k: hyper[k] for k in CALIBRATED_HYPER}, meta=meta)
+    meta = {
+        "date": _dt.date.today().isoformat(),
+        "command": command or f"sepsistwin calibrate --size {size} --seed {seed}",
+        "size": size,
+        "seed": seed,
+    }
+    cal = Calibration(
+        model={k: float(v) for k, v in vals.items()},
+        population={k: hyper[k] for k in CALIBRATED_HYPER},
+        meta=meta,
+    )
     return evaluate_calibration(cal, size, seed)
 
 
@@ -666,8 +751,9 @@ def evaluate_calibration(cal: Calibration, size: int, seed: int) -> CalibrationR
     return CalibrationResult(cal, values, stats, res, {"il7_patients": int(idx.size)})
 
 
-def healthy_death_probability(overrides: Mapping[str, float] | None = None, model: Any = None
-                              ) -> dict[str, float]:
+def healthy_death_probability(
+    overrides: Mapping[str, float] | None = None, model: Any = None
+) -> dict[str, float]:
     """28-day death probability of a healthy subject: no infection, and 2 ng/kg endotoxin.
 
     Examples
@@ -680,5 +766,7 @@ def healthy_death_probability(overrides: Mapping[str, float] | None = None, mode
     m = model or _model()
     quiet = simulate(m, ov, {"P": 0.0}, t)
     lps = simulate(m, ov, {"P": 0.0}, t, doses=parse_therapy_dose("endotoxin:2ng/kg@0"))
-    return {"healthy_death_probability": float(quiet.observables["death_probability"][-1]),
-            "endotoxin_death_probability": float(lps.observables["death_probability"][-1])}
+    return {
+        "healthy_death_probability": float(quiet.observables["death_probability"][-1]),
+        "endotoxin_death_probability": float(lps.observables["death_probability"][-1]),
+    }

@@ -40,8 +40,10 @@ def load_calibrated_parameters(path: Path | str | None = None) -> Calibration:
     if not isinstance(data, dict):
         raise ValueError(f"{p}: expected a mapping with 'model' and 'population' sections")
     model = {str(k): float(v) for k, v in (data.get("model") or {}).items()}
-    population = {str(k): {str(a): float(b) for a, b in (v or {}).items()}
-                  for k, v in (data.get("population") or {}).items()}
+    population = {
+        str(k): {str(a): float(b) for a, b in (v or {}).items()}
+        for k, v in (data.get("population") or {}).items()
+    }
     meta = {k: v for k, v in data.items() if k not in ("model", "population")}
     return Calibration(model, population, meta)
 
@@ -50,8 +52,10 @@ def write_calibration(cal: Calibration, path: Path | str | None = None) -> Path:
     """Write ``cal`` as YAML (model, population, meta) and return the path."""
     p = Path(path) if path is not None else CALIBRATED_PATH
     p.parent.mkdir(parents=True, exist_ok=True)
-    doc = {**cal.meta, "model": {k: float(v) for k, v in cal.model.items()},
-           "population": {k: {a: float(b) for a, b in v.items()}
-                          for k, v in cal.population.items()}}
+    doc = {
+        **cal.meta,
+        "model": {k: float(v) for k, v in cal.model.items()},
+        "population": {k: {a: float(b) for a, b in v.items()} for k, v in cal.population.items()},
+    }
     p.write_text(yaml.safe_dump(doc, sort_keys=False))
     return p

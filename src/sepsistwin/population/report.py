@@ -26,8 +26,10 @@ REPORTED = {
     "general_preset_screened_fraction": "`general` preset: fraction meeting Sepsis-3 at screening",
     "healthy_death_probability": "28-day death probability of a healthy subject (no infection)",
     "endotoxin_death_probability": "28-day death probability after 2 ng/kg endotoxin",
-    **{f"secondary_infection_{p}": f"ICU-acquired infection (>= 1e5 CFU/mL) by day 28, {p}"
-       for p in ("MALS", "immunoparalysis", "intermediate")},
+    **{
+        f"secondary_infection_{p}": f"ICU-acquired infection (>= 1e5 CFU/mL) by day 28, {p}"
+        for p in ("MALS", "immunoparalysis", "intermediate")
+    },
 }
 
 
@@ -66,8 +68,10 @@ def markdown(cal: CalibrationResult, figure: str | None) -> str:
             continue
         ok = t.within(v)
         tol = t.criterion
-        lines.append(f"| {t.description} | {t.source} | {_fmt(t.value)} {t.unit} | {tol} | "
-                     f"{_fmt(v)} | {'yes' if ok else '**no**'} |")
+        lines.append(
+            f"| {t.description} | {t.source} | {_fmt(t.value)} {t.unit} | {tol} | "
+            f"{_fmt(v)} | {'yes' if ok else '**no**'} |"
+        )
     extra = {k: v for k, v in cal.values.items() if k not in TARGETS}
     if extra:
         lines += ["", "Reported, not targets:", ""]
@@ -76,53 +80,77 @@ def markdown(cal: CalibrationResult, figure: str | None) -> str:
     if gen is not None:
         ss = cal.values["mortality_overall"]
         rel = "below" if gen < 0.40 else "at or above"
-        lines += ["", (
-            f"The `general` population preset (a lighter infection burden and less damage "
-            f"susceptibility) has a 28-day mortality of {gen:.0%} in its Sepsis-3 cohort at "
-            f"screening, against {ss:.0%} for the `septic_shock` preset (the PROVIDE-like "
-            f"screening cohort). Septic shock in general has an in-hospital mortality above "
-            f"40%, ICU-treated sepsis 41.9% (evidence.md B4, Fleischmann-Struzek 2020, "
-            f"VERIFIED): the general preset is {rel} 40% (a validation check, not a "
-            f"calibration target; its multipliers are PROPOSAL).")]
-    si = {p: cal.values.get(f"secondary_infection_{p}")
-          for p in ("immunoparalysis", "intermediate", "MALS")}
+        lines += [
+            "",
+            (
+                f"The `general` population preset (a lighter infection burden and less damage "
+                f"susceptibility) has a 28-day mortality of {gen:.0%} in its Sepsis-3 cohort at "
+                f"screening, against {ss:.0%} for the `septic_shock` preset (the PROVIDE-like "
+                f"screening cohort). Septic shock in general has an in-hospital mortality above "
+                f"40%, ICU-treated sepsis 41.9% (evidence.md B4, Fleischmann-Struzek 2020, "
+                f"VERIFIED): the general preset is {rel} 40% (a validation check, not a "
+                f"calibration target; its multipliers are PROPOSAL)."
+            ),
+        ]
+    si = {
+        p: cal.values.get(f"secondary_infection_{p}")
+        for p in ("immunoparalysis", "intermediate", "MALS")
+    }
     if all(v is not None for v in si.values()):
-        lines += ["", (
-            f"Secondary (ICU-acquired) infection, validation: {si['immunoparalysis']:.1%} of "
-            f"the immunoparalysed, {si['intermediate']:.1%} of the intermediate and "
-            f"{si['MALS']:.1%} of the MALS screened patients pass 1e5 CFU/mL while alive by "
-            "day 28. Low mHLA-DR predicts ICU-acquired infection (Landelle 2010 doi "
-            "10.1007/s00134-010-1962-x, aHR 2.5; < 8,000 AB/C at day 5-7, Ann Intensive Care "
-            "2022 doi 10.1186/s13613-022-01010-y, VERIFIED): the immunoparalysed must acquire "
-            "it more often than the intermediate (a direction, not tuned).")]
+        lines += [
+            "",
+            (
+                f"Secondary (ICU-acquired) infection, validation: {si['immunoparalysis']:.1%} of "
+                f"the immunoparalysed, {si['intermediate']:.1%} of the intermediate and "
+                f"{si['MALS']:.1%} of the MALS screened patients pass 1e5 CFU/mL while alive by "
+                "day 28. Low mHLA-DR predicts ICU-acquired infection (Landelle 2010 doi "
+                "10.1007/s00134-010-1962-x, aHR 2.5; < 8,000 AB/C at day 5-7, Ann Intensive Care "
+                "2022 doi 10.1186/s13613-022-01010-y, VERIFIED): the immunoparalysed must acquire "
+                "it more often than the intermediate (a direction, not tuned)."
+            ),
+        ]
     lines += ["", "Calibrated values:", "", "| name | value |", "|---|---|"]
     lines += [f"| `{k}` | {v:.5g} |" for k, v in cal.calibration.model.items()]
-    lines += [f"| population `{k}` median | {v['center']:.5g} (sd log {v['spread']:.3g}) |"
-              for k, v in cal.calibration.population.items()]
-    lines += [f"| population weight of log `g_il10` in log `{k}` (frailty) | "
-              f"{v['rho_g_il10']:.3g} |"
-              for k, v in cal.calibration.population.items() if "rho_g_il10" in v]
-    lines += [f"| population weight of log `g_mals` in log `{k}` (MALS frailty) | "
-              f"{v['rho_g_mals']:.3g} |"
-              for k, v in cal.calibration.population.items() if "rho_g_mals" in v]
-    at_bound = [f"`{k}` = {v:.4g} (search range {lo:g}-{hi:g})"
-                for k, (lo, hi) in {**HAZARD_BOUNDS, **ALC_BOUNDS}.items()
-                if (v := cal.calibration.model.get(k)) is not None
-                and min(abs(v - lo), abs(v - hi)) <= 1e-6 * max(abs(lo), abs(hi), 1.0)]
+    lines += [
+        f"| population `{k}` median | {v['center']:.5g} (sd log {v['spread']:.3g}) |"
+        for k, v in cal.calibration.population.items()
+    ]
+    lines += [
+        f"| population weight of log `g_il10` in log `{k}` (frailty) | {v['rho_g_il10']:.3g} |"
+        for k, v in cal.calibration.population.items()
+        if "rho_g_il10" in v
+    ]
+    lines += [
+        f"| population weight of log `g_mals` in log `{k}` (MALS frailty) | {v['rho_g_mals']:.3g} |"
+        for k, v in cal.calibration.population.items()
+        if "rho_g_mals" in v
+    ]
+    at_bound = [
+        f"`{k}` = {v:.4g} (search range {lo:g}-{hi:g})"
+        for k, (lo, hi) in {**HAZARD_BOUNDS, **ALC_BOUNDS}.items()
+        if (v := cal.calibration.model.get(k)) is not None
+        and min(abs(v - lo), abs(v - hi)) <= 1e-6 * max(abs(lo), abs(hi), 1.0)
+    ]
     knd = cal.calibration.population.get("k_nd", {})
-    at_bound += [f"`k_nd` `{k}` = {v:.4g} (search range {lo:g}-{hi:g})"
-                 for k, (lo, hi) in {"rho_g_il10": RHO_BOUNDS,
-                                     "rho_g_mals": RHO_MALS_BOUNDS}.items()
-                 if (v := knd.get(k)) is not None and min(abs(v - lo), abs(v - hi)) <= 1e-6]
+    at_bound += [
+        f"`k_nd` `{k}` = {v:.4g} (search range {lo:g}-{hi:g})"
+        for k, (lo, hi) in {"rho_g_il10": RHO_BOUNDS, "rho_g_mals": RHO_MALS_BOUNDS}.items()
+        if (v := knd.get(k)) is not None and min(abs(v - lo), abs(v - hi)) <= 1e-6
+    ]
     if at_bound:
-        lines += ["", "At a search bound (the targets are met there, but the data push past the "
-                  "range; a threshold-like hazard, near-zero storm apoptosis, or a MALS excess "
-                  "mortality that the refitted hazard compresses): "
-                  + "; ".join(at_bound) + "."]
+        lines += [
+            "",
+            "At a search bound (the targets are met there, but the data push past the "
+            "range; a threshold-like hazard, near-zero storm apoptosis, or a MALS excess "
+            "mortality that the refitted hazard compresses): " + "; ".join(at_bound) + ".",
+        ]
     if figure:
         lines += ["", f"![calibration]({figure})"]
-    lines += ["", "Published trial results (PROVIDE arms, nivolumab mHLA-DR, anti-TNF mortality by "
-              "dose, ...) are validation outcomes, not calibration inputs."]
+    lines += [
+        "",
+        "Published trial results (PROVIDE arms, nivolumab mHLA-DR, anti-TNF mortality by "
+        "dose, ...) are validation outcomes, not calibration inputs.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -136,14 +164,24 @@ def plot(cal: CalibrationResult, path: Path) -> None:
     fig, ax = plt.subplots(1, 3, figsize=(13, 3.8))
     x = np.arange(len(PHENOTYPES))
     v = cal.values
-    ax[0].bar(x - 0.2, [TARGETS[f"fraction_{p}"].value for p in PHENOTYPES], 0.4,
-              label="PROVIDE", color="0.6")
+    ax[0].bar(
+        x - 0.2,
+        [TARGETS[f"fraction_{p}"].value for p in PHENOTYPES],
+        0.4,
+        label="PROVIDE",
+        color="0.6",
+    )
     ax[0].bar(x + 0.2, [v[f"fraction_{p}"] for p in PHENOTYPES], 0.4, label="model")
     ax[0].set_xticks(x, PHENOTYPES)
     ax[0].set_title("phenotype at screening")
     ax[0].legend()
-    ax[1].bar(x - 0.2, [TARGETS[f"mortality_{p}"].value for p in PHENOTYPES], 0.4,
-              label="PROVIDE", color="0.6")
+    ax[1].bar(
+        x - 0.2,
+        [TARGETS[f"mortality_{p}"].value for p in PHENOTYPES],
+        0.4,
+        label="PROVIDE",
+        color="0.6",
+    )
     ax[1].bar(x + 0.2, [v[f"mortality_{p}"] for p in PHENOTYPES], 0.4, label="model")
     ax[1].set_xticks(x, PHENOTYPES)
     ax[1].set_title("28-day mortality")

@@ -53,21 +53,61 @@ class Dist:
 
 #: Base distributions of the septic-shock preset (before the stored calibration is applied).
 SEPTIC_SHOCK: tuple[Dist, ...] = (
-    Dist("init:P", "lognormal", 0.8, 0.6, 0.1, 10.0, "1e6 CFU/mL",
-         "PROPOSAL: median within the Pulse severity map 0-1.5 (model-notes.md §1.3)"),
-    Dist("k_pg", "lognormal", 0.35, 0.25, 0.15, 0.7, "1/h",
-         "Reynolds 2006 scenarios 0.3-0.6 (VERIFIED); spread PROPOSAL"),
-    Dist("mic", "lognormal", 0.5, 0.8, 0.02, 8.0, "mg/L",
-         "MIC 0.016-2 mg/L across Gram-negatives (RECALLED, pkpd.md §14)"),
+    Dist(
+        "init:P",
+        "lognormal",
+        0.8,
+        0.6,
+        0.1,
+        10.0,
+        "1e6 CFU/mL",
+        "PROPOSAL: median within the Pulse severity map 0-1.5 (model-notes.md §1.3)",
+    ),
+    Dist(
+        "k_pg",
+        "lognormal",
+        0.35,
+        0.25,
+        0.15,
+        0.7,
+        "1/h",
+        "Reynolds 2006 scenarios 0.3-0.6 (VERIFIED); spread PROPOSAL",
+    ),
+    Dist(
+        "mic",
+        "lognormal",
+        0.5,
+        0.8,
+        0.02,
+        8.0,
+        "mg/L",
+        "MIC 0.016-2 mg/L across Gram-negatives (RECALLED, pkpd.md §14)",
+    ),
     Dist("abx_start", "lognormal", 6.0, 0.5, 1.0, 24.0, "h", PROPOSAL),
     Dist("g_mals", "lognormal", 2.0, 0.8, 0.05, 30.0, "1", CALIBRATED),
     Dist("g_il10", "lognormal", 1.0, 0.5, 0.05, 20.0, "1", PROPOSAL),
     # Host susceptibility to damage-driven inflammation (age, comorbidity): whether organ
     # failure becomes self-sustaining (the Reynolds "aseptic death" attractor) or resolves.
-    Dist("k_nd", "lognormal", 0.02, 0.5, 0.004, 0.08, "1/(D-unit*h)",
-         "Reynolds 2006 value 0.02 (VERIFIED) as start; median CALIBRATED; spread PROPOSAL"),
-    Dist("hla0", "normal", 22000.0, 5000.0, 10000.0, 45000.0, "AB/C",
-         "healthy 15,000-40,000 AB/C (RECALLED)"),
+    Dist(
+        "k_nd",
+        "lognormal",
+        0.02,
+        0.5,
+        0.004,
+        0.08,
+        "1/(D-unit*h)",
+        "Reynolds 2006 value 0.02 (VERIFIED) as start; median CALIBRATED; spread PROPOSAL",
+    ),
+    Dist(
+        "hla0",
+        "normal",
+        22000.0,
+        5000.0,
+        10000.0,
+        45000.0,
+        "AB/C",
+        "healthy 15,000-40,000 AB/C (RECALLED)",
+    ),
     Dist("L_hom", "lognormal", 2.0, 0.25, 1.0, 4.0, "1e9/L", "normal ALC 1-4 (general)"),
     Dist("fer0", "lognormal", 100.0, 0.5, 15.0, 600.0, "ng/mL", "ferritin 30-300 (RECALLED)"),
     Dist("body_weight", "normal", 78.0, 15.0, 45.0, 150.0, "kg", PROPOSAL),
@@ -105,8 +145,7 @@ def frailty_correlation(hyper: Mapping[str, Mapping[str, float]] | None = None) 
     return rho_k + rho_m * RHO_MALS_IL10
 
 
-def frailty_weights(hyper: Mapping[str, Mapping[str, float]] | None = None
-                    ) -> tuple[float, float]:
+def frailty_weights(hyper: Mapping[str, Mapping[str, float]] | None = None) -> tuple[float, float]:
     """Weights of the normal scores of log ``g_il10`` and log ``g_mals`` in log ``k_nd``.
 
     Examples
@@ -117,6 +156,7 @@ def frailty_weights(hyper: Mapping[str, Mapping[str, float]] | None = None
     cal = dict(load_calibrated_parameters().population) if hyper is None else dict(hyper)
     k = cal.get("k_nd", {})
     return float(k.get("rho_g_il10", RHO_KND_IL10)), float(k.get("rho_g_mals", RHO_KND_MALS))
+
 
 PRESETS: dict[str, dict[str, float]] = {
     # PROVIDE-like screening cohort (sicker than septic shock in general).
@@ -167,23 +207,32 @@ class VirtualPopulation:
     def subset(self, index: ArrayLike) -> VirtualPopulation:
         """The patients at ``index`` (a boolean mask or integer indices)."""
         idx = np.asarray(index)
-        return VirtualPopulation({k: v[idx] for k, v in self.params.items()},
-                                 {k: v[idx] for k, v in self.init.items()},
-                                 self.abx_start[idx], self.death_u[idx], self.preset, self.seed,
-                                 self.hyper)
+        return VirtualPopulation(
+            {k: v[idx] for k, v in self.params.items()},
+            {k: v[idx] for k, v in self.init.items()},
+            self.abx_start[idx],
+            self.death_u[idx],
+            self.preset,
+            self.seed,
+            self.hyper,
+        )
 
-    def simulate(self, t_eval: ArrayLike, doses: Schedule | None = None,
-                 model: Any = "sepsistwin", overrides: Mapping[str, float] | None = None
-                 ) -> SimulationResult:
+    def simulate(
+        self,
+        t_eval: ArrayLike,
+        doses: Schedule | None = None,
+        model: Any = "sepsistwin",
+        overrides: Mapping[str, float] | None = None,
+    ) -> SimulationResult:
         """Simulate the cohort under standard care plus ``doses``."""
         sched = self.standard_care() + (doses or Schedule())
         params = {**self.params, **{k: np.full(self.n, v) for k, v in (overrides or {}).items()}}
-        return simulate_batch(model, params, self.init, t_eval, doses=sched, rtol=1e-5,
-                              atol=1e-8)
+        return simulate_batch(model, params, self.init, t_eval, doses=sched, rtol=1e-5, atol=1e-8)
 
 
-def distributions(preset: str = "septic_shock",
-                  hyper: Mapping[str, Mapping[str, float]] | None = None) -> list[Dist]:
+def distributions(
+    preset: str = "septic_shock", hyper: Mapping[str, Mapping[str, float]] | None = None
+) -> list[Dist]:
     """The distributions of ``preset`` with stored (or given) calibrated hyperparameters.
 
     Examples
@@ -198,14 +247,27 @@ def distributions(preset: str = "septic_shock",
     for d in SEPTIC_SHOCK:
         h = cal.get(d.target, {})
         center = float(h.get("center", d.center)) * PRESETS[preset].get(d.target, 1.0)
-        out.append(Dist(d.target, d.kind, center, float(h.get("spread", d.spread)), d.lower,
-                        d.upper, d.unit, d.source))
+        out.append(
+            Dist(
+                d.target,
+                d.kind,
+                center,
+                float(h.get("spread", d.spread)),
+                d.lower,
+                d.upper,
+                d.unit,
+                d.source,
+            )
+        )
     return out
 
 
-def sample_population(n: int, preset: str = "septic_shock", seed: int | None = 0,
-                      hyper: Mapping[str, Mapping[str, float]] | None = None
-                      ) -> VirtualPopulation:
+def sample_population(
+    n: int,
+    preset: str = "septic_shock",
+    seed: int | None = 0,
+    hyper: Mapping[str, Mapping[str, float]] | None = None,
+) -> VirtualPopulation:
     """Draw ``n`` virtual patients (reproducible for a given ``seed``).
 
     Parameters
@@ -239,8 +301,9 @@ def sample_population(n: int, preset: str = "septic_shock", seed: int | None = 0
     rho_k, rho_m = frailty_weights(hyper)
     var = rho_k**2 + rho_m**2 + 2 * rho_k * rho_m * RHO_MALS_IL10
     if var > 1.0:
-        raise ValueError(f"frailty weights rho_g_il10={rho_k}, rho_g_mals={rho_m} exceed unit "
-                         "variance")
+        raise ValueError(
+            f"frailty weights rho_g_il10={rho_k}, rho_g_mals={rho_m} exceed unit variance"
+        )
     z[:, i_k] = rho_k * z[:, i_10] + rho_m * z[:, i_m] + np.sqrt(1 - var) * z[:, i_k]
     params: dict[str, NDArray[np.float64]] = {}
     init: dict[str, NDArray[np.float64]] = {}

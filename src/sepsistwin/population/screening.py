@@ -20,18 +20,40 @@ from sepsistwin.solve import SimulationResult
 #: Variables measured at screening and their assay CV (PROPOSAL; flow-cytometric mHLA-DR is
 #: the noisiest of them).
 ASSAY_CV: dict[str, float] = {
-    "ferritin": 0.08, "mhla_dr": 0.15, "lymphocytes": 0.05, "il6": 0.15, "il10": 0.15,
-    "tnf": 0.15, "crp": 0.05, "map": 0.03, "norepinephrine": 0.0, "lactate": 0.05,
-    "platelets": 0.05, "bilirubin": 0.05, "creatinine": 0.05, "gcs": 0.0, "pao2": 0.05,
-    "fio2": 0.0, "mechanical_ventilation": 0.0, "pathogen_load": 0.3, "temperature": 0.0,
-    "heart_rate": 0.03, "resp_rate": 0.05, "neutrophils": 0.05, "wbc": 0.05,
+    "ferritin": 0.08,
+    "mhla_dr": 0.15,
+    "lymphocytes": 0.05,
+    "il6": 0.15,
+    "il10": 0.15,
+    "tnf": 0.15,
+    "crp": 0.05,
+    "map": 0.03,
+    "norepinephrine": 0.0,
+    "lactate": 0.05,
+    "platelets": 0.05,
+    "bilirubin": 0.05,
+    "creatinine": 0.05,
+    "gcs": 0.0,
+    "pao2": 0.05,
+    "fio2": 0.0,
+    "mechanical_ventilation": 0.0,
+    "pathogen_load": 0.3,
+    "temperature": 0.0,
+    "heart_rate": 0.03,
+    "resp_rate": 0.05,
+    "neutrophils": 0.05,
+    "wbc": 0.05,
     "infection_suspected": 0.0,
 }
 
 
-def observations(result: SimulationResult, hours: Sequence[float] | float,
-                 variables: Sequence[str] | None = None, seed: int | None = 0,
-                 patient_ids: Sequence[str] | None = None) -> pd.DataFrame:
+def observations(
+    result: SimulationResult,
+    hours: Sequence[float] | float,
+    variables: Sequence[str] | None = None,
+    seed: int | None = 0,
+    patient_ids: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Long canonical observations ``patient_id, hours, variable, value`` with assay noise.
 
     Examples
@@ -46,8 +68,10 @@ def observations(result: SimulationResult, hours: Sequence[float] | float,
     names = list(variables or [v for v in ASSAY_CV if v in result.observables])
     missing = [v for v in names if v not in result.observables]
     if missing:
-        raise ValueError(f"variables {missing} are not observables of model "
-                         f"{result.model_name!r}; observables: {sorted(result.observables)}")
+        raise ValueError(
+            f"variables {missing} are not observables of model "
+            f"{result.model_name!r}; observables: {sorted(result.observables)}"
+        )
     idx = [int(np.argmin(np.abs(result.time - h))) for h in hrs]
     for h, i in zip(hrs, idx, strict=True):
         if abs(result.time[i] - h) > 1e-6:
@@ -63,20 +87,28 @@ def observations(result: SimulationResult, hours: Sequence[float] | float,
             vals = vals * np.exp(cv * rng.standard_normal(vals.shape) - 0.5 * cv**2)
         if v == "gcs":
             vals = np.clip(np.round(vals), 3, 15)
-        frames.append(pd.DataFrame({"patient_id": np.repeat(ids, len(hrs)),
-                                    "hours": np.tile(hrs, n), "variable": v,
-                                    "value": vals.reshape(-1)}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "patient_id": np.repeat(ids, len(hrs)),
+                    "hours": np.tile(hrs, n),
+                    "variable": v,
+                    "value": vals.reshape(-1),
+                }
+            )
+        )
     obs = pd.concat(frames, ignore_index=True)
     bad = ~np.isfinite(obs["value"].to_numpy())
     if bad.any():
         first = obs.loc[bad].iloc[0]
-        raise ValueError(f"{int(bad.sum())} observation(s) are not finite (failed integration?); "
-                         f"first: {first['patient_id']} {first['variable']} at {first['hours']} h")
+        raise ValueError(
+            f"{int(bad.sum())} observation(s) are not finite (failed integration?); "
+            f"first: {first['patient_id']} {first['variable']} at {first['hours']} h"
+        )
     return obs
 
 
-def screen(result: SimulationResult, at_hours: float = 24.0, seed: int | None = 0
-           ) -> pd.DataFrame:
+def screen(result: SimulationResult, at_hours: float = 24.0, seed: int | None = 0) -> pd.DataFrame:
     """Phenotype every patient at ``at_hours`` with :func:`sepsistwin.clinical.assess`.
 
     Returns one row per patient (in patient order) with the assessment of the screening day.
@@ -116,8 +148,7 @@ def death_times(result: SimulationResult, death_u: NDArray[np.float64]) -> NDArr
     return out
 
 
-def survival_probability(result: SimulationResult, start: float, end: float
-                         ) -> NDArray[np.float64]:
+def survival_probability(result: SimulationResult, start: float, end: float) -> NDArray[np.float64]:
     """Probability of surviving from ``start`` to ``end`` hours given alive at ``start``."""
     hz = cumulative_hazard(result)
     i0 = int(np.argmin(np.abs(result.time - start)))

@@ -48,45 +48,108 @@ class Target:
 PROVIDE = "PROVIDE, Leventogiannis 2022 Cell Rep Med doi 10.1016/j.xcrm.2022.100817 (VERIFIED)"
 DREWRY = "Drewry 2014 Shock doi 10.1097/SHK.0000000000000234 (VERIFIED; medians)"
 MONNERET = "Monneret 2006 doi 10.1007/s00134-006-0204-8 (VERIFIED direction)"
-JANUM = ("Janum study, 20 subjects, 2 ng/kg bolus (BolusDataCorrectedSD.mat, VERIFIED; "
-         "model-notes-cytokines.md §2.3)")
-ICU_ACQUIRED = ("10-25%: 23% (174/753) of ICU patients with shock, Adrie 2017 Ann Intensive Care "
-                "doi 10.1186/s13613-017-0242-0 (VERIFIED); 24% (37/153) after septic shock, "
-                "Landelle 2010 doi 10.1007/s00134-010-1962-x (VERIFIED); 13.5% of sepsis ICU "
-                "admissions, van Vught 2016 JAMA doi 10.1001/jama.2016.2691 (RECALLED); checked, "
-                "not tuned")
+JANUM = (
+    "Janum study, 20 subjects, 2 ng/kg bolus (BolusDataCorrectedSD.mat, VERIFIED; "
+    "model-notes-cytokines.md §2.3)"
+)
+ICU_ACQUIRED = (
+    "10-25%: 23% (174/753) of ICU patients with shock, Adrie 2017 Ann Intensive Care "
+    "doi 10.1186/s13613-017-0242-0 (VERIFIED); 24% (37/153) after septic shock, "
+    "Landelle 2010 doi 10.1007/s00134-010-1962-x (VERIFIED); 13.5% of sepsis ICU "
+    "admissions, van Vught 2016 JAMA doi 10.1001/jama.2016.2691 (RECALLED); checked, "
+    "not tuned"
+)
 
-TARGETS: dict[str, Target] = {t.name: t for t in (
-    Target("fraction_MALS", 0.200, 0.05, "1", PROVIDE, "MALS at screening (ferritin > 4,420)"),
-    Target("fraction_immunoparalysis", 0.429, 0.06, "1", PROVIDE,
-           "immunoparalysis at screening (mHLA-DR < 5,000, ferritin <= 4,420)"),
-    Target("fraction_intermediate", 0.371, 0.06, "1", PROVIDE, "intermediate at screening"),
-    Target("mortality_MALS", 0.791, 0.10, "1", PROVIDE, "28-day mortality, MALS"),
-    Target("mortality_immunoparalysis", 0.669, 0.10, "1", PROVIDE,
-           "28-day mortality, immunoparalysis"),
-    Target("mortality_intermediate", 0.416, 0.10, "1", PROVIDE, "28-day mortality, intermediate"),
-    Target("mortality_overall", 0.60, 0.08, "1", f"{PROVIDE} (weighted, DERIVED)",
-           "28-day mortality of the screened cohort"),
-    Target("alc_day4_survivors", 1.1, 0.25, "1e9/L", DREWRY, "day-4 ALC, survivors"),
-    Target("alc_day4_nonsurvivors", 0.7, 0.25, "1e9/L", DREWRY, "day-4 ALC, non-survivors"),
-    Target("hla_recovery_survivors", 1.0, 0.0, "ratio", MONNERET,
-           "mHLA-DR day 4 / screening in survivors: must exceed 1 (recovery)", "above"),
-    Target("hla_recovery_nonsurvivors", 1.0, 0.0, "ratio", MONNERET,
-           "mHLA-DR day 4 / screening in non-survivors: must stay below 1 (no recovery)",
-           "below"),
-    Target("tnf_peak", 331.0, 80.0, "pg/mL", JANUM, "TNF peak after 2 ng/kg endotoxin"),
-    Target("tnf_peak_time", 1.5, 0.5, "h", JANUM, "time of the TNF peak"),
-    Target("il6_peak", 702.0, 150.0, "pg/mL", JANUM, "IL-6 peak after 2 ng/kg endotoxin"),
-    Target("il6_peak_time", 2.0, 0.5, "h", JANUM, "time of the IL-6 peak"),
-    Target("il10_peak", 43.6, 10.0, "pg/mL", JANUM, "IL-10 peak after 2 ng/kg endotoxin"),
-    Target("il10_peak_time", 3.0, 0.75, "h", JANUM, "time of the IL-10 peak"),
-    Target("il7_alc_fold", 3.5, 0.75, "fold", "IRIS-7, Francois 2018 doi "
-           "10.1172/jci.insight.98960 (VERIFIED 3-4 fold)",
-           "ALC fold rise with IL-7 10 ug/kg IM twice weekly x 4 weeks (lymphopenic patients)"),
-    Target("secondary_infection_overall", 0.175, 0.075, "1", ICU_ACQUIRED,
-           "ICU-acquired infection (>= 1e5 CFU/mL) from screening to day 28, screened cohort"),
-    Target("nivolumab_half_life", 15.0, 5.0, "d", "Hotchkiss 2019 doi "
-           "10.1007/s00134-019-05704-z: 14.7 +/- 5.3 d (VERIFIED)", "terminal half-life"),
-    Target("nivolumab_ro_day28", 0.95, 0.05, "1", "Hotchkiss 2019: RO > 90% for >= 28 d "
-           "(VERIFIED)", "PD-1 receptor occupancy 28 d after 480 mg"),
-)}
+TARGETS: dict[str, Target] = {
+    t.name: t
+    for t in (
+        Target("fraction_MALS", 0.200, 0.05, "1", PROVIDE, "MALS at screening (ferritin > 4,420)"),
+        Target(
+            "fraction_immunoparalysis",
+            0.429,
+            0.06,
+            "1",
+            PROVIDE,
+            "immunoparalysis at screening (mHLA-DR < 5,000, ferritin <= 4,420)",
+        ),
+        Target("fraction_intermediate", 0.371, 0.06, "1", PROVIDE, "intermediate at screening"),
+        Target("mortality_MALS", 0.791, 0.10, "1", PROVIDE, "28-day mortality, MALS"),
+        Target(
+            "mortality_immunoparalysis",
+            0.669,
+            0.10,
+            "1",
+            PROVIDE,
+            "28-day mortality, immunoparalysis",
+        ),
+        Target(
+            "mortality_intermediate", 0.416, 0.10, "1", PROVIDE, "28-day mortality, intermediate"
+        ),
+        Target(
+            "mortality_overall",
+            0.60,
+            0.08,
+            "1",
+            f"{PROVIDE} (weighted, DERIVED)",
+            "28-day mortality of the screened cohort",
+        ),
+        Target("alc_day4_survivors", 1.1, 0.25, "1e9/L", DREWRY, "day-4 ALC, survivors"),
+        Target("alc_day4_nonsurvivors", 0.7, 0.25, "1e9/L", DREWRY, "day-4 ALC, non-survivors"),
+        Target(
+            "hla_recovery_survivors",
+            1.0,
+            0.0,
+            "ratio",
+            MONNERET,
+            "mHLA-DR day 4 / screening in survivors: must exceed 1 (recovery)",
+            "above",
+        ),
+        Target(
+            "hla_recovery_nonsurvivors",
+            1.0,
+            0.0,
+            "ratio",
+            MONNERET,
+            "mHLA-DR day 4 / screening in non-survivors: must stay below 1 (no recovery)",
+            "below",
+        ),
+        Target("tnf_peak", 331.0, 80.0, "pg/mL", JANUM, "TNF peak after 2 ng/kg endotoxin"),
+        Target("tnf_peak_time", 1.5, 0.5, "h", JANUM, "time of the TNF peak"),
+        Target("il6_peak", 702.0, 150.0, "pg/mL", JANUM, "IL-6 peak after 2 ng/kg endotoxin"),
+        Target("il6_peak_time", 2.0, 0.5, "h", JANUM, "time of the IL-6 peak"),
+        Target("il10_peak", 43.6, 10.0, "pg/mL", JANUM, "IL-10 peak after 2 ng/kg endotoxin"),
+        Target("il10_peak_time", 3.0, 0.75, "h", JANUM, "time of the IL-10 peak"),
+        Target(
+            "il7_alc_fold",
+            3.5,
+            0.75,
+            "fold",
+            "IRIS-7, Francois 2018 doi 10.1172/jci.insight.98960 (VERIFIED 3-4 fold)",
+            "ALC fold rise with IL-7 10 ug/kg IM twice weekly x 4 weeks (lymphopenic patients)",
+        ),
+        Target(
+            "secondary_infection_overall",
+            0.175,
+            0.075,
+            "1",
+            ICU_ACQUIRED,
+            "ICU-acquired infection (>= 1e5 CFU/mL) from screening to day 28, screened cohort",
+        ),
+        Target(
+            "nivolumab_half_life",
+            15.0,
+            5.0,
+            "d",
+            "Hotchkiss 2019 doi 10.1007/s00134-019-05704-z: 14.7 +/- 5.3 d (VERIFIED)",
+            "terminal half-life",
+        ),
+        Target(
+            "nivolumab_ro_day28",
+            0.95,
+            0.05,
+            "1",
+            "Hotchkiss 2019: RO > 90% for >= 28 d (VERIFIED)",
+            "PD-1 receptor occupancy 28 d after 480 mg",
+        ),
+    )
+}

@@ -67,8 +67,9 @@ class StopWhen:
         return state_names.index(self.state), np.ascontiguousarray(v), origin, grid
 
 
-def as_stop(stop: StopWhen | None, state_names: list[str], n: int, t0: float
-            ) -> tuple[int, NDArray[np.float64], float, float]:
+def as_stop(
+    stop: StopWhen | None, state_names: list[str], n: int, t0: float
+) -> tuple[int, NDArray[np.float64], float, float]:
     """Kernel arguments of ``stop``; ``None`` never stops (state index -1)."""
     return (-1, np.zeros(1), 0.0, 0.0) if stop is None else stop.resolve(state_names, n, t0)
 

@@ -61,8 +61,15 @@ def rule_variables() -> tuple[str, ...]:
     """
     return tuple(
         sorted(
-            {*default_config().worst, "sofa", *SOFA_COMPONENTS, "qsofa", "sirs", "pf_ratio",
-             *CRITERIA}
+            {
+                *default_config().worst,
+                "sofa",
+                *SOFA_COMPONENTS,
+                "qsofa",
+                "sirs",
+                "pf_ratio",
+                *CRITERIA,
+            }
         )
     )
 
@@ -114,8 +121,9 @@ def parse_rule(text: Any) -> Rule:
         days = int(crit["days"]) if crit["days"] else 1
         if days < 1:
             raise ValueError(f"rule {text!r}: 'for N days' needs N >= 1")
-        return Rule(variable=crit["var"], op="==", threshold=1.0, for_days=days,
-                    text=" ".join(text.split()))
+        return Rule(
+            variable=crit["var"], op="==", threshold=1.0, for_days=days, text=" ".join(text.split())
+        )
     if not m:
         raise ValueError(
             f"rule {text!r}: expected '<variable> <op> <number> [for N days]' with "

@@ -33,9 +33,26 @@ def test_catalogue_observables_exist_with_canonical_units(model) -> None:
 
     cat = yaml.safe_load(open(catalogue.__file__.replace("catalogue.py", "variables.yaml")))
     units = {k: v["canonical_unit"] for k, v in cat["variables"].items()}
-    needed = ["lymphocytes", "mhla_dr", "ferritin", "il6", "il10", "tnf", "crp", "map",
-              "lactate", "platelets", "bilirubin", "creatinine", "gcs", "pao2", "fio2",
-              "norepinephrine", "mechanical_ventilation", "pathogen_load"]
+    needed = [
+        "lymphocytes",
+        "mhla_dr",
+        "ferritin",
+        "il6",
+        "il10",
+        "tnf",
+        "crp",
+        "map",
+        "lactate",
+        "platelets",
+        "bilirubin",
+        "creatinine",
+        "gcs",
+        "pao2",
+        "fio2",
+        "norepinephrine",
+        "mechanical_ventilation",
+        "pathogen_load",
+    ]
     obs = {o.name: o.unit for o in model.observables}
     for name in needed:
         assert name in obs, name
@@ -95,7 +112,8 @@ def severity():
 
 
 def test_heavier_infection_means_more_organ_failure_lower_hla_dr_and_fewer_lymphocytes(
-        severity) -> None:
+    severity,
+) -> None:
     o = severity.observables
     assert np.all(np.diff(o["organ_failure_index"][:, 48]) > 0)
     assert np.all(np.diff(o["mhla_dr"][:, 24]) < 0)
@@ -114,8 +132,13 @@ def test_organ_dysfunction_is_scored_by_the_clinical_sofa_code(severity) -> None
 def test_macrophage_gain_raises_ferritin_and_il10_gain_lowers_hla_dr() -> None:
     # IL-1 driven activation (IFN-gamma only primes it) needs an IL-1 signal that IL-10 does not
     # suppress: hosts with a weak IL-10 response, macrophage gains at the population's extremes.
-    r = simulate_batch("sepsistwin", {"g_mals": [1.0, 30.0, 1.0], "g_il10": [0.5, 0.5, 4.0]},
-                       {"P": 1.0}, [0.0, 24.0], doses=standard_care(6.0))
+    r = simulate_batch(
+        "sepsistwin",
+        {"g_mals": [1.0, 30.0, 1.0], "g_il10": [0.5, 0.5, 4.0]},
+        {"P": 1.0},
+        [0.0, 24.0],
+        doses=standard_care(6.0),
+    )
     fer, hla = r.observables["ferritin"][:, 1], r.observables["mhla_dr"][:, 1]
     assert fer[1] > 2 * fer[0]
     assert hla[2] < hla[0]
@@ -125,8 +148,9 @@ def test_macrophage_gain_raises_ferritin_and_il10_gain_lowers_hla_dr() -> None:
 def test_low_hla_dr_lets_the_secondary_infection_grow() -> None:
     # A strong IL-10 response keeps mHLA-DR low for days; the ICU-acquired pathogen grows in
     # that window (it adds little IL-10 itself, f_sys2, so mHLA-DR then recovers).
-    r = simulate_batch("sepsistwin", {"g_il10": [1.0, 8.0]}, {"P": 0.5},
-                       T, doses=standard_care(6.0))
+    r = simulate_batch(
+        "sepsistwin", {"g_il10": [1.0, 8.0]}, {"P": 0.5}, T, doses=standard_care(6.0)
+    )
     assert r.observables["mhla_dr"][1, 3 * 24] < 0.5 * r.observables["mhla_dr"][0, 3 * 24]
     p2 = r.observables["secondary_pathogen_load"][:, 3 * 24]
     assert p2[1] > 3 * p2[0]
@@ -138,9 +162,13 @@ def test_low_hla_dr_and_lymphopenia_let_the_icu_acquired_pathogen_grow() -> None
     # clear it; an immunoparalysed set point (3,000 AB/C, < 8,000: Ann Intensive Care 2022)
     # lets it pass 1e5 CFU/mL, faster with lymphopenia (0.4 <= 0.6 x10^9/L: Drewry 2014).
     hla, alc = [22000.0, 3000.0, 22000.0, 3000.0], [2.0, 2.0, 0.4, 0.4]
-    r = simulate_batch("sepsistwin", {"hla0": hla, "L_hom": alc},
-                       {"P": 0.0, "P2": 0.05, "HLA": hla, "T": alc}, T[: 7 * 24 + 1],
-                       doses=standard_care(0.0))
+    r = simulate_batch(
+        "sepsistwin",
+        {"hla0": hla, "L_hom": alc},
+        {"P": 0.0, "P2": 0.05, "HLA": hla, "T": alc},
+        T[: 7 * 24 + 1],
+        doses=standard_care(0.0),
+    )
     p2 = r.observables["secondary_pathogen_load"]
     assert r.observables["mhla_dr"][1, -1] < 8000 and r.observables["lymphocytes"][2, -1] < 0.6
     first = np.argmax(p2 >= 1e5, axis=1)

@@ -17,10 +17,20 @@ INIT = {"P": 0.6}
 
 # therapy: (low dose kwargs, high dose kwargs, readout, hour, expected sign of the change)
 CASES: dict[str, tuple[dict, dict, str, float, int]] = {
-    "anti_tnf": ({"dose": "0.3mg/kg", "route": "iv_bolus"},
-                 {"dose": "3mg/kg", "route": "iv_bolus"}, "tnf", 26, -1),
-    "anakinra": ({"dose": "20mg", "every": 8, "n": 6}, {"dose": "200mg", "every": 8, "n": 6},
-                 "ferritin", 72, -1),
+    "anti_tnf": (
+        {"dose": "0.3mg/kg", "route": "iv_bolus"},
+        {"dose": "3mg/kg", "route": "iv_bolus"},
+        "tnf",
+        26,
+        -1,
+    ),
+    "anakinra": (
+        {"dose": "20mg", "every": 8, "n": 6},
+        {"dose": "200mg", "every": 8, "n": 6},
+        "ferritin",
+        72,
+        -1,
+    ),
     "tocilizumab": ({"dose": "1mg/kg"}, {"dose": "8mg/kg"}, "crp", 72, -1),
     "il10": ({"dose": "0.5ug/kg"}, {"dose": "8ug/kg"}, "mhla_dr", 30, -1),
     "nivolumab": ({"dose": "0.5mg"}, {"dose": "480mg"}, "TEX", 7 * 24, -1),
@@ -29,18 +39,43 @@ CASES: dict[str, tuple[dict, dict, str, float, int]] = {
     # is tested separately; at 0.3 mg/kg its damage already outweighs the co-stimulation in this
     # barely lymphopenic patient).
     "anti_ctla4": ({"dose": "0.01mg/kg"}, {"dose": "0.1mg/kg"}, "lymphocytes", 7 * 24, 1),
-    "il7": ({"dose": "1ug/kg", "route": "im", "every": 84, "n": 2},
-            {"dose": "10ug/kg", "route": "im", "every": 84, "n": 2}, "lymphocytes", 10 * 24, 1),
-    "il15": ({"dose": "0.1ug/kg", "every": 24, "n": 5}, {"dose": "1ug/kg", "every": 24, "n": 5},
-             "lymphocytes", 7 * 24, 1),
+    "il7": (
+        {"dose": "1ug/kg", "route": "im", "every": 84, "n": 2},
+        {"dose": "10ug/kg", "route": "im", "every": 84, "n": 2},
+        "lymphocytes",
+        10 * 24,
+        1,
+    ),
+    "il15": (
+        {"dose": "0.1ug/kg", "every": 24, "n": 5},
+        {"dose": "1ug/kg", "every": 24, "n": 5},
+        "lymphocytes",
+        7 * 24,
+        1,
+    ),
     "interferon_gamma": ({"dose": "20ug"}, {"dose": "200ug"}, "mhla_dr", 48, 1),
-    "gm_csf": ({"dose": "1ug/kg", "every": 24, "n": 2}, {"dose": "8ug/kg", "every": 24, "n": 2},
-               "mhla_dr", 48, 1),
-    "thymosin_alpha1": ({"dose": "0.2mg", "every": 12, "n": 4},
-                        {"dose": "1.6mg", "every": 12, "n": 4}, "mhla_dr", 48, 1),
+    "gm_csf": (
+        {"dose": "1ug/kg", "every": 24, "n": 2},
+        {"dose": "8ug/kg", "every": 24, "n": 2},
+        "mhla_dr",
+        48,
+        1,
+    ),
+    "thymosin_alpha1": (
+        {"dose": "0.2mg", "every": 12, "n": 4},
+        {"dose": "1.6mg", "every": 12, "n": 4},
+        "mhla_dr",
+        48,
+        1,
+    ),
     "msc": ({"dose": "0.3e6cells/kg"}, {"dose": "3e6cells/kg"}, "D", 72, -1),
-    "probiotics": ({"dose": "1e9CFU", "every": 24, "n": 7}, {"dose": "1e11CFU", "every": 24,
-                                                              "n": 7}, "gut_diversity", 240, 1),
+    "probiotics": (
+        {"dose": "1e9CFU", "every": 24, "n": 7},
+        {"dose": "1e11CFU", "every": 24, "n": 7},
+        "gut_diversity",
+        240,
+        1,
+    ),
     "fmt": ({"dose": "5g"}, {"dose": "50g"}, "gut_diversity", 240, 1),
     "gene_editing": ({"dose": "1e6cells/kg"}, {"dose": "1e8cells/kg"}, "lymphocytes", 72, 1),
 }
@@ -72,8 +107,9 @@ def batch() -> tuple[dict[str, int], object]:
     il10_arms = np.isin(np.arange(n), [index["il10_only"], index["nano:low"], index["nano:high"]])
     sched = sched + _only(therapy_schedule("il10", "0.5ug/kg", 24.0), il10_arms)
     for lvl, dose in (("low", "10mg"), ("high", "100mg")):
-        sched = sched + _only(therapy_schedule("nanocarrier", dose, 23.0),
-                              np.arange(n) == index[f"nano:{lvl}"])
+        sched = sched + _only(
+            therapy_schedule("nanocarrier", dose, 23.0), np.arange(n) == index[f"nano:{lvl}"]
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # no failed integrations allowed
         r = simulate_batch("sepsistwin", BASE, INIT, T, doses=sched, n=n, rtol=1e-6, atol=1e-9)
@@ -87,7 +123,8 @@ def _value(r: object, name: str, i: int, hour: float) -> float:
 
 @pytest.mark.parametrize("therapy", sorted(CASES))
 def test_therapy_moves_its_target_in_the_right_direction_more_at_higher_dose(
-        batch: tuple[dict[str, int], object], therapy: str) -> None:
+    batch: tuple[dict[str, int], object], therapy: str
+) -> None:
     index, r = batch
     _low, _high, readout, hour, sign = CASES[therapy]
     control = _value(r, readout, index["control"], hour)
@@ -98,7 +135,8 @@ def test_therapy_moves_its_target_in_the_right_direction_more_at_higher_dose(
 
 
 def test_nanocarrier_raises_the_effect_of_a_co_administered_drug_with_its_dose(
-        batch: tuple[dict[str, int], object]) -> None:
+    batch: tuple[dict[str, int], object],
+) -> None:
     index, r = batch
     only = _value(r, "mhla_dr", index["il10_only"], 30)
     low = _value(r, "mhla_dr", index["nano:low"], 30)
@@ -111,11 +149,18 @@ def test_every_therapy_except_meropenem_and_nanocarrier_has_a_dose_response_case
 
 
 def test_meropenem_kills_the_pathogen_more_at_a_higher_dose() -> None:
-    sched = [therapy_schedule("meropenem", dose, 2.0, route="iv_bolus") for dose in
-             ("0g", "0.05g", "1g")]
+    sched = [
+        therapy_schedule("meropenem", dose, 2.0, route="iv_bolus") for dose in ("0g", "0.05g", "1g")
+    ]
     amounts = np.array([float(s.doses[0].amount) for s in sched])
-    r = simulate_batch("sepsistwin", {"k_pg": 0.6}, {"P": 0.6}, [0.0, 2.0, 6.0],
-                       doses=Bolus("meropenem_c", 2.0, amounts), n=3)
+    r = simulate_batch(
+        "sepsistwin",
+        {"k_pg": 0.6},
+        {"P": 0.6},
+        [0.0, 2.0, 6.0],
+        doses=Bolus("meropenem_c", 2.0, amounts),
+        n=3,
+    )
     load = r.observables["pathogen_load"][:, 2]
     assert load[2] < load[1] < load[0]
 
@@ -123,15 +168,22 @@ def test_meropenem_kills_the_pathogen_more_at_a_higher_dose() -> None:
 def test_anti_tnf_impairs_pathogen_clearance_dose_dependently() -> None:
     # Fisher 1996 direction: more anti-TNF, more pathogen (TNF-dependent killing lost).
     doses = np.array([0.0, 0.15, 1.5]) * 75.0
-    r = simulate_batch("sepsistwin", {"k_pg": 0.3}, {"P": 0.9}, np.arange(0.0, 49.0),
-                       doses=Bolus("anti_tnf_c", 1.0, doses), n=3)
+    r = simulate_batch(
+        "sepsistwin",
+        {"k_pg": 0.3},
+        {"P": 0.9},
+        np.arange(0.0, 49.0),
+        doses=Bolus("anti_tnf_c", 1.0, doses),
+        n=3,
+    )
     burden = r.observables["pathogen_load"].sum(axis=1)  # pathogen AUC over 48 h
     assert burden[0] < burden[1] < burden[2]
 
 
 def test_anti_ctla4_at_high_dose_causes_hyperactivation_damage() -> None:
     doses = np.array([0.0, 1.0, 30.0]) * 75.0
-    r = simulate_batch("sepsistwin", {}, {"P": 0.0}, [0.0, 120.0],
-                       doses=Bolus("anti_ctla4_c", 1.0, doses), n=3)
+    r = simulate_batch(
+        "sepsistwin", {}, {"P": 0.0}, [0.0, 120.0], doses=Bolus("anti_ctla4_c", 1.0, doses), n=3
+    )
     d = r.states["D"][:, -1]
     assert d[2] > 10 * max(d[1], 1e-6) and d[2] > 0.05

@@ -16,8 +16,13 @@ def test_interferon_gamma_sc_exposure_matches_the_human_label() -> None:
     # AUC 8.3 ng*h/mL. The exogenous part is ifng minus the unstimulated baseline.
     t = np.arange(0.0, 72.0 + 1e-9, 0.25)
     base = simulate("sepsistwin", {}, {"P": 0.0}, t).observables["ifng"]
-    r = simulate("sepsistwin", {}, {"P": 0.0}, t,
-                 doses=therapy_schedule("interferon_gamma", "90ug", 0.0, route="sc"))
+    r = simulate(
+        "sepsistwin",
+        {},
+        {"P": 0.0},
+        t,
+        doses=therapy_schedule("interferon_gamma", "90ug", 0.0, route="sc"),
+    )
     exo = r.observables["ifng"] - base
     assert 0.75 * 631 < exo.max() < 1.25 * 631, exo.max()
     assert 3.0 <= t[int(np.argmax(exo))] <= 9.0
@@ -50,8 +55,14 @@ def test_interferon_gamma_primes_il1_driven_macrophage_activation() -> None:
 def test_interferon_gamma_speeds_phagocytic_pathogen_clearance_with_dose() -> None:
     # No antibiotics, a self-limiting infection: more IFN-gamma, less pathogen burden.
     amounts = np.array([0.0, 20.0, 200.0])
-    r = simulate_batch("sepsistwin", {"k_pg": 0.3}, {"P": 0.9}, np.arange(0.0, 49.0),
-                       doses=Bolus("interferon_gamma_c", 0.0, amounts), n=3)
+    r = simulate_batch(
+        "sepsistwin",
+        {"k_pg": 0.3},
+        {"P": 0.9},
+        np.arange(0.0, 49.0),
+        doses=Bolus("interferon_gamma_c", 0.0, amounts),
+        n=3,
+    )
     burden = r.observables["pathogen_load"].sum(axis=1)  # pathogen AUC over 48 h
     assert burden[2] < burden[1] < burden[0]
 

@@ -30,8 +30,9 @@ def test_issue_examples_parse_to_the_right_states_amounts_and_times() -> None:
     assert len(s.doses) == 8
     assert all(isinstance(x, Bolus) and x.state == "il7_depot" for x in s.doses)
     # 10 ug/kg x 80 kg x F_IM 0.2
-    assert float(s.doses[0].amount) == pytest.approx(10 * 80 * THERAPIES["il7"].routes["im"]
-                                                     .bioavailability)
+    assert float(s.doses[0].amount) == pytest.approx(
+        10 * 80 * THERAPIES["il7"].routes["im"].bioavailability
+    )
     assert [float(x.time) for x in s.doses[:3]] == [48.0, 132.0, 216.0]
 
 
@@ -42,8 +43,9 @@ def test_per_kg_doses_scale_with_each_patients_weight() -> None:
 
 def test_mass_units_convert_to_the_state_unit() -> None:
     assert float(parse_therapy_dose("meropenem:1g@0,route=iv_bolus").doses[0].amount) == 1000.0
-    assert float(parse_therapy_dose("interferon_gamma:0.1mg@0,route=iv").doses[0].amount) == \
-        pytest.approx(100.0)  # ug
+    assert float(
+        parse_therapy_dose("interferon_gamma:0.1mg@0,route=iv").doses[0].amount
+    ) == pytest.approx(100.0)  # ug
 
 
 def test_cells_per_kg_become_blood_concentration_for_gene_edited_cells() -> None:
@@ -69,18 +71,21 @@ def test_standard_care_is_meropenem_every_8_hours() -> None:
     assert [float(d.start) for d in s.doses] == [6.0, 14.0, 22.0]
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    ("aspirin:100mg@0", "unknown therapy id 'aspirin'; valid ids"),
-    ("nivolumab:480cells@0", "not a mass"),
-    ("nivolumab:480mg@0,route=sc", "route 'sc' is not allowed for nivolumab"),
-    ("il7:10ug/kg@48,n=8", "need every=H"),
-    ("il7:10ug/kg@x", "time 'x'"),
-    ("il7:10ug/kg@1,n=0,every=2", "n='0'"),
-    ("anakinra:2mg/kg/h@24", "needs over=H"),
-    ("probiotics:1e10mg@0", "not a CFU count"),
-    ("nivolumab:480mg@0,speed=2", "option 'speed=2' not understood"),
-    ("nivolumab 480mg", "expected THERAPY:AMOUNTUNIT@HOURS"),
-])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("aspirin:100mg@0", "unknown therapy id 'aspirin'; valid ids"),
+        ("nivolumab:480cells@0", "not a mass"),
+        ("nivolumab:480mg@0,route=sc", "route 'sc' is not allowed for nivolumab"),
+        ("il7:10ug/kg@48,n=8", "need every=H"),
+        ("il7:10ug/kg@x", "time 'x'"),
+        ("il7:10ug/kg@1,n=0,every=2", "n='0'"),
+        ("anakinra:2mg/kg/h@24", "needs over=H"),
+        ("probiotics:1e10mg@0", "not a CFU count"),
+        ("nivolumab:480mg@0,speed=2", "option 'speed=2' not understood"),
+        ("nivolumab 480mg", "expected THERAPY:AMOUNTUNIT@HOURS"),
+    ],
+)
 def test_bad_dose_specs_name_the_field(spec: str, message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("?", r"\?")):
         parse_therapy_dose(spec)

@@ -23,8 +23,17 @@ from sepsistwin.model.immune.organs import organs
 from sepsistwin.model.immune.readouts import readouts
 
 #: The modules of the full model, in inclusion order.
-IMMUNE_MODULES = (cytokines, macrophage, hla_dr, lymphocytes, secondary_infection, microbiome,
-                  antibiotics, organs, readouts)
+IMMUNE_MODULES = (
+    cytokines,
+    macrophage,
+    hla_dr,
+    lymphocytes,
+    secondary_infection,
+    microbiome,
+    antibiotics,
+    organs,
+    readouts,
+)
 
 __all__ = [
     "IMMUNE_MODULES",

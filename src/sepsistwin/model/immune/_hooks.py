@@ -28,8 +28,9 @@ def hook(b: ModelBuilder, name: str, default: str, unit: str, description: str) 
         pass  # a provider module was included first: keep its definition
 
 
-def provide(b: ModelBuilder, name: str, expression: str, unit: str = "",
-            description: str = "") -> None:
+def provide(
+    b: ModelBuilder, name: str, expression: str, unit: str = "", description: str = ""
+) -> None:
     """Define hook ``name`` as ``expression`` (redefining the neutral default if declared).
 
     Examples

@@ -23,8 +23,10 @@ from sepsistwin.model.model import ModelBuilder
 
 HAND = "PROPOSAL (hand-chosen so the calibration targets are reachable; not fitted)"
 
-BRADY = ("Windoloski 2024 doi 10.1113/EP091552 mean-bolus fit / Brady 2016 arXiv 1609.01570 "
-         "nominal (VERIFIED code, model-notes-cytokines.md §2.2)")
+BRADY = (
+    "Windoloski 2024 doi 10.1113/EP091552 mean-bolus fit / Brady 2016 arXiv 1609.01570 "
+    "nominal (VERIFIED code, model-notes-cytokines.md §2.2)"
+)
 BRADY_FIT = "Windoloski 2024 doi 10.1113/EP091552, MeanBolusOptPars (VERIFIED)"
 
 # name, value, unit, source, meaning
@@ -42,18 +44,33 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
     ("xMTNF", 140.8, "pg/mL", BRADY_FIT, "TNF half-amplification"),
     ("hMTNF", 3.16, "1", BRADY, "Hill exponent, TNF amplification"),
     ("kTNF", 1.395, "1/h", BRADY_FIT, "TNF clearance"),
-    ("kTNFM", 0.998, "pg/mL/(monocyte-unit*h)", f"{BRADY_FIT}; {CALIBRATED}",
-     "TNF production per activated monocyte"),
+    (
+        "kTNFM",
+        0.998,
+        "pg/mL/(monocyte-unit*h)",
+        f"{BRADY_FIT}; {CALIBRATED}",
+        "TNF production per activated monocyte",
+    ),
     ("xTNF10", 15.54, "pg/mL", BRADY_FIT, "IL-10 inhibition of TNF"),
     ("hTNF10", 3.0, "1", BRADY, "Hill exponent, IL-10 on TNF"),
     ("xTNF6", 560.0, "pg/mL", BRADY, "IL-6 inhibition of TNF"),
     ("hTNF6", 2.0, "1", BRADY, "Hill exponent, IL-6 on TNF"),
     ("wTNF", 8.79, "pg/mL", BRADY_FIT, "TNF baseline"),
     ("k6", 0.66, "1/h", BRADY, "IL-6 clearance"),
-    ("k6M", 0.81, "pg/mL/(monocyte-unit*h)", f"{BRADY}; {CALIBRATED}",
-     "IL-6 production per activated monocyte"),
-    ("k6TNF", 0.81, "pg/mL/(monocyte-unit*h)", f"{BRADY}; {CALIBRATED}",
-     "TNF-enhanced IL-6 production"),
+    (
+        "k6M",
+        0.81,
+        "pg/mL/(monocyte-unit*h)",
+        f"{BRADY}; {CALIBRATED}",
+        "IL-6 production per activated monocyte",
+    ),
+    (
+        "k6TNF",
+        0.81,
+        "pg/mL/(monocyte-unit*h)",
+        f"{BRADY}; {CALIBRATED}",
+        "TNF-enhanced IL-6 production",
+    ),
     ("x610", 31.07, "pg/mL", BRADY_FIT, "IL-10 inhibition of IL-6"),
     ("h610", 4.0, "1", BRADY, "Hill exponent, IL-10 on IL-6"),
     ("x66", 560.0, "pg/mL", BRADY, "IL-6 self-inhibition"),
@@ -61,35 +78,81 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
     ("h6TNF", 2.0, "1", BRADY, "Hill exponent, TNF on IL-6"),
     ("w6", 0.61, "pg/mL", BRADY_FIT, "IL-6 baseline"),
     ("k10", 0.8, "1/h", BRADY, "IL-10 clearance"),
-    ("k10M", 0.01504, "pg/mL/(monocyte-unit*h)", f"{BRADY_FIT}; {CALIBRATED}",
-     "IL-10 production per activated monocyte"),
-    ("k106", 0.01705, "pg/mL/(monocyte-unit*h)", f"{BRADY_FIT}; {CALIBRATED}",
-     "IL-6-enhanced IL-10 production"),
+    (
+        "k10M",
+        0.01504,
+        "pg/mL/(monocyte-unit*h)",
+        f"{BRADY_FIT}; {CALIBRATED}",
+        "IL-10 production per activated monocyte",
+    ),
+    (
+        "k106",
+        0.01705,
+        "pg/mL/(monocyte-unit*h)",
+        f"{BRADY_FIT}; {CALIBRATED}",
+        "IL-6-enhanced IL-10 production",
+    ),
     ("x106", 560.0, "pg/mL", BRADY, "IL-6 half-enhancement of IL-10"),
     ("h106", 3.68, "1", BRADY, "Hill exponent, IL-6 on IL-10"),
     ("w10", 3.75, "pg/mL", BRADY_FIT, "IL-10 baseline"),
     # --- sepsis extensions ---------------------------------------------------------------
-    ("k_pe", 0.5, "(ng/kg)/(1e6 CFU/mL)", HAND,
-     "endotoxin-equivalent stimulus per unit pathogen load"),
-    ("k_de", 0.3, "(ng/kg)/D-unit", HAND,
-     "endotoxin-equivalent stimulus per unit tissue damage (DAMPs)"),
+    (
+        "k_pe",
+        0.5,
+        "(ng/kg)/(1e6 CFU/mL)",
+        HAND,
+        "endotoxin-equivalent stimulus per unit pathogen load",
+    ),
+    (
+        "k_de",
+        0.3,
+        "(ng/kg)/D-unit",
+        HAND,
+        "endotoxin-equivalent stimulus per unit tissue damage (DAMPs)",
+    ),
     ("k_mrep", 0.02, "1/h", PROPOSAL, "marrow replenishment of resting monocytes towards MR0"),
-    ("k10N", 60.0, "pg/mL/h", PROPOSAL,
-     "maximal IL-10 of the compensatory response to innate activation (CARS), times g_il10"),
+    (
+        "k10N",
+        60.0,
+        "pg/mL/h",
+        PROPOSAL,
+        "maximal IL-10 of the compensatory response to innate activation (CARS), times g_il10",
+    ),
     ("K_10N", 0.3, "N-unit", PROPOSAL, "activated phagocytes for half-maximal CARS IL-10"),
-    ("g_il10", 1.0, "1", f"{PROPOSAL}; population distribution CALIBRATED",
-     "host anti-inflammatory (IL-10) gain"),
+    (
+        "g_il10",
+        1.0,
+        "1",
+        f"{PROPOSAL}; population distribution CALIBRATED",
+        "host anti-inflammatory (IL-10) gain",
+    ),
     ("k1", 0.7, "1/h", PROPOSAL, "IL-1beta clearance"),
-    ("k1M", 0.006, "pg/mL/(monocyte-unit*h)", PROPOSAL,
-     "IL-1beta per activated monocyte (LPS peak ~20 pg/mL)"),
+    (
+        "k1M",
+        0.006,
+        "pg/mL/(monocyte-unit*h)",
+        PROPOSAL,
+        "IL-1beta per activated monocyte (LPS peak ~20 pg/mL)",
+    ),
     ("k1Mac", 10.0, "pg/mL/h", PROPOSAL, "IL-1beta from hyperactivated tissue macrophages"),
     ("x110", 30.0, "pg/mL", PROPOSAL, "IL-10 inhibition of IL-1beta"),
     ("w1", 1.0, "pg/mL", PROPOSAL, "IL-1beta baseline"),
     ("kG", 0.5, "1/h", PROPOSAL, "IFN-gamma clearance"),
-    ("kGT", 6.0, "pg/mL/(1e9/L*h)", PROPOSAL,
-     "IFN-gamma from antigen-stimulated functional T/NK cells"),
-    ("kGMac", 10.0, "pg/mL/h", PROPOSAL,
-     "IFN-gamma from the macrophage-activation loop (Jordan 2004 doi 10.1182/blood-2003-10-3413)"),
+    (
+        "kGT",
+        6.0,
+        "pg/mL/(1e9/L*h)",
+        PROPOSAL,
+        "IFN-gamma from antigen-stimulated functional T/NK cells",
+    ),
+    (
+        "kGMac",
+        10.0,
+        "pg/mL/h",
+        PROPOSAL,
+        "IFN-gamma from the macrophage-activation loop "
+        "(Jordan 2004 doi 10.1182/blood-2003-10-3413)",
+    ),
     ("xGP", 0.5, "1e6 CFU/mL", PROPOSAL, "antigen level for half-maximal IFN-gamma release"),
     ("wG", 2.0, "pg/mL", PROPOSAL, "IFN-gamma baseline"),
 )
@@ -130,8 +193,12 @@ def cytokines(b: ModelBuilder) -> None:
     hook(b, "IL15_gain", "0", "1", "IL-15 drive of T/NK cells (raises IFN-gamma release)")
     hook(b, "CTLA4_gain", "0", "1", "CTLA-4 blockade co-stimulation (raises IFN-gamma release)")
 
-    b.add_expression("E_eff", "LPS + k_pe*P_total + k_de*D + E_gut", "ng/kg",
-                     "endotoxin-equivalent stimulus of monocytes")
+    b.add_expression(
+        "E_eff",
+        "LPS + k_pe*P_total + k_de*D + E_gut",
+        "ng/kg",
+        "endotoxin-equivalent stimulus of monocytes",
+    )
     provide(b, "TNF_free", "TNF*(1 - TNF_block)", "pg/mL", "unneutralised TNF")
     provide(b, "IL10_tot", "IL10 + IL10_exo", "pg/mL", "endogenous plus exogenous IL-10")
     provide(b, "IFNG_tot", "IFNG + IFNG_exo", "pg/mL", "endogenous plus drug IFN-gamma")
@@ -139,7 +206,9 @@ def cytokines(b: ModelBuilder) -> None:
         "Act_M",
         f"{up('E_eff', 'xME', '1')}*(kM + kMTNF*{up('TNF_free', 'xMTNF', 'hMTNF')})"
         f"*{down('IL10_tot', 'xM10', 'hM10')}*MR",
-        "monocyte-unit/h", "monocyte activation flux")
+        "monocyte-unit/h",
+        "monocyte activation flux",
+    )
 
     b.add_term("LPS", "-kE*LPS", "LPS_clearance", "endotoxin elimination")
     b.add_term("MR", "kMR*MR*(1 - MR/Mmax)", "MR_regrowth", "logistic regrowth (Brady)")
@@ -147,36 +216,66 @@ def cytokines(b: ModelBuilder) -> None:
     b.add_term("MR", "-Act_M", "MR_activation", "activation")
     b.add_term("MA", "Act_M", "MA_activation", "activation")
     b.add_term("MA", "-kMA*MA", "MA_deactivation", "deactivation")
-    b.add_term("TNF", f"kTNFM*{down('IL6', 'xTNF6', 'hTNF6')}"
-               f"*{down('IL10_tot', 'xTNF10', 'hTNF10')}*MA", "TNF_production",
-               "TNF from activated monocytes")
+    b.add_term(
+        "TNF",
+        f"kTNFM*{down('IL6', 'xTNF6', 'hTNF6')}*{down('IL10_tot', 'xTNF10', 'hTNF10')}*MA",
+        "TNF_production",
+        "TNF from activated monocytes",
+    )
     b.add_term("TNF", "-kTNF*(TNF - wTNF)", "TNF_clearance", "TNF clearance to baseline")
-    b.add_term("IL6", f"(k6M + k6TNF*{up('TNF_free', 'x6TNF', 'h6TNF')})*{down('IL6', 'x66', '1')}"
-               f"*{down('IL10_tot', 'x610', 'h610')}*MA", "IL6_production",
-               "IL-6 from activated monocytes")
+    b.add_term(
+        "IL6",
+        f"(k6M + k6TNF*{up('TNF_free', 'x6TNF', 'h6TNF')})*{down('IL6', 'x66', '1')}"
+        f"*{down('IL10_tot', 'x610', 'h610')}*MA",
+        "IL6_production",
+        "IL-6 from activated monocytes",
+    )
     # Receptor-mediated IL-6 clearance is blocked by tocilizumab, so serum IL-6 rises (pkpd.md §5).
-    b.add_term("IL6", "-k6*(1 - 0.5*IL6R_block)*(IL6 - w6)", "IL6_clearance",
-               "IL-6 clearance (half receptor-mediated, PROPOSAL)")
-    b.add_term("IL10", f"(k10M + k106*{up('IL6', 'x106', 'h106')})*MA", "IL10_monocyte",
-               "IL-10 from activated monocytes")
-    b.add_term("IL10", "g_il10*k10N*N/(N + K_10N)", "IL10_CARS",
-               "IL-10 of the compensatory anti-inflammatory response to innate activation")
+    b.add_term(
+        "IL6",
+        "-k6*(1 - 0.5*IL6R_block)*(IL6 - w6)",
+        "IL6_clearance",
+        "IL-6 clearance (half receptor-mediated, PROPOSAL)",
+    )
+    b.add_term(
+        "IL10",
+        f"(k10M + k106*{up('IL6', 'x106', 'h106')})*MA",
+        "IL10_monocyte",
+        "IL-10 from activated monocytes",
+    )
+    b.add_term(
+        "IL10",
+        "g_il10*k10N*N/(N + K_10N)",
+        "IL10_CARS",
+        "IL-10 of the compensatory anti-inflammatory response to innate activation",
+    )
     b.add_term("IL10", "-k10*(IL10 - w10)", "IL10_clearance", "IL-10 clearance")
-    b.add_term("IL1B", f"(k1M*MA + k1Mac*Mac_act)*{down('IL10_tot', 'x110', '2')}",
-               "IL1B_production", "IL-1beta from monocytes and activated macrophages")
+    b.add_term(
+        "IL1B",
+        f"(k1M*MA + k1Mac*Mac_act)*{down('IL10_tot', 'x110', '2')}",
+        "IL1B_production",
+        "IL-1beta from monocytes and activated macrophages",
+    )
     b.add_term("IL1B", "-k1*(IL1B - w1)", "IL1B_clearance", "IL-1beta clearance")
-    b.add_term("IFNG", f"kGT*T_func*(1 + IL15_gain + CTLA4_gain)*{up('P_total', 'xGP', '1')}",
-               "IFNG_T", "IFN-gamma from antigen-stimulated T/NK cells")
+    b.add_term(
+        "IFNG",
+        f"kGT*T_func*(1 + IL15_gain + CTLA4_gain)*{up('P_total', 'xGP', '1')}",
+        "IFNG_T",
+        "IFN-gamma from antigen-stimulated T/NK cells",
+    )
     b.add_term("IFNG", "kGMac*Mac_act", "IFNG_loop", "IFN-gamma of the MAS loop")
     b.add_term("IFNG", "-kG*(IFNG - wG)", "IFNG_clearance", "IFN-gamma clearance")
     # The TNF-dependent share of phagocyte recruitment and killing, and the IL-6 dependent share
     # of tissue damage, are lost when the cytokine is blocked (anti-TNF harm: Fisher 1996).
     b.add_parameter("phi_tnf_rec", 0.2, "1", PROPOSAL, "TNF-dependent share of N* recruitment")
-    b.add_parameter("phi_tnf_kill", 0.4, "1", PROPOSAL,
-                    "TNF-dependent share of phagocytic pathogen killing")
+    b.add_parameter(
+        "phi_tnf_kill", 0.4, "1", PROPOSAL, "TNF-dependent share of phagocytic pathogen killing"
+    )
     b.add_parameter("phi_il6_dmg", 0.15, "1", PROPOSAL, "IL-6 dependent share of damage")
     b.scale_term("N_recruitment", "1 - phi_tnf_rec*TNF_block", "cytokines")
     b.scale_term("P_phagocyte_kill", "1 - phi_tnf_kill*TNF_block", "cytokines")
     b.scale_term("D_production", "1 - phi_il6_dmg*IL6R_block", "cytokines")
-    b.add_reference("Brady R et al. arXiv 1609.01570 (2016); Windoloski KA et al. Exp Physiol "
-                    "2024 doi 10.1113/EP091552")
+    b.add_reference(
+        "Brady R et al. arXiv 1609.01570 (2016); Windoloski KA et al. Exp Physiol "
+        "2024 doi 10.1113/EP091552"
+    )

@@ -40,25 +40,53 @@ def model_markdown(model: Model) -> str:
     >>> "## Parameters" in model_markdown(get_model("reynolds2006"))
     True
     """
-    lines = [INTRO, f"Modules: {', '.join(f'`{m}`' for m in model.modules)}.", "",
-             f"## States ({len(model.states)})", "", "| state | unit | initial | description | "
-             "d/dt |", "|---|---|---|---|---|"]
+    lines = [
+        INTRO,
+        f"Modules: {', '.join(f'`{m}`' for m in model.modules)}.",
+        "",
+        f"## States ({len(model.states)})",
+        "",
+        "| state | unit | initial | description | d/dt |",
+        "|---|---|---|---|---|",
+    ]
     for row in model.state_table():
-        lines.append(f"| `{row['name']}` | {_cell(row['unit'])} | {row['initial']:g} | "
-                     f"{_cell(row['description'])} | `{_cell(row['rate'])}` |")
-    lines += ["", f"## Expressions ({len(model.expressions)})", "", "| name | definition | unit |",
-              "|---|---|---|"]
-    lines += [f"| `{e.name}` | `{_cell(e.expression)}` | {_cell(e.unit)} |"
-              for e in model.expressions]
-    lines += ["", f"## Observables ({len(model.observables)})", "",
-              "| name | definition | unit | description |", "|---|---|---|---|"]
-    lines += [f"| `{o.name}` | `{_cell(o.expression)}` | {_cell(o.unit)} | "
-              f"{_cell(o.description)} |" for o in model.observables]
-    lines += ["", f"## Parameters ({len(model.parameters)})", "",
-              "| name | value | unit | description | source |", "|---|---|---|---|---|"]
-    lines += [f"| `{p['name']}` | {p['value']:.6g} | {_cell(p['unit'])} | "
-              f"{_cell(p['description'])} | {_cell(p['source'])} |"
-              for p in model.parameter_table()]
+        lines.append(
+            f"| `{row['name']}` | {_cell(row['unit'])} | {row['initial']:g} | "
+            f"{_cell(row['description'])} | `{_cell(row['rate'])}` |"
+        )
+    lines += [
+        "",
+        f"## Expressions ({len(model.expressions)})",
+        "",
+        "| name | definition | unit |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| `{e.name}` | `{_cell(e.expression)}` | {_cell(e.unit)} |" for e in model.expressions
+    ]
+    lines += [
+        "",
+        f"## Observables ({len(model.observables)})",
+        "",
+        "| name | definition | unit | description |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| `{o.name}` | `{_cell(o.expression)}` | {_cell(o.unit)} | {_cell(o.description)} |"
+        for o in model.observables
+    ]
+    lines += [
+        "",
+        f"## Parameters ({len(model.parameters)})",
+        "",
+        "| name | value | unit | description | source |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| `{p['name']}` | {p['value']:.6g} | {_cell(p['unit'])} | "
+        f"{_cell(p['description'])} | {_cell(p['source'])} |"
+        for p in model.parameter_table()
+    ]
     lines += ["", "## References", ""] + [f"- {r}" for r in model.references]
     return "\n".join(lines) + "\n"
 

@@ -20,20 +20,39 @@ from sepsistwin.model.immune._hooks import CALIBRATED, PROPOSAL, hook
 from sepsistwin.model.model import ModelBuilder
 
 PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
-    ("hla0", 22000.0, "AB/C", "healthy 15,000-40,000 AB/C RECALLED (model-notes.md §4)",
-     "healthy mHLA-DR set point"),
-    ("k_hla", 0.12, "1/h", "PROPOSAL; fall within 3 h of LPS (Eur J Intern Med 2000, VERIFIED)",
-     "mHLA-DR turnover towards its set point"),
+    (
+        "hla0",
+        22000.0,
+        "AB/C",
+        "healthy 15,000-40,000 AB/C RECALLED (model-notes.md §4)",
+        "healthy mHLA-DR set point",
+    ),
+    (
+        "k_hla",
+        0.12,
+        "1/h",
+        "PROPOSAL; fall within 3 h of LPS (Eur J Intern Med 2000, VERIFIED)",
+        "mHLA-DR turnover towards its set point",
+    ),
     ("K_hla10", 12.0, "pg/mL", CALIBRATED, "IL-10 for half suppression of mHLA-DR"),
     ("n_hla10", 1.5, "1", PROPOSAL, "Hill exponent of IL-10 suppression"),
-    ("a_hla_ifn", 1.25, "1",
-     "Becker 1984 J Immunol 132:1249 doi 10.4049/jimmunol.132.3.1249 (VERIFIED abstract): "
-     "IFN-gamma-treated monocytes 4-5x vs ~2x HLA-DR of fresh monocytes in control culture; "
-     "DERIVED 4.5/2 - 1", "maximal relative mHLA-DR rise by IFN-gamma"),
-    ("K_hla_ifn", 500.0, "pg/mL",
-     "DERIVED: HLA-DR rises from 5 U/mL, maximal at 100-200 U/mL (Becker 1984, VERIFIED "
-     "abstract); ~10 U/mL at 1 U = 50 pg (IFN-gamma-1b 20 MIU/mg, label VERIFIED)",
-     "IFN-gamma for half-maximal mHLA-DR rise"),
+    (
+        "a_hla_ifn",
+        1.25,
+        "1",
+        "Becker 1984 J Immunol 132:1249 doi 10.4049/jimmunol.132.3.1249 (VERIFIED abstract): "
+        "IFN-gamma-treated monocytes 4-5x vs ~2x HLA-DR of fresh monocytes in control culture; "
+        "DERIVED 4.5/2 - 1",
+        "maximal relative mHLA-DR rise by IFN-gamma",
+    ),
+    (
+        "K_hla_ifn",
+        500.0,
+        "pg/mL",
+        "DERIVED: HLA-DR rises from 5 U/mL, maximal at 100-200 U/mL (Becker 1984, VERIFIED "
+        "abstract); ~10 U/mL at 1 U = 50 pg (IFN-gamma-1b 20 MIU/mg, label VERIFIED)",
+        "IFN-gamma for half-maximal mHLA-DR rise",
+    ),
 )
 
 
@@ -47,11 +66,17 @@ def hla_dr(b: ModelBuilder) -> None:
     hook(b, "HLA_drug_gain", "0", "1", "relative mHLA-DR rise by GM-CSF and thymosin alpha-1")
     # hla0 is the healthy set point: IFN-gamma acts above its baseline wG and the IL-10
     # suppression is normalised to the baseline w10 (so a healthy subject stays at hla0).
-    b.add_expression("IFN_eff_hla", "max(IFNG_tot - wG, 0)", "pg/mL",
-                     "IFN-gamma above baseline seen by monocytes")
+    b.add_expression(
+        "IFN_eff_hla",
+        "max(IFNG_tot - wG, 0)",
+        "pg/mL",
+        "IFN-gamma above baseline seen by monocytes",
+    )
     b.add_expression(
         "HLA_set",
         "hla0*(1 + a_hla_ifn*IFN_eff_hla/(IFN_eff_hla + K_hla_ifn) + HLA_drug_gain)"
         "*(1 + (w10/K_hla10)**n_hla10)/(1 + (IL10_tot/K_hla10)**n_hla10)",
-        "AB/C", "mHLA-DR set point")
+        "AB/C",
+        "mHLA-DR set point",
+    )
     b.add_term("HLA", "k_hla*(HLA_set - HLA)", "HLA_turnover", "relaxation to the set point")

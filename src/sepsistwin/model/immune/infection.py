@@ -30,31 +30,61 @@ from __future__ import annotations
 from sepsistwin.model.immune._hooks import PROPOSAL, hook, provide
 from sepsistwin.model.model import ModelBuilder
 
-ANN_ICU_2022 = ("Ann Intensive Care 2022 doi 10.1186/s13613-022-01010-y (VERIFIED: mHLA-DR "
-                "< 8,000 AB/C at day 5-7 predicts ICU-acquired infection)")
-DREWRY_2014 = ("Drewry 2014 doi 10.1097/SHK.0000000000000234 (VERIFIED: day-4 ALC <= 0.6 "
-               "predicts secondary infection)")
+ANN_ICU_2022 = (
+    "Ann Intensive Care 2022 doi 10.1186/s13613-022-01010-y (VERIFIED: mHLA-DR "
+    "< 8,000 AB/C at day 5-7 predicts ICU-acquired infection)"
+)
+DREWRY_2014 = (
+    "Drewry 2014 doi 10.1097/SHK.0000000000000234 (VERIFIED: day-4 ALC <= 0.6 "
+    "predicts secondary infection)"
+)
 
 PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
-    ("s_p2", 1e-3, "1e6 CFU/mL/h", f"{PROPOSAL}; constant per ICU day (van Vught 2016, "
-     "RECALLED)", "ICU-exposure (device) seeding"),
+    (
+        "s_p2",
+        1e-3,
+        "1e6 CFU/mL/h",
+        f"{PROPOSAL}; constant per ICU day (van Vught 2016, RECALLED)",
+        "ICU-exposure (device) seeding",
+    ),
     ("s_p2_gut", 2e-3, "1e6 CFU/mL/h", PROPOSAL, "seeding by translocation at total barrier loss"),
     ("k_pg2", 0.14, "1/h", PROPOSAL, "growth rate of the ICU-acquired pathogen"),
-    ("P2_inf", 0.5, "1e6 CFU/mL", f"{PROPOSAL}; a local ICU-acquired infection (5e5 CFU/mL, "
-     "above the 1e5 CFU/mL count of a secondary infection)", "carrying capacity of P2"),
+    (
+        "P2_inf",
+        0.5,
+        "1e6 CFU/mL",
+        f"{PROPOSAL}; a local ICU-acquired infection (5e5 CFU/mL, "
+        "above the 1e5 CFU/mL count of a secondary infection)",
+        "carrying capacity of P2",
+    ),
     ("k_p2m", 0.2, "1/h", PROPOSAL, "maximal clearance by HLA-DR competent monocytes"),
     ("K_p2hla", 8000.0, "AB/C", ANN_ICU_2022, "mHLA-DR for half-maximal monocyte clearance"),
     ("n_p2hla", 3.0, "1", PROPOSAL, "Hill exponent of the monocyte clearance"),
     ("k_p2T", 0.06, "1/h", PROPOSAL, "maximal clearance by functional T cells"),
-    ("K_p2T", 0.6, "1e9/L", DREWRY_2014, "functional lymphocytes for half-maximal T-cell "
-     "clearance"),
+    (
+        "K_p2T",
+        0.6,
+        "1e9/L",
+        DREWRY_2014,
+        "functional lymphocytes for half-maximal T-cell clearance",
+    ),
     ("n_p2T", 2.0, "1", PROPOSAL, "Hill exponent of the T-cell clearance"),
-    ("f_sys2", 0.1, "1", f"{PROPOSAL}; a local (lung, line) infection; set so the deaths "
-     "it adds stay small (attributable mortality ~2%, van Vught 2016, RECALLED)",
-     "systemic weight of P2 (antigen, endotoxin equivalents, phagocyte recruitment) "
-     "relative to the primary infection"),
-    ("f_abx2", 0.0, "1", f"{PROPOSAL}; breakthrough organism resistant to the background "
-     "carbapenem", "relative antibiotic efficacy on the ICU-acquired pathogen"),
+    (
+        "f_sys2",
+        0.1,
+        "1",
+        f"{PROPOSAL}; a local (lung, line) infection; set so the deaths "
+        "it adds stay small (attributable mortality ~2%, van Vught 2016, RECALLED)",
+        "systemic weight of P2 (antigen, endotoxin equivalents, phagocyte recruitment) "
+        "relative to the primary infection",
+    ),
+    (
+        "f_abx2",
+        0.0,
+        "1",
+        f"{PROPOSAL}; breakthrough organism resistant to the background carbapenem",
+        "relative antibiotic efficacy on the ICU-acquired pathogen",
+    ),
 )
 
 
@@ -67,14 +97,26 @@ def secondary_infection(b: ModelBuilder) -> None:
     hook(b, "abx_kill", "0", "1/h", "antibiotic kill rate (antibiotic module)")
     hook(b, "T_func", "0", "1e9/L", "functional T cells")
     hook(b, "phago_gain", "0", "1", "relative rise of phagocytic killing (IFN-gamma priming)")
-    b.add_expression("P2_mono", "k_p2m*HLA**n_p2hla/(HLA**n_p2hla + K_p2hla**n_p2hla)", "1/h",
-                     "P2 clearance by HLA-DR competent monocytes")
-    b.add_expression("P2_tcell", "k_p2T*T_func**n_p2T/(T_func**n_p2T + K_p2T**n_p2T)", "1/h",
-                     "P2 clearance by functional T cells")
+    b.add_expression(
+        "P2_mono",
+        "k_p2m*HLA**n_p2hla/(HLA**n_p2hla + K_p2hla**n_p2hla)",
+        "1/h",
+        "P2 clearance by HLA-DR competent monocytes",
+    )
+    b.add_expression(
+        "P2_tcell",
+        "k_p2T*T_func**n_p2T/(T_func**n_p2T + K_p2T**n_p2T)",
+        "1/h",
+        "P2 clearance by functional T cells",
+    )
     b.add_term("P2", "s_p2 + s_p2_gut*barrier_loss", "P2_seeding", "ICU-acquired seeding")
     b.add_term("P2", "k_pg2*P2*(1 - P2/P2_inf)", "P2_growth", "logistic growth")
-    b.add_term("P2", "-(k_pn*f_N*(1 + phago_gain) + P2_mono + P2_tcell + f_abx2*abx_kill)*P2",
-               "P2_clearance", "phagocytes, monocytes, T cells, antibiotics")
+    b.add_term(
+        "P2",
+        "-(k_pn*f_N*(1 + phago_gain) + P2_mono + P2_tcell + f_abx2*abx_kill)*P2",
+        "P2_clearance",
+        "phagocytes, monocytes, T cells, antibiotics",
+    )
     provide(b, "P_total", "P + f_sys2*P2", "1e6 CFU/mL", "total pathogen load")
     # The second pathogen recruits phagocytes like the first (Reynolds k_np), with its weight.
     b.replace_expression("R", "(k_nn*N + k_np*(P + f_sys2*P2) + k_nd*D)/inhib")

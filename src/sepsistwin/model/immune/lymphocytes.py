@@ -25,15 +25,30 @@ from sepsistwin.model.model import ModelBuilder
 HAND = "PROPOSAL (hand-chosen so the calibration targets are reachable; not fitted)"
 
 PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
-    ("L_hom", 2.0, "1e9/L", "normal adult ALC 1.0-4.0 (general knowledge, model-notes.md §4)",
-     "homeostatic lymphocyte set point"),
+    (
+        "L_hom",
+        2.0,
+        "1e9/L",
+        "normal adult ALC 1.0-4.0 (general knowledge, model-notes.md §4)",
+        "homeostatic lymphocyte set point",
+    ),
     ("r_hp", 0.012, "1/h", HAND, "maximal homeostatic proliferation rate"),
     ("mu_L", 0.002, "1/h", PROPOSAL, "natural lymphocyte turnover"),
-    ("k_apo", 0.08, "1/h", f"{CALIBRATED}: day-4 ALC of survivors and non-survivors (Drewry 2014)",
-     "maximal apoptosis rate in the cytokine storm"),
+    (
+        "k_apo",
+        0.08,
+        "1/h",
+        f"{CALIBRATED}: day-4 ALC of survivors and non-survivors (Drewry 2014)",
+        "maximal apoptosis rate in the cytokine storm",
+    ),
     ("K_apo6", 100.0, "pg/mL", PROPOSAL, "IL-6 (storm marker) for half-maximal apoptosis"),
-    ("k_apo_d", 0.03, "1/h", f"{CALIBRATED}: day-4 ALC of survivors and non-survivors "
-     "(Drewry 2014)", "maximal apoptosis rate from persistent damage"),
+    (
+        "k_apo_d",
+        0.03,
+        "1/h",
+        f"{CALIBRATED}: day-4 ALC of survivors and non-survivors (Drewry 2014)",
+        "maximal apoptosis rate from persistent damage",
+    ),
     ("K_apo_D", 5.0, "D-unit", PROPOSAL, "damage for half-maximal apoptosis"),
     ("k_ex", 0.02, "1/h", PROPOSAL, "maximal exhaustion rate under persistent antigen"),
     ("K_ex_P", 0.5, "1e6 CFU/mL", PROPOSAL, "antigen load for half-maximal exhaustion"),
@@ -42,18 +57,32 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
     ("k_re", 0.02, "1/h", PROPOSAL, "reinvigoration rate at full checkpoint blockade"),
     ("mu_ex", 0.005, "1/h", PROPOSAL, "death of exhausted lymphocytes"),
     ("k_pT", 0.06, "1/(1e9/L*h)", PROPOSAL, "pathogen killing by functional T cells"),
-    ("f_pd1_ko", 0.0, "1", PROPOSAL,
-     "fraction of endogenous T cells with PD-1 knocked out (in-vivo gene editing)"),
+    (
+        "f_pd1_ko",
+        0.0,
+        "1",
+        PROPOSAL,
+        "fraction of endogenous T cells with PD-1 knocked out (in-vivo gene editing)",
+    ),
     ("a_il7_apo", 0.6, "1", PROPOSAL, "maximal protection from apoptosis by IL-7 (Bcl-2)"),
-    ("a_il15_apo", 0.6, "1", "Inoue 2010 doi 10.4049/jimmunol.0902307 direction (VERIFIED); "
-     "size PROPOSAL", "maximal protection from apoptosis by IL-15"),
-    ("a_pd1_apo", 0.5, "1",
-     "direction: anti-PD-1 24 h after CLP prevented lymphocyte depletion, raised Bcl-xL and "
-     "blocked apoptosis (Brahmamdam 2010 J Leukoc Biol doi 10.1189/jlb.0110037, VERIFIED "
-     "abstract); PD-1/PD-L1 blockade lowered apoptosis of septic-shock patients' T cells in "
-     "vitro (Zhang 2011 Crit Care 15:R70 doi 10.1186/cc10059, PMC3222003, VERIFIED abstract); "
-     "size PROPOSAL (as a_il7_apo)",
-     "maximal protection from sepsis-induced apoptosis by PD-1 pathway blockade"),
+    (
+        "a_il15_apo",
+        0.6,
+        "1",
+        "Inoue 2010 doi 10.4049/jimmunol.0902307 direction (VERIFIED); size PROPOSAL",
+        "maximal protection from apoptosis by IL-15",
+    ),
+    (
+        "a_pd1_apo",
+        0.5,
+        "1",
+        "direction: anti-PD-1 24 h after CLP prevented lymphocyte depletion, raised Bcl-xL and "
+        "blocked apoptosis (Brahmamdam 2010 J Leukoc Biol doi 10.1189/jlb.0110037, VERIFIED "
+        "abstract); PD-1/PD-L1 blockade lowered apoptosis of septic-shock patients' T cells in "
+        "vitro (Zhang 2011 Crit Care 15:R70 doi 10.1186/cc10059, PMC3222003, VERIFIED abstract); "
+        "size PROPOSAL (as a_il7_apo)",
+        "maximal protection from sepsis-induced apoptosis by PD-1 pathway blockade",
+    ),
 )
 
 
@@ -76,31 +105,63 @@ def lymphocytes(b: ModelBuilder) -> None:
     hook(b, "PDL1_block", "0", "1", "PD-L1 occupancy by anti-PD-L1")
 
     provide(b, "ALC", "T + TEX + TKO", "1e9/L", "absolute lymphocyte count")
-    b.add_expression("CP_block", "1 - (1 - PD1_block)*(1 - PDL1_block)", "1",
-                     "PD-1 pathway blockade (either receptor or ligand)")
-    b.add_expression("apo_rate",
-                     "(k_apo*IL6/(IL6 + K_apo6) + k_apo_d*D/(D + K_apo_D))"
-                     "*(1 - a_il7_apo*IL7_effect)*(1 - a_il15_apo*IL15_effect)"
-                     "*(1 - a_pd1_apo*CP_block)",
-                     "1/h", "sepsis-induced apoptosis: cytokine storm and persistent damage "
-                     "(less under IL-7, IL-15 and PD-1 pathway blockade)")
-    b.add_expression("ex_drive", "P_total/(P_total + K_ex_P)*(1 + a_ex10*IL10_tot/(IL10_tot + "
-                     "K_ex10))", "1", "exhaustion drive: persistent antigen and IL-10")
-    b.add_expression("L_set", "L_hom*(1 + IL7_gain + IL15_gain)", "1e9/L",
-                     "homeostatic set point (raised by IL-7/IL-15)")
-    b.add_expression("prolif", "r_hp*(1 + IL7_gain + IL15_gain + Thy_gain + CTLA4_gain)"
-                     "*max(1 - ALC/L_set, 0)", "1/h", "homeostatic proliferation rate")
-    b.add_term("T", "prolif*T + mu_L*L_hom", "T_homeostasis",
-               "homeostatic proliferation and marrow/thymic output (balances turnover)")
+    b.add_expression(
+        "CP_block",
+        "1 - (1 - PD1_block)*(1 - PDL1_block)",
+        "1",
+        "PD-1 pathway blockade (either receptor or ligand)",
+    )
+    b.add_expression(
+        "apo_rate",
+        "(k_apo*IL6/(IL6 + K_apo6) + k_apo_d*D/(D + K_apo_D))"
+        "*(1 - a_il7_apo*IL7_effect)*(1 - a_il15_apo*IL15_effect)"
+        "*(1 - a_pd1_apo*CP_block)",
+        "1/h",
+        "sepsis-induced apoptosis: cytokine storm and persistent damage "
+        "(less under IL-7, IL-15 and PD-1 pathway blockade)",
+    )
+    b.add_expression(
+        "ex_drive",
+        "P_total/(P_total + K_ex_P)*(1 + a_ex10*IL10_tot/(IL10_tot + K_ex10))",
+        "1",
+        "exhaustion drive: persistent antigen and IL-10",
+    )
+    b.add_expression(
+        "L_set",
+        "L_hom*(1 + IL7_gain + IL15_gain)",
+        "1e9/L",
+        "homeostatic set point (raised by IL-7/IL-15)",
+    )
+    b.add_expression(
+        "prolif",
+        "r_hp*(1 + IL7_gain + IL15_gain + Thy_gain + CTLA4_gain)*max(1 - ALC/L_set, 0)",
+        "1/h",
+        "homeostatic proliferation rate",
+    )
+    b.add_term(
+        "T",
+        "prolif*T + mu_L*L_hom",
+        "T_homeostasis",
+        "homeostatic proliferation and marrow/thymic output (balances turnover)",
+    )
     b.add_term("T", "-(mu_L + apo_rate)*T", "T_death", "turnover and apoptosis")
-    b.add_term("T", "-k_ex*ex_drive*(1 - CP_block)*(1 - f_pd1_ko)*T", "T_exhaustion",
-               "exhaustion (PD-1 pathway), prevented by blockade or knock-out")
-    b.add_term("TEX", "k_ex*ex_drive*(1 - CP_block)*(1 - f_pd1_ko)*T", "TEX_exhaustion",
-               "exhaustion")
+    b.add_term(
+        "T",
+        "-k_ex*ex_drive*(1 - CP_block)*(1 - f_pd1_ko)*T",
+        "T_exhaustion",
+        "exhaustion (PD-1 pathway), prevented by blockade or knock-out",
+    )
+    b.add_term(
+        "TEX", "k_ex*ex_drive*(1 - CP_block)*(1 - f_pd1_ko)*T", "TEX_exhaustion", "exhaustion"
+    )
     b.add_term("T", "k_re*CP_block*TEX", "T_reinvigoration", "reinvigoration by blockade")
     b.add_term("TEX", "-k_re*CP_block*TEX", "TEX_reinvigoration", "reinvigoration")
     b.add_term("TEX", "-(mu_ex + apo_rate)*TEX", "TEX_death", "death of exhausted cells")
-    b.add_term("TKO", "prolif*TKO*P_total/(P_total + K_ex_P) - (mu_L + apo_rate)*TKO",
-               "TKO_dynamics", "antigen-driven expansion and death of PD-1 knock-out cells")
+    b.add_term(
+        "TKO",
+        "prolif*TKO*P_total/(P_total + K_ex_P) - (mu_L + apo_rate)*TKO",
+        "TKO_dynamics",
+        "antigen-driven expansion and death of PD-1 knock-out cells",
+    )
     provide(b, "T_func", "T + TKO", "1e9/L", "functional effector lymphocytes")
     b.add_term("P", "-k_pT*(T + TKO)*P", "P_T_kill", "pathogen killing by T cells")

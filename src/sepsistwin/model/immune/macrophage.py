@@ -25,32 +25,60 @@ from sepsistwin.model.model import ModelBuilder
 HAND = "PROPOSAL (hand-chosen so the calibration targets are reachable; not fitted)"
 
 PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
-    ("g_mals", 1.0, "1", f"{PROPOSAL}; population distribution CALIBRATED",
-     "host macrophage-activation gain"),
+    (
+        "g_mals",
+        1.0,
+        "1",
+        f"{PROPOSAL}; population distribution CALIBRATED",
+        "host macrophage-activation gain",
+    ),
     ("k_mac", 0.05, "1/h", HAND, "maximal macrophage activation rate (times g_mals)"),
     ("K_IL1", 10.0, "pg/mL", PROPOSAL, "IL-1beta signal for half-maximal activation"),
-    ("K_IFN_mac", 500.0, "pg/mL",
-     "DERIVED: monocyte responses to IFN-gamma start at ~5 U/mL and saturate at 100-200 U/mL "
-     "(Becker 1984 J Immunol 132:1249 doi 10.4049/jimmunol.132.3.1249, VERIFIED abstract), "
-     "~10 U/mL at 1 U = 50 pg (IFN-gamma-1b 20 MIU/mg, label VERIFIED)",
-     "IFN-gamma for half-maximal priming of macrophages"),
-    ("w_mac_ifn", 1.0, "1", PROPOSAL,
-     "maximal relative amplification of IL-1 driven activation by IFN-gamma priming"),
-    ("a_ifn_kill", 0.5, "1",
-     "direction: IFN-gamma activates human macrophage antimicrobial activity (Nathan 1983 J Exp "
-     "Med 158:670 doi 10.1084/jem.158.3.670, RECALLED) and reduced serious infections in CGD "
-     "(Int. CGD Study Group 1991 NEJM 324:509, PMID 1846940, RECALLED); size PROPOSAL",
-     "maximal relative rise of phagocytic pathogen killing by IFN-gamma priming"),
+    (
+        "K_IFN_mac",
+        500.0,
+        "pg/mL",
+        "DERIVED: monocyte responses to IFN-gamma start at ~5 U/mL and saturate at 100-200 U/mL "
+        "(Becker 1984 J Immunol 132:1249 doi 10.4049/jimmunol.132.3.1249, VERIFIED abstract), "
+        "~10 U/mL at 1 U = 50 pg (IFN-gamma-1b 20 MIU/mg, label VERIFIED)",
+        "IFN-gamma for half-maximal priming of macrophages",
+    ),
+    (
+        "w_mac_ifn",
+        1.0,
+        "1",
+        PROPOSAL,
+        "maximal relative amplification of IL-1 driven activation by IFN-gamma priming",
+    ),
+    (
+        "a_ifn_kill",
+        0.5,
+        "1",
+        "direction: IFN-gamma activates human macrophage antimicrobial activity (Nathan 1983 J Exp "
+        "Med 158:670 doi 10.1084/jem.158.3.670, RECALLED) and reduced serious infections in CGD "
+        "(Int. CGD Study Group 1991 NEJM 324:509, PMID 1846940, RECALLED); size PROPOSAL",
+        "maximal relative rise of phagocytic pathogen killing by IFN-gamma priming",
+    ),
     ("mu_mac", 0.04, "1/h", PROPOSAL, "deactivation of macrophages (half-life ~17 h)"),
     ("k_dmac", 0.05, "D-unit/h", PROPOSAL, "maximal tissue damage made by activated macrophages"),
     ("K_dmac", 0.2, "1", PROPOSAL, "activated fraction for half-maximal macrophage damage"),
-    ("p_fer", 1000.0, "ng/mL/h", PROPOSAL,
-     "ferritin secretion at full activation (steady state ~33,000 ng/mL, MAS range)"),
+    (
+        "p_fer",
+        1000.0,
+        "ng/mL/h",
+        PROPOSAL,
+        "ferritin secretion at full activation (steady state ~33,000 ng/mL, MAS range)",
+    ),
     ("p_fer6", 50.0, "ng/mL/h", PROPOSAL, "acute-phase (IL-6 driven) hepatic ferritin"),
     ("K_fer6", 500.0, "pg/mL", PROPOSAL, "IL-6 for half-maximal acute-phase ferritin"),
     ("mu_fer", 0.03, "1/h", PROPOSAL, "ferritin clearance (half-life ~23 h)"),
-    ("fer0", 100.0, "ng/mL", "healthy adult ferritin, RECALLED (reference range 30-300)",
-     "baseline ferritin"),
+    (
+        "fer0",
+        100.0,
+        "ng/mL",
+        "healthy adult ferritin, RECALLED (reference range 30-300)",
+        "baseline ferritin",
+    ),
 )
 
 
@@ -65,26 +93,51 @@ def macrophage(b: ModelBuilder) -> None:
     hook(b, "IFNG_tot", "IFNG", "pg/mL", "IFN-gamma seen by macrophages")
     # Hill exponent 2: baseline cytokine levels leave resting macrophages (nearly) at rest.
     # Only the excess over the healthy baselines activates: resting macrophages stay at rest.
-    b.add_expression("IL1_eff", "max(IL1B*(1 - IL1R_block) - w1, 0)", "pg/mL",
-                     "IL-1beta above baseline reaching receptors")
-    b.add_expression("IL1_sig", "IL1_eff**2/(IL1_eff**2 + K_IL1**2)", "1",
-                     "IL-1 receptor signalling")
+    b.add_expression(
+        "IL1_eff",
+        "max(IL1B*(1 - IL1R_block) - w1, 0)",
+        "pg/mL",
+        "IL-1beta above baseline reaching receptors",
+    )
+    b.add_expression(
+        "IL1_sig", "IL1_eff**2/(IL1_eff**2 + K_IL1**2)", "1", "IL-1 receptor signalling"
+    )
     b.add_expression("IFN_eff", "max(IFNG_tot - wG, 0)", "pg/mL", "IFN-gamma above baseline")
-    b.add_expression("IFN_sig_mac", "IFN_eff**2/(IFN_eff**2 + K_IFN_mac**2)", "1",
-                     "IFN-gamma signalling on macrophages")
+    b.add_expression(
+        "IFN_sig_mac",
+        "IFN_eff**2/(IFN_eff**2 + K_IFN_mac**2)",
+        "1",
+        "IFN-gamma signalling on macrophages",
+    )
     # IFN-gamma primes (multiplies) the IL-1 driven activation; alone it activates nothing.
-    b.add_term("MAC", "g_mals*k_mac*IL1_sig*(1 + w_mac_ifn*IFN_sig_mac)*(1 - MAC)",
-               "MAC_activation", "IL-1 driven activation, primed by IFN-gamma")
+    b.add_term(
+        "MAC",
+        "g_mals*k_mac*IL1_sig*(1 + w_mac_ifn*IFN_sig_mac)*(1 - MAC)",
+        "MAC_activation",
+        "IL-1 driven activation, primed by IFN-gamma",
+    )
     b.add_term("MAC", "-mu_mac*MAC", "MAC_deactivation", "return to rest")
-    b.add_term("FER", "p_fer*MAC + p_fer6*IL6*(1 - IL6R_block)"
-               "/(IL6*(1 - IL6R_block) + K_fer6)",
-               "FER_secretion", "ferritin from activated macrophages and the acute phase")
+    b.add_term(
+        "FER",
+        "p_fer*MAC + p_fer6*IL6*(1 - IL6R_block)/(IL6*(1 - IL6R_block) + K_fer6)",
+        "FER_secretion",
+        "ferritin from activated macrophages and the acute phase",
+    )
     b.add_term("FER", "-mu_fer*(FER - fer0)", "FER_clearance", "ferritin clearance")
     provide(b, "Mac_act", "MAC", "1", "hyperactivated macrophage fraction")
-    provide(b, "phago_gain", "a_ifn_kill*IFN_sig_mac", "1",
-            "relative rise of phagocytic killing by IFN-gamma priming")
+    provide(
+        b,
+        "phago_gain",
+        "a_ifn_kill*IFN_sig_mac",
+        "1",
+        "relative rise of phagocytic killing by IFN-gamma priming",
+    )
     b.scale_term("P_phagocyte_kill", "1 + phago_gain", "macrophage")
     b.add_parameter("phi_il1_rec", 0.15, "1", PROPOSAL, "IL-1 dependent share of N* recruitment")
     b.scale_term("N_recruitment", "1 - phi_il1_rec*IL1R_block", "macrophage")
-    b.add_term("D", "k_dmac*MAC**2/(MAC**2 + K_dmac**2)", "D_macrophage",
-               "hepatobiliary/DIC damage of MALS")
+    b.add_term(
+        "D",
+        "k_dmac*MAC**2/(MAC**2 + K_dmac**2)",
+        "D_macrophage",
+        "hepatobiliary/DIC damage of MALS",
+    )

@@ -30,11 +30,19 @@ def microbiome(b: ModelBuilder) -> None:
     hook(b, "abx_gut_exposure", "0", "1", "antibiotic exposure of the gut flora (0-1)")
     hook(b, "probiotic_restore", "0", "1/h", "diversity restoration by probiotics")
     hook(b, "fmt_restore", "0", "1/h", "diversity restoration by faecal microbiota transplant")
-    b.add_term("GUT", "(r_gut + probiotic_restore + fmt_restore)*(1 - GUT)", "GUT_recovery",
-               "spontaneous and therapeutic recovery")
+    b.add_term(
+        "GUT",
+        "(r_gut + probiotic_restore + fmt_restore)*(1 - GUT)",
+        "GUT_recovery",
+        "spontaneous and therapeutic recovery",
+    )
     b.add_term("GUT", "-k_gut_abx*abx_gut_exposure*GUT", "GUT_antibiotic", "antibiotic harm")
-    b.add_expression("BAR_set", "(0.4 + 0.6*GUT)/(1 + (D/K_bar_D)**2)", "1",
-                     "barrier set point from diversity and damage")
+    b.add_expression(
+        "BAR_set",
+        "(0.4 + 0.6*GUT)/(1 + (D/K_bar_D)**2)",
+        "1",
+        "barrier set point from diversity and damage",
+    )
     b.add_term("BAR", "k_bar*(BAR_set - BAR)", "BAR_turnover", "barrier relaxation")
     provide(b, "barrier_loss", "1 - BAR", "1", "gut barrier loss")
     provide(b, "E_gut", "e_gut*(1 - BAR)", "ng/kg", "translocated endotoxin equivalents")

@@ -29,15 +29,25 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
     ("map0", 85.0, "mmHg", "normal MAP (general knowledge)", "baseline MAP"),
     ("map_drop", 50.0, "mmHg", PROPOSAL, "MAP fall at full vasoplegia"),
     ("K_tnf_cv", 300.0, "pg/mL", PROPOSAL, "TNF for half-maximal vasoplegia contribution"),
-    ("ne_per_mmhg", 0.012, "ug/kg/min/mmHg", PROPOSAL,
-     "norepinephrine dose per mmHg of MAP deficit below 65"),
+    (
+        "ne_per_mmhg",
+        0.012,
+        "ug/kg/min/mmHg",
+        PROPOSAL,
+        "norepinephrine dose per mmHg of MAP deficit below 65",
+    ),
     ("plt0", 250.0, "1e9/L", "normal platelets 150-400 (general knowledge)", "baseline platelets"),
     ("w_mac_coag", 1.2, "1", PROPOSAL, "DIC driven by activated macrophages"),
     ("w_mac_liver", 1.5, "1", PROPOSAL, "hepatobiliary dysfunction by activated macrophages"),
     ("crea0", 0.9, "mg/dL", "normal creatinine (general knowledge)", "baseline creatinine"),
     ("death_log_h3", -6.0, "log(1/h)", CALIBRATED, "log death hazard at OFI = 3"),
-    ("death_gamma", 4.0, "1", CALIBRATED,
-     "power of OFI in the hazard (>= 2, so the hazard vanishes without organ failure)"),
+    (
+        "death_gamma",
+        4.0,
+        "1",
+        CALIBRATED,
+        "power of OFI in the hazard (>= 2, so the hazard vanishes without organ failure)",
+    ),
 )
 
 
@@ -48,33 +58,55 @@ def organs(b: ModelBuilder) -> None:
     hook(b, "TNF_free", "TNF", "pg/mL", "unneutralised TNF")
     hook(b, "Mac_act", "0", "1", "hyperactivated macrophage fraction")
     b.add_expression("OD", "D**2/(D**2 + K_od**2)", "1", "generic organ dysfunction from damage")
-    provide(b, "org_cv", "min(0.9*OD + 0.3*TNF_free/(TNF_free + K_tnf_cv), 1)", "1",
-                     "vasoplegia (cardiovascular driver)")
+    provide(
+        b,
+        "org_cv",
+        "min(0.9*OD + 0.3*TNF_free/(TNF_free + K_tnf_cv), 1)",
+        "1",
+        "vasoplegia (cardiovascular driver)",
+    )
     provide(b, "org_resp", "OD", "1", "lung injury driver")
     b.add_expression("org_coag", "min(0.8*OD + w_mac_coag*Mac_act, 1)", "1", "coagulopathy driver")
-    b.add_expression("org_liver", "min(0.6*OD + w_mac_liver*Mac_act, 1)", "1",
-                     "hepatobiliary driver")
+    b.add_expression(
+        "org_liver", "min(0.6*OD + w_mac_liver*Mac_act, 1)", "1", "hepatobiliary driver"
+    )
     b.add_expression("org_renal", "OD", "1", "kidney injury driver")
     b.add_expression("org_cns", "0.9*OD", "1", "encephalopathy driver")
-    b.add_expression("OFI", "org_cv + org_resp + org_coag + org_liver + org_renal + org_cns",
-                     "1", "organ failure index (0-6)")
+    b.add_expression(
+        "OFI",
+        "org_cv + org_resp + org_coag + org_liver + org_renal + org_cns",
+        "1",
+        "organ failure index (0-6)",
+    )
     b.add_expression("map_native", "map0 - map_drop*org_cv", "mmHg", "MAP without vasopressors")
     b.add_expression("pf_native", "480 - 400*org_resp", "mmHg", "PaO2/FiO2")
     b.add_state("HZ", "1", 0.0, "cumulative death hazard", PROPOSAL)
     b.add_expression("OFI_pos", "max(OFI, 0)", "1", "organ failure index, guarded at 0")
-    b.add_expression("death_hazard", "exp(death_log_h3)*(OFI_pos/3)**death_gamma", "1/h",
-                     "death hazard: 0 without organ failure, steep in multi-organ failure")
+    b.add_expression(
+        "death_hazard",
+        "exp(death_log_h3)*(OFI_pos/3)**death_gamma",
+        "1/h",
+        "death hazard: 0 without organ failure, steep in multi-organ failure",
+    )
     b.add_term("HZ", "death_hazard", "HZ_hazard", "death hazard")
 
     obs = b.add_observable
     obs("map", "max(map_native, 66)", "mmHg", "MAP (vasopressors titrated to >= 65 mmHg)")
-    obs("norepinephrine", "ne_per_mmhg*max(65 - map_native, 0)", "ug/kg/min",
-        "norepinephrine needed to hold MAP at 65 mmHg")
+    obs(
+        "norepinephrine",
+        "ne_per_mmhg*max(65 - map_native, 0)",
+        "ug/kg/min",
+        "norepinephrine needed to hold MAP at 65 mmHg",
+    )
     obs("lactate", "1.0 + 7*org_cv**2", "mmol/L", "lactate from hypoperfusion")
     obs("fio2", "0.21 + 0.4*org_resp", "1", "inspired oxygen fraction")
     obs("pao2", "pf_native*(0.21 + 0.4*org_resp)", "mmHg", "arterial PaO2")
-    obs("mechanical_ventilation", "min(max((300 - pf_native)/20, 0), 1)", "1",
-        "invasive ventilation (when PaO2/FiO2 < ~300)")
+    obs(
+        "mechanical_ventilation",
+        "min(max((300 - pf_native)/20, 0), 1)",
+        "1",
+        "invasive ventilation (when PaO2/FiO2 < ~300)",
+    )
     obs("platelets", "plt0*(1 - 0.85*org_coag)", "10^9/L", "platelet count")
     obs("bilirubin", "0.6 + 12*org_liver**2", "mg/dL", "total bilirubin")
     obs("creatinine", "crea0 + 4.5*org_renal**1.5", "mg/dL", "serum creatinine")

@@ -35,8 +35,12 @@ def readouts(b: ModelBuilder) -> None:
         ("org_resp", "0", "1", "lung injury driver"),
     ):
         hook(b, name, default, unit, what)
-    b.add_term("CRP", "p_crp*IL6*(1 - IL6R_block)/(IL6*(1 - IL6R_block) + K_crp6)",
-               "CRP_synthesis", "IL-6 driven hepatic synthesis")
+    b.add_term(
+        "CRP",
+        "p_crp*IL6*(1 - IL6R_block)/(IL6*(1 - IL6R_block) + K_crp6)",
+        "CRP_synthesis",
+        "IL-6 driven hepatic synthesis",
+    )
     b.add_term("CRP", "-k_crp*(CRP - crp0)", "CRP_clearance", "clearance")
 
     obs = b.add_observable
@@ -51,7 +55,11 @@ def readouts(b: ModelBuilder) -> None:
     obs("neutrophils", "4 + 14*N/(N + 0.3)", "10^9/L", "neutrophil count (PROPOSAL map)")
     obs("wbc", "4.5 + 14*N/(N + 0.3) + ALC", "10^9/L", "white cell count (PROPOSAL map)")
     obs("temperature", "36.8 + 2.2*IL6/(IL6 + 400)", "degC", "core temperature (PROPOSAL map)")
-    obs("heart_rate", "72 + 45*org_cv + 25*TNF_free/(TNF_free + 300)", "/min",
-        "heart rate (PROPOSAL map)")
+    obs(
+        "heart_rate",
+        "72 + 45*org_cv + 25*TNF_free/(TNF_free + 300)",
+        "/min",
+        "heart rate (PROPOSAL map)",
+    )
     obs("resp_rate", "14 + 16*org_resp", "/min", "respiratory rate (PROPOSAL map)")
     obs("pd1_receptor_occupancy", "PD1_block", "1", "PD-1 receptor occupancy by anti-PD-1")

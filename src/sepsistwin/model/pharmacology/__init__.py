@@ -42,11 +42,24 @@ from sepsistwin.model.pharmacology.registry import (
 
 #: therapy id -> module adding its PK/PD to a builder (the evidence base's 18 ids).
 THERAPY_MODULES: dict[str, Callable[[ModelBuilder], None]] = {
-    "anti_tnf": anti_tnf, "anakinra": anakinra, "tocilizumab": tocilizumab, "il10": il10,
-    "nivolumab": nivolumab, "anti_pd_l1": anti_pd_l1, "anti_ctla4": anti_ctla4, "il7": il7,
-    "il15": il15, "interferon_gamma": interferon_gamma, "gm_csf": gm_csf,
-    "thymosin_alpha1": thymosin_alpha1, "msc": msc, "probiotics": probiotics, "fmt": fmt,
-    "gene_editing": gene_editing, "nanocarrier": nanocarrier, "meropenem": meropenem,
+    "anti_tnf": anti_tnf,
+    "anakinra": anakinra,
+    "tocilizumab": tocilizumab,
+    "il10": il10,
+    "nivolumab": nivolumab,
+    "anti_pd_l1": anti_pd_l1,
+    "anti_ctla4": anti_ctla4,
+    "il7": il7,
+    "il15": il15,
+    "interferon_gamma": interferon_gamma,
+    "gm_csf": gm_csf,
+    "thymosin_alpha1": thymosin_alpha1,
+    "msc": msc,
+    "probiotics": probiotics,
+    "fmt": fmt,
+    "gene_editing": gene_editing,
+    "nanocarrier": nanocarrier,
+    "meropenem": meropenem,
 }
 
 

@@ -28,16 +28,33 @@ class Value:
 def ensure_body_weight(b: ModelBuilder) -> None:
     """Declare the ``body_weight`` parameter (kg) once."""
     try:
-        b.add_parameter("body_weight", 75.0, "kg", "adult reference weight (pkpd.md, 70-80 kg)",
-                        "body weight (scales per-kg volumes and clearances)")
+        b.add_parameter(
+            "body_weight",
+            75.0,
+            "kg",
+            "adult reference weight (pkpd.md, 70-80 kg)",
+            "body weight (scales per-kg volumes and clearances)",
+        )
     except ValueError:
         pass
 
 
-def add_pk(b: ModelBuilder, drug: str, *, amount_unit: str, conc_unit: str,
-           V: Value, CL: Value, per_kg: bool = False, ka: Value | None = None,
-           Q: Value | None = None, Vp: Value | None = None,
-           vmax: Value | None = None, km: Value | None = None, label: str = "") -> None:
+def add_pk(
+    b: ModelBuilder,
+    drug: str,
+    *,
+    amount_unit: str,
+    conc_unit: str,
+    V: Value,
+    CL: Value,
+    per_kg: bool = False,
+    ka: Value | None = None,
+    Q: Value | None = None,
+    Vp: Value | None = None,
+    vmax: Value | None = None,
+    km: Value | None = None,
+    label: str = "",
+) -> None:
     """Add the PK compartments of ``drug`` (see the module docstring).
 
     ``per_kg`` means ``V`` and ``CL`` (and ``Vp``, ``Q``) are given per kg of body weight.
@@ -63,36 +80,67 @@ def add_pk(b: ModelBuilder, drug: str, *, amount_unit: str, conc_unit: str,
     b.add_parameter(f"{drug}_V{kg}", V.value, V.unit, V.source, f"{what}: central volume")
     b.add_parameter(f"{drug}_CL{kg}", CL.value, CL.unit, CL.source, f"{what}: linear clearance")
     b.add_expression(f"{drug}_Vc", f"{drug}_V{kg}{scale}", "L", f"{what}: central volume")
-    b.add_expression(f"{drug}_conc", f"{drug}_c/{drug}_Vc", conc_unit,
-                     f"{what}: central concentration")
+    b.add_expression(
+        f"{drug}_conc", f"{drug}_c/{drug}_Vc", conc_unit, f"{what}: central concentration"
+    )
     if ka is not None:
         b.add_term(f"{drug}_depot", f"-{drug}_ka*{drug}_depot", f"{drug}_absorption_out")
         b.add_term(f"{drug}_c", f"{drug}_ka*{drug}_depot", f"{drug}_absorption")
     b.add_term(f"{drug}_c", f"-{drug}_CL{kg}{scale}*{drug}_conc", f"{drug}_elimination")
     if vmax is not None and km is not None:
-        b.add_parameter(f"{drug}_Vmax", vmax.value, vmax.unit, vmax.source,
-                        f"{what}: maximal target-mediated elimination")
-        b.add_parameter(f"{drug}_Km", km.value, km.unit, km.source,
-                        f"{what}: concentration at half-maximal target-mediated elimination")
-        b.add_term(f"{drug}_c", f"-{drug}_Vmax*{drug}_conc/({drug}_Km + {drug}_conc)",
-                   f"{drug}_mm_elimination")
+        b.add_parameter(
+            f"{drug}_Vmax",
+            vmax.value,
+            vmax.unit,
+            vmax.source,
+            f"{what}: maximal target-mediated elimination",
+        )
+        b.add_parameter(
+            f"{drug}_Km",
+            km.value,
+            km.unit,
+            km.source,
+            f"{what}: concentration at half-maximal target-mediated elimination",
+        )
+        b.add_term(
+            f"{drug}_c",
+            f"-{drug}_Vmax*{drug}_conc/({drug}_Km + {drug}_conc)",
+            f"{drug}_mm_elimination",
+        )
     if Q is not None and Vp is not None:
         b.add_state(f"{drug}_p", amount_unit, 0.0, f"{what}: amount in the peripheral compartment")
         b.add_parameter(f"{drug}_Q{kg}", Q.value, Q.unit, Q.source, f"{what}: distribution")
-        b.add_parameter(f"{drug}_Vp{kg}", Vp.value, Vp.unit, Vp.source,
-                        f"{what}: peripheral volume")
+        b.add_parameter(
+            f"{drug}_Vp{kg}", Vp.value, Vp.unit, Vp.source, f"{what}: peripheral volume"
+        )
         flux = f"{drug}_Q{kg}{scale}*({drug}_conc - {drug}_p/({drug}_Vp{kg}{scale}))"
         b.add_term(f"{drug}_c", f"-({flux})", f"{drug}_distribution")
         b.add_term(f"{drug}_p", flux, f"{drug}_redistribution")
 
 
-def add_occupancy(b: ModelBuilder, drug: str, ec50: Value, *, name: str | None = None,
-                  nano: bool = True, label: str = "") -> str:
+def add_occupancy(
+    b: ModelBuilder,
+    drug: str,
+    ec50: Value,
+    *,
+    name: str | None = None,
+    nano: bool = True,
+    label: str = "",
+) -> str:
     """Declare ``{drug}_EC50`` and the occupancy expression; return the expression's name."""
     occ = name or f"{drug}_occ"
-    b.add_parameter(f"{drug}_EC50", ec50.value, ec50.unit, ec50.source,
-                    f"{label or drug}: effect-site concentration for half-maximal effect")
+    b.add_parameter(
+        f"{drug}_EC50",
+        ec50.value,
+        ec50.unit,
+        ec50.source,
+        f"{label or drug}: effect-site concentration for half-maximal effect",
+    )
     c = f"{drug}_conc*nano_exposure" if nano else f"{drug}_conc"
-    b.add_expression(occ, f"{c}/({c} + {drug}_EC50)", "1",
-                     f"{label or drug}: target occupancy / fractional effect")
+    b.add_expression(
+        occ,
+        f"{c}/({c} + {drug}_EC50)",
+        "1",
+        f"{label or drug}: target occupancy / fractional effect",
+    )
     return occ

@@ -17,12 +17,30 @@ SHEKAR = "Shekar 2014 doi 10.1186/s13054-014-0565-2 (VERIFIED transcr., pkpd.md 
 
 def meropenem(b: ModelBuilder) -> None:
     """Meropenem PK; provides the free concentration ``abx_conc`` and gut exposure."""
-    add_pk(b, "meropenem", amount_unit="mg", conc_unit="mg/L", label="meropenem",
-           V=Value(18.7, "L", SHEKAR), CL=Value(11.3, "L/h", f"{SHEKAR}; CrCL 100 mL/min DERIVED"),
-           Q=Value(21.0, "L/h", SHEKAR), Vp=Value(13.2, "L", SHEKAR))
+    add_pk(
+        b,
+        "meropenem",
+        amount_unit="mg",
+        conc_unit="mg/L",
+        label="meropenem",
+        V=Value(18.7, "L", SHEKAR),
+        CL=Value(11.3, "L/h", f"{SHEKAR}; CrCL 100 mL/min DERIVED"),
+        Q=Value(21.0, "L/h", SHEKAR),
+        Vp=Value(13.2, "L", SHEKAR),
+    )
     b.add_parameter("meropenem_fu", 0.98, "1", "protein binding ~2% (RECALLED)", "unbound fraction")
-    b.add_parameter("meropenem_gut_EC50", 2.0, "mg/L", PROPOSAL,
-                    "plasma concentration for half-maximal gut-flora exposure")
+    b.add_parameter(
+        "meropenem_gut_EC50",
+        2.0,
+        "mg/L",
+        PROPOSAL,
+        "plasma concentration for half-maximal gut-flora exposure",
+    )
     provide(b, "abx_conc", "meropenem_fu*meropenem_conc", "mg/L", "free meropenem")
-    provide(b, "abx_gut_exposure", "meropenem_conc/(meropenem_conc + meropenem_gut_EC50)", "1",
-            "gut flora exposure to antibiotic")
+    provide(
+        b,
+        "abx_gut_exposure",
+        "meropenem_conc/(meropenem_conc + meropenem_gut_EC50)",
+        "1",
+        "gut flora exposure to antibiotic",
+    )

@@ -19,8 +19,9 @@ from sepsistwin.model.model import ModelBuilder
 def msc(b: ModelBuilder) -> None:
     """Mesenchymal stromal cells: transient anti-inflammatory source and repair."""
     b.add_state("msc_cells", "1e6 cells/kg", 0.0, "MSCs lodged in the lung")
-    b.add_parameter("msc_k", 0.029, "1/h", "t1/2 ~24 h lung trapping (RECALLED 6-24 h, pkpd §13)",
-                    "MSC loss")
+    b.add_parameter(
+        "msc_k", 0.029, "1/h", "t1/2 ~24 h lung trapping (RECALLED 6-24 h, pkpd §13)", "MSC loss"
+    )
     b.add_parameter("msc_EC50", 1.0, "1e6 cells/kg", PROPOSAL, "MSC load for half effect")
     b.add_parameter("k_msc_ca", 0.02, "CA-unit/h", PROPOSAL, "maximal paracrine CA source")
     b.add_parameter("a_msc_repair", 0.5, "1", PROPOSAL, "maximal relative rise of damage repair")
@@ -36,8 +37,13 @@ def gene_editing(b: ModelBuilder) -> None:
     The state and its dynamics belong to the lymphocyte module; this module only records the
     blood-volume conversion used to turn cells/kg into 10^9/L.
     """
-    b.add_parameter("blood_volume_kg", 0.07, "L/kg", "adult blood volume ~70 mL/kg (general "
-                    "knowledge)", "blood volume per kg (cells/kg -> 10^9/L)")
+    b.add_parameter(
+        "blood_volume_kg",
+        0.07,
+        "L/kg",
+        "adult blood volume ~70 mL/kg (general knowledge)",
+        "blood volume per kg (cells/kg -> 10^9/L)",
+    )
 
 
 def probiotics(b: ModelBuilder) -> None:
@@ -47,9 +53,13 @@ def probiotics(b: ModelBuilder) -> None:
     b.add_parameter("probiotic_EC50", 10.0, "1e9 CFU", PROPOSAL, "load for half effect")
     b.add_parameter("k_probiotic", 0.02, "1/h", PROPOSAL, "maximal diversity restoration rate")
     b.add_term("probiotic_gut", "-probiotic_k*probiotic_gut", "probiotic_washout")
-    provide(b, "probiotic_restore",
-            "k_probiotic*probiotic_gut/(probiotic_gut + probiotic_EC50)", "1/h",
-            "diversity restoration by probiotics")
+    provide(
+        b,
+        "probiotic_restore",
+        "k_probiotic*probiotic_gut/(probiotic_gut + probiotic_EC50)",
+        "1/h",
+        "diversity restoration by probiotics",
+    )
 
 
 def fmt(b: ModelBuilder) -> None:
@@ -59,5 +69,10 @@ def fmt(b: ModelBuilder) -> None:
     b.add_parameter("fmt_EC50", 10.0, "g", PROPOSAL, "graft for half effect")
     b.add_parameter("k_fmt", 0.05, "1/h", PROPOSAL, "maximal diversity restoration rate")
     b.add_term("fmt_graft", "-fmt_k*fmt_graft", "fmt_loss")
-    provide(b, "fmt_restore", "k_fmt*fmt_graft/(fmt_graft + fmt_EC50)", "1/h",
-            "diversity restoration by FMT")
+    provide(
+        b,
+        "fmt_restore",
+        "k_fmt*fmt_graft/(fmt_graft + fmt_EC50)",
+        "1/h",
+        "diversity restoration by FMT",
+    )

@@ -29,41 +29,86 @@ FENG = "Feng 2014 doi 10.1111/bcp.12323 (VERIFIED transcr., pkpd.md §3)"
 
 def nivolumab(b: ModelBuilder) -> None:
     """Nivolumab two-compartment PK and PD-1 receptor occupancy."""
-    add_pk(b, "nivolumab", amount_unit="mg", conc_unit="mg/L", label="nivolumab",
-           V=Value(4.23, "L", f"{BAJAJ}; male ECOG>=1 covariates DERIVED"),
-           CL=Value(0.316 / 24, "L/h", f"{BAJAJ}; 0.316 L/d male ECOG>=1 DERIVED"),
-           Q=Value(0.770 / 24, "L/h", f"{BAJAJ}; 0.770 L/d"),
-           Vp=Value(2.78, "L", BAJAJ))
-    occ = add_occupancy(b, "nivolumab", Value(
-        0.10, "mg/L", "van den Haak 2023 doi 10.1111/cts.13503: RO>90% for 23 d after 20 mg, "
-        "EC50 DERIVED (pkpd.md §1)"), label="nivolumab", nano=False)
+    add_pk(
+        b,
+        "nivolumab",
+        amount_unit="mg",
+        conc_unit="mg/L",
+        label="nivolumab",
+        V=Value(4.23, "L", f"{BAJAJ}; male ECOG>=1 covariates DERIVED"),
+        CL=Value(0.316 / 24, "L/h", f"{BAJAJ}; 0.316 L/d male ECOG>=1 DERIVED"),
+        Q=Value(0.770 / 24, "L/h", f"{BAJAJ}; 0.770 L/d"),
+        Vp=Value(2.78, "L", BAJAJ),
+    )
+    occ = add_occupancy(
+        b,
+        "nivolumab",
+        Value(
+            0.10,
+            "mg/L",
+            "van den Haak 2023 doi 10.1111/cts.13503: RO>90% for 23 d after 20 mg, "
+            "EC50 DERIVED (pkpd.md §1)",
+        ),
+        label="nivolumab",
+        nano=False,
+    )
     provide(b, "PD1_block", occ, "1", "PD-1 receptor occupancy")
 
 
 def anti_pd_l1(b: ModelBuilder) -> None:
     """Anti-PD-L1 (BMS-936559-like) one-compartment PK and PD-L1 occupancy."""
-    add_pk(b, "anti_pd_l1", amount_unit="mg", conc_unit="mg/L", label="anti-PD-L1",
-           V=Value(6.0, "L", "IgG4 typical (RECALLED; BMS-936559 PK not obtained, pkpd.md §2)"),
-           CL=Value(0.25 / 24, "L/h", "IgG4 typical, t1/2 ~2 weeks (RECALLED, pkpd.md §2)"))
-    occ = add_occupancy(b, "anti_pd_l1", Value(0.2, "mg/L", PROPOSAL), label="anti-PD-L1",
-                        nano=False)
+    add_pk(
+        b,
+        "anti_pd_l1",
+        amount_unit="mg",
+        conc_unit="mg/L",
+        label="anti-PD-L1",
+        V=Value(6.0, "L", "IgG4 typical (RECALLED; BMS-936559 PK not obtained, pkpd.md §2)"),
+        CL=Value(0.25 / 24, "L/h", "IgG4 typical, t1/2 ~2 weeks (RECALLED, pkpd.md §2)"),
+    )
+    occ = add_occupancy(
+        b, "anti_pd_l1", Value(0.2, "mg/L", PROPOSAL), label="anti-PD-L1", nano=False
+    )
     provide(b, "PDL1_block", occ, "1", "PD-L1 occupancy")
 
 
 def anti_ctla4(b: ModelBuilder) -> None:
     """Anti-CTLA-4 (ipilimumab PK): co-stimulation, and hyperactivation damage at high dose."""
-    add_pk(b, "anti_ctla4", amount_unit="mg", conc_unit="mg/L", label="anti-CTLA-4",
-           V=Value(4.15, "L", FENG), CL=Value(0.0150, "L/h", FENG),
-           Q=Value(0.0411, "L/h", FENG), Vp=Value(3.11, "L", FENG))
-    occ = add_occupancy(b, "anti_ctla4", Value(1.0, "mg/L", PROPOSAL), label="anti-CTLA-4",
-                        nano=False)
+    add_pk(
+        b,
+        "anti_ctla4",
+        amount_unit="mg",
+        conc_unit="mg/L",
+        label="anti-CTLA-4",
+        V=Value(4.15, "L", FENG),
+        CL=Value(0.0150, "L/h", FENG),
+        Q=Value(0.0411, "L/h", FENG),
+        Vp=Value(3.11, "L", FENG),
+    )
+    occ = add_occupancy(
+        b, "anti_ctla4", Value(1.0, "mg/L", PROPOSAL), label="anti-CTLA-4", nano=False
+    )
     b.add_parameter("a_ctla4", 1.0, "1", PROPOSAL, "maximal co-stimulation gain of CTLA-4 blockade")
-    b.add_parameter("ctla4_harm_EC50", 60.0, "mg/L", PROPOSAL,
-                    "concentration for half-maximal hyperactivation (Inoue 2011 direction)")
-    b.add_parameter("k_ctla4_dmg", 0.15, "D-unit/h", PROPOSAL,
-                    "maximal damage by hyperactivated T cells")
+    b.add_parameter(
+        "ctla4_harm_EC50",
+        60.0,
+        "mg/L",
+        PROPOSAL,
+        "concentration for half-maximal hyperactivation (Inoue 2011 direction)",
+    )
+    b.add_parameter(
+        "k_ctla4_dmg", 0.15, "D-unit/h", PROPOSAL, "maximal damage by hyperactivated T cells"
+    )
     provide(b, "CTLA4_gain", f"a_ctla4*{occ}", "1", "CTLA-4 blockade co-stimulation")
-    b.add_expression("ctla4_hyper", "anti_ctla4_conc**2/(anti_ctla4_conc**2 + ctla4_harm_EC50**2)",
-                     "1", "hyperactivation at supra-therapeutic exposure")
-    b.add_term("D", "k_ctla4_dmg*ctla4_hyper*T/L_hom", "D_ctla4_hyperactivation",
-               "immune-mediated damage by hyperactivated T cells")
+    b.add_expression(
+        "ctla4_hyper",
+        "anti_ctla4_conc**2/(anti_ctla4_conc**2 + ctla4_harm_EC50**2)",
+        "1",
+        "hyperactivation at supra-therapeutic exposure",
+    )
+    b.add_term(
+        "D",
+        "k_ctla4_dmg*ctla4_hyper*T/L_hom",
+        "D_ctla4_hyperactivation",
+        "immune-mediated damage by hyperactivated T cells",
+    )

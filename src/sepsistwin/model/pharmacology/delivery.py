@@ -15,9 +15,21 @@ from sepsistwin.model.pharmacology._pk import Value, add_pk
 
 def nanocarrier(b: ModelBuilder) -> None:
     """Nanocarrier PK and the exposure multiplier ``nano_exposure``."""
-    add_pk(b, "nanocarrier", amount_unit="mg", conc_unit="mg/L", label="nanocarrier",
-           V=Value(3.0, "L", PROPOSAL), CL=Value(0.1, "L/h", f"{PROPOSAL}: t1/2 ~21 h"))
+    add_pk(
+        b,
+        "nanocarrier",
+        amount_unit="mg",
+        conc_unit="mg/L",
+        label="nanocarrier",
+        V=Value(3.0, "L", PROPOSAL),
+        CL=Value(0.1, "L/h", f"{PROPOSAL}: t1/2 ~21 h"),
+    )
     b.add_parameter("nanocarrier_EC50", 5.0, "mg/L", PROPOSAL, "carrier level for half effect")
     b.add_parameter("e_nano", 2.0, "1", PROPOSAL, "maximal relative exposure gain")
-    provide(b, "nano_exposure", "1 + e_nano*nanocarrier_conc/(nanocarrier_conc + "
-            "nanocarrier_EC50)", "1", "effect-site exposure multiplier")
+    provide(
+        b,
+        "nano_exposure",
+        "1 + e_nano*nanocarrier_conc/(nanocarrier_conc + nanocarrier_EC50)",
+        "1",
+        "effect-site exposure multiplier",
+    )
