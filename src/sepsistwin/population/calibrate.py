@@ -395,6 +395,42 @@ def calibrate_severity(
 
 MORTALITY_NAMES = (*(f"mortality_{p}" for p in PHENOTYPES), "mortality_overall")
 RHO_BOUNDS = (0.0, 0.9)
+RHO_MALS_BOUNDS = (0.0, 0.5)
+
+
+def _bisect_frailty_weight(
+    size: int,
+    seed: int,
+    overrides: Mapping[str, float],
+    hyper: dict[str, dict[str, float]],
+    key: str,
+    bounds: tuple[float, float],
+    higher: str,
+    lower: str,
+    steps: int,
+) -> dict[str, dict[str, float]]:
+    """Bisect ``hyper["k_nd"][key]`` so that mortality of phenotype ``higher`` minus that of
+    ``lower`` matches PROVIDE's gap; the death hazard is refitted (no re-simulation) at every
+    evaluation."""
+    hyper = {k: dict(v) for k, v in hyper.items()}
+    t = horizon_grid()
+    target = TARGETS[f"mortality_{higher}"].value - TARGETS[f"mortality_{lower}"].value
+
+    def gap(rho: float) -> float:
+        h = {k: dict(v) for k, v in hyper.items()}
+        h["k_nd"][key] = rho
+        res = _simulate(sample_population(size, seed=seed, hyper=h), t, overrides)
+        lh, gam = calibrate_mortality(
+            res, seed, (overrides["death_log_h3"], overrides["death_gamma"])
+        )
+        hz = post_hoc_hazard(
+            np.atleast_2d(res.observables["organ_failure_index"]), res.time, lh, gam
+        )
+        v = cohort_stats(res, seed=seed, hz=hz).values
+        return v[f"mortality_{higher}"] - v[f"mortality_{lower}"]
+
+    hyper["k_nd"][key] = _bisect(gap, *bounds, target, steps)
+    return hyper
 
 
 def calibrate_frailty(
@@ -412,28 +448,17 @@ def calibrate_frailty(
     immunoparalysis minus intermediate 28-day mortality matches PROVIDE (0.669 - 0.416); the
     death hazard is refitted (no re-simulation) at every evaluation.
     """
-    hyper = {k: dict(v) for k, v in hyper.items()}
-    t = horizon_grid()
-    target = TARGETS["mortality_immunoparalysis"].value - TARGETS["mortality_intermediate"].value
-
-    def gap(rho: float) -> float:
-        h = {k: dict(v) for k, v in hyper.items()}
-        h["k_nd"]["rho_g_il10"] = rho
-        res = _simulate(sample_population(size, seed=seed, hyper=h), t, overrides)
-        lh, gam = calibrate_mortality(
-            res, seed, (overrides["death_log_h3"], overrides["death_gamma"])
-        )
-        hz = post_hoc_hazard(
-            np.atleast_2d(res.observables["organ_failure_index"]), res.time, lh, gam
-        )
-        v = cohort_stats(res, seed=seed, hz=hz).values
-        return v["mortality_immunoparalysis"] - v["mortality_intermediate"]
-
-    hyper["k_nd"]["rho_g_il10"] = _bisect(gap, *RHO_BOUNDS, target, steps)
-    return hyper
-
-
-RHO_MALS_BOUNDS = (0.0, 0.5)
+    return _bisect_frailty_weight(
+        size,
+        seed,
+        overrides,
+        hyper,
+        "rho_g_il10",
+        RHO_BOUNDS,
+        "immunoparalysis",
+        "intermediate",
+        steps,
+    )
 
 
 def calibrate_mals_frailty(
@@ -451,25 +476,17 @@ def calibrate_mals_frailty(
     immunoparalysis 28-day mortality matches PROVIDE (0.791 - 0.669); the death hazard is
     refitted (no re-simulation) at every evaluation.
     """
-    hyper = {k: dict(v) for k, v in hyper.items()}
-    t = horizon_grid()
-    target = TARGETS["mortality_MALS"].value - TARGETS["mortality_immunoparalysis"].value
-
-    def gap(rho: float) -> float:
-        h = {k: dict(v) for k, v in hyper.items()}
-        h["k_nd"]["rho_g_mals"] = rho
-        res = _simulate(sample_population(size, seed=seed, hyper=h), t, overrides)
-        lh, gam = calibrate_mortality(
-            res, seed, (overrides["death_log_h3"], overrides["death_gamma"])
-        )
-        hz = post_hoc_hazard(
-            np.atleast_2d(res.observables["organ_failure_index"]), res.time, lh, gam
-        )
-        v = cohort_stats(res, seed=seed, hz=hz).values
-        return v["mortality_MALS"] - v["mortality_immunoparalysis"]
-
-    hyper["k_nd"]["rho_g_mals"] = _bisect(gap, *RHO_MALS_BOUNDS, target, steps)
-    return hyper
+    return _bisect_frailty_weight(
+        size,
+        seed,
+        overrides,
+        hyper,
+        "rho_g_mals",
+        RHO_MALS_BOUNDS,
+        "MALS",
+        "immunoparalysis",
+        steps,
+    )
 
 
 def calibrate_mortality(

@@ -766,6 +766,16 @@ def _attempt_lanes(Y, YT, YN, k1, k2, k3, k4, k5, k6, k7, U, QL, LS, TT, E2, rto
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def _lane_stops(out, gi, j, t_eval, LS, ln, st, STOPS):
+    """``_stop_after`` for the patient on lane ``ln`` (its crossed flag lives in ``LS[7, ln]``,
+    ``st`` is scratch)."""
+    st[7] = LS[7, ln]
+    hit = _stop_after(out, gi, j, t_eval, st, STOPS[ln])
+    LS[7, ln] = st[7]
+    return hit
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _ready(LS, ln, n_attempts, max_steps):
     """Before an attempt, the common case: within the step budget and no collapsed step. Then
     clip the step to the segment end (marking the last step) and return True; otherwise return
@@ -923,12 +933,11 @@ def integrate_block(
                         for k in range(n):
                             out[k, gi, j] = Y[k * L + ln]
                         j += 1
-                        if STOPS[ln, 0] >= 0.0:
-                            st[7] = LS[7, ln]
-                            stopped = _stop_after(out, gi, j - 1, t_eval, st, STOPS[ln])
-                            LS[7, ln] = st[7]
-                            if stopped:
-                                break
+                        if STOPS[ln, 0] >= 0.0 and _lane_stops(
+                            out, gi, j - 1, t_eval, LS, ln, st, STOPS
+                        ):
+                            stopped = True
+                            break
                     LS[LS_J, ln] = j
                     if stopped:
                         CODE[ln] = _STOP
@@ -1166,12 +1175,11 @@ def integrate_block(
                             Q[0, i] + x * (Q[1, i] + x * (Q[2, i] + x * Q[3, i]))
                         )
                     j += 1
-                    if STOPS[ln, 0] >= 0.0:
-                        st[7] = LS[7, ln]
-                        stopped = _stop_after(out, gi, j - 1, t_eval, st, STOPS[ln])
-                        LS[7, ln] = st[7]
-                        if stopped:
-                            break
+                    if STOPS[ln, 0] >= 0.0 and _lane_stops(
+                        out, gi, j - 1, t_eval, LS, ln, st, STOPS
+                    ):
+                        stopped = True
+                        break
                 LS[LS_J, ln] = j
                 if stopped:
                     CODE[ln] = _STOP
