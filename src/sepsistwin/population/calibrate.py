@@ -24,8 +24,9 @@ Stages (each a small search on a few quantities, everything seeded):
 Stages 2-4 are repeated (``rounds``). 5. **IL-7** - the IL-7 gain ``a_il7`` is bisected so 10 ug/kg
 IM twice weekly for 4 weeks raises ALC 3.5-fold in lymphopenic virtual patients (IRIS-7).
 
-Nivolumab PK/RO and mHLA-DR recovery are checked, not tuned. Published trial results other than
-the targets are validation, never calibration inputs.
+Nivolumab PK/RO, mHLA-DR recovery and the IFN-gamma response of the immunoparalysed
+(:mod:`sepsistwin.population.validation`) are checked, not tuned. Published trial results other
+than the targets are validation, never calibration inputs.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from sepsistwin.population.sampler import (
 )
 from sepsistwin.population.screening import screen
 from sepsistwin.population.targets import TARGETS
+from sepsistwin.population.validation import interferon_gamma_validation
 from sepsistwin.solve import SimulationResult, simulate
 
 SCREEN_H = 24.0
@@ -765,6 +767,9 @@ def evaluate_calibration(cal: Calibration, size: int, seed: int) -> CalibrationR
     gst = cohort_stats(_simulate(gen, t, vals), seed=seed)
     values["general_preset_mortality"] = gst.values["mortality_overall"]
     values["general_preset_screened_fraction"] = gst.values["screened_fraction"]
+    # Validation: IFN-gamma in the screened immunoparalysed (Payen 2019; not a target).
+    ip = np.flatnonzero((stats.phenotype == "immunoparalysis") & stats.screened)
+    values.update(interferon_gamma_validation(pop, ip, vals, m))
     return CalibrationResult(cal, values, stats, res, {"il7_patients": int(idx.size)})
 
 

@@ -18,6 +18,7 @@ from sepsistwin.population.calibrate import (
     CalibrationResult,
 )
 from sepsistwin.population.targets import TARGETS
+from sepsistwin.population.validation import IFN_HOURS, PAYEN_2019, PAYEN_2019_SOURCE
 
 #: Plain-language names of the reported (non-target) values.
 REPORTED = {
@@ -35,6 +36,40 @@ REPORTED = {
 
 def _fmt(v: float) -> str:
     return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def interferon_gamma_lines(values: dict[str, float]) -> list[str]:
+    """Validation table: IFN-gamma in the screened immunoparalysed vs Payen 2019."""
+    if not values.get("ifn_gamma_patients"):
+        return []
+    v = {h: values[f"ifn_gamma_treated_mhla_dr_{h}h"] for h in IFN_HOURS}
+    c = {h: values[f"ifn_gamma_control_mhla_dr_{h}h"] for h in IFN_HOURS}
+    i = {h: values[f"ifn_gamma_treated_il10_{h}h"] for h in IFN_HOURS}
+    ic = {h: values[f"ifn_gamma_control_il10_{h}h"] for h in IFN_HOURS}
+    hours = " / ".join(f"{h} h" for h in IFN_HOURS)
+    p = PAYEN_2019
+    return [
+        "",
+        (
+            f"Interferon-gamma, validation (not calibrated): the "
+            f"{int(values['ifn_gamma_patients'])} screened immunoparalysed virtual patients "
+            "given IFN-gamma-1b 100 ug SC daily x 3 from screening (Doecke 1997, Takeyama "
+            "2004) or nothing; medians at the first dose and after it "
+            f"({hours}). The clinical column is before -> after IFN-gamma in {PAYEN_2019_SOURCE}. "
+            "In the model IFN-gamma primes monocytes against IL-10 signalling "
+            "(`src/sepsistwin/model/immune/hla_dr.py`) and does not act on IL-10 production, "
+            "so plasma IL-10 does not follow the fall seen by Payen."
+        ),
+        "",
+        f"| median | IFN-gamma ({hours}) | untreated ({hours}) | Payen 2019 before -> after |",
+        "|---|---|---|---|",
+        f"| mHLA-DR (AB/C) | {' / '.join(_fmt(v[h]) for h in IFN_HOURS)} | "
+        f"{' / '.join(_fmt(c[h]) for h in IFN_HOURS)} | "
+        f"{_fmt(p['mhla_dr_before'])} -> {_fmt(p['mhla_dr_after'])} |",
+        f"| IL-10 (pg/mL) | {' / '.join(_fmt(i[h]) for h in IFN_HOURS)} | "
+        f"{' / '.join(_fmt(ic[h]) for h in IFN_HOURS)} | "
+        f"{_fmt(p['il10_before'])} -> {_fmt(p['il10_after'])} |",
+    ]
 
 
 def markdown(cal: CalibrationResult, figure: str | None) -> str:
@@ -72,7 +107,9 @@ def markdown(cal: CalibrationResult, figure: str | None) -> str:
             f"| {t.description} | {t.source} | {_fmt(t.value)} {t.unit} | {tol} | "
             f"{_fmt(v)} | {'yes' if ok else '**no**'} |"
         )
-    extra = {k: v for k, v in cal.values.items() if k not in TARGETS}
+    extra = {
+        k: v for k, v in cal.values.items() if k not in TARGETS and not k.startswith("ifn_gamma_")
+    }
     if extra:
         lines += ["", "Reported, not targets:", ""]
         lines += [f"- {REPORTED.get(k, k)}: {_fmt(v)}" for k, v in sorted(extra.items())]
@@ -109,6 +146,7 @@ def markdown(cal: CalibrationResult, figure: str | None) -> str:
                 "it more often than the intermediate (a direction, not tuned)."
             ),
         ]
+    lines += interferon_gamma_lines(cal.values)
     lines += ["", "Calibrated values:", "", "| name | value |", "|---|---|"]
     lines += [f"| `{k}` | {v:.5g} |" for k, v in cal.calibration.model.items()]
     lines += [

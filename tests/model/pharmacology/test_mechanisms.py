@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sepsistwin.model.pharmacology import standard_care, therapy_schedule
+from sepsistwin.model.pharmacology import parse_therapy_dose, standard_care, therapy_schedule
 from sepsistwin.solve import Bolus, simulate, simulate_batch
 
 T = np.arange(0.0, 14 * 24 + 1.0, 0.25)
@@ -78,3 +78,34 @@ def test_nivolumab_raises_lymphocytes_of_a_lymphopenic_septic_patient_with_dose(
     assert r.observables["lymphocytes"][0, int(24 / 0.25)] <= 1.1  # lymphopenic at dosing
     assert alc[0] < alc[1] < alc[2]
     assert alc[2] > 1.3 * alc[0]
+
+
+def test_interferon_gamma_primed_monocytes_escape_il10_and_outlast_the_drug() -> None:
+    # A strong IL-10 response (immunoparalysis) and one 100 ug SC dose at 24 h: IFN-gamma-primed
+    # monocytes escape the IL-10 suppression (Herrero 2003), and the restored mHLA-DR outlasts
+    # the drug (plasma t1/2 ~6 h) because primed monocytes leave the blood over ~a day.
+    t = np.arange(0.0, 5 * 24 + 1.0, 1.0)
+    sched = standard_care(6.0)
+    dosed = sched + therapy_schedule("interferon_gamma", "100ug", 24.0, route="sc")
+    p, init = {"g_il10": 8.0}, {"P": 0.5}
+    r0 = simulate("sepsistwin", p, init, t, doses=sched)
+    r1 = simulate("sepsistwin", p, init, t, doses=dosed)
+    hla0, hla1 = r0.observables["mhla_dr"], r1.observables["mhla_dr"]
+    assert hla0[24] < 5000 and r0.observables["il10"][24] > 30  # immunoparalysed at dosing
+    drug = r1.states["interferon_gamma_c"]
+    assert drug[48] < 0.2 * drug.max()  # mostly cleared one day after the dose
+    assert hla1[48] > 2.0 * hla0[48]
+    assert r1.states["IFN_prime"][48] > 0.2 > 10 * r0.states["IFN_prime"][48]
+    assert hla1[96] < 0.85 * hla1[48]  # and it wanes as primed monocytes are replaced
+
+
+def test_interferon_gamma_priming_needs_the_drug_not_health_or_endotoxin() -> None:
+    # The healthy set point and the fall within hours of endotoxin are unchanged: neither has
+    # IFN-gamma above baseline, so no monocyte is primed.
+    t = np.arange(0.0, 24.01, 0.5)
+    quiet = simulate("sepsistwin", {}, {"P": 0.0}, t)
+    lps = simulate("sepsistwin", {}, {"P": 0.0}, t, doses=parse_therapy_dose("endotoxin:2ng/kg@0"))
+    assert np.allclose(quiet.observables["mhla_dr"], 22000.0, rtol=0.01)
+    assert quiet.states["IFN_prime"].max() < 0.01
+    assert lps.states["IFN_prime"].max() < 0.01
+    assert lps.observables["mhla_dr"][6] < 0.95 * lps.observables["mhla_dr"][0]  # by 3 h

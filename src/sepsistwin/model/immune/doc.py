@@ -24,6 +24,10 @@ Death: the hazard `exp(death_log_h3)*(OFI/3)^death_gamma` per hour (OFI = sum of
 organ drivers, ~0.01 in health) is 0 without organ failure and rises steeply in multi-organ
 failure; it is integrated in state `HZ`, and a virtual patient with uniform draw U dies when
 `HZ >= -log(U)` (`sepsistwin.population.death_times`).
+
+Validation of therapy responses (not calibration inputs), e.g. IFN-gamma in immunoparalysed
+virtual patients against Payen 2019 (mHLA-DR 2,666 -> 12,451 AB/C, IL-10 29 -> 9 pg/mL), is
+reported in `docs/calibration.md` (`sepsistwin.population.validation`).
 """
 
 

@@ -3,15 +3,32 @@
 No published ODE exists (model-notes-cytokines.md section 5, PROPOSAL form): mHLA-DR relaxes at
 rate ``k_hla`` to a set point that IL-10 suppresses and IFN-gamma, GM-CSF and thymosin alpha-1
 raise; ``hla0`` is the healthy set point (IFN-gamma counts above its baseline, IL-10 relative to
-its baseline). IFN-gamma's effect multiplies the IL-10 suppressed set point: IL-10 also lowers IFN-
-gamma-induced class II expression (de Waal Malefyt 1991 J Exp Med 174:915, RECALLED). Its EC50 (~10
-U/mL, 500 pg/mL) and maximal rise come from monocyte cultures (Becker 1984 J Immunol 132:1249,
-VERIFIED abstract), not from the clinical responses below. Targets: immunoparalysis (< 5,000 AB/C,
-PROVIDE, VERIFIED) in ~43% of septic shock at screening; recovery by days 3-4 in survivors, not in
-non-survivors (Monneret 2006 doi 10.1007/s00134-006-0204-8, VERIFIED in % positive). Restoration
-sizes: IFN-gamma 2,666 -> 12,451 AB/C (Payen 2019 doi 10.1186/s12879-019-4526-x), GM-CSF
-normalisation in 19/19 (Meisel 2009), nivolumab ~11,500 by day 14 (Hotchkiss 2019) - validation,
-not calibration.
+its baseline). IFN-gamma raises the set point of every monocyte (maximal rise and EC50 ~10 U/mL,
+500 pg/mL, from monocyte cultures: Becker 1984 J Immunol 132:1249, VERIFIED abstract), and IL-10
+given with it lowers IFN-gamma-induced class II expression (de Waal Malefyt 1991 J Exp Med
+174:915, RECALLED).
+
+IFN-gamma priming (issue #5): a monocyte exposed to IFN-gamma is reprogrammed so that IL-10 no
+longer suppresses it - IFN-gamma pretreatment attenuates IL-10 activation of STAT3 and abrogates
+its inhibitory effects (Herrero 2003 J Immunol 171:5034, "Reprogramming of IL-10 activity and
+signaling by IFN-gamma", RECALLED), and the IL-10 suppression of MHC class II is STAT3-dependent
+(Williams 2004 J Immunol 172:567 doi 10.4049/jimmunol.172.1.567, VERIFIED abstract). The primed
+fraction of circulating monocytes ``IFN_prime`` rises with IFN-gamma receptor occupancy (same
+EC50 ``K_hla_ifn``) at ``k_prime`` and falls as primed monocytes leave the blood and are replaced
+by unprimed ones from the marrow: classical monocytes circulate for about a day (Patel 2017 J Exp
+Med 214:1913 doi 10.1084/jem.20170355, VERIFIED abstract), so ``k_mono_out`` = 1/24 h. The set
+point is the mixture of primed monocytes (no IL-10 suppression) and unprimed ones (IL-10
+suppressed). So IFN-gamma no longer merely multiplies an IL-10-crushed set point (the cause of
+issue #5: no restoration at IL-10 ~50 pg/mL), and the restoration outlasts the drug (plasma t1/2
+~6 h) by the monocyte lifespan, as in the clinic where daily or alternate-day dosing restores
+mHLA-DR. Healthy subjects and an endotoxin challenge have no IFN-gamma above baseline, so
+``IFN_prime`` stays 0: the healthy set point and the fall within hours after LPS are unchanged.
+
+Targets: immunoparalysis (< 5,000 AB/C, PROVIDE, VERIFIED) in ~43% of septic shock at screening;
+recovery by days 3-4 in survivors, not in non-survivors (Monneret 2006 doi
+10.1007/s00134-006-0204-8, VERIFIED in % positive). Restoration sizes: IFN-gamma 2,666 -> 12,451
+AB/C (Payen 2019 doi 10.1186/s12879-019-4526-x), GM-CSF normalisation in 19/19 (Meisel 2009),
+nivolumab ~11,500 by day 14 (Hotchkiss 2019) - validation, not calibration (docs/calibration.md).
 """
 
 from __future__ import annotations
@@ -51,14 +68,37 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
         "pg/mL",
         "DERIVED: HLA-DR rises from 5 U/mL, maximal at 100-200 U/mL (Becker 1984, VERIFIED "
         "abstract); ~10 U/mL at 1 U = 50 pg (IFN-gamma-1b 20 MIU/mg, label VERIFIED)",
-        "IFN-gamma for half-maximal mHLA-DR rise",
+        "IFN-gamma for half-maximal monocyte response (HLA-DR rise, priming)",
+    ),
+    (
+        "k_prime",
+        0.15,
+        "1/h",
+        "PROPOSAL: monocytes primed within about a day of exposure (overnight IFN-gamma "
+        "pretreatment reprograms IL-10 signalling, Herrero 2003 J Immunol 171:5034, RECALLED)",
+        "maximal rate of IFN-gamma priming of monocytes (at full receptor occupancy)",
+    ),
+    (
+        "k_mono_out",
+        1.0 / 24.0,
+        "1/h",
+        "Patel 2017 J Exp Med 214:1913 doi 10.1084/jem.20170355 (VERIFIED abstract): classical "
+        "monocytes circulate for a day; DERIVED 1/24 h",
+        "replacement of circulating monocytes (loss of the primed state)",
     ),
 )
 
 
 def hla_dr(b: ModelBuilder) -> None:
-    """Monocyte HLA-DR ``HLA`` (AB/C)."""
+    """Monocyte HLA-DR ``HLA`` (AB/C) and the IFN-gamma-primed monocyte fraction ``IFN_prime``."""
     b.add_state("HLA", "AB/C", 22000.0, "monocyte HLA-DR expression", "hla0 (RECALLED)")
+    b.add_state(
+        "IFN_prime",
+        "1",
+        0.0,
+        "fraction of circulating monocytes primed by IFN-gamma (IL-10 resistant)",
+        "none primed in health (IFN-gamma at baseline)",
+    )
     for name, value, unit, source, meaning in PARAMETERS:
         b.add_parameter(name, value, unit, source, meaning)
     hook(b, "IL10_tot", "IL10", "pg/mL", "IL-10 seen by monocytes")
@@ -73,10 +113,34 @@ def hla_dr(b: ModelBuilder) -> None:
         "IFN-gamma above baseline seen by monocytes",
     )
     b.add_expression(
+        "IFN_occ_hla",
+        "IFN_eff_hla/(IFN_eff_hla + K_hla_ifn)",
+        "1",
+        "monocyte IFN-gamma receptor signalling (fraction of maximal)",
+    )
+    b.add_expression(
+        "HLA_il10_free",
+        "1 + (w10/K_hla10)**n_hla10",
+        "1",
+        "set point without IL-10 suppression relative to health (baseline IL-10 removed)",
+    )
+    b.add_expression(
         "HLA_set",
-        "hla0*(1 + a_hla_ifn*IFN_eff_hla/(IFN_eff_hla + K_hla_ifn) + HLA_drug_gain)"
-        "*(1 + (w10/K_hla10)**n_hla10)/(1 + (IL10_tot/K_hla10)**n_hla10)",
+        "hla0*(1 + a_hla_ifn*IFN_occ_hla + HLA_drug_gain)*HLA_il10_free"
+        "*(IFN_prime + (1 - IFN_prime)/(1 + (IL10_tot/K_hla10)**n_hla10))",
         "AB/C",
-        "mHLA-DR set point",
+        "mHLA-DR set point (primed monocytes escape IL-10 suppression)",
     )
     b.add_term("HLA", "k_hla*(HLA_set - HLA)", "HLA_turnover", "relaxation to the set point")
+    b.add_term(
+        "IFN_prime",
+        "k_prime*IFN_occ_hla*(1 - IFN_prime)",
+        "IFN_priming",
+        "IFN-gamma priming of circulating monocytes",
+    )
+    b.add_term(
+        "IFN_prime",
+        "-k_mono_out*IFN_prime",
+        "IFN_prime_turnover",
+        "primed monocytes replaced by unprimed ones from the marrow",
+    )
