@@ -194,7 +194,7 @@ def rodas_cost(n):
     return 2.2 + 0.08 * n
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _f(t, y, p, u, dy):
     """Model right-hand side plus the piecewise-constant infusion input.
 
@@ -205,7 +205,7 @@ def _f(t, y, p, u, dy):
         dy[i] += u[i]
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _rms(v, y0, y1, rtol, atol):
     """Scaled RMS norm of ``v`` with weights ``atol + rtol*max(|y0|, |y1|)``."""
     s = 0.0
@@ -253,7 +253,7 @@ def _initial_step(t, y, f0, p, u, rtol, atol, h_max, tmp, f1):
     return h
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _pivot(M, k, piv):
     """Partial pivoting at column ``k``: swap the row with the largest ``|M[i, k]|``, i >= k,
     into row ``k`` and record it in ``piv[k]``; False if that pivot is zero or not finite."""
@@ -275,7 +275,7 @@ def _pivot(M, k, piv):
     return True
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _lu_factor(M, piv):
     """In-place LU with partial pivoting; returns False if the matrix is singular.
 
@@ -296,7 +296,7 @@ def _lu_factor(M, piv):
     return True
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _lu_solve(M, piv, b):
     """Solve ``M x = b`` in place given ``_lu_factor`` output."""
     n = M.shape[0]
@@ -318,7 +318,7 @@ def _lu_solve(M, piv, b):
         b[i] = s * M[i, i]
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _lu_factor_sparse(M, piv, nzc, lp, li, up, ui):
     """``_lu_factor`` for larger, sparse matrices; also records the nonzero pattern.
 
@@ -363,7 +363,7 @@ def _lu_factor_sparse(M, piv, nzc, lp, li, up, ui):
     return True
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _lu_solve_sparse(M, piv, lp, li, up, ui, b):
     """Solve ``M x = b`` in place given ``_lu_factor_sparse`` output (zeros skipped)."""
     n = M.shape[0]
@@ -387,7 +387,7 @@ def _lu_solve_sparse(M, piv, lp, li, up, ui, b):
         b[i] = s * M[i, i]
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _solve(M, piv, sp, b):
     """Dense or sparse triangular solves, as factored by ``_factor``."""
     if sp.shape[0] == 0:
@@ -397,7 +397,7 @@ def _solve(M, piv, sp, b):
         _lu_solve_sparse(M, piv, sp[0, : n + 1], sp[1], sp[2, : n + 1], sp[3], b)
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _factor(M, piv, sp):
     """LU of ``M``: dense for small systems, sparse-aware (``sp`` non-empty) for larger ones."""
     if sp.shape[0] == 0:
@@ -406,7 +406,7 @@ def _factor(M, piv, sp):
     return _lu_factor_sparse(M, piv, sp[4], sp[0, : n + 1], sp[1], sp[2, : n + 1], sp[3])
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _rodas_segment(
     state,
     y,
@@ -678,7 +678,7 @@ PH_STEP = 6  # ready for a DOPRI5 attempt
 PH_FINISH = 7  # the patient is done (``CODE`` says how): NaN-fill, status, observables
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _f_lanes(T, Y, q, U, DY):
     """Right-hand sides of all lanes plus their infusion inputs (zero when none is running).
 
@@ -707,49 +707,47 @@ def _attempt_lanes(Y, YT, YN, k1, k2, k3, k4, k5, k6, k7, U, QL, LS, TT, E2, rto
     scaled error norms (times n) in ``E2``."""
     n = N_STATES
     L = LANES
-    T = LS[LS_T]
-    H = LS[LS_H]
     for i in range(n):
         for ln in range(L):
             c = i * L + ln
-            YT[c] = Y[c] + H[ln] * A21 * k1[c]
+            YT[c] = Y[c] + LS[LS_H, ln] * A21 * k1[c]
     for ln in range(L):
-        TT[ln] = T[ln] + C2 * H[ln]
+        TT[ln] = LS[LS_T, ln] + C2 * LS[LS_H, ln]
     _f_lanes(TT, YT, QL, U, k2)
     for i in range(n):
         for ln in range(L):
             c = i * L + ln
-            YT[c] = Y[c] + H[ln] * (A31 * k1[c] + A32 * k2[c])
+            YT[c] = Y[c] + LS[LS_H, ln] * (A31 * k1[c] + A32 * k2[c])
     for ln in range(L):
-        TT[ln] = T[ln] + C3 * H[ln]
+        TT[ln] = LS[LS_T, ln] + C3 * LS[LS_H, ln]
     _f_lanes(TT, YT, QL, U, k3)
     for i in range(n):
         for ln in range(L):
             c = i * L + ln
-            YT[c] = Y[c] + H[ln] * (A41 * k1[c] + A42 * k2[c] + A43 * k3[c])
+            YT[c] = Y[c] + LS[LS_H, ln] * (A41 * k1[c] + A42 * k2[c] + A43 * k3[c])
     for ln in range(L):
-        TT[ln] = T[ln] + C4 * H[ln]
+        TT[ln] = LS[LS_T, ln] + C4 * LS[LS_H, ln]
     _f_lanes(TT, YT, QL, U, k4)
     for i in range(n):
         for ln in range(L):
             c = i * L + ln
-            YT[c] = Y[c] + H[ln] * (A51 * k1[c] + A52 * k2[c] + A53 * k3[c] + A54 * k4[c])
+            YT[c] = Y[c] + LS[LS_H, ln] * (A51 * k1[c] + A52 * k2[c] + A53 * k3[c] + A54 * k4[c])
     for ln in range(L):
-        TT[ln] = T[ln] + C5 * H[ln]
+        TT[ln] = LS[LS_T, ln] + C5 * LS[LS_H, ln]
     _f_lanes(TT, YT, QL, U, k5)
     for i in range(n):
         for ln in range(L):
             c = i * L + ln
-            YT[c] = Y[c] + H[ln] * (
+            YT[c] = Y[c] + LS[LS_H, ln] * (
                 A61 * k1[c] + A62 * k2[c] + A63 * k3[c] + A64 * k4[c] + A65 * k5[c]
             )
     for ln in range(L):
-        TT[ln] = LS[LS_SEG_END, ln] if LS[LS_LAST, ln] != 0.0 else T[ln] + H[ln]
+        TT[ln] = LS[LS_SEG_END, ln] if LS[LS_LAST, ln] != 0.0 else LS[LS_T, ln] + LS[LS_H, ln]
     _f_lanes(TT, YT, QL, U, k6)
     for i in range(n):
         for ln in range(L):
             c = i * L + ln
-            YN[c] = Y[c] + H[ln] * (B1 * k1[c] + B3 * k3[c] + B4 * k4[c] + B5 * k5[c] + B6 * k6[c])
+            YN[c] = Y[c] + LS[LS_H, ln] * (B1 * k1[c] + B3 * k3[c] + B4 * k4[c] + B5 * k5[c] + B6 * k6[c])
     _f_lanes(TT, YN, QL, U, k7)
     # Squared scaled RMS error, weights atol + rtol*max(|y|, |ynew|) (no sqrt needed: the
     # controller works with its log).
@@ -758,7 +756,7 @@ def _attempt_lanes(Y, YT, YN, k1, k2, k3, k4, k5, k6, k7, U, QL, LS, TT, E2, rto
     for i in range(n):
         for ln in range(L):
             c = i * L + ln
-            r = H[ln] * (
+            r = LS[LS_H, ln] * (
                 E1 * k1[c] + E3 * k3[c] + E4 * k4[c] + E5 * k5[c] + E6 * k6[c] + E7 * k7[c]
             )
             r /= atol[i] + rtol[i] * max(abs(Y[c]), abs(YN[c]))
