@@ -228,3 +228,52 @@ def test_explain_lists_rules_and_missing_data():
     assert "mhla_dr" in text
     with pytest.raises(KeyError, match="patients"):
         explain(assess(obs), "nobody", 0)
+
+
+def test_assess_without_trace_gives_the_same_values_without_explanations():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    names = ["ferritin", "mhla_dr", "pao2", "fio2", "map", "norepinephrine", "lactate", "gcs"]
+    rows = [
+        (f"p{i}", h, v, rng.uniform(0.2, 900.0))
+        for i in range(30)
+        for h in (-3.0, 2.0, 20.0, 30.0)
+        for v in names
+        if rng.random() < 0.8
+    ]
+    obs = pd.DataFrame(rows, columns=["patient_id", "hours", "variable", "value"])
+    full = assess(obs)
+    fast = assess(obs, trace=False)
+    assert "reasons" not in fast and "missing" not in fast
+    pd.testing.assert_frame_equal(full.drop(columns=["reasons", "missing"]), fast)
+
+
+def test_daily_extremes_pairs_pf_ratio_as_before_with_any_row_order():
+    import numpy as np
+
+    from sepsistwin.clinical.daily import daily_extremes
+
+    obs = pd.DataFrame(
+        {
+            "patient_id": ["b", "a", "a", "b", "a", "a", "b"],
+            "hours": [-3.0, 1.0, 30.0, 2.0, 2.0, 40.0, 2.0],
+            "variable": ["pao2", "fio2", "lactate", "fio2", "pao2", "pao2", "map"],
+            "value": [80.0, 0.5, 2.0, 0.4, 90.0, 70.0, 65.0],
+        }
+    )
+    d = daily_extremes(obs, default_config())
+    assert d.columns.tolist() == [
+        "patient_id",
+        "day",
+        *[
+            f"{v}_{m}"
+            for v in ("fio2", "lactate", "map", "pao2", "pf_ratio")
+            for m in ("min", "max")
+        ],
+    ]
+    a0 = d[(d["patient_id"] == "a") & (d["day"] == 0)].iloc[0]
+    assert a0["pf_ratio_min"] == 180.0  # PaO2 90 at 2 h over FiO2 0.5 at 1 h
+    assert np.isnan(d[(d["patient_id"] == "a") & (d["day"] == 1)].iloc[0]["pf_ratio_min"])
+    shuffled = daily_extremes(obs.sample(frac=1.0, random_state=3), default_config())
+    pd.testing.assert_frame_equal(d, shuffled)

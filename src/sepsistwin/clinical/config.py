@@ -6,6 +6,8 @@ source and status); :func:`load_config` overlays a user's YAML file on them.
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Mapping
 from importlib import resources
 from itertools import pairwise
@@ -162,9 +164,17 @@ def _validate(raw: Mapping[str, Any], origin: str) -> ClinicalConfig:
         raise ConfigError(f"{origin}: {key}: {first['msg']} (got {first.get('input')!r})") from exc
 
 
-def _default_raw() -> dict[str, Any]:
+@functools.cache
+def _parsed_defaults() -> dict[str, Any]:
+    # Parsing the YAML takes milliseconds (pure-Python loader) and the trial's hot path asks
+    # for the defaults several times per chunk: parse once per process.
     text = resources.files("sepsistwin.clinical").joinpath("thresholds.yaml").read_text()
     return dict(yaml.safe_load(text))
+
+
+def _default_raw() -> dict[str, Any]:
+    # A deep copy: callers (load_config's overlay) may modify what they get.
+    return copy.deepcopy(_parsed_defaults())
 
 
 def default_config() -> ClinicalConfig:

@@ -16,14 +16,24 @@ REQUIRED_COLUMNS = ("patient_id", "hours", "variable", "value")
 PF_RATIO = "pf_ratio"
 
 
-def _pf_ratio_observations(obs: pd.DataFrame, lookback_hours: float) -> pd.DataFrame:
+def _pf_ratio_observations(
+    obs: pd.DataFrame,
+    lookback_hours: float,
+    is_pao2: np.ndarray | None = None,
+    is_fio2: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Pair each PaO2 with the latest FiO2 of the same patient at or before it.
 
     FiO2 older than ``lookback_hours`` is not used (the ratio is then missing),
     because an FiO2 from a previous shift says little about the current one.
+    ``is_pao2`` / ``is_fio2``: the rows of each (computed here when not given).
     """
-    pao2 = obs.loc[obs["variable"] == "pao2", ["patient_id", "hours", "value"]]
-    fio2 = obs.loc[obs["variable"] == "fio2", ["patient_id", "hours", "value"]]
+    if is_pao2 is None:
+        is_pao2 = (obs["variable"] == "pao2").to_numpy()
+    if is_fio2 is None:
+        is_fio2 = (obs["variable"] == "fio2").to_numpy()
+    pao2 = obs.loc[is_pao2, ["patient_id", "hours", "value"]]
+    fio2 = obs.loc[is_fio2, ["patient_id", "hours", "value"]]
     if pao2.empty or fio2.empty:
         return pd.DataFrame({c: [] for c in REQUIRED_COLUMNS}).astype(
             {"hours": float, "value": float}
@@ -77,15 +87,39 @@ def daily_extremes(observations: pd.DataFrame, config: ClinicalConfig) -> pd.Dat
     if missing:
         raise ValueError(f"observations: missing column(s) {missing}; expected {REQUIRED_COLUMNS}")
     obs = observations[list(REQUIRED_COLUMNS)]
-    obs = pd.concat(
-        [obs, _pf_ratio_observations(obs, config.sofa.fio2_lookback_hours)], ignore_index=True
-    )
-    if obs.empty:
+    # The variable names are factorised once (comparing a long text column to "pao2" and
+    # "fio2", then factorising it again after adding the PaO2/FiO2 rows, is the slow part
+    # of a large table); the codes are then merged with the ratio's as if factorised together.
+    codes0, names0 = pd.factorize(obs["variable"], sort=True)
+    names0_list = list(names0)
+    is_pao2 = codes0 == names0_list.index("pao2") if "pao2" in names0_list else None
+    is_fio2 = codes0 == names0_list.index("fio2") if "fio2" in names0_list else None
+    if is_pao2 is None or is_fio2 is None:
+        pf = _pf_ratio_observations(obs.iloc[:0], config.sofa.fio2_lookback_hours)
+    else:
+        pf = _pf_ratio_observations(obs, config.sofa.fio2_lookback_hours, is_pao2, is_fio2)
+    if obs.empty and pf.empty:
         return pd.DataFrame({"patient_id": pd.Series(dtype=str), "day": pd.Series(dtype=int)})
+    if pf.empty:
+        var_codes, var_uniques = codes0, names0_list
+        pid = obs["patient_id"]
+        hours = obs["hours"].to_numpy(dtype=float)
+        values = obs["value"].to_numpy(dtype=float)
+    else:
+        var_uniques = sorted({*names0_list, PF_RATIO})
+        new_code = np.array([var_uniques.index(v) for v in names0_list], dtype=np.intp)
+        var_codes = np.concatenate(
+            [
+                np.where(codes0 >= 0, new_code[np.maximum(codes0, 0)], -1),
+                np.full(len(pf), var_uniques.index(PF_RATIO), dtype=np.intp),
+            ]
+        )
+        pid = pd.concat([obs["patient_id"], pf["patient_id"]], ignore_index=True)
+        hours = np.concatenate([obs["hours"].to_numpy(dtype=float), pf["hours"].to_numpy(float)])
+        values = np.concatenate([obs["value"].to_numpy(dtype=float), pf["value"].to_numpy(float)])
 
-    pid_codes, pid_uniques = pd.factorize(obs["patient_id"], sort=True)
-    var_codes, var_uniques = pd.factorize(obs["variable"], sort=True)
-    day = np.floor(obs["hours"].to_numpy(dtype=float) / 24.0).astype(np.int64)
+    pid_codes, pid_uniques = pd.factorize(pid, sort=True)
+    day = np.floor(hours / 24.0).astype(np.int64)
     n_pat, n_var = len(pid_uniques), len(var_uniques)
 
     # Contiguous day grid per patient: from min(0, first day) to the last day.
@@ -96,7 +130,6 @@ def daily_extremes(observations: pd.DataFrame, config: ClinicalConfig) -> pd.Dat
     n_rows = int(n_days.sum())
     row = offsets[pid_codes] + (day - first[pid_codes])
 
-    values = obs["value"].to_numpy(dtype=float)
     cell = row * n_var + var_codes
     lo = np.full(n_rows * n_var, np.inf)
     hi = np.full(n_rows * n_var, -np.inf)

@@ -79,7 +79,7 @@ def observations(
     n = result.n_patients
     ids = np.asarray(patient_ids if patient_ids is not None else [f"v{i:06d}" for i in range(n)])
     rng = np.random.default_rng(seed)
-    frames = []
+    blocks = []
     for v in names:
         vals = np.atleast_2d(result.observables[v])[:, idx]  # (n, n_h)
         cv = ASSAY_CV.get(v, 0.0)
@@ -87,17 +87,18 @@ def observations(
             vals = vals * np.exp(cv * rng.standard_normal(vals.shape) - 0.5 * cv**2)
         if v == "gcs":
             vals = np.clip(np.round(vals), 3, 15)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "patient_id": np.repeat(ids, len(hrs)),
-                    "hours": np.tile(hrs, n),
-                    "variable": v,
-                    "value": vals.reshape(-1),
-                }
-            )
-        )
-    obs = pd.concat(frames, ignore_index=True)
+        blocks.append(np.asarray(vals, dtype=float).reshape(-1))
+    # One frame built from whole columns (variable-major, then patient, then time), not one
+    # frame per variable concatenated: the same rows, several times faster for a large cohort.
+    per = n * len(hrs)
+    obs = pd.DataFrame(
+        {
+            "patient_id": np.tile(np.repeat(ids, len(hrs)), len(names)),
+            "hours": np.tile(hrs, n * len(names)),
+            "variable": np.repeat(np.array(names, dtype=object), per),
+            "value": np.concatenate(blocks) if blocks else np.empty(0),
+        }
+    )
     bad = ~np.isfinite(obs["value"].to_numpy())
     if bad.any():
         first = obs.loc[bad].iloc[0]

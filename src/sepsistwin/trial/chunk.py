@@ -7,6 +7,7 @@ whichever process runs it, in whatever order, before or after a resume.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -16,9 +17,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from numpy.typing import NDArray
 
-from sepsistwin.clinical import assess
+from sepsistwin.clinical import ClinicalConfig, assess, default_config
 from sepsistwin.solve import Bolus, Infusion, Schedule
 from sepsistwin.trial.endpoints import compute_endpoints
 from sepsistwin.trial.randomize import randomize
@@ -62,11 +64,22 @@ class TrialPlan:
 
 @dataclass(frozen=True)
 class ChunkOutput:
-    """A chunk's rows (``patients``, ``screening`` and, in paired mode, ``counterfactual``)."""
+    """A chunk's rows (``patients``, ``screening`` and, in paired mode, ``counterfactual``):
+    DataFrames from :func:`run_chunk`, Arrow tables after :meth:`to_arrow`."""
 
     chunk: int
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, pd.DataFrame | pa.Table]
     ledger: dict[str, float]
+
+    def to_arrow(self) -> ChunkOutput:
+        """The same rows as the Arrow tables the store inserts (see
+        :func:`sepsistwin.store.trial_store.to_arrow`): what a worker sends back to the
+        parent, which then only inserts them."""
+        from sepsistwin.store.trial_store import to_arrow
+
+        return ChunkOutput(
+            self.chunk, {k: to_arrow(v) for k, v in self.tables.items()}, dict(self.ledger)
+        )
 
 
 def chunk_seeds(seed: int, chunk: int) -> list[np.random.SeedSequence]:
@@ -156,20 +169,43 @@ def screening_times(at_hours: float, n_days: int) -> NDArray[np.float64]:
 
 
 def _screening_assessment(
-    obs: pd.DataFrame, times: NDArray[np.float64], at: float, n_days: int, n: int
+    obs: pd.DataFrame,
+    times: NDArray[np.float64],
+    at: float,
+    n_days: int,
+    n: int,
+    alive: NDArray[np.bool_] | None = None,
 ) -> pd.DataFrame:
-    """Assess the observation window; rows for patients 0..n-1, days 0..n_days-1."""
-    keep = obs["hours"].isin(times)
-    obs = obs.loc[keep, ["patient_id", "hours", "variable", "value"]].copy()
+    """Assess the observation window of the ``alive`` patients (all when ``None``); rows for
+    patients 0..n-1, days 0..n_days-1."""
+    pid = obs["patient_id"].to_numpy()
+    hours = obs["hours"].to_numpy()
+    # One pass over the long table: rows of the window, of patients alive at screening.
+    keep = np.isin(hours, times)
+    if alive is not None:
+        keep &= np.isin(pid, np.flatnonzero(alive))
     # Map the window (at - 24 n, at] onto assessment days 0..n-1 (day d = [24 d, 24 d + 24)):
     # shifted half a step earlier so the screening time itself falls in the last day.
-    obs["hours"] = obs["hours"] - (at - 24.0 * n_days) - SCREENING_STEP_HOURS / 2
-    assessed = assess(obs)
+    obs = pd.DataFrame(
+        {
+            "patient_id": pid[keep],
+            "hours": hours[keep] - (at - 24.0 * n_days) - SCREENING_STEP_HOURS / 2,
+            "variable": obs["variable"].to_numpy()[keep],
+            "value": obs["value"].to_numpy()[keep],
+        }
+    )
+    assessed = assess(obs, config=_clinical_config(), trace=False)
     grid = pd.MultiIndex.from_product(
         [np.arange(n), np.arange(n_days)], names=["patient_id", "day"]
     )
     assessed["patient_id"] = assessed["patient_id"].astype(np.int64)
     return assessed.set_index(["patient_id", "day"]).reindex(grid)
+
+
+@functools.cache
+def _clinical_config() -> ClinicalConfig:
+    """The default clinical thresholds, validated once per process (read-only: frozen)."""
+    return default_config()
 
 
 #: States a hair below zero at screening are integration round-off (an adaptive solver
@@ -242,9 +278,16 @@ def _follow(
     days = spec.follow_up_days
     step = 24.0 / sim.samples_per_day
     t_eval = at + np.arange(0.0, days * 24.0 + step / 2, step)
+    # Patients with the same therapies (same signature) are simulated together; the
+    # signature is computed once per distinct list object (callers share one list per arm and
+    # phenotype), not once per patient.
     groups: dict[str, list[int]] = {}
+    signature_of: dict[int, str] = {}
     for i, ther in enumerate(therapies_of):
-        groups.setdefault(_signature(ther), []).append(i)
+        sig = signature_of.get(id(ther))
+        if sig is None:
+            sig = signature_of[id(ther)] = _signature(ther)
+        groups.setdefault(sig, []).append(i)
     cols: dict[str, NDArray[np.generic]] = {}
     for positions in groups.values():
         pos = np.asarray(positions, dtype=np.intp)
@@ -306,8 +349,7 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
     alive = sim.death_hours(res, cohort) > at
 
     obs = sim.observations(res, cohort, np.random.default_rng(s_screen))
-    obs = obs[obs["patient_id"].isin(np.flatnonzero(alive))]
-    a = _screening_assessment(obs, times, at, n_days, n)
+    a = _screening_assessment(obs, times, at, n_days, n, alive)
     last = a.xs(n_days - 1, level="day")
     phenotype = last["phenotype"].fillna("indeterminate").to_numpy(dtype=object)
     immune_state = last["immune_state"].fillna("indeterminate").to_numpy(dtype=object)
@@ -357,10 +399,16 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
     arm_names = np.array(spec.arm_names, dtype=object)
 
     def rows(members: NDArray[np.intp], arm_index: NDArray[np.intp]) -> pd.DataFrame:
-        ther = [
-            spec.arms[int(k)].therapies_for(str(phenotype[i]))
-            for i, k in zip(members, arm_index, strict=True)
-        ]
+        # Therapies depend on the arm and the phenotype only: one list per distinct pair,
+        # shared by its patients.
+        per_pair: dict[tuple[int, str], list[TherapySpec]] = {}
+        ther = []
+        for ph, k in zip(phenotype[members].tolist(), arm_index.tolist(), strict=True):
+            key = (int(k), str(ph))
+            t = per_pair.get(key)
+            if t is None:
+                t = per_pair[key] = spec.arms[key[0]].therapies_for(key[1])
+            ther.append(t)
         cols = _follow(
             sim, at_screen, members, ther, bg_after, at, spec, traj_base, hyper0, first_id=start
         )
@@ -377,7 +425,7 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
         )
         return pd.concat([head, _frame(cols)], axis=1)
 
-    tables: dict[str, pd.DataFrame] = {}
+    tables: dict[str, pd.DataFrame | pa.Table] = {}
     tables["patients"] = rows(idx, arm_of) if idx.size else pd.DataFrame()
     if plan.counterfactual and idx.size:
         k = len(spec.arms)

@@ -108,6 +108,12 @@ def _init_worker(threads: int) -> None:
         pass
 
 
+def _run_chunk_for_parent(plan: TrialPlan, chunk: int) -> ChunkOutput:
+    """:func:`run_chunk` in a worker: rows sent back as Arrow tables (cheap to pickle, and
+    what the parent's store inserts), so the parent does little per chunk."""
+    return run_chunk(plan, chunk).to_arrow()
+
+
 def _execute_local(plan: TrialPlan, pending: list[int], workers: int) -> Iterator[ChunkOutput]:
     if workers <= 1 or len(pending) <= 1:
         for k in pending:
@@ -127,7 +133,7 @@ def _execute_local(plan: TrialPlan, pending: list[int], workers: int) -> Iterato
         try:
             while todo or running:
                 while todo and len(running) < 2 * workers:
-                    running.add(pool.submit(run_chunk, plan, todo.pop(0)))
+                    running.add(pool.submit(_run_chunk_for_parent, plan, todo.pop(0)))
                 done, running = wait(running, return_when=FIRST_COMPLETED)
                 for f in done:
                     yield f.result()
@@ -144,7 +150,7 @@ def _execute_dask(plan: TrialPlan, pending: list[int], address: str) -> Iterator
         plan_f = client.scatter(plan, broadcast=True)
         todo = list(pending)
         first = [
-            client.submit(run_chunk, plan_f, todo.pop(0), pure=False)
+            client.submit(_run_chunk_for_parent, plan_f, todo.pop(0), pure=False)
             for _ in range(min(slots, len(todo)))
         ]
         ac = as_completed(first)
@@ -152,7 +158,7 @@ def _execute_dask(plan: TrialPlan, pending: list[int], address: str) -> Iterator
             out: ChunkOutput = fut.result()
             fut.release()
             if todo:
-                ac.add(client.submit(run_chunk, plan_f, todo.pop(0), pure=False))
+                ac.add(client.submit(_run_chunk_for_parent, plan_f, todo.pop(0), pure=False))
             yield out
 
 
