@@ -218,21 +218,37 @@ class SepsistwinSimulator:
             r = x.reshape(n, n_days, per)
             return r.max(axis=2) if how == "max" else r.min(axis=2)
 
+        def fdaily(x: FloatArray, how: str) -> FloatArray:
+            # NaN-ignoring day extreme (all-NaN day -> NaN, scored 0 like each NaN sample).
+            r = x.reshape(n, n_days, per)
+            with np.errstate(invalid="ignore"):
+                return np.fmax.reduce(r, axis=2) if how == "max" else np.fmin.reduce(r, axis=2)
+
         t = cfg.sofa
         vent = body("mechanical_ventilation") > 0
         pf = body("pao2") / body("fio2")
         ne = body("norepinephrine")
         zero = np.zeros_like(ne)
+        days_shape = (n, n_days)
+        # Coagulation, liver, CNS and renal (creatinine only: no urine output) are step
+        # functions monotone in one input: the day's worst points are the points of the
+        # day's worst value, scored once per day instead of at every save point (the same
+        # integers; a NaN sample scores 0 either way).
         comps = [
             sofa.respiration(pf, vent, t),
-            sofa.coagulation(body("platelets"), t),
-            sofa.liver(body("bilirubin"), t),
+            sofa.coagulation(fdaily(body("platelets"), "min"), t),
+            sofa.liver(fdaily(body("bilirubin"), "max"), t),
             sofa.cardiovascular(body("map"), ne, zero, zero, zero, t),
-            sofa.cns(np.clip(np.round(body("gcs")), 3, 15), t),
-            sofa.renal(body("creatinine"), np.full_like(ne, np.nan), t),
+            sofa.cns(fdaily(np.clip(np.round(body("gcs")), 3, 15), "min"), t),
+            sofa.renal(fdaily(body("creatinine"), "max"), np.full(days_shape, np.nan), t),
         ]
         # SOFA convention: each component's worst value of the day, then the sum.
-        day_sofa = sum(daily(np.asarray(c, dtype=float), "max") for c in comps)
+        day_sofa = sum(
+            np.asarray(c, dtype=float)
+            if c.shape == days_shape
+            else daily(np.asarray(c, dtype=float), "max")
+            for c in comps
+        )
         im = cfg.immune_state
         hyper = (
             (body("ferritin") > im.ferritin_high_ng_ml.value)
