@@ -121,3 +121,33 @@ def test_a_sepsis3_rule_enrols_a_subset_of_the_same_phenotypes(sim: SepsistwinSi
         counts[len(rules)] = {k: v["enrolled"] for k, v in r.screening["by_phenotype"].items()}
     assert 0 < sum(counts[1].values()) < sum(counts[0].values())
     assert all(counts[1][k] <= counts[0][k] for k in counts[0])
+
+
+def test_drug_compartments_get_the_looser_tolerance_at_no_cost_in_accuracy(
+    sim: SepsistwinSimulator,
+) -> None:
+    from sepsistwin.solve import simulate_batch
+    from sepsistwin.trial.sepsistwin_simulator import ATOL, RTOL, RTOL_LINEAR
+
+    rt = sim.tolerances()
+    assert rt["meropenem_c"] == rt["nivolumab_p"] == RTOL_LINEAR
+    assert rt["P"] == rt["HZ"] == rt["tocilizumab_c"] == RTOL
+    spec = load_spec("anti-tnf-unselected")
+    cohort = sim.sample(40, "septic_shock", np.random.SeedSequence(8))
+    sched = sim.schedule(spec.background, cohort.extra["care_start_hours"], cohort)
+    t = np.arange(0.0, 24.0 + 7 * 24.0 + 1.0, 6.0)
+    ours = sim.simulate(cohort, sched, t)
+    uniform = simulate_batch(
+        "sepsistwin", cohort.params, cohort.init, t, rtol=RTOL, atol=ATOL, doses=sched, n=40
+    )
+    ref = simulate_batch(
+        "sepsistwin", cohort.params, cohort.init, t, rtol=1e-9, atol=1e-11, doses=sched, n=40
+    )
+    assert ours.n_steps.sum() < 0.8 * uniform.n_steps.sum()
+    for name in ("lymphocytes", "mhla_dr", "creatinine", "il6", "ferritin"):
+        r = np.asarray(ref.observables[name])
+        err = np.abs(np.asarray(ours.observables[name]) - r) / (np.abs(r) + 1e-6)
+        err_uniform = np.abs(np.asarray(uniform.observables[name]) - r) / (np.abs(r) + 1e-6)
+        # Same accuracy class as the uniform tolerance on the clinical read-outs.
+        assert np.median(err) < 2e-5, name
+        assert np.quantile(err, 0.99) < 2 * np.quantile(err_uniform, 0.99) + 1e-6, name

@@ -7,6 +7,7 @@ from it (see docs/architecture.md).
 from sepsistwin.model.declarations import Expression, Observable, Parameter, State, Term
 from sepsistwin.model.model import Model, ModelBuilder
 from sepsistwin.model.registry import get_model, list_models, register_model
+from sepsistwin.model.structure import linear_blocks, linear_states
 
 __all__ = [
     "Expression",
@@ -17,6 +18,8 @@ __all__ = [
     "State",
     "Term",
     "get_model",
+    "linear_blocks",
+    "linear_states",
     "list_models",
     "register_model",
 ]

@@ -747,7 +747,9 @@ def _attempt_lanes(Y, YT, YN, k1, k2, k3, k4, k5, k6, k7, U, QL, LS, TT, E2, rto
     for i in range(n):
         for ln in range(L):
             c = i * L + ln
-            YN[c] = Y[c] + LS[LS_H, ln] * (B1 * k1[c] + B3 * k3[c] + B4 * k4[c] + B5 * k5[c] + B6 * k6[c])
+            YN[c] = Y[c] + LS[LS_H, ln] * (
+                B1 * k1[c] + B3 * k3[c] + B4 * k4[c] + B5 * k5[c] + B6 * k6[c]
+            )
     _f_lanes(TT, YN, QL, U, k7)
     # Squared scaled RMS error, weights atol + rtol*max(|y|, |ynew|) (no sqrt needed: the
     # controller works with its log).
@@ -763,7 +765,7 @@ def _attempt_lanes(Y, YT, YN, k1, k2, k3, k4, k5, k6, k7, U, QL, LS, TT, E2, rto
             E2[ln] += r * r
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _lane_stops(out, gi, j, t_eval, LS, ln, st, STOPS):
     """``_stop_after`` for the patient on lane ``ln`` (its crossed flag lives in ``LS[7, ln]``,
     ``st`` is scratch)."""
@@ -773,7 +775,7 @@ def _lane_stops(out, gi, j, t_eval, LS, ln, st, STOPS):
     return hit
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _ready(LS, ln, n_attempts, max_steps):
     """Before an attempt, the common case: within the step budget and no collapsed step. Then
     clip the step to the segment end (marking the last step) and return True; otherwise return

@@ -37,6 +37,13 @@ SECONDARY_INFECTION_CFU_ML = 1e5
 
 #: Solver tolerances of trial simulations (as the population module's own simulations).
 RTOL, ATOL = 1e-5, 1e-8
+#: Relative tolerance of the closed linear states (drug compartments with linear PK, endotoxin,
+#: cell grafts: ``sepsistwin.model.linear_states``). A drug amount to 0.1 % is far inside its
+#: PK variability (CV 20-40 %, pkpd.md), and at RTOL the distribution and elimination phases of
+#: q8h meropenem set the step size of the whole model: 777 -> 624 steps per patient (24 h + 28
+#: days), 12-15 % less CPU, with the same error on the clinical observables against an rtol 1e-9
+#: reference (docs/architecture.md, "Trial simulations").
+RTOL_LINEAR = 1e-3
 
 _ROUTE = {
     "IV": "iv",
@@ -78,6 +85,7 @@ class SepsistwinSimulator:
             )
         self.preset = preset
         self.samples_per_day = int(samples_per_day)
+        self._rtol: dict[str, float] | None = None
 
     def fingerprint(self) -> str:
         """Model fingerprint, stored population calibration and settings."""
@@ -89,7 +97,7 @@ class SepsistwinSimulator:
         digest = hashlib.sha256(cal_text.encode()).hexdigest()[:12]
         return (
             f"sepsistwin:{get_model(self.model).fingerprint}:cal={digest}:"
-            f"spd={self.samples_per_day}"
+            f"spd={self.samples_per_day}:rtol={RTOL}/{RTOL_LINEAR}"
         )
 
     # --- patients ---------------------------------------------------------------------------
@@ -170,12 +178,30 @@ class SepsistwinSimulator:
             cohort.params,
             cohort.init,
             t_eval,
-            rtol=RTOL,
+            rtol=self.tolerances(),
             atol=ATOL,
             doses=schedule,
             n=len(cohort),
             stop=stop,
         )
+
+    def tolerances(self) -> dict[str, float]:
+        """Relative tolerance per state: :data:`RTOL`, :data:`RTOL_LINEAR` for the closed
+        linear states (drug compartments).
+
+        Examples
+        --------
+        >>> rt = SepsistwinSimulator().tolerances()
+        >>> rt["P"], rt["meropenem_c"]
+        (1e-05, 0.001)
+        """
+        if self._rtol is None:
+            from sepsistwin.model import get_model, linear_states
+
+            m = get_model(self.model)
+            linear = set(linear_states(m))
+            self._rtol = {s: (RTOL_LINEAR if s in linear else RTOL) for s in m.state_names}
+        return dict(self._rtol)
 
     def observations(
         self, result: SimulationResult, cohort: Cohort, rng: np.random.Generator
