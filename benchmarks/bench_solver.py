@@ -288,10 +288,10 @@ def main() -> None:
         "paired rounds, gave 68-101x: docs/architecture.md); treat a single figure as one "
         "sample. What limits it: libroadrunner is itself compiled (LLVM-generated "
         "model, CVODE in C), so the gap is per-simulation overhead plus per-step work, not "
-        "Python vs C. Our cost per patient on one thread is ~45 µs of integration for ~200 "
-        "steps (8 patients interleaved per thread), ~12 µs of dense output, the page faults of "
-        "21.5 kB of fresh hourly output (~14-21 µs) and ~4 µs of observables. "
-        "See docs/architecture.md, 'What limits speed' and 'Lanes'."
+        f"Python vs C. Our cost per patient on one thread ({1e6 / ours_1t_rate:,.0f} µs in this "
+        "run) is the integration of ~200 steps (8 patients interleaved per thread), the dense "
+        "output of 673 save points, the page faults of 21.5 kB of fresh hourly output and the "
+        "observables. See docs/architecture.md, 'What limits speed' and 'Lanes'."
     )
     md = f"""## Solver (`benchmarks/bench_solver.py`)
 
