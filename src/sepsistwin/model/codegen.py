@@ -63,7 +63,7 @@ class _NumbaPrinter(PythonCodePrinter):
 
 
 #: ``x**n`` for an exponent known only at run time (a parameter, or a parameter minus 1 in the
-#: Jacobian). libm's ``pow`` was a third of the 52-state model's integration time (perf, 1,500
+#: Jacobian). libm's ``pow`` was a third of the 53-state model's integration time (perf, 1,500
 #: trial patients); most Hill coefficients are small integers (2, 3, 4), done as products, and
 #: for x > 0 the rest as ``exp(n*log(x))`` (relative error ~|n*log(x)|*2**-53, far below any
 #: solver tolerance). Other cases (x <= 0, n = 0 ...) keep ``pow``'s exact semantics.

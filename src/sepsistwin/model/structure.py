@@ -86,8 +86,8 @@ def linear_blocks(model: Model) -> list[list[str]]:
 
     # Candidates: rates of degree <= 1 in the states. Then drop, until none, those reading a
     # non-candidate state or time; the exact test (no constant term) on what is left.
-    members = {s for s in model.state_names if (deg(model.rates_sympy[s]) or 0) <= 1}
-    members = {s for s in members if deg(model.rates_sympy[s]) is not None}
+    degrees = {s: deg(model.rates_sympy[s]) for s in model.state_names}
+    members = {s for s, d in degrees.items() if d is not None and d <= 1}
     changed = True
     while changed:
         changed = False
@@ -96,8 +96,7 @@ def linear_blocks(model: Model) -> list[list[str]]:
             if not deps[s] <= allowed:
                 members.discard(s)
                 changed = True
-    subst = {s: model.substitute_expressions(model.rates_sympy[s]) for s in members}
-    full = {s: sp.expand(subst[s]) for s in members}
+    full = {s: sp.expand(model.substitute_expressions(model.rates_sympy[s])) for s in members}
     changed = True
     while changed:
         changed = False

@@ -28,6 +28,12 @@ Per patient:
   use a sparse-aware LU;
 * failures stop that patient only, fill its remaining save points with NaN and set its status
   bits (see ``status.py``); other patients are unaffected.
+
+Helpers that take arrays and run per step (the right-hand side wrappers, the Rodas4 segment and
+its LU routines, the lane checks) are inlined (``inline="always"``), and no array views are
+taken per step: a compiled call increments and decrements the reference count of every array
+argument with atomic operations, which cost ~20 % of the integration time before
+(docs/architecture.md, session 4).
 """
 
 from __future__ import annotations
