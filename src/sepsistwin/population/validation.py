@@ -41,11 +41,13 @@ IFN_HOURS = (0, 24, 72)
 def immunoparalysed(screening: pd.DataFrame) -> NDArray[np.int64]:
     """Indices of the patients screened as immunoparalysed with Sepsis-3.
 
-    ``screening`` is :func:`sepsistwin.population.screen` output (one row per patient).
+    ``screening`` is :func:`sepsistwin.population.screen` output (one row per patient); the
+    screened cohort is the calibration's (:func:`sepsistwin.population.calibrate.screened`).
     """
+    from sepsistwin.population.calibrate import screened  # calibrate imports this module
+
     ph = screening["phenotype"].to_numpy(dtype=object)
-    sepsis = screening["sepsis3"].fillna(False).to_numpy(dtype=bool)
-    return np.flatnonzero((ph == "immunoparalysis") & sepsis)
+    return np.flatnonzero((ph == "immunoparalysis") & screened(screening))
 
 
 def interferon_gamma_response(

@@ -60,9 +60,6 @@ def to_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-_to_arrow = to_arrow
-
-
 class TrialStore:
     """An embedded DuckDB database holding one trial run (``":memory:"`` for a throwaway run).
 
@@ -156,7 +153,7 @@ class TrialStore:
             raise StoreError(f"commit_chunk: unknown table(s) {unknown}; expected {CHUNK_TABLES}")
         views = {name: f"_chunk_{name}" for name in tables}
         for name, frame in tables.items():
-            self.con.register(views[name], _to_arrow(frame))
+            self.con.register(views[name], to_arrow(frame))
         try:
             self.con.execute("BEGIN TRANSACTION")
             try:
@@ -211,7 +208,7 @@ class TrialStore:
 
     def write_table(self, name: str, frame: pd.DataFrame) -> None:
         """Replace table ``name`` with ``frame`` (summaries written by the analysis)."""
-        self.con.register("_frame", _to_arrow(frame))
+        self.con.register("_frame", to_arrow(frame))
         try:
             self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _frame")
         finally:
