@@ -113,3 +113,20 @@ def test_an_empty_batch_returns_empty_results_even_with_doses() -> None:
         "reynolds2006", {"k_pg": np.array([])}, {}, [0.0, 1.0], doses=Bolus("P", 0.5, 0.1)
     )
     assert r.states["P"].shape == (0, 2) and r.status.shape == (0,)
+
+
+def test_large_results_live_in_their_own_mapping_and_count_free_huge_page_blocks() -> None:
+    from sepsistwin.solve.batch import _MMAP_MIN_BYTES, _buddy_free_bytes, _result_array
+
+    # Orders 0..10 of 4 KiB pages: only orders 9 (2 MiB) and 10 (4 MiB) back a huge page.
+    info = (
+        "Node 0, zone      DMA      0 0 0 0 0 0 0 0 1 1 3\n"
+        "Node 0, zone   Normal   1789 1265 590 250 269 1634 1228 1191 534 13 1242\n"
+    )
+    assert _buddy_free_bytes(info) == (1 + 13) * 2**21 + (3 + 1242) * 2**22
+    assert _buddy_free_bytes(info, min_order=10) == (3 + 1242) * 2**22
+    assert _buddy_free_bytes("") == 0
+    n = _MMAP_MIN_BYTES // 8 + 3
+    a = _result_array((n,))
+    a[:] = np.arange(n)  # writable, every page
+    assert a.base is not None and a.sum() == n * (n - 1) / 2

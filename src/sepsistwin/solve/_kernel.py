@@ -668,14 +668,15 @@ def _stop_after(out, gi, j, t_eval, state, stop):
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
-def observe_patient(t_eval, states, p, gi, obs):
-    """Evaluate the observables of patient ``gi`` at every save time into ``obs[:, gi, :]``."""
+def observe_patient(t_eval, states, q, gi, obs, y, o):
+    """Evaluate the observables of patient ``gi`` at every save time into ``obs[:, gi, :]``.
+
+    ``q``: the patient's parameters and derived values (``derive``); ``y`` (a state vector) and
+    ``o`` (one value per observable) are scratch, borrowed from the block like its other work
+    arrays, so the per-save-point calls of ``observables`` update no reference counts.
+    """
     n_s = states.shape[0]
     n_o = obs.shape[0]
-    y = np.empty(n_s)
-    o = np.empty(n_o)
-    q = np.empty(N_PARAMETERS + N_DERIVED)
-    derive(p, q)
     for j in range(t_eval.size):
         for s in range(n_s):
             y[s] = states[s, gi, j]
@@ -924,6 +925,8 @@ def integrate_block(
     st = _borrow(st_own)
     ys_own = np.empty(n)
     ys = _borrow(ys_own)
+    OB_own = np.empty(obs.shape[0])  # one patient's observables at one save time
+    OB = _borrow(OB_own)
     K_own = np.empty((6, n))  # Rodas4 stages
     K = _borrow(K_own)
     Q_own = np.empty((4, n))  # dense-output coefficients of one lane's step
@@ -1151,7 +1154,7 @@ def integrate_block(
                     if force_stiff:
                         stats[gi, STAT_STATUS] |= ST_STIFF
                     if obs.shape[0] > 0:
-                        observe_patient(t_eval, out, p[i], gi, obs)
+                        observe_patient(t_eval, out, QS[ln], gi, obs, ys, OB)
                     PAT[ln] = -1
                     PH[ln] = PH_LOAD
             if PH[ln] == PH_STEP:
@@ -1307,6 +1310,7 @@ def integrate_block(
     keep += STOPS_own.size
     keep += st_own.size
     keep += ys_own.size
+    keep += OB_own.size
     keep += K_own.size
     keep += Q_own.size
     keep += ytmp_own.size
