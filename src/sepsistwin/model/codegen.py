@@ -4,8 +4,9 @@ The generated functions follow the kernel's hook contract (``sepsistwin.solve._k
 ``derive(p, q)``, ``rhs(t, y, q, dy)``, ``rhs_lanes(t, y, q, dy)`` (the same right-hand side for
 ``LANES`` patients side by side: ``t`` is a vector, ``y``, ``q`` and ``dy`` are flat with
 element ``i`` of lane ``l`` at ``i * LANES + l``), ``jac(t, y, q, J)``,
-``observables(t, y, q, out)`` and the constants ``USES_TIME``, ``N_STATES``, ``N_PARAMETERS``,
-``N_DERIVED``, ``LANES``. Intermediate
+``observables(t, y, q, out)``, ``observables_series(t_eval, states, q, gi, obs)`` (the
+observables of patient ``gi`` at every save time) and the constants ``USES_TIME``,
+``N_STATES``, ``N_PARAMETERS``, ``N_DERIVED``, ``LANES``. Intermediate
 expressions stay named local variables; the Jacobian uses the chain rule through them (d rate/d y
 = partial + sum over expressions of d rate/d e * d e/d y), so the generated code grows with the
 model, not with the fully substituted equations.
@@ -277,6 +278,23 @@ def numba_hooks_source(model: Model, lanes: int = 1) -> str:
     out += [f"    out[{k}] = {pycode(hoist(o))}" for k, o in enumerate(obs)]
     if not obs:
         out.append("    return")
+    # The same observables along one patient's whole series: parameters bound once, states
+    # read where they lie (``states[i, gi, j]``, contiguous in time), so a simple model's loop
+    # over save times vectorises; one call per patient instead of one per save point.
+    out += [
+        "",
+        "",
+        jit,
+        "def observables_series(t_eval, states, p, gi, obs):",
+        "__UNPACK_PARAMETERS__",
+        "    for j in range(t_eval.size):",
+        "        t = t_eval[j]",
+        *[f"        {s} = states[{i}, gi, j]" for i, s in enumerate(model.state_names)],
+        *_expression_lines(
+            model, _needed_expressions(model, obs), hoist, static, indent="        "
+        ),
+        *[f"        obs[{k}, gi, j] = {pycode(hoist(o))}" for k, o in enumerate(obs)],
+    ]
     # Parameter-only work, once per patient: static intermediates, then hoisted subexpressions.
     n_p = len(model.parameter_names)
     derived = static_exprs + [s.name for s, _ in hoist.order]
@@ -314,8 +332,11 @@ def numba_hooks_source(model: Model, lanes: int = 1) -> str:
     ]
     unpack = "\n".join(_unpack(model, derived))
     unpack_lanes = "\n".join(_unpack(model, derived, indent="        ", lane=" * LANES + ln"))
-    body = [
-        unpack if line == "__UNPACK__" else unpack_lanes if line == "__UNPACK_LANES__" else line
-        for line in out
-    ]
+    unpack_parameters = "\n".join(_unpack(model, derived)[len(states) :])
+    fill = {
+        "__UNPACK__": unpack,
+        "__UNPACK_LANES__": unpack_lanes,
+        "__UNPACK_PARAMETERS__": unpack_parameters,
+    }
+    body = [fill.get(line, line) for line in out]
     return "\n".join(header + derive + ["", ""] + body) + "\n"

@@ -1,8 +1,9 @@
 """Per-patient integration kernel (Numba): Dormand-Prince 5(4) with a Rodas4 stiff fallback.
 
 Written against the model hooks ``derive(p, q)`` (parameters plus parameter-only values, once
-per patient), ``rhs(t, y, q, dy)``, ``jac(t, y, q, J)``, ``observables(t, y, q, out)`` and the
-constants ``USES_TIME``, ``N_STATES``, ``N_PARAMETERS`` and ``N_DERIVED``.
+per patient), ``rhs(t, y, q, dy)``, ``jac(t, y, q, J)``,
+``observables_series(t_eval, states, q, gi, obs)`` (one patient's observables at every save
+time) and the constants ``USES_TIME``, ``N_STATES``, ``N_PARAMETERS`` and ``N_DERIVED``.
 Here they come from ``_hooks.py`` (a linear test problem); for a real model ``compile.py`` writes
 a module holding the model's generated hooks followed by this file's source, without the hook
 import line, so Numba compiles (and caches on disk) one kernel per model with the right-hand side
@@ -54,7 +55,7 @@ from sepsistwin.solve._hooks import (  # MODEL-HOOKS (replaced when compiled)
     USES_TIME,  # MODEL-HOOKS
     derive,  # MODEL-HOOKS
     jac,  # MODEL-HOOKS
-    observables,  # MODEL-HOOKS
+    observables_series,  # MODEL-HOOKS
     rhs,  # MODEL-HOOKS
     rhs_lanes,  # MODEL-HOOKS
 )  # MODEL-HOOKS
@@ -667,24 +668,6 @@ def _stop_after(out, gi, j, t_eval, state, stop):
     return abs(x - round(x)) <= 1e-9 * max(1.0, abs(x))
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
-def observe_patient(t_eval, states, q, gi, obs, y, o):
-    """Evaluate the observables of patient ``gi`` at every save time into ``obs[:, gi, :]``.
-
-    ``q``: the patient's parameters and derived values (``derive``); ``y`` (a state vector) and
-    ``o`` (one value per observable) are scratch, borrowed from the block like its other work
-    arrays, so the per-save-point calls of ``observables`` update no reference counts.
-    """
-    n_s = states.shape[0]
-    n_o = obs.shape[0]
-    for j in range(t_eval.size):
-        for s in range(n_s):
-            y[s] = states[s, gi, j]
-        observables(t_eval[j], y, q, o)
-        for k in range(n_o):
-            obs[k, gi, j] = o[k]
-
-
 # Lane record rows (LS[row, lane]). Rows 0-7 are the segment state shared with
 # ``_rodas_segment`` and ``_stop_after``: t, h, next save index, explicit step at the last
 # stiff switch, switches back, stiff and non-stiff steps counted towards the stiffness test,
@@ -925,8 +908,6 @@ def integrate_block(
     st = _borrow(st_own)
     ys_own = np.empty(n)
     ys = _borrow(ys_own)
-    OB_own = np.empty(obs.shape[0])  # one patient's observables at one save time
-    OB = _borrow(OB_own)
     K_own = np.empty((6, n))  # Rodas4 stages
     K = _borrow(K_own)
     Q_own = np.empty((4, n))  # dense-output coefficients of one lane's step
@@ -1154,7 +1135,7 @@ def integrate_block(
                     if force_stiff:
                         stats[gi, STAT_STATUS] |= ST_STIFF
                     if obs.shape[0] > 0:
-                        observe_patient(t_eval, out, QS[ln], gi, obs, ys, OB)
+                        observables_series(t_eval, out, QS[ln], gi, obs)
                     PAT[ln] = -1
                     PH[ln] = PH_LOAD
             if PH[ln] == PH_STEP:
@@ -1310,7 +1291,6 @@ def integrate_block(
     keep += STOPS_own.size
     keep += st_own.size
     keep += ys_own.size
-    keep += OB_own.size
     keep += K_own.size
     keep += Q_own.size
     keep += ytmp_own.size
