@@ -58,3 +58,28 @@ def test_analytic_jacobian_matches_central_differences() -> None:
 def test_observable_pathogen_load_is_p_times_1e6() -> None:
     m = get_model("reynolds2006")
     assert m.observables_sympy["pathogen_load"] == sp.Float(1e6) * m.symbols["P"]
+
+
+def test_powers_with_parameter_exponents_match_pow_to_rounding() -> None:
+    import math
+
+    import numba as nb
+
+    from sepsistwin.model.codegen import POWP_SOURCE
+
+    ns: dict[str, object] = {"nb": nb, "math": math}
+    # The helper exactly as generated into every kernel (uncached: it has no file here).
+    exec(POWP_SOURCE.replace("cache=True", "cache=False"), ns)
+    powp = ns["_powp"]
+    pow_c = nb.njit(lambda x, n: x**n)  # what the generated code printed before: C pow
+    xs = [0.0, -0.0, 1e-300, 1e-12, 0.37, 1.0, 2.5, 1e6, 1e150, math.inf, -2.0, -math.inf]
+    for n in (0.5, 1.5, 2.0, 3.0, 4.0, 1.0, 0.3, 3.16, 9.945729012649242, 0.0, -1.0):
+        for x in xs:
+            want = pow_c(x, n)
+            got = powp(x, n)  # type: ignore[operator]
+            if math.isnan(want):
+                assert math.isnan(got), (x, n)
+            elif math.isinf(want) or want == 0.0:
+                assert got == want, (x, n, got)
+            else:
+                assert abs(got - want) <= 1e-13 * abs(want), (x, n, got, want)

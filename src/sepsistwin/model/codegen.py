@@ -30,7 +30,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from sepsistwin.model.model import Model
 
 #: Bump when the generated code changes shape (invalidates compiled caches).
-CODEGEN_VERSION = "6"
+CODEGEN_VERSION = "7"
 
 
 class _NumbaPrinter(PythonCodePrinter):
@@ -65,9 +65,11 @@ class _NumbaPrinter(PythonCodePrinter):
 
 #: ``x**n`` for an exponent known only at run time (a parameter, or a parameter minus 1 in the
 #: Jacobian). libm's ``pow`` was a third of the 53-state model's integration time (perf, 1,500
-#: trial patients); most Hill coefficients are small integers (2, 3, 4), done as products, and
-#: for x > 0 the rest as ``exp(n*log(x))`` (relative error ~|n*log(x)|*2**-53, far below any
-#: solver tolerance). Other cases (x <= 0, n = 0 ...) keep ``pow``'s exact semantics.
+#: trial patients); most Hill coefficients are small integers (2, 3, 4), done as products,
+#: half-integers 0.5 and 1.5 (the IL-10 suppression of HLA-DR, and its Jacobian) with ``sqrt``
+#: (an instruction, not a call), and for x > 0 the rest as ``exp(n*log(x))`` (relative error
+#: ~|n*log(x)|*2**-53, far below any solver tolerance). Other cases (x <= 0, n = 0 ...) keep
+#: ``pow``'s exact semantics.
 POWP_SOURCE = """\
 @nb.njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
 def _powp(x, n):
@@ -80,6 +82,10 @@ def _powp(x, n):
         return x2 * x2
     if n == 1.0:
         return x
+    if x > 0.0 and n == 0.5:
+        return math.sqrt(x)
+    if x > 0.0 and n == 1.5:
+        return x * math.sqrt(x)
     if x > 0.0 and n != 0.0:
         return math.exp(n * math.log(x))
     return x**n
