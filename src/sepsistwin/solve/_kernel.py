@@ -200,7 +200,7 @@ BLOCK = 128  # patients per parallel block (each block runs on LANES interleaved
 def _as_voidptr(typingctx, addr):
     """The integer address ``addr`` as a ``void*`` (for ``nb.carray``)."""
 
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+    def codegen(context, builder, signature, args):
         return builder.inttoptr(args[0], cgutils.voidptr_t)
 
     return nbt.voidptr(addr), codegen
@@ -217,7 +217,7 @@ def _borrow(a):
     keeps the owner alive for as long as the view is used (a use of the owner after the last
     use of the view).
     """
-    return nb.carray(_as_voidptr(a.ctypes.data), a.shape, a.dtype)
+    return nb.carray(_as_voidptr(a.ctypes.data), a.shape, a.dtype)  # type: ignore[call-arg]
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
