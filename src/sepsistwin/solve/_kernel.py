@@ -853,26 +853,51 @@ def integrate_block(
     nq = N_PARAMETERS + N_DERIVED
     tf = t_eval[n_t - 1]
     inv_n = 1.0 / n
-    # Work arrays: borrowed views (no reference counts, see ``_borrow``) of a few owners, which
-    # are used once more at the end of the block so that they outlive the views.
-    lanes_own = np.zeros((11, n * L))  # lock-step (lane-major) vectors
-    # k1..k7: DOPRI5 stages (k1 also holds f(t, y): FSAL); U: infusion inputs.
-    Y, YT, YN, k1, k2, k3, k4, k5, k6, k7, U = _borrow(lanes_own)
+    # Lock-step (lane-major) arrays. Each has its own owner and is used through a borrowed view
+    # (``_borrow``); carving them as rows of a few owners measured no faster (Reynolds, 4
+    # alternating rounds: 39.4-44.0 vs 38.7-39.4 us per patient).
+    Y_own = np.zeros(n * L)
+    Y = _borrow(Y_own)
+    YT_own = np.zeros(n * L)
+    YT = _borrow(YT_own)
+    YN_own = np.zeros(n * L)
+    YN = _borrow(YN_own)
+    k1_own = np.zeros(n * L)  # DOPRI5 stages (k1 also holds f(t, y): FSAL)
+    k1 = _borrow(k1_own)
+    k2_own = np.zeros(n * L)
+    k2 = _borrow(k2_own)
+    k3_own = np.zeros(n * L)
+    k3 = _borrow(k3_own)
+    k4_own = np.zeros(n * L)
+    k4 = _borrow(k4_own)
+    k5_own = np.zeros(n * L)
+    k5 = _borrow(k5_own)
+    k6_own = np.zeros(n * L)
+    k6 = _borrow(k6_own)
+    k7_own = np.zeros(n * L)
+    k7 = _borrow(k7_own)
+    U_own = np.zeros(n * L)
+    U = _borrow(U_own)
     QL_own = np.zeros(nq * L)
     QL = _borrow(QL_own)
     LS_own = np.zeros((N_LS, L))
     LS = _borrow(LS_own)
     T = LS[LS_T]
     H = LS[LS_H]
-    # Per-lane scalars: the attempt's stage time, its squared error norm.
-    per_lane_own = np.zeros((2, L))
-    TT, E2 = _borrow(per_lane_own)
-    flags_own = np.zeros((3, L), np.int64)
-    flags_own[0] = PH_LOAD
-    flags_own[1] = -1
-    PH, PAT, CODE = _borrow(flags_own)  # phase, patient, return code
-    bools_own = np.zeros((2, L), np.bool_)
-    STIFF, ANY_U = _borrow(bools_own)
+    TT_own = np.zeros(L)
+    TT = _borrow(TT_own)
+    E2_own = np.zeros(L)
+    E2 = _borrow(E2_own)
+    PH_own = np.full(L, PH_LOAD, np.int64)
+    PH = _borrow(PH_own)
+    PAT_own = np.full(L, -1, np.int64)
+    PAT = _borrow(PAT_own)
+    CODE_own = np.zeros(L, np.int64)
+    CODE = _borrow(CODE_own)
+    STIFF_own = np.zeros(L, np.bool_)
+    STIFF = _borrow(STIFF_own)
+    ANY_U_own = np.zeros(L, np.bool_)
+    ANY_U = _borrow(ANY_U_own)
     # Per-lane rows for scalar work.
     QS_own = np.zeros((L, nq))
     QS = _borrow(QS_own)
@@ -883,23 +908,35 @@ def integrate_block(
     # Scalar scratch (Rodas4, starting step, dense output).
     st_own = np.zeros(N_LS)
     st = _borrow(st_own)
-    vec_own = np.zeros((6, n))
-    ys, ytmp, ynew, f0, f1, dfdt = _borrow(vec_own)
+    ys_own = np.empty(n)
+    ys = _borrow(ys_own)
     K_own = np.empty((6, n))  # Rodas4 stages
     K = _borrow(K_own)
     Q_own = np.empty((4, n))  # dense-output coefficients of one lane's step
     Q = _borrow(Q_own)
-    mat_own = np.empty((2, n, n))
-    Jm, Mm = _borrow(mat_own)
+    ytmp_own = np.empty(n)
+    ytmp = _borrow(ytmp_own)
+    ynew_own = np.empty(n)
+    ynew = _borrow(ynew_own)
+    f0_own = np.empty(n)
+    f0 = _borrow(f0_own)
+    f1_own = np.empty(n)
+    f1 = _borrow(f1_own)
+    dfdt_own = np.zeros(n)
+    dfdt = _borrow(dfdt_own)
+    Jm_own = np.empty((n, n))
+    Jm = _borrow(Jm_own)
+    Mm_own = np.empty((n, n))
+    Mm = _borrow(Mm_own)
     piv_own = np.empty(n, np.int64)
     piv = _borrow(piv_own)
     # Sparse-LU pattern and scratch rows (lp, li, up, ui, nzc), only for larger models.
     sp_own = np.empty((5 if n >= SPARSE_LU_MIN_N else 0, n * n + 1), np.int64)
     sp = _borrow(sp_own)
-    tol_own = np.empty((2, n))
-    tol_own[0] = rtol
-    tol_own[1] = atol
-    rtol, atol = _borrow(tol_own)
+    rt_own = rtol.copy()
+    rtol = _borrow(rt_own)
+    at_own = atol.copy()
+    atol = _borrow(at_own)
     stiff_base = int(STIFF_COUNT * rodas_cost(n) / rodas_cost(4) + 0.5)
     nxt = lo
     while True:
@@ -1231,26 +1268,44 @@ def integrate_block(
                 PH[ln] = PH_STEP  # the common case, without a pass through the phase loop
     # The owners of the borrowed views are used last, so they live as long as the views.
     keep = 0
-    for size in (
-        lanes_own.size,
-        QL_own.size,
-        LS_own.size,
-        per_lane_own.size,
-        flags_own.size,
-        bools_own.size,
-        QS_own.size,
-        US_own.size,
-        STOPS_own.size,
-        st_own.size,
-        vec_own.size,
-        K_own.size,
-        Q_own.size,
-        mat_own.size,
-        piv_own.size,
-        sp_own.size,
-        tol_own.size,
-    ):
-        keep += size
+    keep += Y_own.size
+    keep += YT_own.size
+    keep += YN_own.size
+    keep += k1_own.size
+    keep += k2_own.size
+    keep += k3_own.size
+    keep += k4_own.size
+    keep += k5_own.size
+    keep += k6_own.size
+    keep += k7_own.size
+    keep += U_own.size
+    keep += QL_own.size
+    keep += LS_own.size
+    keep += TT_own.size
+    keep += E2_own.size
+    keep += PH_own.size
+    keep += PAT_own.size
+    keep += CODE_own.size
+    keep += STIFF_own.size
+    keep += ANY_U_own.size
+    keep += QS_own.size
+    keep += US_own.size
+    keep += STOPS_own.size
+    keep += st_own.size
+    keep += ys_own.size
+    keep += K_own.size
+    keep += Q_own.size
+    keep += ytmp_own.size
+    keep += ynew_own.size
+    keep += f0_own.size
+    keep += f1_own.size
+    keep += dfdt_own.size
+    keep += Jm_own.size
+    keep += Mm_own.size
+    keep += piv_own.size
+    keep += sp_own.size
+    keep += rt_own.size
+    keep += at_own.size
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, parallel=True)
