@@ -50,12 +50,8 @@ def jac(t, y, p, out):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def observables(t, y, p, out):
-    out[0] = y[0] + y[1]
-
-
-@nb.njit(cache=True, error_model="numpy")
 def observables_series(t_eval, states, p, gi, obs):
-    """``observables`` at every save time of patient ``gi`` (``states``/``obs``: (k, n, n_t))."""
+    """The observable ``y0 + y1`` at every save time of patient ``gi`` (``states``/``obs``:
+    (k, n, n_t))."""
     for j in range(t_eval.size):
         obs[0, gi, j] = states[0, gi, j] + states[1, gi, j]

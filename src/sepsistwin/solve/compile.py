@@ -1,7 +1,7 @@
 """Compile a model's generated hooks together with the integration kernel, cached on disk.
 
-The module for a model is the model's generated ``rhs``/``jac``/``observables`` source followed
-by the source of ``_kernel.py`` (without its hook import). It is written once to the cache
+The module for a model is the model's generated ``rhs``/``jac``/``observables_series`` source
+followed by the source of ``_kernel.py`` (without its hook import). It is written once to the cache
 directory (``$SEPSISTWIN_CACHE`` or ``~/.cache/sepsistwin``) under a name keyed by a hash of
 that source, the Numba version and the model fingerprint; Numba's ``cache=True`` then stores the
 machine code beside it, so later processes load it in well under a second instead of compiling.
@@ -103,7 +103,7 @@ def _module_key(model: Any, lanes: int) -> str:
 
 
 def load_compiled(model: Any, lanes: int | None = None) -> ModuleType:
-    """Return the compiled module (``integrate_chunk``, ``observables``, ...) for ``model``.
+    """Return the compiled module (``integrate_chunk``, ``observables_series``, ...) for ``model``.
 
     ``lanes``: patients integrated side by side per thread (default ``default_lanes``); results
     do not depend on it.
