@@ -83,3 +83,37 @@ def test_powers_with_parameter_exponents_match_pow_to_rounding() -> None:
                 assert got == want, (x, n, got)
             else:
                 assert abs(got - want) <= 1e-13 * abs(want), (x, n, got, want)
+
+
+def test_non_integer_hill_powers_are_batched_and_rhs_matches_sympy() -> None:
+    from sepsistwin.model.codegen import numba_hooks_source
+
+    m = get_model("sepsistwin")
+    src = numba_hooks_source(m)
+    rhs_src = src[src.index("def rhs(") : src.index("def rhs_lanes(")]
+    batch = [ln for ln in rhs_src.splitlines() if "= pow4(" in ln]
+    assert len(batch) == 1
+    exponents = batch[0].rstrip(")").split(", ")[-4:]
+    assert sorted(exponents) == sorted(["hMTNF", "hM10", "h106", "death_gamma"])
+    assert all(m.default_parameters[e] not in (1.0, 2.0, 3.0, 4.0) for e in exponents)
+
+    mod = load_compiled(m)
+    syms = m.symbols
+    rates = [m.substitute_expressions(m.rates_sympy[s]) for s in m.state_names]
+    y0 = np.array([m.initial_state[s] for s in m.state_names])
+    rng = np.random.default_rng(11)
+    defaults = np.array([m.default_parameters[q] for q in m.parameter_names])
+    cases = [(y0 * rng.uniform(0.5, 2.0, y0.size) + rng.uniform(0.0, 0.2, y0.size), defaults)]
+    # A batched exponent set to 2 at run time, and a zero base (both leave the vector path).
+    p2 = defaults.copy()
+    p2[m.parameter_names.index("hMTNF")] = 2.0
+    y_zero_il6 = cases[0][0].copy()
+    y_zero_il6[m.state_names.index("IL6")] = 0.0
+    cases += [(cases[0][0], p2), (y_zero_il6, defaults)]
+    for y, p in cases:
+        dy = np.empty(y.size)
+        mod.rhs(0.0, y, _derived(mod, p), dy)
+        subs = {syms[s]: v for s, v in zip(m.state_names, y, strict=True)}
+        subs |= {syms[q]: v for q, v in zip(m.parameter_names, p, strict=True)}
+        expected = np.array([float(r.evalf(subs=subs)) for r in rates])
+        np.testing.assert_allclose(dy, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())

@@ -30,7 +30,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from sepsistwin.model.model import Model
 
 #: Bump when the generated code changes shape (invalidates compiled caches).
-CODEGEN_VERSION = "8"
+CODEGEN_VERSION = "9"
 
 
 class _NumbaPrinter(PythonCodePrinter):
@@ -165,6 +165,93 @@ def _expression_lines(
     ]
 
 
+#: Exponents ``_powp`` computes without ``log``/``exp`` (products, ``sqrt``) or trivially.
+_CHEAP_EXPONENTS = frozenset({0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0})
+
+
+def _batched_powers(model: Model, exprs: list[sp.Expr]) -> list[sp.Pow]:
+    """Powers in ``exprs`` worth evaluating four at a time (``pow4``, ``solve/_vmath.py``).
+
+    A power qualifies when its exponent is a parameter expression whose default value needs
+    ``log``/``exp`` (a Hill coefficient such as 3.16; other values set at run time still work,
+    see ``pow4``) and its base reads no other qualifying power, so all bases exist before the
+    batch. Fewer than two leave the code as it was.
+    """
+    params = {model.symbols[q] for q in model.parameter_names}
+    defaults = {model.symbols[q]: v for q, v in model.default_parameters.items()}
+    found: list[sp.Pow] = []
+    for e in exprs:
+        for node in sp.preorder_traversal(e):
+            if (
+                isinstance(node, sp.Pow)
+                and not node.exp.is_Number
+                and node.exp.free_symbols <= params
+                and not node.base.free_symbols <= params
+                and node not in found
+            ):
+                value = float(node.exp.subs(defaults))
+                if value not in _CHEAP_EXPONENTS:
+                    found.append(node)
+    exprs_of = {model.symbols[n]: model.expression_sympy[n] for n in model.expression_names}
+
+    def reads(e: sp.Expr, targets: set[sp.Pow], seen: set[sp.Symbol]) -> bool:
+        """Whether ``e`` contains one of ``targets``, directly or through intermediates."""
+        if any(e.has(t) for t in targets):
+            return True
+        for f in e.free_symbols:
+            if f in exprs_of and f not in seen:
+                seen.add(f)
+                if reads(exprs_of[f], targets, seen):
+                    return True
+        return False
+
+    batch = list(found)
+    changed = True
+    while changed:
+        changed = False
+        for pw in batch:
+            if reads(pw.base, set(batch), set()):
+                batch.remove(pw)
+                changed = True
+                break
+    return batch if len(batch) >= 2 else []
+
+
+def _rhs_lines(model: Model, rates: list[sp.Expr], hoist: _Hoister, static: set[str]) -> list[str]:
+    """Body of ``rhs``: intermediates, then ``dy[i] = ...``.
+
+    Powers with run-time non-integer exponents (``_batched_powers``) are computed together,
+    four per ``pow4`` call, into ``pw__k`` names: intermediates that do not need them come
+    first (their relative order kept, so dependencies still come first), then the batch, then
+    the rest.
+    """
+    needed = _needed_expressions(model, rates)
+    names = [n for n in model.expression_names if n in needed and n not in static]
+    exprs = {n: model.expression_sympy[n] for n in names}
+    batch = _batched_powers(model, [exprs[n] for n in names] + rates)
+    subs = {pw: sp.Symbol(f"pw__{k}", real=True) for k, pw in enumerate(batch)}
+    if subs:
+        exprs = {n: e.xreplace(subs) for n, e in exprs.items()}
+        rates = [r.xreplace(subs) for r in rates]
+    pw_syms = set(subs.values())
+    after: set[str] = set()  # intermediates reading a batched power, directly or not
+    for n in names:
+        deps = {str(f) for f in exprs[n].free_symbols}
+        if exprs[n].free_symbols & pw_syms or deps & after:
+            after.add(n)
+    lines = [f"    {n} = {pycode(hoist(exprs[n]))}" for n in names if n not in after]
+    for k in range(0, len(batch), 4):
+        group = batch[k : k + 4]
+        pad = 4 - len(group)
+        targets = [subs[pw].name for pw in group] + ["_"] * pad
+        bases = [pycode(hoist(pw.base)) for pw in group] + ["1.0"] * pad
+        exps = [pycode(hoist(pw.exp)) for pw in group] + ["1.0"] * pad
+        lines.append(f"    {', '.join(targets)} = pow4({', '.join(bases + exps)})")
+    lines += [f"    {n} = {pycode(hoist(exprs[n]))}" for n in names if n in after]
+    lines += [f"    dy[{i}] = {pycode(hoist(r))}" for i, r in enumerate(rates)]
+    return lines
+
+
 def _needed_expressions(model: Model, exprs: list[sp.Expr]) -> set[str]:
     """Names of intermediate expressions ``exprs`` depend on, directly or transitively."""
     names = set(model.expression_names)
@@ -207,9 +294,8 @@ def numba_hooks_source(model: Model, lanes: int = 1) -> str:
         jit,
         "def rhs(t, y, p, dy):",
         "__UNPACK__",
-        *_expression_lines(model, _needed_expressions(model, rates), hoist, static),
+        *_rhs_lines(model, rates, hoist, static),
     ]
-    out += [f"    dy[{i}] = {pycode(hoist(r))}" for i, r in enumerate(rates)]
     rhs_body = out[3:]  # the expressions and rates, to repeat per lane
 
     # The same right-hand side for LANES patients (columns): one loop, the same expressions.

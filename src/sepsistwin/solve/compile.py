@@ -1,10 +1,11 @@
 """Compile a model's generated hooks together with the integration kernel, cached on disk.
 
 The module for a model is the model's generated ``rhs``/``jac``/``observables_series`` source
-followed by the source of ``_kernel.py`` (without its hook import). It is written once to the cache
-directory (``$SEPSISTWIN_CACHE`` or ``~/.cache/sepsistwin``) under a name keyed by a hash of
-that source, the Numba version and the model fingerprint; Numba's ``cache=True`` then stores the
-machine code beside it, so later processes load it in well under a second instead of compiling.
+followed by the sources of ``_vmath.py`` (vector powers) and ``_kernel.py`` (without its hook
+import). It is written once to the cache directory (``$SEPSISTWIN_CACHE`` or
+``~/.cache/sepsistwin``) under a name keyed by a hash of that source, the Numba version and the
+model fingerprint; Numba's ``cache=True`` then stores the machine code beside it, so later
+processes load it in well under a second instead of compiling.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, Protocol
 
 import numba
 
-from sepsistwin.solve import _kernel
+from sepsistwin.solve import _kernel, _vmath
 
 _HOOK_MARKER = "# MODEL-HOOKS"
 _LOCK = threading.Lock()
@@ -61,13 +62,16 @@ def cache_dir() -> Path:
 
 
 def kernel_source() -> str:
-    """Source of the kernel, minus the hook import and ``__future__`` line."""
-    text = Path(_kernel.__file__).read_text()
-    keep = [
-        ln
-        for ln in text.splitlines()
-        if _HOOK_MARKER not in ln and not ln.startswith("from __future__")
-    ]
+    """Source of the kernel, minus the hook import and ``__future__`` line, preceded by the
+    vector powers (``_vmath.py``) the generated right-hand side may call."""
+    keep = []
+    for module in (_vmath, _kernel):
+        text = Path(str(module.__file__)).read_text()
+        keep += [
+            ln
+            for ln in text.splitlines()
+            if _HOOK_MARKER not in ln and not ln.startswith("from __future__")
+        ]
     return "\n".join(keep) + "\n"
 
 
