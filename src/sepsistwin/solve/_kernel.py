@@ -223,9 +223,11 @@ def _borrow(a):
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def rodas_cost(n):
     """Cost of a Rodas4 step in DOPRI5 steps for ``n`` states (both make 6 RHS calls; Rodas4
-    adds a Jacobian, an LU and six solves). Measured: ~2.5 for Reynolds (n=4), ~6 for the
-    52-state sepsistwin model."""
-    return 2.2 + 0.08 * n
+    adds a Jacobian, an LU and six solves). Through ~2.5 for Reynolds (n=4, session 3) and
+    7.9 for the 53-state sepsistwin model (session 6: 12.1 against 1.5 us per attempt, one
+    thread, trial patients, every patient on one method; the older 2.2 + 0.08 n gave 6.4 there,
+    and the trial's patients then spent ~5 % more CPU in Rodas4 than DOPRI5 would have)."""
+    return 2.08 + 0.11 * n
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
