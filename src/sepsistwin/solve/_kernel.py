@@ -369,31 +369,35 @@ def _lu_factor_sparse(M, piv, nzc, lp, li, up, ui):
             return False
         inv = 1.0 / M[k, k]
         M[k, k] = inv
+        # Nonzero columns of the pivot row (nzc[:cnt]) and rows of the pivot column
+        # (nzc[n:n + rcnt]), collected without branches: whether an entry is zero follows no
+        # pattern the branch predictor could learn, and mispredictions dominated this loop.
         cnt = 0
         for c in range(k + 1, n):
-            if M[k, c] != 0.0:
-                nzc[cnt] = c
-                cnt += 1
+            nzc[cnt] = c
+            cnt += 1 if M[k, c] != 0.0 else 0
+        rcnt = 0
         for i in range(k + 1, n):
-            if M[i, k] != 0.0:
-                M[i, k] *= inv
-                lik = M[i, k]
-                for q in range(cnt):
-                    c = nzc[q]
-                    M[i, c] -= lik * M[k, c]
+            nzc[n + rcnt] = i
+            rcnt += 1 if M[i, k] != 0.0 else 0
+        for r in range(rcnt):
+            i = nzc[n + r]
+            M[i, k] *= inv
+            lik = M[i, k]
+            for q in range(cnt):
+                c = nzc[q]
+                M[i, c] -= lik * M[k, c]
     cl = 0
     cu = 0
     for k in range(n):
         lp[k] = cl
         for i in range(k + 1, n):
-            if M[i, k] != 0.0:
-                li[cl] = i
-                cl += 1
+            li[cl] = i
+            cl += 1 if M[i, k] != 0.0 else 0
         up[k] = cu
         for c in range(k + 1, n):
-            if M[k, c] != 0.0:
-                ui[cu] = c
-                cu += 1
+            ui[cu] = c
+            cu += 1 if M[k, c] != 0.0 else 0
     lp[n] = cl
     up[n] = cu
     return True
