@@ -18,6 +18,10 @@ power or a function call (``EC50**hill``, ``exp(log_h)``, ``1/(a + b)``). ``rhs`
 ``observables_series`` read those values from ``q``. A non-integer power costs ~24 ns; the 52-state
 ``sepsistwin`` model has ~10 of them on parameters alone in every right-hand side. The values
 are the same expressions evaluated earlier, so results do not change.
+
+Powers of states to run-time exponents go through ``_powp`` (``POWP_SOURCE``); in ``rhs``, those
+whose default exponent needs ``log``/``exp`` are computed four at a time by ``pow4``
+(``sepsistwin.solve._vmath``, ``_batched_powers`` here).
 """
 
 from __future__ import annotations
@@ -69,7 +73,8 @@ class _NumbaPrinter(PythonCodePrinter):
 #: half-integers 0.5 and 1.5 (the IL-10 suppression of HLA-DR, and its Jacobian) with ``sqrt``
 #: (an instruction, not a call), and for x > 0 the rest as ``exp(n*log(x))`` (relative error
 #: ~|n*log(x)|*2**-53, far below any solver tolerance). Other cases (x <= 0, n = 0 ...) keep
-#: ``pow``'s exact semantics.
+#: ``pow``'s exact semantics. ``_CHEAP_EXPONENTS`` lists the shortcut exponents: keep the two
+#: in step.
 POWP_SOURCE = """\
 @nb.njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
 def _powp(x, n):
