@@ -76,3 +76,32 @@ def test_variables_lists_the_catalogue_as_json():
     catalogue = json.loads(res.stdout)
     assert catalogue["mhla_dr"]["canonical_unit"] == "AB/C"
     assert catalogue["norepinephrine"]["rxnorm"] == ["7512"]
+
+
+def test_from_mimic_iv_writes_the_timeline_and_lists_what_was_left_out(tmp_path):
+    from sepsistwin.examples.mimic_demo import write_mimic_iv_demo
+
+    demo = write_mimic_iv_demo(tmp_path / "mimic")
+    out = tmp_path / "timeline.parquet"
+    result = runner.invoke(app, ["data", "from-mimic-iv", str(demo), "--out", str(out), "--json"])
+    assert result.exit_code == 1, result.output
+    summary = json.loads(result.stdout)
+    assert summary["stays"] == 3 and summary["rejected"] == 1 and summary["skipped"] == 7
+    stays = pd.read_csv(tmp_path / "timeline.stays.csv", dtype={"patient_id": str})
+    assert stays["patient_id"].tolist() == ["30000001", "30000002", "30000003"]
+    assert len(pd.read_csv(tmp_path / "timeline.skipped.csv")) == 7
+    assert "999" in pd.read_csv(tmp_path / "timeline.rejected.csv")["message"].iloc[0]
+    assessed = runner.invoke(app, ["assess", str(out), "--json"])
+    assert assessed.exit_code == 0, assessed.output
+    days = json.loads(assessed.stdout)
+    rows = days if isinstance(days, list) else days.get("days", days.get("assessment"))
+    day0 = next(r for r in rows if str(r["patient_id"]) == "30000001" and r["day"] == 0)
+    assert day0["sofa"] == 17
+
+
+def test_from_mimic_iv_refuses_a_missing_output_folder(tmp_path):
+    result = runner.invoke(
+        app, ["data", "from-mimic-iv", str(tmp_path), "--out", str(tmp_path / "no" / "t.csv")]
+    )
+    assert result.exit_code == 2
+    assert "does not exist" in result.output

@@ -87,7 +87,7 @@ def convert(
     lenient: Annotated[bool, _LENIENT] = False,
 ) -> None:
     """Convert a file to canonical units (long table) or to FHIR R4."""
-    from sepsistwin.data import CATALOGUE, InputError, read_timeline, to_fhir_bundle
+    from sepsistwin.data import InputError, read_timeline, to_fhir_bundle
 
     try:
         tl = read_timeline(input, onset=onset, lenient=lenient)
@@ -103,13 +103,7 @@ def convert(
         )
         output.write_text(doc if isinstance(doc, str) else json.dumps(doc, indent=1) + "\n")
     elif suffix in (".csv", ".parquet", ".pq"):
-        table = (
-            tl.observations.drop(columns="source")
-            .rename(columns={"hours": "time"})
-            .astype({"patient_id": str, "variable": str})
-        )
-        units = {name: var.canonical_unit for name, var in CATALOGUE.items()}
-        table["unit"] = table["variable"].map(units).replace("1", "")
+        table = tl.to_long_table()
         if suffix == ".csv":
             table.to_csv(output, index=False)
         else:
@@ -123,6 +117,110 @@ def convert(
     if len(tl.rejected):
         for message in tl.rejected["message"]:
             err_console.print(f"  rejected: {message}", highlight=False, soft_wrap=True)
+
+
+def _write_table(frame: object, path: Path) -> None:
+    """Write a DataFrame as CSV or Parquet by the path's suffix (the caller checked it)."""
+    import pandas as pd
+
+    assert isinstance(frame, pd.DataFrame)
+    if path.suffix.lower() == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+
+
+def _check_out(out: Path) -> None:
+    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        fail(f"{out.name}: unsupported output type '{out.suffix}'; use .csv or .parquet")
+    if not out.parent.exists():
+        fail(f"{out.name}: the folder {out.parent} does not exist")
+
+
+@data_app.command("from-mimic-iv")
+def from_mimic_iv(
+    mimic_dir: Annotated[
+        Path, typer.Argument(help="MIMIC-IV folder with hosp/ and icu/ (.csv.gz, .csv, .parquet).")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Timeline to write (.parquet or .csv): canonical long table, time in hours "
+            "since each stay's time zero; beside it <stem>.stays.csv (stay, subject, admission, "
+            "onset), and <stem>.skipped.csv / <stem>.rejected.csv when rows were left out."
+        ),
+    ],
+    stays: Annotated[
+        Path | None, typer.Option(help="CSV with a stay_id column: import only these stays.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Import at most this many stays.")] = None,
+    onset: Annotated[
+        str,
+        typer.Option(
+            help="Time zero: 'icu' (ICU admission) or 'suspicion' (first suspicion of "
+            "infection, else ICU admission)."
+        ),
+    ] = "icu",
+    strict: Annotated[
+        bool, typer.Option(help="Stop at the first bad row instead of listing it.")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Import MIMIC-IV ICU stays (labs, vitals, GCS, urine, vasopressors, antibiotics).
+
+    Exit code 0 when every mapped row was used, 1 when rows were skipped or rejected
+    (listed in the side files), 2 on unusable input.
+    """
+    from sepsistwin.data import InputError
+    from sepsistwin.data.mimic import read_mimic_iv
+
+    _check_out(out)
+    if onset not in ("icu", "suspicion"):
+        fail(f"--onset '{onset}' is not known; expected 'icu' or 'suspicion'")
+    try:
+        result = read_mimic_iv(
+            mimic_dir,
+            stays=stays,
+            limit=limit,
+            onset=onset,  # type: ignore[arg-type]
+            lenient=not strict,
+        )
+    except InputError as exc:
+        fail(str(exc))
+    tl = result.timeline
+    _write_table(tl.to_long_table(), out)
+    side = {
+        "stays": out.with_name(f"{out.stem}.stays.csv"),
+        "skipped": out.with_name(f"{out.stem}.skipped.csv"),
+        "rejected": out.with_name(f"{out.stem}.rejected.csv"),
+    }
+    result.stays.to_csv(side["stays"], index=False)
+    for key, frame in (("skipped", result.skipped), ("rejected", tl.rejected)):
+        if len(frame):
+            frame.to_csv(side[key], index=False)
+        elif side[key].exists():
+            side[key].unlink()
+    summary = result.summary()
+    summary["out"] = str(out)
+    summary["notes"] = result.notes
+    if json_out:
+        print_json(summary)
+    else:
+        console.print(
+            f"{mimic_dir.name or mimic_dir}: {summary['stays']} stays, "
+            f"{summary['observations']} observations, {summary['rejected']} rejected, "
+            f"{summary['skipped']} skipped rows ({summary['seconds']:.1f} s) -> {out}",
+            highlight=False,
+        )
+        for name, count in summary["per_variable"].items():
+            console.print(f"  {name:<24} {count:>9}", highlight=False)
+        for note in result.notes:
+            err_console.print(f"  note: {note}", highlight=False, soft_wrap=True)
+        for key in ("skipped", "rejected"):
+            if side[key].exists():
+                err_console.print(f"  {key} rows listed in {side[key]}", highlight=False)
+    if summary["rejected"] or summary["skipped"]:
+        raise typer.Exit(1)
 
 
 @data_app.command("variables")

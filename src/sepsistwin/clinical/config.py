@@ -51,6 +51,7 @@ class SofaThresholds(_Sourced):
     cns_gcs: list[float] = Field(min_length=4, max_length=4)
     renal_creatinine_mg_dl: list[float] = Field(min_length=4, max_length=4)
     renal_urine_ml_day: list[float] = Field(min_length=2, max_length=2)
+    renal_urine_covered_hours: list[float] = Field(default=[22.0, 30.0], min_length=2, max_length=2)
     fio2_lookback_hours: float = Field(gt=0)
 
     @model_validator(mode="after")
@@ -62,6 +63,7 @@ class SofaThresholds(_Sourced):
         _descending("cns_gcs", self.cns_gcs)
         _ascending("renal_creatinine_mg_dl", self.renal_creatinine_mg_dl)
         _descending("renal_urine_ml_day", self.renal_urine_ml_day)
+        _ascending("renal_urine_covered_hours", self.renal_urine_covered_hours)
         return self
 
 

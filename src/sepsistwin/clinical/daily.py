@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sepsistwin.clinical.config import ClinicalConfig
+from sepsistwin.clinical.volumes import volumes_as_daily_rates
 
 REQUIRED_COLUMNS = ("patient_id", "hours", "variable", "value")
 PF_RATIO = "pf_ratio"
@@ -60,6 +61,9 @@ def _pf_ratio_observations(
 def daily_extremes(observations: pd.DataFrame, config: ClinicalConfig) -> pd.DataFrame:
     """Summarise long observations into one row per patient-day.
 
+    Urine volumes (``urine_volume`` events) are first summed into one urine-output rate
+    per day (:func:`sepsistwin.clinical.volumes.volumes_as_daily_rates`).
+
     Parameters
     ----------
     observations
@@ -86,7 +90,7 @@ def daily_extremes(observations: pd.DataFrame, config: ClinicalConfig) -> pd.Dat
     missing = [c for c in REQUIRED_COLUMNS if c not in observations.columns]
     if missing:
         raise ValueError(f"observations: missing column(s) {missing}; expected {REQUIRED_COLUMNS}")
-    obs = observations[list(REQUIRED_COLUMNS)]
+    obs = volumes_as_daily_rates(observations[list(REQUIRED_COLUMNS)], config.sofa)
     # The variable names are factorised once (comparing a long text column to "pao2" and
     # "fio2", then factorising it again after adding the PaO2/FiO2 rows, is the slow part
     # of a large table); the codes are then merged with the ratio's as if factorised together.

@@ -54,6 +54,9 @@ class Variable(BaseModel):
         Generous physiological limits in the canonical unit; values outside are errors.
     kind : {"numeric", "flag"}
         Flags only take 0 or 1.
+    volume_variable : str or None
+        For a rate (urine output): the variable a row is read as when its unit is a
+        volume (``urine_output, 450, mL`` is a ``urine_volume`` event).
 
     Examples
     --------
@@ -86,6 +89,7 @@ class Variable(BaseModel):
     molar_mass_g_per_mol: float | None = Field(default=None, gt=0)
     molar_mass_source: str | None = None
     aliases: list[str] = Field(default_factory=list)
+    volume_variable: str | None = None
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Variable:
@@ -189,6 +193,13 @@ def load_catalogue(path: str | Path = CATALOGUE_PATH) -> dict[str, Variable]:
         except ValidationError as exc:
             raise CatalogueError(_format_validation_error(path, f"variables.{name}", exc)) from exc
     _check_unique_codes(path, out)
+    for var in out.values():
+        target = out.get(var.volume_variable) if var.volume_variable else None
+        if var.volume_variable and (target is None or target.quantity != "volume"):
+            raise CatalogueError(
+                f"{path.name}: variables.{var.name}.volume_variable: "
+                f"'{var.volume_variable}' is not a variable of quantity 'volume'"
+            )
     return out
 
 

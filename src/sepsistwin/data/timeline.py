@@ -77,6 +77,28 @@ class Timeline:
         rows = obs.loc[obs["patient_id"] == patient_id]
         return rows.sort_values("hours", kind="stable").reset_index(drop=True)
 
+    def to_long_table(self) -> pd.DataFrame:
+        """The observations as a canonical long table: time in hours since time zero.
+
+        Columns ``patient_id, time, variable, value, unit`` (the canonical unit; empty for
+        dimensionless variables), which every reader accepts back unchanged.
+
+        Examples
+        --------
+        >>> tl.to_long_table().columns.tolist()  # doctest: +SKIP
+        ['patient_id', 'time', 'variable', 'value', 'unit']
+        """
+        from sepsistwin.data.catalogue import CATALOGUE
+
+        table = (
+            self.observations.drop(columns="source")
+            .rename(columns={"hours": "time"})
+            .astype({"patient_id": str, "variable": str})
+        )
+        units = {name: var.canonical_unit for name, var in CATALOGUE.items()}
+        table["unit"] = table["variable"].map(units).replace("1", "")
+        return table
+
     def __repr__(self) -> str:
         n_pat = len(self.patients)
         return (

@@ -252,10 +252,14 @@ def build_timeline(
     kind[(vals.missing | vals.not_number | vals.not_finite) & (kind == 0)] = K_VALUE
 
     unit_codes, unit_names = _factorize_text(raw.unit, blank_code=True)
-    pair_key, pair_conv, scale_tab, offset_tab, bad_tab = _unit_pairs(
+    pair_key, pair_conv, scale_tab, offset_tab, bad_tab, redirect_tab = _unit_pairs(
         row_var, unit_codes, unit_names
     )
     kind[bad_tab[pair_key] & (kind == 0)] = K_UNIT
+    if (redirect_tab >= 0).any():
+        # A rate charted as a volume (urine_output in mL) is an event of its volume variable.
+        target = redirect_tab[pair_key]
+        row_var = np.where((target >= 0) & (row_var >= 0), target, row_var).astype(np.int32)
 
     converted = vals.values * scale_tab[pair_key]
     if offset_tab.any():
@@ -318,12 +322,20 @@ def _mixed_times_error(raw: RawRows, exc: MixedTimeFormats, col: str) -> InputEr
 
 def _unit_pairs(
     row_var: np.ndarray, unit_codes: np.ndarray, unit_names: np.ndarray
-) -> tuple[np.ndarray, dict[int, Conversion | UnitProblem], np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[
+    np.ndarray,
+    dict[int, Conversion | UnitProblem],
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+]:
     """Conversion per distinct (variable, unit) pair, as dense lookup tables.
 
     Returns each row's pair key and, indexed by key, the conversion (only for pairs seen
-    with a known variable), scale, offset and whether the unit is unusable. pint is asked
-    once per pair, never per row.
+    with a known variable), scale, offset, whether the unit is unusable and the variable
+    the row is redirected to (-1: none; a rate with a volume unit becomes its
+    ``volume_variable``). pint is asked once per pair, never per row.
     """
     n_units = len(unit_names)
     size = len(VARIABLE_NAMES) * n_units
@@ -340,15 +352,23 @@ def _unit_pairs(
     table = max(size, 1) if size <= 2**24 else int(pair_key.max()) + 1
     scale, offset = np.ones(table), np.zeros(table)
     bad = np.zeros(table, dtype=bool)
+    redirect = np.full(table, -1, dtype=np.int32)
     for key in map(int, present):
         v, u = divmod(key, n_units)
-        conv = conversion_for(VARIABLE_NAMES[v], str(unit_names[u]))
+        unit = str(unit_names[u])
+        conv = conversion_for(VARIABLE_NAMES[v], unit)
+        volume_var = CATALOGUE[VARIABLE_NAMES[v]].volume_variable
+        if isinstance(conv, UnitProblem) and volume_var is not None:
+            as_volume = conversion_for(volume_var, unit)
+            if isinstance(as_volume, Conversion):
+                conv = as_volume
+                redirect[key] = VARIABLE_NAMES.index(volume_var)
         pair_conv[key] = conv
         if isinstance(conv, Conversion):
             scale[key], offset[key] = conv.scale, conv.offset
         else:
             bad[key] = True
-    return pair_key, pair_conv, scale, offset, bad
+    return pair_key, pair_conv, scale, offset, bad, redirect
 
 
 def _problem(s: _State, i: int) -> Problem:
