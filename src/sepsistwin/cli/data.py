@@ -223,6 +223,97 @@ def from_mimic_iv(
         raise typer.Exit(1)
 
 
+@data_app.command("from-meds")
+def from_meds(
+    meds_dir: Annotated[
+        Path,
+        typer.Argument(help="MEDS dataset folder (data/**/*.parquet, metadata/codes.parquet)."),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Timeline to write (.parquet or .csv), time in hours since each subject's "
+            "time zero; <stem>.skipped.csv / <stem>.rejected.csv beside it when rows were "
+            "left out."
+        ),
+    ],
+    code_map: Annotated[
+        Path | None,
+        typer.Option(help="YAML list of extra rules: pattern (regex), variable, unit."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Stop at the first bad row instead of listing it.")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Import a MEDS dataset: codes mapped to the catalogue, units converted, rows counted.
+
+    Exit code 0 when every row was used, 1 when rows were skipped (unmapped codes) or
+    rejected (listed in the side files), 2 on unusable input.
+    """
+    from sepsistwin.data import InputError
+    from sepsistwin.data.catalogue import CatalogueError
+    from sepsistwin.data.meds import read_meds
+
+    _check_out(out)
+    try:
+        result = read_meds(meds_dir, code_map=code_map, lenient=not strict)
+    except (InputError, CatalogueError) as exc:
+        fail(str(exc))
+    tl = result.timeline
+    _write_table(tl.to_long_table(), out)
+    skipped_rows = int(result.skipped["rows"].sum()) if len(result.skipped) else 0
+    for key, frame in (("skipped", result.skipped), ("rejected", tl.rejected)):
+        side = out.with_name(f"{out.stem}.{key}.csv")
+        if len(frame):
+            frame.to_csv(side, index=False)
+        elif side.exists():
+            side.unlink()
+    summary = {
+        "subjects": len(tl.patients),
+        "observations": len(tl.observations),
+        "rejected": len(tl.rejected),
+        "skipped": skipped_rows,
+        "skipped_codes": int(result.skipped["code"].nunique()) if len(result.skipped) else 0,
+        "out": str(out),
+    }
+    if json_out:
+        print_json(summary)
+    else:
+        console.print(
+            f"{meds_dir.name}: {summary['subjects']} subjects, {summary['observations']} "
+            f"observations, {summary['rejected']} rejected, {skipped_rows} skipped rows "
+            f"({summary['skipped_codes']} codes) -> {out}",
+            highlight=False,
+        )
+    if summary["rejected"] or skipped_rows:
+        raise typer.Exit(1)
+
+
+@data_app.command("to-meds")
+def to_meds(
+    input: Annotated[Path, _INPUT],
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the MEDS dataset into.")],
+    onset: Annotated[Path | None, _ONSET] = None,
+    lenient: Annotated[bool, _LENIENT] = False,
+) -> None:
+    """Write a timeline (any input format) as a MEDS dataset."""
+    from sepsistwin.data import InputError, read_timeline
+    from sepsistwin.data.meds import write_meds
+
+    if out_dir.exists() and any(out_dir.iterdir()):
+        fail(f"{out_dir}: the folder is not empty; give a new or empty folder")
+    try:
+        tl = read_timeline(input, onset=onset, lenient=lenient)
+    except InputError as exc:
+        fail(str(exc))
+    write_meds(tl, out_dir, dataset_name=input.stem)
+    err_console.print(
+        f"wrote {out_dir} ({len(tl.patients)} subjects, {len(tl.observations)} observations)",
+        highlight=False,
+    )
+
+
 @data_app.command("variables")
 def variables(
     json_out: Annotated[bool, typer.Option("--json", help="Print the catalogue as JSON.")] = False,

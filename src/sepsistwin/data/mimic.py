@@ -882,7 +882,7 @@ def _validate(rows: pd.DataFrame, stays: pd.DataFrame, lenient: bool) -> Timelin
     raw = RawRows(
         file=SOURCE_NAME,
         style="resource",
-        patient_id=stay_text.astype("category"),
+        patient_id=pd.Series(pd.Categorical(stay_text, categories=pd.unique(stay_text))),
         time=rows["time"],
         variable=rows["variable"].astype("category"),
         value=rows["value"].astype(float),
