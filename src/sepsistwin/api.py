@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -46,6 +47,8 @@ def assess(
     lenient: bool = False,
     config: ClinicalConfig | str | Path | None = None,
     baseline_sofa: Mapping[str, int] | None = None,
+    score: Literal["sofa", "sofa2"] = "sofa",
+    sepsis3_score: Literal["sofa", "sofa2"] = "sofa",
 ) -> pd.DataFrame:
     """Assess a patient timeline day by day: SOFA, Sepsis-3, septic shock, immune phenotype.
 
@@ -64,6 +67,11 @@ def assess(
         Thresholds (:class:`ClinicalConfig` or a YAML file overlaying the defaults).
     baseline_sofa
         Pre-infection SOFA per patient; overrides the onset file's ``baseline_sofa``.
+    score
+        ``"sofa2"`` adds SOFA-2 (JAMA 2025) beside SOFA: columns ``sofa2`` and
+        ``sofa2_respiration`` ... ``sofa2_kidney``.
+    sepsis3_score
+        The score Sepsis-3 uses: ``"sofa"`` (default) or ``"sofa2"``.
 
     Returns
     -------
@@ -80,7 +88,16 @@ def assess(
     timeline = load_timeline(source, onset=onset, lenient=lenient)
     cfg = load_config(config) if isinstance(config, str | Path) else config
     baseline = {**timeline.baseline_sofa, **dict(baseline_sofa or {})}
-    result = _assess_observations(timeline.observations, baseline_sofa=baseline, config=cfg)
+    if score not in ("sofa", "sofa2") or sepsis3_score not in ("sofa", "sofa2"):
+        bad = score if score not in ("sofa", "sofa2") else sepsis3_score
+        raise ValueError(f"score '{bad}' is not known; expected 'sofa' or 'sofa2'")
+    result = _assess_observations(
+        timeline.observations,
+        baseline_sofa=baseline,
+        config=cfg,
+        sofa2=score == "sofa2",
+        sepsis3_score=sepsis3_score,
+    )
     # Plain records (not a DataFrame) so the attrs survive copies and Parquet export.
     result.attrs["rejected"] = timeline.rejected.to_dict(orient="records")
     if len(timeline.rejected):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -87,7 +88,39 @@ def test_units_are_converted_from_mimic_spellings(imported: MimicImport) -> None
 
 def test_ventilation_from_device_and_mode(imported: MimicImport) -> None:
     assert _values(imported, A, "mechanical_ventilation") == [1.0, 1.0]
-    assert _values(imported, B, "mechanical_ventilation") == [0.0]
+    assert _values(imported, B, "mechanical_ventilation") == [0.0, 0.0]
+    # one device item feeds two variables: high flow is SOFA-2 advanced support
+    assert _values(imported, A, "advanced_respiratory_support") == [0.0]
+    assert _values(imported, B, "advanced_respiratory_support") == [0.0, 1.0]
+
+
+def test_day0_sofa2_of_the_shock_stay_matches_the_hand_count(imported: MimicImport) -> None:
+    days = assess(imported.timeline.observations, sofa2=True)
+    day0 = days[(days["patient_id"] == A) & (days["day"] == 0)].iloc[0]
+    components = [
+        int(day0[c])
+        for c in (
+            "sofa2_respiration",
+            "sofa2_hemostasis",
+            "sofa2_liver",
+            "sofa2_cardiovascular",
+            "sofa2_brain",
+            "sofa2_kidney",
+        )
+    ]
+    assert components == [2, 2, 1, 3, 3, 3]
+    assert int(day0["sofa2"]) == 14 and int(day0["sofa"]) == 17
+
+
+def test_vasopressin_is_a_running_flag_and_spo2_gives_an_sf_ratio(
+    imported: MimicImport,
+) -> None:
+    assert _values(imported, B, "other_vasoactive") == [1.0]
+    assert _values(imported, A, "weight") == [80.0]
+    days = assess(imported.timeline.observations, sofa2=True)
+    day0 = days[(days["patient_id"] == B) & (days["day"] == 0)].iloc[0]
+    assert int(day0["sofa2_cardiovascular"]) == 2  # another vasopressor alone
+    assert np.isnan(day0["sf_ratio"])  # no FiO2 charted for this stay
 
 
 def test_every_left_out_row_is_counted_with_its_reason(imported: MimicImport) -> None:

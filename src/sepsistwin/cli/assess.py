@@ -36,6 +36,9 @@ def render_assessment(result: pd.DataFrame, out: Console, *, details: bool = Fal
         table = Table(title=f"Patient {patient_id}", title_justify="left", expand=False)
         table.add_column("day", justify="right")
         table.add_column("SOFA", justify="right")
+        has_sofa2 = "sofa2" in rows.columns
+        if has_sofa2:
+            table.add_column("SOFA-2", justify="right")
         table.add_column("resp·coag·liver·cv·cns·renal", justify="center", no_wrap=True)
         table.add_column("qSOFA", justify="right")
         table.add_column("SIRS", justify="right")
@@ -50,6 +53,7 @@ def render_assessment(result: pd.DataFrame, out: Console, *, details: bool = Fal
             table.add_row(
                 str(r["day"]),
                 f"[bold]{r['sofa']}[/]",
+                *([f"[bold]{r['sofa2']}[/]"] if has_sofa2 else []),
                 comps,
                 str(r["qsofa"]),
                 str(r["sirs"]),
@@ -123,6 +127,14 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option(help="Print every rule that fired and the missing variables per day."),
         ] = False,
+        score: Annotated[
+            str,
+            typer.Option(help="'sofa2' adds SOFA-2 (JAMA 2025) beside SOFA in the results."),
+        ] = "sofa",
+        sepsis3_score: Annotated[
+            str,
+            typer.Option(help="Score whose rise defines Sepsis-3: 'sofa' (default) or 'sofa2'."),
+        ] = "sofa",
     ) -> None:
         """Assess a patient timeline day by day: SOFA, qSOFA, SIRS, Sepsis-3, septic shock,
         PROVIDE immune phenotype and immune state, with the rules that fired."""
@@ -132,10 +144,20 @@ def register(app: typer.Typer) -> None:
         from sepsistwin.clinical import ConfigError
         from sepsistwin.data import InputError
 
+        for name, value in (("--score", score), ("--sepsis3-score", sepsis3_score)):
+            if value not in ("sofa", "sofa2"):
+                fail(f"{name} '{value}' is not known; expected 'sofa' or 'sofa2'")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result = assess(input, onset=onset, lenient=lenient, config=config)
+                result = assess(
+                    input,
+                    onset=onset,
+                    lenient=lenient,
+                    config=config,
+                    score=score,  # type: ignore[arg-type]
+                    sepsis3_score=sepsis3_score,  # type: ignore[arg-type]
+                )
         except (InputError, ConfigError, FileNotFoundError) as exc:
             fail(str(exc))
         rejected = result.attrs.get("rejected") or []

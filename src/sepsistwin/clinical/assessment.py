@@ -9,15 +9,15 @@ the day lacked for a rule is listed in ``missing``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sepsistwin.clinical import sofa
+from sepsistwin.clinical import sofa, sofa2
 from sepsistwin.clinical.config import ClinicalConfig, default_config
-from sepsistwin.clinical.daily import PF_RATIO, daily_extremes
+from sepsistwin.clinical.daily import PF_RATIO, SF_RATIO, daily_extremes
 
 PHENOTYPES = ("MALS", "immunoparalysis", "intermediate", "indeterminate")
 IMMUNE_STATES = ("hyperinflammatory", "immunosuppressed", "mixed", "balanced", "indeterminate")
@@ -29,6 +29,7 @@ SOFA_COMPONENTS = (
     "sofa_cns",
     "sofa_renal",
 )
+SOFA2_COMPONENTS = sofa2.COMPONENTS
 RESULT_COLUMNS = (
     "patient_id",
     "day",
@@ -142,6 +143,8 @@ def assess(
     baseline_sofa: Mapping[str, int] | None = None,
     config: ClinicalConfig | None = None,
     trace: bool = True,
+    sofa2: bool = False,
+    sepsis3_score: Literal["sofa", "sofa2"] = "sofa",
 ) -> pd.DataFrame:
     """Assess every patient-day: SOFA and components, qSOFA, SIRS, Sepsis-3, shock, phenotype.
 
@@ -158,6 +161,12 @@ def assess(
         Build the ``reasons`` and ``missing`` columns (the explanation of every row).
         ``False`` leaves both columns out and computes the same values faster (a virtual
         trial screens thousands of patients and reads none of the explanations).
+    sofa2
+        Also compute SOFA-2 (JAMA 2025): columns ``sofa2`` and :data:`SOFA2_COMPONENTS`
+        after the SOFA components (docs/clinical-rules.md states its edge cases).
+    sepsis3_score
+        The score whose rise over baseline defines Sepsis-3: ``"sofa"`` (default, the
+        Sepsis-3 definition) or ``"sofa2"`` (computes SOFA-2).
 
     Returns
     -------
@@ -286,6 +295,12 @@ def assess(
         "sofa_renal": ren,
     }
     total = np.sum(np.stack(list(components.values())), axis=0)
+    if sepsis3_score not in ("sofa", "sofa2"):
+        raise ValueError(f"sepsis3_score '{sepsis3_score}' is not known; expected sofa or sofa2")
+    components2: dict[str, NDArray[np.int64]] = {}
+    if sofa2 or sepsis3_score == "sofa2":
+        components2 = _sofa2_components(daily, cfg, worst, pf, reasons, missing)
+    total2 = np.sum(np.stack(list(components2.values())), axis=0) if components2 else None
 
     # --- qSOFA and SIRS ------------------------------------------------------------
     q, s = cfg.qsofa, cfg.sirs
@@ -313,11 +328,14 @@ def assess(
     for k in range(-sep.suspicion_days_after, sep.suspicion_days_before + 1):
         suspected |= _same_patient_shift(suspected_today, patient, k, False)
     base = daily["patient_id"].map(dict(baseline_sofa or {})).fillna(0).to_numpy(dtype=np.int64)
-    sepsis3 = suspected & (total - base >= sep.sofa_rise)
+    sepsis_total = total2 if sepsis3_score == "sofa2" and total2 is not None else total
+    sepsis3 = suspected & (sepsis_total - base >= sep.sofa_rise)
     reasons.add(
         sepsis3,
-        "Sepsis-3: suspected infection and SOFA ",
-        total,
+        "Sepsis-3: suspected infection and SOFA-2 "
+        if sepsis3_score == "sofa2"
+        else "Sepsis-3: suspected infection and SOFA ",
+        sepsis_total,
         " >= baseline ",
         base,
         " + ",
@@ -461,6 +479,7 @@ def assess(
             "day": daily["day"].to_numpy(dtype=np.int64),
             "sofa": total,
             **components,
+            **({"sofa2": total2, **components2} if total2 is not None else {}),
             "qsofa": qsofa,
             "sirs": sirs,
             "sepsis3": sepsis3,
@@ -473,4 +492,96 @@ def assess(
     for name in cfg.worst:
         out[name] = worst(name)
     out[PF_RATIO] = pf
+    if components2:
+        out[SF_RATIO] = _col(daily, f"{SF_RATIO}_min")
     return out
+
+
+def _sofa2_components(
+    daily: pd.DataFrame,
+    cfg: ClinicalConfig,
+    worst: Any,
+    pf: NDArray[np.float64],
+    reasons: _Trace,
+    missing: _Trace,
+) -> dict[str, NDArray[np.int64]]:
+    """SOFA-2 components of every patient-day, with their reasons and missing inputs."""
+    t = cfg.sofa2
+
+    def flag(name: str) -> NDArray[np.bool_]:
+        return np.asarray(worst(name) > 0)
+
+    sf = _col(daily, f"{SF_RATIO}_min")
+    advanced = flag("mechanical_ventilation") | flag("advanced_respiratory_support")
+    ecmo = flag("ecmo")
+    resp = sofa2.respiration(pf, sf, advanced, ecmo, t)
+    reasons.add(
+        (resp > 0) & ~np.isnan(pf),
+        "SOFA-2 respiration ",
+        resp,
+        ": PaO2/FiO2 ",
+        pf,
+        " mmHg",
+        np.where(advanced, " on advanced respiratory support", ""),
+        np.where(ecmo, ", ECMO", ""),
+    )
+    reasons.add(
+        (resp > 0) & np.isnan(pf),
+        "SOFA-2 respiration ",
+        resp,
+        ": SpO2/FiO2 ",
+        sf,
+        np.where(advanced, " on advanced respiratory support", ""),
+        np.where(ecmo, ", ECMO", ""),
+    )
+    plt = worst("platelets")
+    hem = sofa2.hemostasis(plt, t)
+    reasons.add(hem > 0, "SOFA-2 hemostasis ", hem, ": platelets ", plt, " x10^9/L")
+    bili = worst("bilirubin")
+    liv = sofa2.liver(bili, t)
+    reasons.add(liv > 0, "SOFA-2 liver ", liv, ": bilirubin ", bili, " mg/dL")
+    mapv = worst("map")
+    ne, epi = worst("norepinephrine"), worst("epinephrine")
+    dop, dob = worst("dopamine"), worst("dobutamine")
+    other, mcs = flag("other_vasoactive"), flag("mechanical_circulatory_support")
+    cv = sofa2.cardiovascular(mapv, ne, epi, dop, dob, other, mcs, t)
+    reasons.add(
+        cv > 0,
+        "SOFA-2 cardiovascular ",
+        cv,
+        ": MAP ",
+        mapv,
+        " mmHg, norepinephrine + epinephrine ",
+        np.nan_to_num(ne) + np.nan_to_num(epi),
+        " ug/kg/min",
+        np.where(other | (np.nan_to_num(dob) > 0), ", another vasopressor/inotrope", ""),
+        np.where(mcs, ", mechanical circulatory support", ""),
+    )
+    gcs = worst("gcs")
+    br = sofa2.brain(gcs, t)
+    reasons.add(br > 0, "SOFA-2 brain ", br, ": GCS ", gcs)
+    creat, urine = worst("creatinine"), worst("urine_output")
+    # Weight is charted rarely: the patient's latest weight up to the day, else the first.
+    weight = (
+        pd.Series(worst("weight"))
+        .groupby(daily["patient_id"].to_numpy(), sort=False)
+        .transform(lambda w: w.ffill().bfill())
+        .to_numpy(dtype=float)
+    )
+    missing.add(~np.isnan(urine) & np.isnan(weight), "weight")
+    rrt = flag("rrt")
+    kid = sofa2.kidney(creat, urine, weight, rrt, t)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_kg_h = urine / weight / 24.0
+    reasons.add(
+        kid > 0,
+        "SOFA-2 kidney ",
+        kid,
+        ": creatinine ",
+        creat,
+        " mg/dL, urine ",
+        per_kg_h,
+        " mL/kg/h",
+        np.where(rrt, ", renal replacement therapy", ""),
+    )
+    return dict(zip(sofa2.COMPONENTS, (resp, hem, liv, cv, br, kid), strict=True))

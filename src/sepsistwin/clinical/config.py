@@ -67,6 +67,35 @@ class SofaThresholds(_Sourced):
         return self
 
 
+class Sofa2Thresholds(_Sourced):
+    """SOFA-2 cut-offs (canonical units; SpO2/FiO2 with SpO2 in %, FiO2 a fraction)."""
+
+    respiration_pf_mmhg: list[float] = Field(min_length=4, max_length=4)
+    respiration_sf: list[float] = Field(min_length=4, max_length=4)
+    sf_spo2_below_percent: float = Field(gt=0, le=100)
+    hemostasis_platelets_1e9_per_l: list[float] = Field(min_length=4, max_length=4)
+    liver_bilirubin_mg_dl: list[float] = Field(min_length=4, max_length=4)
+    cardiovascular_map_mmhg: float
+    norepi_epi_sum_ug_kg_min: list[float] = Field(min_length=2, max_length=2)
+    dopamine_only_ug_kg_min: list[float] = Field(min_length=2, max_length=2)
+    brain_gcs: list[float] = Field(min_length=4, max_length=4)
+    kidney_creatinine_mg_dl: list[float] = Field(min_length=3, max_length=3)
+    kidney_urine_ml_kg_h: list[float] = Field(min_length=2, max_length=2)
+
+    @model_validator(mode="after")
+    def _monotone(self) -> Sofa2Thresholds:
+        _descending("respiration_pf_mmhg", self.respiration_pf_mmhg)
+        _descending("respiration_sf", self.respiration_sf)
+        _descending("hemostasis_platelets_1e9_per_l", self.hemostasis_platelets_1e9_per_l)
+        _ascending("liver_bilirubin_mg_dl", self.liver_bilirubin_mg_dl)
+        _ascending("norepi_epi_sum_ug_kg_min", self.norepi_epi_sum_ug_kg_min)
+        _ascending("dopamine_only_ug_kg_min", self.dopamine_only_ug_kg_min)
+        _descending("brain_gcs", self.brain_gcs)
+        _ascending("kidney_creatinine_mg_dl", self.kidney_creatinine_mg_dl)
+        _descending("kidney_urine_ml_kg_h", self.kidney_urine_ml_kg_h)
+        return self
+
+
 class Sepsis3Thresholds(_Sourced):
     """Sepsis-3: SOFA rise over baseline with suspected infection in a window of days."""
 
@@ -134,6 +163,7 @@ class ClinicalConfig(_Strict):
     """
 
     sofa: SofaThresholds
+    sofa2: Sofa2Thresholds
     sepsis3: Sepsis3Thresholds
     septic_shock: SepticShockThresholds
     qsofa: QsofaThresholds

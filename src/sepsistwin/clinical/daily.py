@@ -15,6 +15,8 @@ from sepsistwin.clinical.volumes import volumes_as_daily_rates
 
 REQUIRED_COLUMNS = ("patient_id", "hours", "variable", "value")
 PF_RATIO = "pf_ratio"
+#: SpO2 (%) / FiO2 (fraction), from SpO2 below the SOFA-2 cut-off only (SOFA-2 fallback).
+SF_RATIO = "sf_ratio"
 
 
 def _pf_ratio_observations(
@@ -22,6 +24,7 @@ def _pf_ratio_observations(
     lookback_hours: float,
     is_pao2: np.ndarray | None = None,
     is_fio2: np.ndarray | None = None,
+    name: str = PF_RATIO,
 ) -> pd.DataFrame:
     """Pair each PaO2 with the latest FiO2 of the same patient at or before it.
 
@@ -52,7 +55,7 @@ def _pf_ratio_observations(
         {
             "patient_id": merged["patient_id"].to_numpy(),
             "hours": merged["hours"].to_numpy(),
-            "variable": PF_RATIO,
+            "variable": name,
             "value": (merged["value"] / merged["fio2"]).to_numpy(),
         }
     )
@@ -102,6 +105,13 @@ def daily_extremes(observations: pd.DataFrame, config: ClinicalConfig) -> pd.Dat
         pf = _pf_ratio_observations(obs.iloc[:0], config.sofa.fio2_lookback_hours)
     else:
         pf = _pf_ratio_observations(obs, config.sofa.fio2_lookback_hours, is_pao2, is_fio2)
+    if "spo2" in names0_list and is_fio2 is not None:
+        is_spo2 = codes0 == names0_list.index("spo2")
+        is_spo2 &= obs["value"].to_numpy(dtype=float) < config.sofa2.sf_spo2_below_percent
+        sf = _pf_ratio_observations(
+            obs, config.sofa.fio2_lookback_hours, is_spo2, is_fio2, name=SF_RATIO
+        )
+        pf = pd.concat([pf, sf], ignore_index=True) if len(pf) else sf
     if obs.empty and pf.empty:
         return pd.DataFrame({"patient_id": pd.Series(dtype=str), "day": pd.Series(dtype=int)})
     if pf.empty:
@@ -110,13 +120,16 @@ def daily_extremes(observations: pd.DataFrame, config: ClinicalConfig) -> pd.Dat
         hours = obs["hours"].to_numpy(dtype=float)
         values = obs["value"].to_numpy(dtype=float)
     else:
-        var_uniques = sorted({*names0_list, PF_RATIO})
+        ratio_names = pf["variable"].to_numpy(dtype=object)
+        var_uniques = sorted({*names0_list, *set(ratio_names)})
         new_code = np.array([var_uniques.index(v) for v in names0_list], dtype=np.intp)
+        ratio_code = np.where(
+            ratio_names == PF_RATIO,
+            var_uniques.index(PF_RATIO) if PF_RATIO in var_uniques else -1,
+            var_uniques.index(SF_RATIO) if SF_RATIO in var_uniques else -1,
+        ).astype(np.intp)
         var_codes = np.concatenate(
-            [
-                np.where(codes0 >= 0, new_code[np.maximum(codes0, 0)], -1),
-                np.full(len(pf), var_uniques.index(PF_RATIO), dtype=np.intp),
-            ]
+            [np.where(codes0 >= 0, new_code[np.maximum(codes0, 0)], -1), ratio_code]
         )
         pid = pd.concat([obs["patient_id"], pf["patient_id"]], ignore_index=True)
         hours = np.concatenate([obs["hours"].to_numpy(dtype=float), pf["hours"].to_numpy(float)])
@@ -167,4 +180,4 @@ def _group_max(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-__all__ = ["PF_RATIO", "daily_extremes"]
+__all__ = ["PF_RATIO", "SF_RATIO", "daily_extremes"]

@@ -111,6 +111,7 @@ class MimicItem(BaseModel):
     text_values: dict[str, float] | None = None
     gcs_component: Literal["eye", "verbal", "motor"] | None = None
     sign: Literal[1, -1] = 1
+    as_flag: bool = False
 
     @model_validator(mode="after")
     def _known_variable(self) -> MimicItem:
@@ -174,12 +175,14 @@ def load_mimic_map(path: str | Path = MAP_PATH) -> MimicMap:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
         raise CatalogueError(f"{path.name}: {loc}: {err['msg']}") from None
-    seen: dict[tuple[str, int], str] = {}
+    seen: set[tuple[str, int, str]] = set()
     for table, item in mapping.items():
-        key = (table, item.itemid)
+        key = (table, item.itemid, item.variable)
         if key in seen:
-            raise CatalogueError(f"{path.name}: {table}: itemid {item.itemid} is listed twice")
-        seen[key] = item.variable
+            raise CatalogueError(
+                f"{path.name}: {table}: itemid {item.itemid} is listed twice for {item.variable}"
+            )
+        seen.add(key)
     return mapping
 
 
@@ -491,6 +494,7 @@ def _items_frame(items: list[MimicItem]) -> pd.DataFrame:
             "specimen": [i.specimen for i in items],
             "fio2_scale": [i.fio2_scale for i in items],
             "sign": [float(i.sign) for i in items],
+            "as_flag": [i.as_flag for i in items],
         }
     )
 
@@ -565,10 +569,14 @@ def _labs(con: duckdb.DuckDBPyConnection, mapping: MimicMap) -> tuple[pd.DataFra
 def _charts(con: duckdb.DuckDBPyConnection, mapping: MimicMap) -> tuple[pd.DataFrame, pd.DataFrame]:
     items = [i for i in mapping.chartevents if i.gcs_component is None]
     con.register("chart_items", _items_frame(items))
-    texts = [(i.itemid, text, float(v)) for i in items for text, v in (i.text_values or {}).items()]
+    texts = [
+        (i.itemid, i.variable, text, float(v))
+        for i in items
+        for text, v in (i.text_values or {}).items()
+    ]
     con.register(
         "chart_text",
-        pd.DataFrame(texts or [(0, "", 0.0)], columns=["itemid", "text", "number"]),
+        pd.DataFrame(texts or [(0, "", "", 0.0)], columns=["itemid", "variable", "text", "number"]),
     )
     text_items = sorted({i.itemid for i in items if i.text_values})
     con.register("chart_text_items", pd.DataFrame({"itemid": text_items or [0]}))
@@ -593,7 +601,8 @@ def _charts(con: duckdb.DuckDBPyConnection, mapping: MimicMap) -> tuple[pd.DataF
                END AS unit
         FROM ce
         JOIN chart_items m ON ce.itemid = m.itemid
-        LEFT JOIN chart_text t ON ce.itemid = t.itemid AND ce.value_text = t.text
+        LEFT JOIN chart_text t ON ce.itemid = t.itemid AND m.variable = t.variable
+             AND ce.value_text = t.text
     """
     rows = con.execute(
         f"""SELECT stay_id, time, NULL::TIMESTAMP AS end_time, variable, value, unit,
@@ -602,7 +611,7 @@ def _charts(con: duckdb.DuckDBPyConnection, mapping: MimicMap) -> tuple[pd.DataF
     ).df()
     skip = _skip_counts(
         con,
-        f"""SELECT 'chartevents' AS "table", itemid, label,
+        f"""SELECT 'chartevents' AS "table", itemid, label || ' -> ' || variable AS label,
                    CASE WHEN itemid IN (SELECT itemid FROM chart_text_items)
                         THEN 'text ''' || COALESCE(value_text, '') || ''' not in the map'
                         WHEN value IS NULL THEN 'no numeric value (valuenum empty)'
@@ -725,7 +734,7 @@ def _vasopressors(
             WHERE TRY_CAST(itemid AS INTEGER) IN (SELECT itemid FROM vaso_items)
               AND TRY_CAST(stay_id AS BIGINT) IN (SELECT stay_id FROM st)
         )
-        SELECT ie.*, m.variable, m.label,
+        SELECT ie.*, m.variable, m.label, m.as_flag,
                -- mimic-code norepinephrine.sql: mg/kg/min with weight 1 is mcg/kg/min
                CASE WHEN ie.rateuom = 'mg/kg/min' AND ie.weight = 1 THEN 'mcg/kg/min'
                     ELSE ie.rateuom END AS unit0
@@ -737,8 +746,13 @@ def _vasopressors(
         return pd.DataFrame(columns=_ROW_COLUMNS), pd.DataFrame(
             columns=["table", "itemid", "label", "reason", "rows"]
         )
+    as_flag = frame["as_flag"].to_numpy(dtype=bool)
+    # A running drug without a catalogue rate (vasopressin in units/min) is a flag.
+    running = as_flag & (frame["rate"].to_numpy(dtype=float) > 0)
+    frame.loc[running, "rate"] = 1.0
+    frame.loc[running, "unit0"] = "1"
     unit = frame["unit0"].fillna("").astype(str).str.strip()
-    per_weight = unit.str.contains("/kg", regex=False)
+    per_weight = unit.str.contains("/kg", regex=False) | pd.Series(as_flag)
     weight = frame["weight"].to_numpy(dtype=float)
     has_weight = np.isfinite(weight) & (weight > 0)
     value = frame["rate"].to_numpy(dtype=float).copy()

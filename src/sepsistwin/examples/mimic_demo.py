@@ -4,8 +4,9 @@
 PhysioNet layout) for three ICU stays, so ``sepsistwin data from-mimic-iv`` can be tried
 and tested without credentialed access. No value comes from a real patient.
 
-Stay 30000001 (subject 10000001): septic shock on a ventilator; its day-0 SOFA is worked
-out by hand in docs/data-formats.md (MIMIC-IV section) and in the tests:
+Stay 30000001 (subject 10000001): septic shock on a ventilator, admission weight 80 kg;
+its day-0 SOFA is worked out by hand in docs/data-formats.md (MIMIC-IV section) and in
+the tests:
 
 =============  ======================================================  ======
 component      day-0 worst value                                       points
@@ -19,11 +20,15 @@ renal          395 mL over 23 h -> 412 mL/day (< 500); creatinine 2.4  3
 =============  ======================================================  ======
 
 SOFA 17. A venous pO2 of 40 mmHg (specimen ``VEN.``) the same day is not a PaO2: with it
-the ratio would be 80 and respiration 4.
+the ratio would be 80 and respiration 4. SOFA-2 the same day: respiration 2 (152 is above
+150), hemostasis 2, liver 1, cardiovascular 3 (norepinephrine 0.15 + epinephrine 0.0625 =
+0.2125 > 0.2), brain 3, kidney 3 (412 mL/day / 80 kg / 24 h = 0.21 mL/kg/h < 0.3): 14.
 
 Stay 30000002 (subject 10000002): suspected infection (blood culture at 12:00, vancomycin
 IV at 14:00, two hours after ICU admission at 10:00); a topical antibiotic (route TP) is
-not counted; two voids only (too little of the day covered for a urine rate).
+not counted; two voids only (too little of the day covered for a urine rate); high-flow
+nasal oxygen with SpO2 93 % at 16:00; vasopressin 18:00-23:00 (a flag: its units/h are not
+a catalogue rate).
 
 Stay 30000003 (subject 10000003): rows a real extract has and the importer must report,
 never silently use: a heart rate of 999/min, an FiO2 of 5, lab rows without a numeric
@@ -108,6 +113,7 @@ def _chart() -> list[dict[str, object]]:
     add(A, "2150-01-01 08:00:00", 220045, 118, "bpm")
     add(A, "2150-01-01 08:00:00", 220052, 62, "mmHg")
     add(A, "2150-01-01 08:00:00", 220210, 24, "insp/min")
+    add(A, "2150-01-01 08:00:00", 226512, 80, "kg")
     add(A, "2150-01-01 09:00:00", 223761, 101.3, "°F")
     add(A, "2150-01-01 09:00:00", 226732, "Endotracheal tube")
     add(A, "2150-01-01 09:00:00", 223849, "CMV/ASSIST/AutoFlow")
@@ -130,6 +136,8 @@ def _chart() -> list[dict[str, object]]:
     add(B, "2150-02-01 11:00:00", 223900, 5)
     add(B, "2150-02-01 11:00:00", 223901, 6)
     add(B, "2150-02-01 11:00:00", 226732, "Nasal cannula")
+    add(B, "2150-02-01 16:00:00", 226732, "High flow nasal cannula")
+    add(B, "2150-02-01 16:00:00", 220277, 93, "%")
     # stay C: rows to report
     add(C, "2150-03-01 06:00:00", 220045, 999, "bpm")
     add(C, "2150-03-01 06:00:00", 220045, 88, "bpm")
@@ -202,6 +210,9 @@ def _inputs() -> list[dict[str, object]]:
         {"stay_id": A, "starttime": "2150-01-01 15:00:00", "endtime": "2150-01-02 10:00:00",
          "itemid": 221289, "rate": 5, "rateuom": "mcg/min", "patientweight": 80,
          "amount": 5.7, "amountuom": "mg", "statusdescription": "FinishedRunning"},
+        {"stay_id": B, "starttime": "2150-02-01 18:00:00", "endtime": "2150-02-01 23:00:00",
+         "itemid": 222315, "rate": 2.4, "rateuom": "units/hour", "patientweight": 75,
+         "amount": 12, "amountuom": "units", "statusdescription": "FinishedRunning"},
         {"stay_id": C, "starttime": "2150-03-01 07:00:00", "endtime": "2150-03-01 07:01:00",
          "itemid": 221906, "rate": "", "rateuom": "", "patientweight": 70,
          "amount": 0.1, "amountuom": "mg", "statusdescription": "FinishedRunning"},
