@@ -151,3 +151,15 @@ def test_drug_compartments_get_the_looser_tolerance_at_no_cost_in_accuracy(
         # Same accuracy class as the uniform tolerance on the clinical read-outs.
         assert np.median(err) < 2e-5, name
         assert np.quantile(err, 0.99) < 2 * np.quantile(err_uniform, 0.99) + 1e-6, name
+
+
+def test_a_rate_dose_is_a_weight_scaled_infusion_of_its_hours(sim: SepsistwinSimulator) -> None:
+    from sepsistwin.trial.spec import TherapySpec
+
+    t = TherapySpec(therapy="anakinra", dose="2 mg/kg/h", route="iv", infusion_hours=72)
+    cohort = sim.sample(3, "septic_shock", np.random.SeedSequence(0))
+    sched = sim.schedule([t], 24.0, cohort)
+    (inf,) = sched.doses
+    assert inf.duration == 72.0
+    rate = np.asarray(inf.rate, dtype=float) / cohort.params["body_weight"]
+    assert np.allclose(rate, rate[0])

@@ -189,3 +189,33 @@ def test_clinical_criteria_are_rules_by_name() -> None:
     assert parse_rule("sepsis3 == 1").variable == "sepsis3"
     errs = errors_of(ISSUE_EXAMPLE.replace('"lymphocytes <= 1.1"', '"sepsis4"'))
     assert any("criterion (sepsis3, septic_shock)" in e for e in errs)
+
+
+RATE_SPEC = ISSUE_EXAMPLE.replace(
+    "MALS: [{therapy: anakinra, dose: 200 mg, route: iv, every_hours: 8, doses: 21}]",
+    "MALS: [{therapy: anakinra, dose: 2 mg/kg/h, route: iv, infusion_hours: 72}]",
+)
+
+
+def test_a_rate_dose_runs_for_its_infusion_hours() -> None:
+    spec = parse_spec(RATE_SPEC, "t.yaml")
+    dose = spec.arms[1].guided["MALS"][0].dose
+    assert (dose.value, dose.unit, dose.per_hour) == (2.0, "mg/kg/h", True)
+
+
+def test_rates_per_minute_and_volume_rates_become_per_hour_drug_rates() -> None:
+    per_min = parse_dose_text("0.1 ug/kg/min")
+    assert (round(per_min.value, 9), per_min.unit, per_min.text) == (6.0, "ug/kg/h", "6 ug/kg/h")
+    text = RATE_SPEC.replace("dose: 2 mg/kg/h,", "dose: 10 mL/h, concentration: 4 mg/mL,")
+    dose = parse_spec(text, "t.yaml").arms[1].guided["MALS"][0].dose
+    assert (dose.value, dose.unit) == (40.0, "mg/h")
+
+
+def test_a_rate_without_infusion_hours_or_concentration_names_what_is_missing() -> None:
+    no_hours = RATE_SPEC.replace(", infusion_hours: 72", "")
+    (msg,) = errors_of(no_hours)
+    assert "t.yaml" in msg and "is a rate: give infusion_hours" in msg
+    no_conc = RATE_SPEC.replace("dose: 2 mg/kg/h", "dose: 10 mL/h")
+    assert "give concentration (e.g. '4 mg/mL')" in errors_of(no_conc)[0]
+    bad_unit = RATE_SPEC.replace("dose: 2 mg/kg/h", "dose: 2 furlongs/h")
+    assert "rate unit 'furlongs'/h not understood" in errors_of(bad_unit)[0]

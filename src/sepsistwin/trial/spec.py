@@ -81,6 +81,14 @@ DOSE_UNITS: dict[str, str] = {
     "g/day": "g/day",
 }
 _MG_PER_UNIT = {"g": 1e3, "mg": 1.0, "ug": 1e-3, "ng": 1e-6}
+#: A rate: an amount unit of DOSE_UNITS (mass or IU, optionally per kg) or mL, per time.
+_RATE = re.compile(r"^(?P<amount>.+?)/(?P<per>h|hr|hour|min|minute)$", re.IGNORECASE)
+_PER_HOUR = {"h": 1.0, "hr": 1.0, "hour": 1.0, "min": 60.0, "minute": 60.0}
+#: A concentration for mL/h rates: a mass (or IU) per mL.
+_CONCENTRATION = re.compile(
+    r"^\s*(?P<value>[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(?P<unit>[^/\s]+)\s*/\s*mL\s*$",
+    re.IGNORECASE,
+)
 _DOSE = re.compile(r"^\s*(?P<value>[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(?P<unit>\S.*?)\s*$")
 
 #: Variables a stratification may use (columns of the screening assessment).
@@ -103,11 +111,16 @@ class _Strict(BaseModel):
 
 
 class Dose(_Strict):
-    """An amount with its unit, parsed from text such as ``"200 mg"`` or ``"4 ug/kg"``."""
+    """An amount with its unit, parsed from text such as ``"200 mg"`` or ``"4 ug/kg"``.
+
+    A rate (``"2 mg/kg/h"``, ``"0.1 ug/kg/min"``, ``"10 mL/h"``) is held per hour
+    (``per_hour``; per-minute rates x 60), and ``text`` is what the model is given.
+    """
 
     value: float
     unit: str
     text: str
+    per_hour: bool = False
 
     @property
     def mg(self) -> float | None:
@@ -136,6 +149,9 @@ def parse_dose_text(text: Any) -> Dose:
     m = _DOSE.match(text)
     if not m:
         raise ValueError(f"dose {text!r} is not '<number> <unit>' (e.g. '200 mg')")
+    rate = _RATE.match(m["unit"].replace(" ", ""))
+    if rate and not m["unit"].lower().endswith("/day"):
+        return _parse_rate(text, float(m["value"]), rate["amount"], rate["per"])
     unit = DOSE_UNITS.get(m["unit"].lower()) or DOSE_UNITS.get(m["unit"])
     if unit is None:
         raise ValueError(
@@ -148,12 +164,30 @@ def parse_dose_text(text: Any) -> Dose:
     return Dose(value=value, unit=unit, text=text.strip())
 
 
+def _parse_rate(text: str, value: float, amount: str, per: str) -> Dose:
+    """A rate dose, held per hour (``"0.1 ug/kg/min"`` -> 6 ug/kg/h)."""
+    unit = DOSE_UNITS.get(amount.lower()) or DOSE_UNITS.get(amount)
+    if unit is None or unit in ("g/day",):
+        raise ValueError(
+            f"dose {text!r}: rate unit {amount!r}/{per} not understood; expected a rate such as "
+            "'2 mg/kg/h', '0.1 ug/kg/min', '50 mg/h' or '10 mL/h' (with a concentration)"
+        )
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"dose {text!r}: rate must be > 0")
+    hourly = value * _PER_HOUR[per.lower()]
+    return Dose(value=hourly, unit=f"{unit}/h", text=f"{hourly:g} {unit}/h", per_hour=True)
+
+
 class TherapySpec(_Strict):
     """One therapy entry: what, how much, by which route, when and how often.
 
     ``start_hours`` counts from enrollment for arm therapies and from time zero (sepsis onset)
     for background therapies. ``doses`` administrations are given ``every_hours`` apart; with
     ``infusion_hours`` each administration is a constant-rate infusion of that length.
+
+    ``dose`` may be a rate (``"2 mg/kg/h"``, ``"0.1 ug/kg/min"``): it then runs for
+    ``infusion_hours`` (required). ``"10 mL/h"`` needs ``concentration`` (``"4 mg/mL"``) and
+    becomes a rate of the drug (40 mg/h).
     """
 
     therapy: str
@@ -163,6 +197,7 @@ class TherapySpec(_Strict):
     every_hours: float | None = Field(None, gt=0)
     doses: int = Field(1, ge=1, le=10_000)
     infusion_hours: float | None = Field(None, gt=0)
+    concentration: str | None = None
 
     @field_validator("therapy")
     @classmethod
@@ -186,6 +221,36 @@ class TherapySpec(_Strict):
         if key not in ROUTES:
             raise ValueError(f"route {v!r} not understood; expected one of {', '.join(ROUTES)}")
         return ROUTES[key]
+
+    @model_validator(mode="after")
+    def _rate(self) -> TherapySpec:
+        d = self.dose
+        if d.unit == "mL/h":
+            if self.concentration is None:
+                raise ValueError(
+                    f"dose '{d.text}' is a volume rate: give concentration (e.g. '4 mg/mL') "
+                    "so it becomes a rate of the drug"
+                )
+            m = _CONCENTRATION.match(self.concentration)
+            mass = m and (DOSE_UNITS.get(m["unit"].lower()) or DOSE_UNITS.get(m["unit"]))
+            if not m or mass is None or "/" in mass or mass == "mL":
+                raise ValueError(
+                    f"concentration {self.concentration!r} is not '<number> <amount>/mL' "
+                    "(e.g. '4 mg/mL', '16 ug/mL')"
+                )
+            value = d.value * float(m["value"])
+            drug = Dose(value=value, unit=f"{mass}/h", text=f"{value:g} {mass}/h", per_hour=True)
+            object.__setattr__(self, "dose", drug)
+        elif self.concentration is not None:
+            raise ValueError(
+                f"concentration is only used with a volume rate (mL/h); dose is '{d.text}'"
+            )
+        if self.dose.per_hour and self.infusion_hours is None:
+            raise ValueError(
+                f"dose '{self.dose.text}' is a rate: give infusion_hours (how long each "
+                "infusion runs), e.g. infusion_hours: 72"
+            )
+        return self
 
     @model_validator(mode="after")
     def _repeat(self) -> TherapySpec:
