@@ -1,0 +1,339 @@
+"""Server-rendered pages: patients, recommendations, trials, evidence.
+
+Every page works without JavaScript (tables, forms, links); the packaged ``app.js`` draws the
+Plotly charts from JSON data blocks and polls a running trial's progress.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from sepsistwin.cli._common import jsonable
+from sepsistwin.evidence import UnknownTherapyError, load_evidence
+from sepsistwin.report import render_report
+from sepsistwin.trial import list_examples
+from sepsistwin.web.charts import (
+    forest,
+    km_with_risk_table,
+    numbers_at_risk,
+    patient_figures,
+    risk_times,
+    to_json,
+)
+from sepsistwin.web.datasets import BIOMARKERS, EXAMPLE_ID
+from sepsistwin.web.jobs import JobLimitError
+from sepsistwin.web.state import BadInput, NotFound, WebState
+
+router = APIRouter(include_in_schema=False)
+
+
+def _state(request: Request) -> WebState:
+    state: WebState = request.app.state.web
+    return state
+
+
+def _render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, name, context, status_code=status_code
+    )
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    return _render(request, "home.html", examples=list_examples())
+
+
+# --- patients --------------------------------------------------------------------------------
+
+
+def _patients_index(request: Request, status_code: int = 200, **extra: Any) -> Response:
+    s = request.state.session
+    return _render(
+        request,
+        "patients.html",
+        status_code=status_code,
+        datasets=[d.describe() for d in s.datasets.values()],
+        max_upload_mb=_state(request).settings.max_upload_bytes / 1048576,
+        **extra,
+    )
+
+
+@router.get("/patients", response_class=HTMLResponse)
+def patients_index(request: Request) -> Response:
+    return _patients_index(request)
+
+
+@router.post("/patients/upload", response_class=HTMLResponse)
+def patients_upload(
+    request: Request,
+    file: Annotated[UploadFile, File()],
+    onset: Annotated[UploadFile | None, File()] = None,
+    lenient: Annotated[bool, Form()] = False,
+) -> Response:
+    st = _state(request)
+    onset_data = onset.file.read() if onset is not None else None
+    try:
+        ds = st.upload(
+            request.state.session,
+            file.filename or "timeline",
+            file.file.read(),
+            onset_name=onset.filename if onset is not None and onset_data else None,
+            onset_data=onset_data or None,
+            lenient=lenient,
+        )
+    except BadInput as exc:
+        return _patients_index(request, 422, error=str(exc), errors=exc.errors)
+    return RedirectResponse(f"/patients/{ds.id}", status_code=303)
+
+
+@router.get("/patients/{dataset_id}", response_class=HTMLResponse)
+def dataset_page(request: Request, dataset_id: str) -> Response:
+    ds = _state(request).dataset(request.state.session, dataset_id)
+    return _render(request, "dataset.html", ds=ds.describe(), rows=ds.summary, rejected=ds.rejected)
+
+
+@router.get("/patients/{dataset_id}/{patient_id}", response_class=HTMLResponse)
+def patient_page(request: Request, dataset_id: str, patient_id: str) -> Response:
+    ds = _state(request).dataset(request.state.session, dataset_id)
+    try:
+        rows = ds.patient_records(patient_id)
+        timeline_json, biomarkers_json = patient_figures(ds, patient_id)
+    except KeyError as exc:
+        raise NotFound(str(exc.args[0])) from None
+    return _render(
+        request,
+        "patient.html",
+        ds=ds.describe(),
+        patient_id=patient_id,
+        rows=rows,
+        biomarkers=BIOMARKERS,
+        timeline_json=timeline_json,
+        biomarkers_json=biomarkers_json,
+    )
+
+
+@router.get("/patients/{dataset_id}/{patient_id}/recommendations", response_class=HTMLResponse)
+def recommendations_page(
+    request: Request,
+    dataset_id: str,
+    patient_id: str,
+    day: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
+    ds = _state(request).dataset(request.state.session, dataset_id)
+    try:
+        rows = ds.patient_records(patient_id)
+    except KeyError as exc:
+        raise NotFound(str(exc.args[0])) from None
+    days = [r["day"] for r in rows]
+    chosen = days[-1] if day is None else day
+    if chosen not in days:
+        raise NotFound(f"no day {chosen} for patient {patient_id!r}; days assessed: {days}")
+    rec = ds.recommendation_records(patient=patient_id, day=chosen)[0]
+    return _render(
+        request,
+        "recommendations.html",
+        ds=ds.describe(),
+        patient_id=patient_id,
+        days=days,
+        day=chosen,
+        rec=rec,
+        assessment=next(r for r in rows if r["day"] == chosen),
+    )
+
+
+# --- trials ----------------------------------------------------------------------------------
+
+
+def _trials_index(request: Request, status_code: int = 200, **extra: Any) -> Response:
+    st = _state(request)
+    s = request.state.session
+    ctx: dict[str, Any] = {
+        "examples": list_examples(),
+        "runs": [r.to_dict() for r in st.past_runs()],
+        "jobs": [j.to_dict() for j in st.jobs.of_session(s.token)],
+        "max_size": st.settings.max_trial_size,
+        "spec_text": st.example_spec_text("provide-like"),
+        "example": "",
+        "size": 200,
+    }
+    ctx.update(extra)
+    return _render(request, "trials.html", status_code=status_code, **ctx)
+
+
+@router.get("/trials", response_class=HTMLResponse)
+def trials_index(
+    request: Request, example: Annotated[str | None, Query(max_length=100)] = None
+) -> Response:
+    if example:
+        return _trials_index(
+            request, spec_text=_state(request).example_spec_text(example), example=example
+        )
+    return _trials_index(request)
+
+
+@router.post("/trials/run", response_class=HTMLResponse)
+def trials_run(
+    request: Request,
+    spec_text: Annotated[str, Form(max_length=1_000_000)] = "",
+    size: Annotated[str, Form(max_length=12)] = "",
+    spec_file: Annotated[UploadFile | None, File()] = None,
+    action: Annotated[str, Form(max_length=20)] = "run",
+) -> Response:
+    st = _state(request)
+    text = spec_text
+    source = "spec.yaml"
+    if spec_file is not None and spec_file.filename:
+        raw = spec_file.file.read(st.settings.yaml_max_bytes + 1)
+        if len(raw) > st.settings.yaml_max_bytes:
+            return _trials_index(
+                request,
+                422,
+                spec_text=text,
+                error="the specification file is too large",
+                errors=[f"{spec_file.filename}: more than {st.settings.yaml_max_bytes} bytes"],
+            )
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return _trials_index(
+                request,
+                422,
+                spec_text=text,
+                error=f"{spec_file.filename}: not UTF-8 text",
+                errors=[f"{spec_file.filename}: not UTF-8 text"],
+            )
+        from sepsistwin.web.sessions import safe_filename
+
+        source = safe_filename(spec_file.filename)
+    try:
+        n = int(size) if size.strip() else None
+    except ValueError:
+        return _trials_index(
+            request,
+            422,
+            spec_text=text,
+            size=size,
+            error="invalid size",
+            errors=[f"size: {size!r} is not a whole number of patients"],
+        )
+    try:
+        spec = st.sized(st.spec_from_text(text, source), n)
+    except BadInput as exc:
+        return _trials_index(
+            request, 422, spec_text=text, size=size, error=str(exc), errors=exc.errors
+        )
+    if action == "validate":
+        return _trials_index(
+            request,
+            spec_text=text,
+            size=size,
+            message=f"valid: {spec.name}, {spec.population.size} virtual patients, arms "
+            + ", ".join(spec.arm_names),
+        )
+    try:
+        job = st.jobs.start(request.state.session.token, spec)
+    except JobLimitError as exc:
+        return _trials_index(
+            request, 409, spec_text=text, size=size, error=str(exc), errors=[str(exc)]
+        )
+    return RedirectResponse(f"/trials/jobs/{job.id}", status_code=303)
+
+
+def _job(request: Request, job_id: str) -> Any:
+    st = _state(request)
+    try:
+        job = st.jobs.get(job_id)
+    except KeyError:
+        raise NotFound(f"no trial job {job_id!r} in this session") from None
+    if job.session != request.state.session.token:
+        raise NotFound(f"no trial job {job_id!r} in this session")
+    return job
+
+
+@router.get("/trials/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, job_id: str) -> Response:
+    job = _job(request, job_id)
+    if job.status == "done":
+        return RedirectResponse(f"/trials/runs/{job.run}", status_code=303)
+    return _render(request, "job.html", job=job.to_dict())
+
+
+@router.post("/trials/jobs/{job_id}/cancel", response_class=HTMLResponse)
+def job_cancel(request: Request, job_id: str) -> Response:
+    job = _job(request, job_id)
+    _state(request).jobs.cancel(job.id)
+    return RedirectResponse(f"/trials/jobs/{job.id}", status_code=303)
+
+
+@router.get("/trials/runs/{run}", response_class=HTMLResponse)
+def run_page(request: Request, run: str) -> Response:
+    result, patients = _state(request).result(run)
+    arms = [a["name"] for a in result.arms]
+    times = risk_times(result.follow_up_days)
+    return _render(
+        request,
+        "run.html",
+        run=run,
+        r=jsonable(result.to_dict()),
+        km_json=to_json(km_with_risk_table(result, patients)),
+        forest_json=to_json(forest(result)),
+        risk_times=times,
+        at_risk=numbers_at_risk(patients, arms, times),
+    )
+
+
+@router.get("/trials/runs/{run}/result.json")
+def run_json(request: Request, run: str) -> Response:
+    result, _ = _state(request).result(run)
+    return JSONResponse(
+        jsonable(result.to_dict()),
+        headers={"content-disposition": f'attachment; filename="{run}.json"'},
+    )
+
+
+@router.get("/trials/runs/{run}/report.html")
+def run_report(request: Request, run: str) -> Response:
+    result, _ = _state(request).result(run)
+    return Response(
+        render_report(result),
+        media_type="text/html",
+        headers={"content-disposition": f'attachment; filename="{run}-report.html"'},
+    )
+
+
+@router.get("/trials/runs/{run}/tables.zip")
+def run_parquet(request: Request, run: str) -> Response:
+    data = _state(request).parquet_zip(run)
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"content-disposition": f'attachment; filename="{run}-parquet.zip"'},
+    )
+
+
+# --- evidence --------------------------------------------------------------------------------
+
+
+@router.get("/evidence", response_class=HTMLResponse)
+def evidence_index(request: Request) -> Response:
+    ev = load_evidence()
+    return _render(request, "evidence.html", therapies=[ev.therapy_dict(t) for t in ev.ids()])
+
+
+@router.get("/evidence/{therapy}", response_class=HTMLResponse)
+def evidence_page(request: Request, therapy: str) -> Response:
+    ev = load_evidence()
+    try:
+        t = ev.therapy(therapy)
+    except UnknownTherapyError as exc:
+        raise NotFound(str(exc)) from None
+    return _render(request, "therapy.html", t=ev.therapy_dict(t.id))
+
+
+@router.get("/example", response_class=HTMLResponse)
+def example_redirect() -> Response:
+    return RedirectResponse(f"/patients/{EXAMPLE_ID}", status_code=303)

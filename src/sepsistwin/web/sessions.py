@@ -1,0 +1,112 @@
+"""Browser sessions: each has its own upload folder and datasets, deleted when idle.
+
+A session is identified by a random token in an HttpOnly, SameSite=Strict cookie. Nothing a
+client sends is used as a path: an upload is stored as
+``<data_dir>/sessions/<token>/<upload id>/<sanitised base name>``, where both ids are made
+by the server.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sepsistwin.web.datasets import Dataset
+
+COOKIE = "sepsistwin_session"
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_filename(name: str, *, default: str = "upload") -> str:
+    """The base name of a client-supplied file name, reduced to ``[A-Za-z0-9._-]``.
+
+    Examples
+    --------
+    >>> safe_filename("../../etc/passwd")
+    'passwd'
+    >>> safe_filename("C:\\\\data\\\\my labs.csv")
+    'my_labs.csv'
+    """
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = _UNSAFE.sub("_", base).strip("._") or default
+    return base[:120]
+
+
+@dataclass
+class Session:
+    """One browser session: its folder, datasets and the trial job it runs (if any)."""
+
+    token: str
+    folder: Path
+    datasets: dict[str, Dataset] = field(default_factory=dict)
+    last_seen: float = field(default_factory=time.time)
+
+    def upload_dir(self) -> Path:
+        """A new, empty folder for one upload (named by a server-made id)."""
+        path = self.folder / secrets.token_hex(8)
+        path.mkdir(parents=True, exist_ok=False)
+        return path
+
+
+class SessionStore:
+    """Sessions of one dashboard, with idle expiry.
+
+    Parameters
+    ----------
+    root
+        Folder holding one sub-folder per session.
+    ttl_s
+        Seconds a session (its uploads and datasets) survives without a request.
+    """
+
+    def __init__(self, root: Path, ttl_s: float) -> None:
+        self.root = root
+        self.ttl_s = ttl_s
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+        self._last_sweep = 0.0
+
+    def get(self, token: str | None) -> tuple[Session, bool]:
+        """The session of ``token``, or a new one; the flag says whether it is new."""
+        self.sweep()
+        with self._lock:
+            if token and _TOKEN.match(token) and token in self._sessions:
+                s = self._sessions[token]
+                s.last_seen = time.time()
+                return s, False
+            new = secrets.token_urlsafe(24)
+            s = Session(token=new, folder=self.root / new)
+            self._sessions[new] = s
+            return s, True
+
+    def sweep(self, *, now: float | None = None, force: bool = False) -> list[str]:
+        """Delete sessions idle for longer than the TTL (their folders too); return their tokens.
+
+        Runs at most once every few seconds unless ``force``; folders left by an earlier process
+        (not in memory) are removed once they are older than the TTL.
+        """
+        now = time.time() if now is None else now
+        if not force and now - self._last_sweep < min(5.0, self.ttl_s):
+            return []
+        self._last_sweep = now
+        with self._lock:
+            gone = [t for t, s in self._sessions.items() if now - s.last_seen > self.ttl_s]
+            for t in gone:
+                del self._sessions[t]
+            live = set(self._sessions)
+        if self.root.is_dir():
+            for folder in self.root.iterdir():
+                if folder.name in live:
+                    continue
+                if folder.name in gone or now - folder.stat().st_mtime > self.ttl_s:
+                    shutil.rmtree(folder, ignore_errors=True)
+        return gone
+
+    def __len__(self) -> int:
+        return len(self._sessions)
