@@ -10,6 +10,27 @@ import typer
 from sepsistwin.cli._common import err_console, fail
 
 
+def bind_warning(host: str) -> str | None:
+    """The warning printed when the dashboard is bound to a non-loopback address.
+
+    Examples
+    --------
+    >>> bind_warning("127.0.0.1") is None
+    True
+    >>> "no login" in bind_warning("0.0.0.0")
+    True
+    """
+    from sepsistwin.web.settings import LOOPBACK_HOSTS
+
+    if host in LOOPBACK_HOSTS:
+        return None
+    return (
+        f"binding {host}: the dashboard has no login and anyone who can reach this address "
+        "can upload data and run trials; bind 127.0.0.1 (the default) unless the network is "
+        "trusted."
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``serve`` command to ``app``."""
 
@@ -48,15 +69,10 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from sepsistwin.web import WebSettings, create_app
-        from sepsistwin.web.settings import LOOPBACK_HOSTS
 
-        if host not in LOOPBACK_HOSTS:
-            err_console.print(
-                f"[bold yellow]warning:[/] binding {host}: the dashboard has no login and "
-                "anyone who can reach this address can upload data and run trials; bind "
-                "127.0.0.1 (the default) unless the network is trusted.",
-                highlight=False,
-            )
+        warning = bind_warning(host)
+        if warning:
+            err_console.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
         try:
             settings = WebSettings(
                 data_dir=data_dir,

@@ -183,7 +183,10 @@ def get_assessment(
     qSOFA, SIRS, Sepsis-3, septic shock, phenotype, immune state, ``reasons`` (the rules that
     fired, with values), ``missing`` and the day's worst values."""
     ds = _dataset(request, dataset_id)
-    rows = ds.patient_records(patient) if patient is not None else ds.records
+    try:
+        rows = ds.patient_records(patient) if patient is not None else ds.records
+    except KeyError as exc:
+        raise NotFound(str(exc.args[0])) from None
     if day is not None:
         days = sorted({r["day"] for r in rows})
         rows = [r for r in rows if r["day"] == day]

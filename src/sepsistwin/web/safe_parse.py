@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import yaml
 
+#: Explicit YAML tags accepted (plain data); every other tag, ``!!python/...`` included, is refused.
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")
+) | {"!"}
+
 
 class UnsafeInputError(ValueError):
     """Input refused before parsing: too large, too deep, or using YAML aliases."""
@@ -46,7 +51,7 @@ def check_yaml(text: str, *, max_bytes: int, max_depth: int, source: str = "<spe
                     f"{source}: line {line}: YAML anchors and aliases are not accepted"
                 )
             tag = getattr(event, "tag", None)
-            if tag and not tag.startswith("tag:yaml.org,2002:"):
+            if tag and tag not in _PLAIN_TAGS:
                 raise UnsafeInputError(f"{source}: line {line}: YAML tag {tag!r} is not accepted")
             if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
                 depth += 1

@@ -1,0 +1,174 @@
+"""Server-rendered pages (every one carries the disclaimer and loads only packaged assets),
+security headers, the session cookie, session expiry, /docs and the serve command."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import BAD_UNIT_CSV, GOOD_CSV, SMALL_TRIAL, TestClient
+
+from sepsistwin import DISCLAIMER
+from sepsistwin.cli.serve import bind_warning
+from sepsistwin.web.security import CSP
+from sepsistwin.web.sessions import SessionStore, safe_filename
+
+PAGES = [
+    "/",
+    "/patients",
+    "/patients/example",
+    "/patients/example/ICU-001",
+    "/patients/example/ICU-001/recommendations",
+    "/patients/example/ICU-006/recommendations?day=0",
+    "/trials",
+    "/trials?example=iris7-il7",
+    "/evidence",
+    "/evidence/nivolumab",
+    "/docs",
+]
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_every_page_has_the_disclaimer_and_only_local_assets(client: TestClient, url: str) -> None:
+    r = client.get(url)
+    assert r.status_code == 200, r.text
+    assert DISCLAIMER in r.text
+    sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', r.text)
+    assert sources and all(s.startswith("/") and not s.startswith("//") for s in sources)
+    # no inline script: every <script> either loads a file or is a JSON data block
+    for tag in re.findall(r"<script[^>]*>", r.text):
+        assert "src=" in tag or 'type="application/json"' in tag, tag
+
+
+def test_security_headers(client: TestClient) -> None:
+    for url in ("/", "/api/health", "/static/style.css", "/api/datasets/nope"):
+        h = client.get(url).headers
+        assert h["content-security-policy"] == CSP
+        assert "frame-ancestors 'none'" in CSP and "script-src 'self';" in CSP
+        assert h["x-content-type-options"] == "nosniff"
+        assert h["x-frame-options"] == "DENY"
+
+
+def test_session_cookie_is_httponly_and_strict(client: TestClient) -> None:
+    fresh = TestClient(client.app)
+    cookie = fresh.get("/api/health").headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "set-cookie" not in fresh.get("/api/health").headers  # kept, not renewed
+
+
+def test_plotly_is_served_from_the_package(client: TestClient) -> None:
+    r = client.get("/vendor/plotly.min.js")
+    assert r.status_code == 200 and len(r.content) > 1_000_000
+    assert r.headers["content-type"].startswith("text/javascript")
+
+
+def test_patients_table_and_patient_page(client: TestClient) -> None:
+    table = client.get("/patients/example").text
+    assert table.count('href="/patients/example/ICU-') >= 10
+    page = client.get("/patients/example/ICU-001").text
+    for needle in ("timeline-data", "biomarkers-data", "Rules that fired", "Missing"):
+        assert needle in page
+    assert client.get("/patients/example/NOPE").status_code == 404
+    assert client.get("/patients/example/ICU-001/recommendations?day=99").status_code == 404
+
+
+def test_upload_form_shows_the_validation_error(client: TestClient) -> None:
+    r = client.post("/patients/upload", files={"file": ("bad.csv", BAD_UNIT_CSV.encode())})
+    assert r.status_code == 422
+    assert 'role="alert"' in r.text and "row 3 of bad.csv" in r.text
+    ok = client.post(
+        "/patients/upload", files={"file": ("labs.csv", GOOD_CSV.encode())}, follow_redirects=False
+    )
+    assert ok.status_code == 303 and ok.headers["location"].startswith("/patients/")
+
+
+def test_trial_form_validates_and_reports_errors(client: TestClient) -> None:
+    ok = client.post("/trials/run", data={"spec_text": SMALL_TRIAL, "action": "validate"})
+    assert ok.status_code == 200 and "valid: web-small" in ok.text
+    bad = client.post(
+        "/trials/run",
+        data={"spec_text": SMALL_TRIAL.replace("size: 120", "size: -5"), "action": "run"},
+    )
+    assert bad.status_code == 422 and "line 4: population.size" in bad.text
+    size = client.post("/trials/run", data={"spec_text": SMALL_TRIAL, "size": "many"})
+    assert size.status_code == 422 and "not a whole number" in size.text
+    upload = client.post(
+        "/trials/run",
+        data={"action": "validate"},
+        files={"spec_file": ("mine.yaml", SMALL_TRIAL.replace("seed: 7", "seed: x").encode())},
+    )
+    assert upload.status_code == 422 and "mine.yaml: line 2: seed" in upload.text
+
+
+def test_docs_page_lists_every_api_endpoint(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    page = client.get("/docs").text
+    assert schema["paths"]
+    for path in schema["paths"]:
+        assert f"<code>{path}</code>" in page
+
+
+def test_idle_sessions_and_their_uploads_are_deleted(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path, ttl_s=60)
+    s, new = store.get(None)
+    assert new
+    folder = s.upload_dir()
+    (folder / "labs.csv").write_text("x")
+    assert store.get(s.token) == (s, False)
+    assert store.sweep(now=time.time() + 30, force=True) == []
+    assert store.sweep(now=time.time() + 120, force=True) == [s.token]
+    assert not s.folder.exists()
+    assert store.get(s.token)[1] is True  # an expired token starts a new session
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [("../../etc/passwd", "passwd"), ("C:\\x\\my labs.csv", "my_labs.csv"), ("...", "upload")],
+)
+def test_safe_filename(name: str, safe: str) -> None:
+    assert safe_filename(name) == safe
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_binds_loopback_and_warns_otherwise(tmp_path: Path) -> None:
+    port = _free_port()
+    exe = Path(sys.executable).with_name("sepsistwin")
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--port", str(port), "--data-dir", str(tmp_path)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.3)
+        assert r.json()["status"] == "ok"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert "warning" not in (proc.stderr.read() if proc.stderr else "")
+    assert bind_warning("127.0.0.1") is None and bind_warning("localhost") is None
+    assert "no login" in (bind_warning("0.0.0.0") or "")
+    refused = subprocess.run(
+        [str(exe), "serve", "--port", "1", "--max-upload-mb", "-1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode != 0 and "max-upload-mb" in refused.stderr
