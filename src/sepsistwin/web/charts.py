@@ -82,7 +82,7 @@ def phenotype_timeline(records: Sequence[dict[str, Any]], patient_id: str) -> go
                 mode="markers+text",
                 name=name,
                 text=[r["immune_state"] for r in sel],
-                textposition="top center",
+                textposition="middle right",
                 marker={"color": colour, "symbol": symbol, "size": 16, "line": {"width": 1}},
                 hovertemplate="day %{x}: " + name + " (%{text})<extra></extra>",
             ),
@@ -91,7 +91,14 @@ def phenotype_timeline(records: Sequence[dict[str, Any]], patient_id: str) -> go
         )
     order = sorted(PHENOTYPE_STYLE, key=lambda k: PHENOTYPE_STYLE[k][2])
     fig.update_yaxes(title_text="SOFA (0-24)", range=[0, 25], row=1, col=1)
-    fig.update_yaxes(categoryorder="array", categoryarray=order, type="category", row=2, col=1)
+    fig.update_yaxes(
+        categoryorder="array",
+        categoryarray=order,
+        type="category",
+        range=[-0.5, len(order) - 0.5],
+        row=2,
+        col=1,
+    )
     fig.update_xaxes(title_text="day since time zero", dtick=1, row=2, col=1)
     return _layout(fig, f"Patient {patient_id}: SOFA and immune phenotype by day", 520)
 
@@ -158,8 +165,6 @@ def biomarker_panels(
                 row=i,
                 col=1,
             )
-        if v in ("ferritin", "il6"):
-            fig.update_yaxes(type="log", row=i, col=1)
     fig.update_xaxes(title_text="day since time zero", dtick=1, row=len(BIOMARKERS), col=1)
     return _layout(fig, f"Patient {patient_id}: biomarkers against the rule thresholds", 1100)
 
@@ -290,7 +295,11 @@ def forest(result: TrialResult) -> go.Figure:
             )
         )
         fig.add_vline(x=1.0, line={"dash": "dash", "color": "#7f7f7f"})
-    fig.update_xaxes(type="log", title_text="hazard ratio (log scale), < 1 favours the arm")
+    fig.update_xaxes(
+        type="log",
+        tickvals=[0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20],
+        title_text="hazard ratio (log scale), < 1 favours the arm",
+    )
     fig.update_yaxes(autorange="reversed")
     return _layout(
         fig, "Hazard ratios with 95% CI (Cox), overall and by phenotype", 160 + 40 * len(rows)
