@@ -5,9 +5,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from sepsistwin import DISCLAIMER, __version__
@@ -81,6 +83,20 @@ class SpecText(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     spec: str = Field(max_length=_SPEC_CHARS)
+
+
+async def _json(ds: Dataset, key: str, make: Callable[[], Any]) -> Response:
+    """A JSON body serialised once per dataset and key (datasets are immutable); a cache hit
+    is answered on the event loop, a miss is computed in the thread pool."""
+    key = f"json:{key}"
+    body = ds.peek(key)
+    if body is None:
+
+        def serialise() -> bytes:
+            return json.dumps(make(), ensure_ascii=False, allow_nan=False).encode()
+
+        body = await run_in_threadpool(ds.cached, key, serialise)
+    return Response(body, media_type="application/json")
 
 
 def _dataset(request: Request, dataset_id: str) -> Dataset:
@@ -172,27 +188,32 @@ def delete_dataset(request: Request, dataset_id: str) -> Response:
     tags=["patients"],
     summary="Daily assessment (assess --json)",
     responses=ERRORS,
+    response_model=list[dict[str, Any]],
 )
-def get_assessment(
+async def get_assessment(
     request: Request,
     dataset_id: str,
     patient: Annotated[str | None, Query(max_length=200)] = None,
     day: Annotated[int | None, Query(ge=0)] = None,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Patient-day records as ``sepsistwin assess --json`` prints them: SOFA and components,
     qSOFA, SIRS, Sepsis-3, septic shock, phenotype, immune state, ``reasons`` (the rules that
     fired, with values), ``missing`` and the day's worst values."""
     ds = _dataset(request, dataset_id)
-    try:
-        rows = ds.patient_records(patient) if patient is not None else ds.records
-    except KeyError as exc:
-        raise NotFound(str(exc.args[0])) from None
-    if day is not None:
-        days = sorted({r["day"] for r in rows})
-        rows = [r for r in rows if r["day"] == day]
-        if not rows:
-            raise NotFound(f"no day {day}; days assessed: {days}")
-    return rows
+
+    def make() -> list[dict[str, Any]]:
+        try:
+            rows = ds.patient_records(patient) if patient is not None else ds.records
+        except KeyError as exc:
+            raise NotFound(str(exc.args[0])) from None
+        if day is not None:
+            days = sorted({r["day"] for r in rows})
+            rows = [r for r in rows if r["day"] == day]
+            if not rows:
+                raise NotFound(f"no day {day}; days assessed: {days}")
+        return rows
+
+    return await _json(ds, f"assessment:{patient}:{day}", make)
 
 
 @router.get(
@@ -200,21 +221,26 @@ def get_assessment(
     tags=["patients"],
     summary="Recommendations (recommend --json)",
     responses=ERRORS,
+    response_model=list[dict[str, Any]],
 )
-def get_recommendations(
+async def get_recommendations(
     request: Request,
     dataset_id: str,
     patient: Annotated[str | None, Query(max_length=200)] = None,
     day: Annotated[int | None, Query(ge=0)] = None,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Ranked, phenotype-matched options per patient-day as ``sepsistwin recommend --json``
     prints them (rationale, evidence, warnings, timing window, exclusions, what to measure
     next, disclaimer)."""
     ds = _dataset(request, dataset_id)
-    try:
-        return ds.recommendation_records(patient=patient, day=day)
-    except KeyError as exc:
-        raise NotFound(str(exc.args[0]) if exc.args else str(exc)) from None
+
+    def make() -> list[dict[str, Any]]:
+        try:
+            return ds.recommendation_records(patient=patient, day=day)
+        except KeyError as exc:
+            raise NotFound(str(exc.args[0]) if exc.args else str(exc)) from None
+
+    return await _json(ds, f"recommendations:{patient}:{day}", make)
 
 
 @router.get(
@@ -222,16 +248,25 @@ def get_recommendations(
     tags=["patients"],
     summary="Plotly figures of a patient",
     responses=ERRORS,
+    response_model=dict[str, Any],
 )
-def get_patient_figures(request: Request, dataset_id: str, patient_id: str) -> dict[str, Any]:
+async def get_patient_figures(request: Request, dataset_id: str, patient_id: str) -> Response:
     """``timeline`` (SOFA and phenotype by day) and ``biomarkers`` (ferritin, mHLA-DR,
     lymphocytes, IL-6, lactate against their thresholds) as Plotly JSON."""
     ds = _dataset(request, dataset_id)
-    try:
-        timeline, biomarkers = patient_figures(ds, patient_id)
-    except KeyError as exc:
-        raise NotFound(str(exc.args[0])) from None
-    return {"timeline": json.loads(timeline), "biomarkers": json.loads(biomarkers)}
+    key = f"json:figures:{patient_id}"
+    body = ds.peek(key)
+    if body is None:
+
+        def make() -> bytes:
+            try:
+                timeline, biomarkers = patient_figures(ds, patient_id)
+            except KeyError as exc:
+                raise NotFound(str(exc.args[0])) from None
+            return f'{{"timeline": {timeline}, "biomarkers": {biomarkers}}}'.encode()
+
+        body = await run_in_threadpool(ds.cached, key, make)
+    return Response(body, media_type="application/json")
 
 
 # --- trials ----------------------------------------------------------------------------------

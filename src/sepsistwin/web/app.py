@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -17,6 +18,7 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sepsistwin import DISCLAIMER, __version__
+from sepsistwin.web.datasets import example_dataset
 from sepsistwin.web.security import GuardMiddleware
 from sepsistwin.web.settings import WebSettings
 from sepsistwin.web.state import BadInput, NotFound, WebState
@@ -72,6 +74,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(example_dataset)  # assessed before the first request
         yield
         state.jobs.shutdown()
 

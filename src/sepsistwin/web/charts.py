@@ -320,14 +320,13 @@ def patient_figures(ds: Dataset, patient_id: str) -> tuple[str, str]:
     KeyError
         Unknown patient (the message lists the known ones).
     """
-    key = f"figures:{patient_id}"
-    hit = ds.cache.get(key)
-    if hit is None:
-        rows = ds.patient_records(patient_id)
-        hit = (
+    rows = ds.patient_records(patient_id)  # KeyError for an unknown patient, before caching
+
+    def make() -> tuple[str, str]:
+        return (
             to_json(phenotype_timeline(rows, patient_id)),
             to_json(biomarker_panels(rows, patient_id)),
         )
-        ds.cache[key] = hit
-    timeline, biomarkers = hit
+
+    timeline, biomarkers = ds.cached(f"figures:{patient_id}", make)
     return timeline, biomarkers

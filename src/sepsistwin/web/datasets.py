@@ -9,6 +9,8 @@ from __future__ import annotations
 import threading
 import time
 import warnings
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +23,8 @@ from sepsistwin.recommend import RecommendationSet, recommend
 
 #: Identifier of the bundled example cohort (shared by every session, read-only).
 EXAMPLE_ID = "example"
+#: Rendered pages and serialised bodies kept per dataset (least recently used dropped first).
+CACHE_ENTRIES = 4096
 #: Observation variables plotted on a patient's biomarker panel, in order.
 BIOMARKERS = ("ferritin", "mhla_dr", "lymphocytes", "il6", "lactate")
 
@@ -46,8 +50,31 @@ class Dataset:
     assessment: pd.DataFrame
     rejected: list[dict[str, Any]] = field(default_factory=list)
     created: float = field(default_factory=time.time)
-    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    cache: OrderedDict[str, Any] = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _recommend_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def peek(self, key: str) -> Any:
+        """The cached value of ``key``, or ``None``."""
+        with self._lock:
+            value = self.cache.get(key)
+            if value is not None:
+                self.cache.move_to_end(key)
+            return value
+
+    def cached(self, key: str, make: Callable[[], Any]) -> Any:
+        """``make()`` computed once per ``key`` (a rendered page, a serialised body, figures);
+        the dataset is immutable, so entries never go stale."""
+        with self._lock:
+            if key in self.cache:
+                self.cache.move_to_end(key)
+                return self.cache[key]
+        value = make()
+        with self._lock:
+            self.cache[key] = value
+            while len(self.cache) > CACHE_ENTRIES:
+                self.cache.popitem(last=False)
+        return value
 
     @cached_property
     def records(self) -> list[dict[str, Any]]:
@@ -61,13 +88,20 @@ class Dataset:
             warnings.simplefilter("ignore")
             return recommend(self.assessment)
 
+    @cached_property
+    def _by_patient(self) -> dict[str, list[dict[str, Any]]]:
+        index: dict[str, list[dict[str, Any]]] = {}
+        for r in self.records:
+            index.setdefault(str(r["patient_id"]), []).append(r)
+        return index
+
     def patient_ids(self) -> list[str]:
         """Patient ids, sorted."""
         return sorted(self.assessment["patient_id"].astype(str).unique().tolist())
 
     def patient_records(self, patient_id: str) -> list[dict[str, Any]]:
         """One patient's day records (``KeyError`` naming the known patients if absent)."""
-        rows = [r for r in self.records if r["patient_id"] == patient_id]
+        rows = self._by_patient.get(patient_id)
         if not rows:
             raise KeyError(
                 f"unknown patient {patient_id!r}; patients: {', '.join(self.patient_ids())}"
@@ -104,7 +138,7 @@ class Dataset:
         self, patient: str | None = None, day: int | None = None
     ) -> list[dict[str, Any]]:
         """The CLI's ``recommend --json`` records, optionally for one patient and/or day."""
-        with self._lock:  # the cached property is computed once even under concurrent requests
+        with self._recommend_lock:  # computed once even under concurrent requests
             rs = self.recommendations
         return [jsonable(r) for r in rs.filter(patient=patient, day=day).to_records()]
 
@@ -141,7 +175,7 @@ def assess_file(
         rejected=[jsonable(r) for r in result.attrs.get("rejected") or []],
     )
     # Warm the caches here (the request thread), not inside concurrent page requests.
-    _ = ds.records, ds.summary
+    _ = ds.records, ds._by_patient, ds.summary
     return ds
 
 

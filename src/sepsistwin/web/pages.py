@@ -6,9 +6,11 @@ Plotly charts from JSON data blocks and polls a running trial's progress.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from sepsistwin.cli._common import jsonable
@@ -23,7 +25,7 @@ from sepsistwin.web.charts import (
     risk_times,
     to_json,
 )
-from sepsistwin.web.datasets import BIOMARKERS, EXAMPLE_ID
+from sepsistwin.web.datasets import BIOMARKERS, EXAMPLE_ID, Dataset
 from sepsistwin.web.jobs import JobLimitError
 from sepsistwin.web.state import BadInput, NotFound, WebState
 
@@ -40,6 +42,23 @@ def _render(request: Request, name: str, status_code: int = 200, **context: Any)
         request, name, context, status_code=status_code
     )
     return response
+
+
+async def _cached_page(
+    request: Request, ds: Dataset, name: str, make: Callable[[], dict[str, Any]]
+) -> Response:
+    """A dataset's page rendered once per URL (datasets are immutable; the pages hold nothing
+    of the session). A hit is answered on the event loop, a miss rendered in the thread pool."""
+    key = f"page:{request.url.path}?{request.url.query}"
+    body = ds.peek(key)
+    if body is None:
+
+        def render() -> bytes:
+            html: str = request.app.state.templates.get_template(name).render(make())
+            return html.encode("utf-8")
+
+        body = await run_in_threadpool(ds.cached, key, render)
+    return HTMLResponse(body)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -91,33 +110,40 @@ def patients_upload(
 
 
 @router.get("/patients/{dataset_id}", response_class=HTMLResponse)
-def dataset_page(request: Request, dataset_id: str) -> Response:
+async def dataset_page(request: Request, dataset_id: str) -> Response:
     ds = _state(request).dataset(request.state.session, dataset_id)
-    return _render(request, "dataset.html", ds=ds.describe(), rows=ds.summary, rejected=ds.rejected)
-
-
-@router.get("/patients/{dataset_id}/{patient_id}", response_class=HTMLResponse)
-def patient_page(request: Request, dataset_id: str, patient_id: str) -> Response:
-    ds = _state(request).dataset(request.state.session, dataset_id)
-    try:
-        rows = ds.patient_records(patient_id)
-        timeline_json, biomarkers_json = patient_figures(ds, patient_id)
-    except KeyError as exc:
-        raise NotFound(str(exc.args[0])) from None
-    return _render(
+    return await _cached_page(
         request,
-        "patient.html",
-        ds=ds.describe(),
-        patient_id=patient_id,
-        rows=rows,
-        biomarkers=BIOMARKERS,
-        timeline_json=timeline_json,
-        biomarkers_json=biomarkers_json,
+        ds,
+        "dataset.html",
+        lambda: {"ds": ds.describe(), "rows": ds.summary, "rejected": ds.rejected},
     )
 
 
+@router.get("/patients/{dataset_id}/{patient_id}", response_class=HTMLResponse)
+async def patient_page(request: Request, dataset_id: str, patient_id: str) -> Response:
+    ds = _state(request).dataset(request.state.session, dataset_id)
+    try:
+        rows = ds.patient_records(patient_id)
+    except KeyError as exc:
+        raise NotFound(str(exc.args[0])) from None
+
+    def context() -> dict[str, Any]:
+        timeline_json, biomarkers_json = patient_figures(ds, patient_id)
+        return {
+            "ds": ds.describe(),
+            "patient_id": patient_id,
+            "rows": rows,
+            "biomarkers": BIOMARKERS,
+            "timeline_json": timeline_json,
+            "biomarkers_json": biomarkers_json,
+        }
+
+    return await _cached_page(request, ds, "patient.html", context)
+
+
 @router.get("/patients/{dataset_id}/{patient_id}/recommendations", response_class=HTMLResponse)
-def recommendations_page(
+async def recommendations_page(
     request: Request,
     dataset_id: str,
     patient_id: str,
@@ -132,17 +158,18 @@ def recommendations_page(
     chosen = days[-1] if day is None else day
     if chosen not in days:
         raise NotFound(f"no day {chosen} for patient {patient_id!r}; days assessed: {days}")
-    rec = ds.recommendation_records(patient=patient_id, day=chosen)[0]
-    return _render(
-        request,
-        "recommendations.html",
-        ds=ds.describe(),
-        patient_id=patient_id,
-        days=days,
-        day=chosen,
-        rec=rec,
-        assessment=next(r for r in rows if r["day"] == chosen),
-    )
+
+    def context() -> dict[str, Any]:
+        return {
+            "ds": ds.describe(),
+            "patient_id": patient_id,
+            "days": days,
+            "day": chosen,
+            "rec": ds.recommendation_records(patient=patient_id, day=chosen)[0],
+            "assessment": next(r for r in rows if r["day"] == chosen),
+        }
+
+    return await _cached_page(request, ds, "recommendations.html", context)
 
 
 # --- trials ----------------------------------------------------------------------------------
