@@ -72,6 +72,7 @@ def make_settings(root: Path, **overrides: object) -> WebSettings:
         "simulator": SIMULATOR,
         "trial_chunk_size": 40,
         "max_trial_size": 1000,
+        "interim_every_s": 0.0,
     }
     kw.update(overrides)
     return WebSettings(**kw)  # type: ignore[arg-type]

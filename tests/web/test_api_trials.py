@@ -106,6 +106,16 @@ def test_finished_job_reports_full_progress_and_flow(finished: dict[str, Any]) -
     assert flow["n_enrolled"] <= flow["n_screened"]
 
 
+def test_results_arrive_while_the_trial_runs(finished: dict[str, Any]) -> None:
+    interim = finished["interim"]
+    assert interim is not None
+    assert [a["name"] for a in interim["arms"]] == ["placebo", "anakinra"]
+    assert sum(a["n"] for a in interim["arms"]) == interim["screening"]["n_enrolled"]
+    assert interim["screening"]["n_enrolled"] <= finished["flow"]["n_enrolled"]
+    for curve in interim["km"].values():
+        assert curve["survival"][0] <= 1.0 and len(curve["time_days"]) == len(curve["survival"])
+
+
 def test_finished_run_follows_the_trial_json_contract(
     client: TestClient, finished: dict[str, Any]
 ) -> None:

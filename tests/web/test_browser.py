@@ -57,6 +57,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             SIMULATOR,
             "--max-trial-size",
             "1000",
+            "--trial-chunk-size",
+            "40",
         ],
         env=env,
     )
@@ -182,6 +184,23 @@ def test_run_a_small_trial_and_see_the_km_plot_and_the_flow(page: Any, shots: Pa
     page.goto("/trials")
     assert page.locator("#runs-table tbody tr").count() >= 1
     assert page.console_errors == []
+
+
+def test_follow_a_running_trial_and_cancel_it(page: Any, shots: Path) -> None:
+    page.goto("/trials")
+    page.fill("#spec_text", SMALL_TRIAL)
+    page.fill("#size", "1000")
+    page.click("#run-button")
+    page.wait_for_url("**/trials/jobs/*")
+    # progress and the first interim analysis arrive while the trial runs
+    page.wait_for_selector("#interim:not([hidden])", timeout=120_000)
+    assert page.locator("#interim-table tbody tr").count() == 2
+    assert int(page.inner_text('[data-key="n_sampled"]')) > 0
+    page.screenshot(path=str(shots / "trial-job.png"), full_page=True)
+    page.click("#cancel-button")
+    page.wait_for_url("**/trials/jobs/*")
+    assert page.inner_text("#job-status") == "cancelled"
+    assert page.locator("#cancel-button").count() == 0
 
 
 def test_evidence_page(page: Any, shots: Path) -> None:

@@ -59,6 +59,10 @@ def register(app: typer.Typer) -> None:
         max_jobs: Annotated[
             int, typer.Option(min=1, help="Trials running at once (one per session).")
         ] = 2,
+        trial_chunk_size: Annotated[
+            int,
+            typer.Option(min=1, help="Patients per chunk (the step of progress and cancel)."),
+        ] = 500,
         simulator: Annotated[
             str | None,
             typer.Option(help="Trial simulator as MODULE:NAME (default: the sepsistwin model)."),
@@ -80,7 +84,9 @@ def register(app: typer.Typer) -> None:
                 upload_ttl_s=upload_ttl,
                 max_trial_size=max_trial_size,
                 max_jobs=max_jobs,
+                trial_chunk_size=trial_chunk_size,
                 simulator=simulator,
+                prewarm_worker=True,
             )
         except ValueError as exc:
             fail(str(exc))

@@ -75,6 +75,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(example_dataset)  # assessed before the first request
+        state.jobs.warm()
         yield
         state.jobs.shutdown()
 

@@ -45,6 +45,7 @@ class Job:
     chunks_done: int = 0
     flow: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FLOW_KEYS, 0))
     error: str | None = None
+    interim: dict[str, Any] | None = None
     started: float = field(default_factory=time.time)
     finished: float | None = None
     process: Any = field(default=None, repr=False)
@@ -68,6 +69,7 @@ class Job:
             "progress": min(1.0, done / self.size) if self.size else 1.0,
             "flow": dict(self.flow),
             "error": self.error,
+            "interim": self.interim,
             "elapsed_s": round((self.finished or time.time()) - self.started, 2),
         }
 
@@ -83,16 +85,60 @@ def load_simulator(target: str | None) -> Any:
     return obj() if callable(obj) else obj
 
 
+def interim_summary(store: str, max_points: int = 200) -> dict[str, Any]:
+    """Analysis of the chunks committed so far: per-arm summaries, comparisons, screening and
+    each arm's Kaplan-Meier curve (at most ``max_points`` points)."""
+    from sepsistwin.cli._common import jsonable
+    from sepsistwin.store import TrialStore
+    from sepsistwin.trial import analyze
+
+    # the run holds this file open in this process: a second connection with the same
+    # configuration shares its database
+    with TrialStore(store) as st:
+        result = analyze(st)
+    km = {}
+    for arm, frame in result.km.items():
+        step = max(1, -(-len(frame) // max_points))
+        part = frame.iloc[::step]
+        km[arm] = {
+            "time_days": part["time_days"].tolist(),
+            "survival": part["survival"].tolist(),
+        }
+    d = result.to_dict()
+    return jsonable(
+        {
+            "arms": [
+                {k: a.get(k) for k in ("name", "n", "deaths_28d", "mortality_28d")}
+                for a in d["arms"]
+            ],
+            "comparisons": d["comparisons"],
+            "screening": d["screening"],
+            "km": km,
+        }
+    )
+
+
 def _worker(
     spec: dict[str, Any],
     store: str,
     chunk_size: int,
     simulator: str | None,
+    interim_every_s: float,
     out: Any,
 ) -> None:  # pragma: no cover - runs in the spawned process
-    """Entry point of a job's process: run the trial, report each chunk, then the outcome."""
+    """Entry point of a job's process: run the trial, report each chunk (and, at most every
+    ``interim_every_s``, the analysis so far), then the outcome."""
     try:
         from sepsistwin.trial import run_trial
+
+        last = time.monotonic()
+
+        def on_commit(chunk: int, ledger: Any) -> None:
+            nonlocal last
+            out.put(("chunk", chunk, {k: int(ledger.get(k, 0)) for k in FLOW_KEYS}))
+            if time.monotonic() - last >= interim_every_s:
+                out.put(("interim", chunk, interim_summary(store)))
+                last = time.monotonic()
 
         run_trial(
             spec,
@@ -101,13 +147,29 @@ def _worker(
             overwrite=True,
             chunk_size=chunk_size,
             workers=1,
-            on_commit=lambda chunk, ledger: out.put(
-                ("chunk", chunk, {k: int(ledger.get(k, 0)) for k in FLOW_KEYS})
-            ),
+            on_commit=on_commit,
         )
         out.put(("done", None, None))
     except Exception as exc:
         out.put(("error", None, f"{type(exc).__name__}: {exc}"))
+
+
+def _standby(simulator: str | None, tasks: Any, out: Any) -> None:  # pragma: no cover
+    """A worker started ahead of need: it imports the trial machinery (and the simulator's
+    module), then waits for one job, so a trial starts without the interpreter's start-up."""
+    try:
+        import lifelines  # noqa: F401  (the analysis needs it)
+
+        import sepsistwin.trial  # noqa: F401
+
+        if simulator:
+            load_simulator(simulator)
+    except Exception:
+        pass
+    args = tasks.get()
+    if args is not None:
+        spec, store, chunk_size, sim, interim_every_s = args
+        _worker(spec, store, chunk_size, sim, interim_every_s, out)
 
 
 class JobManager:
@@ -123,12 +185,26 @@ class JobManager:
         Patients per chunk.
     simulator
         ``MODULE:NAME`` of the trial simulator, or ``None`` for the default.
+    interim_every_s
+        Least time between two interim analyses sent by a running job.
+    prewarm
+        Keep one worker process started and imported ahead of the next job.
     """
 
     def __init__(
-        self, runs_dir: Path, *, max_jobs: int, chunk_size: int, simulator: str | None
+        self,
+        runs_dir: Path,
+        *,
+        max_jobs: int,
+        chunk_size: int,
+        simulator: str | None,
+        interim_every_s: float = 2.0,
+        prewarm: bool = False,
     ) -> None:
         self.runs_dir = runs_dir
+        self.prewarm = prewarm
+        self._standby: tuple[Any, Any, Any] | None = None
+        self.interim_every_s = interim_every_s
         self.max_jobs = max_jobs
         self.chunk_size = chunk_size
         self.simulator = simulator
@@ -192,18 +268,50 @@ class JobManager:
                 n_chunks=-(-size // self.chunk_size),
                 store=self.runs_dir / f"{spec.name}-{job_id}.duckdb",
             )
-            out = self._ctx.Queue()
-            proc = self._ctx.Process(
-                target=_worker,
-                args=(spec.canonical(), str(job.store), self.chunk_size, self.simulator, out),
-                daemon=True,
-                name=f"sepsistwin-trial-{job_id}",
+            args = (
+                spec.canonical(),
+                str(job.store),
+                self.chunk_size,
+                self.simulator,
+                self.interim_every_s,
             )
-            proc.start()
+            standby, self._standby = self._standby, None
+            if standby is not None and standby[0].is_alive():
+                proc, tasks, out = standby
+                tasks.put(args)
+            else:
+                if standby is not None:
+                    standby[0].join(timeout=1)
+                out = self._ctx.Queue()
+                proc = self._ctx.Process(
+                    target=_worker,
+                    args=(*args, out),
+                    daemon=True,
+                    name=f"sepsistwin-trial-{job_id}",
+                )
+                proc.start()
             job.process = proc
             self._jobs[job_id] = job
         threading.Thread(target=self._watch, args=(job, out), daemon=True).start()
+        self.warm()
         return job
+
+    def warm(self) -> None:
+        """Start a standby worker if ``prewarm`` is on and none is waiting."""
+        if not self.prewarm:
+            return
+        with self._lock:
+            if self._standby is not None and self._standby[0].is_alive():
+                return
+            tasks, out = self._ctx.Queue(), self._ctx.Queue()
+            proc = self._ctx.Process(
+                target=_standby,
+                args=(self.simulator, tasks, out),
+                daemon=True,
+                name="sepsistwin-trial-standby",
+            )
+            proc.start()
+            self._standby = (proc, tasks, out)
 
     def _watch(self, job: Job, out: Any) -> None:
         while True:
@@ -226,6 +334,9 @@ class JobManager:
                     for k in FLOW_KEYS:
                         job.flow[k] += int(payload[k])
                     continue
+                if kind == "interim":
+                    job.interim = payload
+                    continue
                 job.status = "done" if kind == "done" else "error"
                 job.error = payload if kind == "error" else None
                 job.finished = time.time()
@@ -245,6 +356,14 @@ class JobManager:
         return job
 
     def shutdown(self) -> None:
-        """Cancel every running job (server shutdown)."""
+        """Cancel every running job and stop the standby worker (server shutdown)."""
         for j in self.running():
             self.cancel(j.id)
+        with self._lock:
+            standby, self._standby = self._standby, None
+        if standby is not None:
+            standby[1].put(None)
+            standby[0].join(timeout=5)
+            if standby[0].is_alive():
+                standby[0].terminate()
+                standby[0].join(timeout=5)

@@ -298,19 +298,23 @@ def job_cancel(request: Request, job_id: str) -> Response:
 
 @router.get("/trials/runs/{run}", response_class=HTMLResponse)
 def run_page(request: Request, run: str) -> Response:
-    result, patients = _state(request).result(run)
-    arms = [a["name"] for a in result.arms]
-    times = risk_times(result.follow_up_days)
-    return _render(
-        request,
-        "run.html",
-        run=run,
-        r=jsonable(result.to_dict()),
-        km_json=to_json(km_with_risk_table(result, patients)),
-        forest_json=to_json(forest(result)),
-        risk_times=times,
-        at_risk=numbers_at_risk(patients, arms, times),
-    )
+    st = _state(request)
+
+    def render() -> bytes:
+        result, patients = st.result(run)
+        arms = [a["name"] for a in result.arms]
+        times = risk_times(result.follow_up_days)
+        html: str = request.app.state.templates.get_template("run.html").render(
+            run=run,
+            r=jsonable(result.to_dict()),
+            km_json=to_json(km_with_risk_table(result, patients)),
+            forest_json=to_json(forest(result)),
+            risk_times=times,
+            at_risk=numbers_at_risk(patients, arms, times),
+        )
+        return html.encode("utf-8")
+
+    return HTMLResponse(st.run_page(run, render))
 
 
 @router.get("/trials/runs/{run}/result.json")

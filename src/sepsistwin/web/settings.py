@@ -30,6 +30,11 @@ class WebSettings:
         Bounds on a trial specification: its size, and the nesting depth of YAML and JSON.
     trial_chunk_size
         Patients per chunk of a dashboard trial (the unit of progress, results and cancel).
+    interim_every_s
+        Least time between two interim analyses of a running trial (shown as they arrive).
+    prewarm_worker
+        Keep one trial worker process started ahead of need (a trial then starts at once);
+        ``sepsistwin serve`` turns it on.
     simulator
         ``MODULE:NAME`` of a :class:`sepsistwin.trial.TrialSimulator` (class or factory);
         ``None`` uses the ``sepsistwin`` model and its virtual population.
@@ -48,6 +53,8 @@ class WebSettings:
     yaml_max_bytes: int = 256 * 1024
     max_depth: int = 32
     trial_chunk_size: int = 500
+    interim_every_s: float = 2.0
+    prewarm_worker: bool = False
     simulator: str | None = None
 
     def __post_init__(self) -> None:

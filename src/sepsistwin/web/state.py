@@ -13,6 +13,7 @@ import tempfile
 import threading
 import zipfile
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,9 +87,12 @@ class WebState:
             max_jobs=settings.max_jobs,
             chunk_size=settings.trial_chunk_size,
             simulator=settings.simulator,
+            interim_every_s=settings.interim_every_s,
+            prewarm=settings.prewarm_worker,
         )
         self._results: OrderedDict[str, tuple[float, TrialResult, pd.DataFrame]] = OrderedDict()
         self._results_lock = threading.Lock()
+        self._run_pages: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
 
     # --- datasets ---------------------------------------------------------------------------
 
@@ -282,6 +286,20 @@ class WebState:
             while len(self._results) > 16:
                 self._results.popitem(last=False)
         return result, patients
+
+    def run_page(self, run: str, render: Callable[[], bytes]) -> bytes:
+        """A run's results page, rendered once per version of its store."""
+        mtime = self.run_path(run).stat().st_mtime
+        with self._results_lock:
+            hit = self._run_pages.get(run)
+            if hit is not None and hit[0] == mtime:
+                return hit[1]
+        body = render()
+        with self._results_lock:
+            self._run_pages[run] = (mtime, body)
+            while len(self._run_pages) > 16:
+                self._run_pages.popitem(last=False)
+        return body
 
     def parquet_zip(self, run: str) -> bytes:
         """The run's tables as Parquet files in a zip archive."""

@@ -21,6 +21,56 @@ function drawCharts() {
   });
 }
 
+function pct(x) {
+  return x === null || x === undefined ? "\u2013" : (100 * x).toFixed(1) + "%";
+}
+
+function drawInterim(interim) {
+  var section = document.getElementById("interim");
+  if (!section || !interim) {
+    return;
+  }
+  section.hidden = false;
+  document.getElementById("interim-chunks").textContent = interim.screening.chunks;
+  var body = section.querySelector("tbody");
+  body.textContent = "";
+  interim.arms.forEach(function (a) {
+    var tr = document.createElement("tr");
+    var th = document.createElement("th");
+    th.scope = "row";
+    th.textContent = a.name;
+    tr.appendChild(th);
+    [a.n, a.deaths_28d === null ? "\u2013" : a.deaths_28d, pct(a.mortality_28d)].forEach(
+      function (v) {
+        var td = document.createElement("td");
+        td.textContent = v;
+        tr.appendChild(td);
+      }
+    );
+    body.appendChild(tr);
+  });
+  if (typeof window.Plotly === "undefined") {
+    return;
+  }
+  var dashes = ["solid", "dash", "dot", "dashdot", "longdash"];
+  var traces = Object.keys(interim.km).map(function (arm, i) {
+    return {
+      x: interim.km[arm].time_days,
+      y: interim.km[arm].survival,
+      name: arm,
+      mode: "lines",
+      line: { shape: "hv", width: 2, dash: dashes[i % dashes.length] },
+    };
+  });
+  window.Plotly.react("interim-km", traces, {
+    template: "plotly_white",
+    height: 380,
+    xaxis: { title: { text: "days since enrollment" } },
+    yaxis: { title: { text: "survival" }, range: [0, 1.02], tickformat: ".0%" },
+    margin: { l: 70, r: 30, t: 30, b: 50 },
+  }, { displaylogo: false, responsive: true });
+}
+
 function followJob(box) {
   var id = box.getAttribute("data-job");
   var statusEl = document.getElementById("job-status");
@@ -31,6 +81,7 @@ function followJob(box) {
     bar.value = job.flow.n_sampled;
     text.textContent = job.flow.n_sampled + " of " + job.size + " (" + job.chunks_done +
       " of " + job.n_chunks + " chunks)";
+    drawInterim(job.interim);
     Object.keys(job.flow).forEach(function (k) {
       var cell = box.querySelector('[data-key="' + k + '"]');
       if (cell) {
@@ -67,9 +118,7 @@ function followJob(box) {
       })
       .catch(function () { window.setTimeout(poll, 2000); });
   }
-  if (box.getAttribute("data-status") === "running") {
-    poll();
-  }
+  poll(); // once for a finished job (draws its last interim results), repeatedly while running
 }
 
 document.addEventListener("DOMContentLoaded", function () {
