@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo serve test test-slow test-browser lint typecheck bench clean
+.PHONY: install demo serve test test-slow test-browser screenshots lint typecheck bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test-slow: $(STAMP)
 # Browser tests only (Playwright driving Debian's /usr/bin/chromium; part of `make test`).
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest -m browser -q
+
+# Rewrite the dashboard screenshots shown in the README (docs/screenshots/*.png).
+screenshots: $(STAMP)
+	SEPSISTWIN_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -m browser -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
