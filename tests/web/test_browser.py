@@ -172,7 +172,11 @@ def test_run_a_small_trial_and_see_the_km_plot_and_the_flow(page: Any, shots: Pa
     page.fill("#spec_text", SMALL_TRIAL)
     page.fill("#size", "120")
     page.click("#run-button")
-    page.wait_for_url("**/trials/runs/*", timeout=240_000)
+    page.wait_for_url("**/trials/jobs/*")
+    try:
+        page.wait_for_url("**/trials/runs/*", timeout=240_000)
+    except playwright_api.TimeoutError:
+        raise AssertionError("the trial did not finish: " + page.inner_text("main")) from None
     page.wait_for_selector('[data-figure="km-data"][data-rendered="true"]', timeout=30_000)
     km = page.locator('[data-figure="km-data"]')
     assert km.locator(".scatterlayer .trace").count() >= 2

@@ -30,6 +30,7 @@ PAGES = [
     "/trials?example=iris7-il7",
     "/evidence",
     "/evidence/nivolumab",
+    "/simulate",
     "/docs",
 ]
 

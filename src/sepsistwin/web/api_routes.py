@@ -20,6 +20,7 @@ from sepsistwin.web.charts import patient_figures
 from sepsistwin.web.datasets import EXAMPLE_ID, Dataset
 from sepsistwin.web.jobs import JobLimitError
 from sepsistwin.web.sessions import Session
+from sepsistwin.web.simulate import MAX_DOSES, MAX_HOURS, MAX_SCENARIOS, Scenario, SimulationPlan
 from sepsistwin.web.state import BadInput, NotFound, WebState
 
 router = APIRouter(prefix="/api")
@@ -367,6 +368,64 @@ def get_run(request: Request, run: str) -> dict[str, Any]:
     comparisons, subgroups, screening, counterfactual, methods, notes``."""
     result, _ = web(request).result(run)
     return {**jsonable(result.to_dict()), "disclaimer": DISCLAIMER}
+
+
+# --- what-if simulation ---------------------------------------------------------------------
+
+
+class ScenarioIn(BaseModel):
+    """A named list of doses in the CLI's ``--dose`` syntax."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=60)
+    doses: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list,
+        max_length=MAX_DOSES,
+        description="e.g. nivolumab:480mg@24 or il7:10ug/kg@48,every=84,n=8,route=im",
+    )
+
+
+class SimulationIn(BaseModel):
+    """One virtual patient under up to four therapy scenarios."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field("sepsistwin", max_length=60, description="Model preset.")
+    hours: float = Field(672.0, gt=0, le=MAX_HOURS, description="Horizon (h).")
+    step: float = Field(6.0, gt=0, description="Save interval (h).")
+    weight_kg: float = Field(75.0, gt=0, le=500, description="For per-kg doses.")
+    params: dict[str, float] = Field(default_factory=dict, max_length=200)
+    init: dict[str, float] = Field(default_factory=dict, max_length=200)
+    scenarios: list[ScenarioIn] = Field(min_length=1, max_length=MAX_SCENARIOS)
+
+
+@router.post(
+    "/simulate",
+    tags=["simulate"],
+    summary="What-if simulation (simulate --json per scenario)",
+    responses={**ERRORS, 504: {"model": ErrorBody, "description": "Took too long"}},
+)
+def simulate_what_if(request: Request, body: SimulationIn) -> dict[str, Any]:
+    """Simulate one virtual patient of a model preset under each scenario's doses:
+    ``{"model", "time", "scenarios": [{"name", "doses", "status", "states",
+    "observables"}]}``. A model's first use compiles its kernel (minutes; cached on disk)."""
+    plan = SimulationPlan(
+        model=body.model,
+        params=body.params,
+        init=body.init,
+        hours=body.hours,
+        step=body.step,
+        weight_kg=body.weight_kg,
+        scenarios=tuple(Scenario(s.name, tuple(s.doses)) for s in body.scenarios),
+    )
+    try:
+        result = web(request).simulate(plan)
+    except TimeoutError:
+        from fastapi import HTTPException
+
+        raise HTTPException(504, "the simulation took longer than this dashboard allows") from None
+    return {**result, "disclaimer": DISCLAIMER}
 
 
 # --- evidence --------------------------------------------------------------------------------

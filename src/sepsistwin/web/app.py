@@ -78,6 +78,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         state.jobs.warm()
         yield
         state.jobs.shutdown()
+        state.simulations.shutdown()
 
     app = FastAPI(
         title="sepsistwin",

@@ -330,3 +330,32 @@ def patient_figures(ds: Dataset, patient_id: str) -> tuple[str, str]:
 
     timeline, biomarkers = ds.cached(f"figures:{patient_id}", make)
     return timeline, biomarkers
+
+
+def simulation_figure(result: dict[str, Any], series: Sequence[tuple[str, str]]) -> go.Figure:
+    """One panel per read-out, one line per scenario (colour and dash), time in days."""
+    from sepsistwin.report.figures import arm_colour
+
+    fig = make_subplots(
+        rows=len(series), cols=1, shared_xaxes=True, subplot_titles=[n for _, n in series]
+    )
+    days = [t / 24.0 for t in result["time"]]
+    dashes = ("solid", "dash", "dot", "dashdot")
+    for i, sc in enumerate(result["scenarios"]):
+        for row, (kind, name) in enumerate(series, start=1):
+            fig.add_trace(
+                go.Scatter(
+                    x=days,
+                    y=sc[kind][name],
+                    mode="lines",
+                    name=sc["name"],
+                    legendgroup=sc["name"],
+                    showlegend=row == 1,
+                    line={"color": arm_colour(i), "dash": dashes[i % len(dashes)], "width": 2},
+                    hovertemplate=f"{sc['name']}: day %{{x:.1f}}, {name} %{{y:.4g}}<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+    fig.update_xaxes(title_text="days", row=len(series), col=1)
+    return _layout(fig, f"What-if: {result['model']}", 230 * len(series) + 120)

@@ -362,8 +362,12 @@ class JobManager:
         with self._lock:
             standby, self._standby = self._standby, None
         if standby is not None:
-            standby[1].put(None)
-            standby[0].join(timeout=5)
-            if standby[0].is_alive():
-                standby[0].terminate()
-                standby[0].join(timeout=5)
+            proc, tasks, out = standby
+            tasks.put(None)
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(timeout=5)
+            for q in (tasks, out):
+                q.close()
+                q.join_thread()

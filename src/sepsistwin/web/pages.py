@@ -346,6 +346,127 @@ def run_parquet(request: Request, run: str) -> Response:
     )
 
 
+# --- what-if simulation ---------------------------------------------------------------------
+
+#: The form's starting point: no immunotherapy against IL-1 blockade in the full model.
+DEFAULT_SCENARIOS = [
+    ("no immunotherapy", ""),
+    ("anakinra", "anakinra:200mg@24,every=8,n=21"),
+    ("", ""),
+]
+
+
+def _assignments(text: str, field: str) -> dict[str, float]:
+    from sepsistwin.cli.simulate import parse_assignments
+
+    items = [line.strip() for line in text.splitlines() if line.strip()]
+    try:
+        return parse_assignments(items, field)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+
+
+@router.get("/simulate", response_class=HTMLResponse)
+def simulate_page(request: Request) -> Response:
+    from sepsistwin.model import list_models
+
+    return _render(
+        request,
+        "simulate.html",
+        models=list_models(),
+        form={
+            "model": "sepsistwin",
+            "hours": "672",
+            "step": "6",
+            "weight_kg": "75",
+            "params": "",
+            "init": "",
+            "scenarios": DEFAULT_SCENARIOS,
+        },
+    )
+
+
+@router.post("/simulate", response_class=HTMLResponse)
+def simulate_run(
+    request: Request,
+    model: Annotated[str, Form(max_length=60)] = "sepsistwin",
+    hours: Annotated[str, Form(max_length=20)] = "672",
+    step: Annotated[str, Form(max_length=20)] = "6",
+    weight_kg: Annotated[str, Form(max_length=20)] = "75",
+    params: Annotated[str, Form(max_length=10_000)] = "",
+    init: Annotated[str, Form(max_length=10_000)] = "",
+    name_1: Annotated[str, Form(max_length=60)] = "",
+    doses_1: Annotated[str, Form(max_length=10_000)] = "",
+    name_2: Annotated[str, Form(max_length=60)] = "",
+    doses_2: Annotated[str, Form(max_length=10_000)] = "",
+    name_3: Annotated[str, Form(max_length=60)] = "",
+    doses_3: Annotated[str, Form(max_length=10_000)] = "",
+) -> Response:
+    from sepsistwin.model import list_models
+    from sepsistwin.web.charts import simulation_figure
+    from sepsistwin.web.simulate import Scenario, SimulationPlan, panels
+
+    pairs = [(name_1, doses_1), (name_2, doses_2), (name_3, doses_3)]
+    form = {
+        "model": model,
+        "hours": hours,
+        "step": step,
+        "weight_kg": weight_kg,
+        "params": params,
+        "init": init,
+        "scenarios": pairs,
+    }
+    ctx: dict[str, Any] = {"models": list_models(), "form": form}
+    try:
+        numbers = {}
+        for field, text in (("hours", hours), ("step", step), ("weight_kg", weight_kg)):
+            try:
+                numbers[field] = float(text)
+            except ValueError:
+                raise BadInput(f"{field}: {text!r} is not a number") from None
+        scenarios = tuple(
+            Scenario(
+                (n.strip() or f"scenario {i}"),
+                tuple(x.strip() for x in d.splitlines() if x.strip()),
+            )
+            for i, (n, d) in enumerate(pairs, start=1)
+            if n.strip() or d.strip()
+        )
+        plan = SimulationPlan(
+            model=model,
+            params=_assignments(params, "params"),
+            init=_assignments(init, "init"),
+            hours=numbers["hours"],
+            step=numbers["step"],
+            weight_kg=numbers["weight_kg"],
+            scenarios=scenarios,
+        )
+        result = _state(request).simulate(plan)
+    except BadInput as exc:
+        return _render(request, "simulate.html", 422, error=str(exc), errors=exc.errors, **ctx)
+    except TimeoutError:
+        message = "the simulation took longer than this dashboard allows"
+        return _render(request, "simulate.html", 504, error=message, errors=[message], **ctx)
+    series = panels(result)
+    final = [
+        {
+            "name": sc["name"],
+            "status": sc["status"],
+            "values": {n: sc[k][n][-1] for k, n in series},
+        }
+        for sc in result["scenarios"]
+    ]
+    return _render(
+        request,
+        "simulate.html",
+        result=result,
+        figure_json=to_json(simulation_figure(result, series)),
+        series=[n for _, n in series],
+        final=final,
+        **ctx,
+    )
+
+
 # --- evidence --------------------------------------------------------------------------------
 
 

@@ -92,10 +92,10 @@ class SessionStore:
         (not in memory) are removed once they are older than the TTL.
         """
         now = time.time() if now is None else now
-        if not force and now - self._last_sweep < min(5.0, self.ttl_s):
-            return []
-        self._last_sweep = now
         with self._lock:
+            if not force and now - self._last_sweep < min(5.0, self.ttl_s):
+                return []
+            self._last_sweep = now
             gone = [t for t, s in self._sessions.items() if now - s.last_seen > self.ttl_s]
             for t in gone:
                 del self._sessions[t]
@@ -104,7 +104,11 @@ class SessionStore:
             for folder in self.root.iterdir():
                 if folder.name in live:
                     continue
-                if folder.name in gone or now - folder.stat().st_mtime > self.ttl_s:
+                try:
+                    old = now - folder.stat().st_mtime > self.ttl_s
+                except FileNotFoundError:  # removed meanwhile
+                    continue
+                if folder.name in gone or old:
                     shutil.rmtree(folder, ignore_errors=True)
         return gone
 

@@ -35,6 +35,8 @@ class WebSettings:
     prewarm_worker
         Keep one trial worker process started ahead of need (a trial then starts at once);
         ``sepsistwin serve`` turns it on.
+    simulate_timeout_s
+        Longest wait for a what-if simulation (a model's first use compiles its kernel).
     simulator
         ``MODULE:NAME`` of a :class:`sepsistwin.trial.TrialSimulator` (class or factory);
         ``None`` uses the ``sepsistwin`` model and its virtual population.
@@ -55,6 +57,7 @@ class WebSettings:
     trial_chunk_size: int = 500
     interim_every_s: float = 2.0
     prewarm_worker: bool = False
+    simulate_timeout_s: float = 600.0
     simulator: str | None = None
 
     def __post_init__(self) -> None:

@@ -31,6 +31,12 @@ from sepsistwin.web.jobs import JobManager
 from sepsistwin.web.safe_parse import UnsafeInputError, check_json_depth, check_yaml
 from sepsistwin.web.sessions import Session, SessionStore, safe_filename
 from sepsistwin.web.settings import WebSettings
+from sepsistwin.web.simulate import (
+    SimulationInputError,
+    SimulationPlan,
+    SimulationRunner,
+    check_plan,
+)
 
 _RUN_NAME = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 _ONSET_SUFFIXES = (".csv", ".parquet", ".pq")
@@ -74,6 +80,13 @@ class RunInfo:
         return self.__dict__.copy()
 
 
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # removed meanwhile
+        return 0.0
+
+
 class WebState:
     """Sessions, datasets, trial jobs and past runs of one dashboard."""
 
@@ -90,6 +103,7 @@ class WebState:
             interim_every_s=settings.interim_every_s,
             prewarm=settings.prewarm_worker,
         )
+        self.simulations = SimulationRunner(settings.simulate_timeout_s)
         self._results: OrderedDict[str, tuple[float, TrialResult, pd.DataFrame]] = OrderedDict()
         self._results_lock = threading.Lock()
         self._run_pages: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
@@ -228,9 +242,7 @@ class WebState:
         """Trial stores in the runs folder (those still being written are left out)."""
         active = self.jobs.active_stores()
         out = []
-        for path in sorted(
-            self.settings.runs_dir.glob("*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True
-        ):
+        for path in sorted(self.settings.runs_dir.glob("*.duckdb"), key=_mtime, reverse=True):
             if path in active:
                 continue
             try:
@@ -311,3 +323,23 @@ class WebState:
                 for f in files:
                     zf.write(f, arcname=f"{run}/{f.name}")
         return buf.getvalue()
+
+    # --- what-if simulation -----------------------------------------------------------------
+
+    def simulate(self, plan: SimulationPlan) -> dict[str, Any]:
+        """Check ``plan`` and run it in the simulation worker.
+
+        Raises
+        ------
+        BadInput
+            Every problem with the inputs.
+        TimeoutError
+            The run took longer than the configured limit.
+        """
+        try:
+            checked = check_plan(plan)
+        except SimulationInputError as exc:
+            raise BadInput(
+                f"invalid simulation ({len(exc.errors)} problem(s))", exc.errors
+            ) from None
+        return self.simulations.run(checked)
