@@ -171,11 +171,12 @@ def main() -> None:
     )
     md = f"""## Web dashboard under load (`benchmarks/bench_web.py`)
 
-Machine: {machine_description()}; date {today()}. Server: `sepsistwin serve` (one uvicorn
-process); clients: {args.clients} asyncio httpx clients on the same machine, each with its own
-session, each doing the patient workflow {args.rounds} times on the example cohort without
-think time (patients table, patient page, assessment JSON, figures JSON, recommendations page,
-recommendations JSON).
+Machine: {machine_description()}; date {today()}.
+
+Server: `sepsistwin serve` (one uvicorn process). Clients: {args.clients} asyncio httpx clients
+on the same machine, each with its own session, each doing the patient workflow
+{args.rounds} times on the example cohort without think time (patients table, patient page,
+assessment JSON, figures JSON, recommendations page, recommendations JSON).
 
 | measure | requests | errors | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |
 |---|---:|---:|---:|---:|---:|---:|

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import BAD_UNIT_CSV, GOOD_CSV, SMALL_TRIAL, TestClient
+from conftest import BAD_UNIT_CSV, GOOD_CSV, SMALL_TRIAL, TestClient, make_settings
 
 from sepsistwin import DISCLAIMER
 from sepsistwin.cli.serve import bind_warning
+from sepsistwin.web import create_app
 from sepsistwin.web.security import CSP
 from sepsistwin.web.sessions import SessionStore, safe_filename
 
@@ -126,6 +127,19 @@ def test_idle_sessions_and_their_uploads_are_deleted(tmp_path: Path) -> None:
     assert store.sweep(now=time.time() + 120, force=True) == [s.token]
     assert not s.folder.exists()
     assert store.get(s.token)[1] is True  # an expired token starts a new session
+
+
+def test_uploads_are_deleted_on_time_without_further_requests(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path, upload_ttl_s=0.5))
+    with TestClient(app) as c:
+        ds = c.post("/api/datasets", files={"file": ("labs.csv", GOOD_CSV.encode())}).json()
+        folders = list((tmp_path / "sessions").glob(f"*/{ds['id']}"))
+        assert len(folders) == 1 and (folders[0] / "labs.csv").exists()
+        deadline = time.monotonic() + 10
+        while folders[0].exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not folders[0].exists()
+        assert c.get(f"/api/datasets/{ds['id']}").status_code == 404
 
 
 @pytest.mark.parametrize(

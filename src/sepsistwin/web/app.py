@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -76,7 +77,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(example_dataset)  # assessed before the first request
         state.jobs.warm()
+        sweeper = asyncio.create_task(_sweep_forever(state))
         yield
+        sweeper.cancel()
         state.jobs.shutdown()
         state.simulations.shutdown()
 
@@ -154,6 +157,14 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         )
 
     return app
+
+
+async def _sweep_forever(state: WebState) -> None:
+    """Delete idle sessions' uploads on time even when no request comes in."""
+    every = min(60.0, state.settings.upload_ttl_s / 2)
+    while True:
+        await asyncio.sleep(every)
+        await run_in_threadpool(state.sessions.sweep, force=True)
 
 
 def _api_listing(schema: dict[str, Any]) -> list[dict[str, Any]]:
