@@ -30,7 +30,7 @@ def wait_for(client: TestClient, job_id: str, timeout: float = 240.0) -> dict[st
 @pytest.fixture(scope="module")
 def finished(client: TestClient) -> dict[str, Any]:
     """A small trial run to the end through the API."""
-    r = client.post("/api/trials", json={"spec": SMALL_TRIAL})
+    r = client.post("/api/trials", json={"spec": SMALL_TRIAL + "counterfactual: true\n"})
     assert r.status_code == 202, r.text
     assert r.headers["location"] == f"/api/jobs/{r.json()['id']}"
     return wait_for(client, r.json()["id"])
@@ -132,6 +132,26 @@ def test_finished_run_follows_the_trial_json_contract(
     assert comp["arm"] == "anakinra" and comp["versus"] == "placebo"
 
 
+def test_run_page_shows_flow_km_effects_subgroups_and_paired_mode(
+    client: TestClient, finished: dict[str, Any]
+) -> None:
+    page = client.get(f"/trials/runs/{finished['run']}")
+    assert page.status_code == 200
+    for anchor in (
+        'id="flow"',
+        'id="km-data"',
+        'id="at-risk"',
+        'id="arms-table"',
+        'id="effects-table"',
+        'id="forest-data"',
+        'id="subgroups-table"',
+        'id="counterfactual-table"',
+    ):
+        assert anchor in page.text
+    body = client.get(f"/api/runs/{finished['run']}").json()
+    assert body["counterfactual"]["comparisons"][0]["arm"] == "anakinra"
+
+
 def test_run_downloads(client: TestClient, finished: dict[str, Any]) -> None:
     run = finished["run"]
     js = client.get(f"/trials/runs/{run}/result.json")
@@ -189,3 +209,27 @@ def test_evidence_list_and_therapy(client: TestClient) -> None:
     for tr in t["trials"]:
         assert tr["citation"] is None or tr["citation"] in t["citations"]
     assert client.get("/api/evidence/nope").status_code == 404
+
+
+def test_runs_made_by_the_cli_are_listed_and_reopened(tmp_path: Path) -> None:
+    import yaml
+    from reynolds_sim import ReynoldsTrialSimulator
+
+    from sepsistwin.trial import run_trial
+
+    runs = tmp_path / "runs"
+    spec = yaml.safe_load(SMALL_TRIAL)
+    run_trial(
+        spec,
+        simulator=ReynoldsTrialSimulator(),
+        store=runs / "cli-run.duckdb",
+        chunk_size=60,
+        workers=1,
+    )
+    app = create_app(make_settings(tmp_path / "web", runs_dir_override=runs))
+    with TestClient(app) as c:
+        listed = {r["run"]: r for r in c.get("/api/runs").json()}
+        assert listed["cli-run"]["complete"] is True and listed["cli-run"]["size"] == 120
+        body = c.get("/api/runs/cli-run").json()
+        assert body["trial"]["name"] == "web-small"
+        assert c.get("/trials/runs/cli-run").status_code == 200

@@ -80,6 +80,22 @@ def test_patients_table_and_patient_page(client: TestClient) -> None:
     assert client.get("/patients/example/ICU-001/recommendations?day=99").status_code == 404
 
 
+def test_assessment_downloads(client: TestClient) -> None:
+    import io
+
+    import pandas as pd
+
+    records = client.get("/api/datasets/example/assessment").json()
+    csv = client.get("/patients/example/assessment.csv")
+    assert csv.status_code == 200 and "attachment" in csv.headers["content-disposition"]
+    frame = pd.read_csv(io.StringIO(csv.text))
+    assert len(frame) == len(records)
+    assert frame["reasons"].iloc[0] == "; ".join(records[0]["reasons"])
+    pq = pd.read_parquet(io.BytesIO(client.get("/patients/example/assessment.parquet").content))
+    assert pq["sofa"].tolist() == [r["sofa"] for r in records]
+    assert client.get("/patients/example/assessment.xlsx").status_code == 404
+
+
 def test_upload_form_shows_the_validation_error(client: TestClient) -> None:
     r = client.post("/patients/upload", files={"file": ("bad.csv", BAD_UNIT_CSV.encode())})
     assert r.status_code == 422

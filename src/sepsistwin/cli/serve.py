@@ -46,6 +46,13 @@ def register(app: typer.Typer) -> None:
                 help="Folder of the dashboard's files: session uploads and trial run stores."
             ),
         ] = Path("sepsistwin-web"),
+        runs_dir: Annotated[
+            Path | None,
+            typer.Option(
+                help="Folder of trial stores listed as past runs and written by dashboard "
+                "trials (default DATA_DIR/runs; `runs` shows the CLI's runs)."
+            ),
+        ] = None,
         max_upload_mb: Annotated[
             float, typer.Option(min=0.001, help="Largest upload in MB (413 above it).")
         ] = 50.0,
@@ -87,6 +94,7 @@ def register(app: typer.Typer) -> None:
                 trial_chunk_size=trial_chunk_size,
                 simulator=simulator,
                 prewarm_worker=True,
+                runs_dir_override=runs_dir,
             )
         except ValueError as exc:
             fail(str(exc))

@@ -120,6 +120,29 @@ async def dataset_page(request: Request, dataset_id: str) -> Response:
     )
 
 
+@router.get("/patients/{dataset_id}/assessment.{fmt}")
+def dataset_download(request: Request, dataset_id: str, fmt: str) -> Response:
+    """The assessment as CSV (``reasons`` and ``missing`` joined with ``; ``, as
+    ``sepsistwin assess --out FILE.csv`` writes it) or Parquet."""
+    import io
+
+    ds = _state(request).dataset(request.state.session, dataset_id)
+    name = f"{ds.id}-assessment.{fmt}"
+    headers = {"content-disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        flat = ds.assessment.copy()
+        for col in ("reasons", "missing"):
+            flat[col] = flat[col].map("; ".join)
+        return Response(flat.to_csv(index=False), media_type="text/csv", headers=headers)
+    if fmt == "parquet":
+        buf = io.BytesIO()
+        ds.assessment.to_parquet(buf, index=False)
+        return Response(
+            buf.getvalue(), media_type="application/vnd.apache.parquet", headers=headers
+        )
+    raise NotFound(f"no download assessment.{fmt}; expected assessment.csv or assessment.parquet")
+
+
 @router.get("/patients/{dataset_id}/{patient_id}", response_class=HTMLResponse)
 async def patient_page(request: Request, dataset_id: str, patient_id: str) -> Response:
     ds = _state(request).dataset(request.state.session, dataset_id)

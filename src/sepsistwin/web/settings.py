@@ -35,6 +35,9 @@ class WebSettings:
     prewarm_worker
         Keep one trial worker process started ahead of need (a trial then starts at once);
         ``sepsistwin serve`` turns it on.
+    runs_dir_override
+        Folder of trial stores (default ``data_dir/runs``); point it at the CLI's ``runs/``
+        to list and reopen the runs made there.
     simulate_timeout_s
         Longest wait for a what-if simulation (a model's first use compiles its kernel).
     simulator
@@ -58,6 +61,7 @@ class WebSettings:
     interim_every_s: float = 2.0
     prewarm_worker: bool = False
     simulate_timeout_s: float = 600.0
+    runs_dir_override: Path | None = None
     simulator: str | None = None
 
     def __post_init__(self) -> None:
@@ -72,6 +76,8 @@ class WebSettings:
         if self.trial_chunk_size < 1:
             raise ValueError(f"trial_chunk_size must be >= 1, got {self.trial_chunk_size!r}")
         object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if self.runs_dir_override is not None:
+            object.__setattr__(self, "runs_dir_override", Path(self.runs_dir_override))
 
     @property
     def sessions_dir(self) -> Path:
@@ -81,4 +87,4 @@ class WebSettings:
     @property
     def runs_dir(self) -> Path:
         """DuckDB stores of the trials run from the dashboard (listed as past runs)."""
-        return self.data_dir / "runs"
+        return self.runs_dir_override or self.data_dir / "runs"
