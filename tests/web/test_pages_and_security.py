@@ -61,7 +61,25 @@ def test_session_cookie_is_httponly_and_strict(client: TestClient) -> None:
     fresh = TestClient(client.app)
     cookie = fresh.get("/api/health").headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    assert "set-cookie" not in fresh.get("/api/health").headers  # kept, not renewed
+    assert "set-cookie" not in fresh.get("/static/style.css").headers  # assets: no session
+    # a session is kept once it holds something; from then on its cookie is not renewed
+    up = fresh.post("/api/datasets", files={"file": ("labs.csv", GOOD_CSV.encode())})
+    assert up.status_code == 201
+    assert "set-cookie" not in fresh.get("/api/health").headers
+    assert fresh.get(f"/api/datasets/{up.json()['id']}").status_code == 200
+
+
+def test_sessions_that_hold_nothing_cost_nothing(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path, ttl_s=60, max_sessions=2)
+    for _ in range(100):
+        store.get(None)
+    assert len(store) == 0
+    kept = [store.get(None)[0] for _ in range(3)]
+    for s in kept:
+        s.upload_dir()
+        store.keep(s)
+    assert len(store) == 2  # the least recently seen one is dropped, with its uploads
+    assert not kept[0].folder.exists() and kept[2].folder.exists()
 
 
 def test_plotly_is_served_from_the_package(client: TestClient) -> None:
@@ -136,6 +154,7 @@ def test_idle_sessions_and_their_uploads_are_deleted(tmp_path: Path) -> None:
     store = SessionStore(tmp_path, ttl_s=60)
     s, new = store.get(None)
     assert new
+    store.keep(s)
     folder = s.upload_dir()
     (folder / "labs.csv").write_text("x")
     assert store.get(s.token) == (s, False)

@@ -62,6 +62,11 @@ def test_a_dose_changes_only_its_scenario(simulated: dict[str, Any]) -> None:
         ),
         ({"scenarios": [{"name": "a", "doses": ["P:lots@2"]}]}, "scenario 'a'"),
         ({"scenarios": [{"name": "a"}, {"name": "a"}]}, "names must differ"),
+        ({"patient": {"population": "septic_shock"}}, "drawn for the 'sepsistwin' model"),
+        (
+            {"model": "sepsistwin", "scenarios": [{"name": "a"}], "patient": {"population": "x"}},
+            "population: 'x' is not one of",
+        ),
     ],
 )
 def test_bad_simulation_inputs_are_422(
@@ -74,7 +79,15 @@ def test_bad_simulation_inputs_are_422(
 
 @pytest.mark.parametrize(
     "change",
-    [{"hours": 0}, {"hours": 1e9}, {"scenarios": []}, {"scenarios": [{"name": "a"}] * 5}, {"x": 1}],
+    [
+        {"hours": 0},
+        {"hours": 1e9},
+        {"scenarios": []},
+        {"scenarios": [{"name": "a"}] * 5},
+        {"x": 1},
+        {"patient": {"index": 1000}},
+        {"patient": {"seed": -1}},
+    ],
 )
 def test_out_of_bounds_requests_are_422(client: TestClient, change: dict[str, Any]) -> None:
     assert client.post("/api/simulate", json={**REYNOLDS, **change}).status_code == 422
@@ -115,6 +128,45 @@ def test_the_default_form_is_a_valid_plan_for_the_full_model() -> None:
         step=6,
         weight_kg=75,
         scenarios=tuple(Scenario(n, tuple(d.splitlines())) for n, d in DEFAULT_SCENARIOS if n or d),
+        population="septic_shock",
+        seed=1,
+        index=0,
     )
     assert check_plan(plan) is plan  # names and doses checked without compiling
     assert len(plan.times()) == 113
+
+
+def test_a_population_patient_brings_its_parameters_and_standard_care() -> None:
+    from sepsistwin.web.simulate import Scenario, SimulationPlan, virtual_patient
+
+    plan = SimulationPlan(
+        model="sepsistwin",
+        params={"k_pg": 0.5},
+        init={},
+        hours=24,
+        step=6,
+        weight_kg=75,
+        scenarios=(Scenario("a", ()),),
+        population="septic_shock",
+        seed=3,
+        index=2,
+    )
+    params, init, care, about = virtual_patient(plan)
+    again = virtual_patient(plan)
+    assert params == again[0] and init == again[1]  # the same draw for the same seed
+    assert params["k_pg"] == 0.5  # overrides win
+    assert "P" in init and len(care) > 0
+    assert about["index"] == 2 and about["weight_kg"] > 0
+
+
+@pytest.mark.slow
+def test_default_what_if_runs_on_the_full_model(client: TestClient) -> None:
+    """End to end on the full model (compiles its kernel on first use: slow)."""
+    from sepsistwin.web.pages import DEFAULT_SCENARIOS
+
+    form = {"model": "sepsistwin", "source": "population", "hours": "168", "step": "6"}
+    for i, (n, d) in enumerate(DEFAULT_SCENARIOS, start=1):
+        form[f"name_{i}"], form[f"doses_{i}"] = n, d
+    r = client.post("/simulate", data=form)
+    assert r.status_code == 200, r.text
+    assert 'id="final-table"' in r.text and "septic_shock" in r.text

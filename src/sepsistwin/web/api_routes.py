@@ -20,7 +20,14 @@ from sepsistwin.web.charts import patient_figures
 from sepsistwin.web.datasets import EXAMPLE_ID, Dataset
 from sepsistwin.web.jobs import JobLimitError
 from sepsistwin.web.sessions import Session
-from sepsistwin.web.simulate import MAX_DOSES, MAX_HOURS, MAX_SCENARIOS, Scenario, SimulationPlan
+from sepsistwin.web.simulate import (
+    MAX_DOSES,
+    MAX_HOURS,
+    MAX_PATIENT_INDEX,
+    MAX_SCENARIOS,
+    Scenario,
+    SimulationPlan,
+)
 from sepsistwin.web.state import BadInput, NotFound, WebState
 
 router = APIRouter(prefix="/api")
@@ -314,7 +321,7 @@ def start_trial(request: Request, body: TrialRequest, response: Response) -> dic
     text = st.example_spec_text(body.example) if body.example else str(body.spec)
     sp = st.sized(st.spec_from_text(text, f"{body.example or 'spec'}.yaml"), body.size)
     try:
-        job = st.jobs.start(session_of(request).token, sp)
+        job = st.start_trial(session_of(request), sp)
     except JobLimitError as exc:
         from fastapi import HTTPException
 
@@ -386,6 +393,16 @@ class ScenarioIn(BaseModel):
     )
 
 
+class VirtualPatientIn(BaseModel):
+    """A virtual patient drawn from a population (the ``sepsistwin`` model only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    population: str = Field("septic_shock", max_length=40, description="Population preset.")
+    seed: int = Field(1, ge=0, description="Seed of the draw.")
+    index: int = Field(0, ge=0, le=MAX_PATIENT_INDEX, description="Which patient of the draw.")
+
+
 class SimulationIn(BaseModel):
     """One virtual patient under up to four therapy scenarios."""
 
@@ -398,6 +415,12 @@ class SimulationIn(BaseModel):
     params: dict[str, float] = Field(default_factory=dict, max_length=200)
     init: dict[str, float] = Field(default_factory=dict, max_length=200)
     scenarios: list[ScenarioIn] = Field(min_length=1, max_length=MAX_SCENARIOS)
+    patient: VirtualPatientIn | None = Field(
+        None,
+        description="Draw the patient from a virtual population (with its standard care: "
+        "meropenem from its antibiotic start; per-kg doses use its weight) instead of the "
+        "model's default parameters.",
+    )
 
 
 @router.post(
@@ -408,7 +431,7 @@ class SimulationIn(BaseModel):
 )
 def simulate_what_if(request: Request, body: SimulationIn) -> dict[str, Any]:
     """Simulate one virtual patient of a model preset under each scenario's doses:
-    ``{"model", "time", "scenarios": [{"name", "doses", "status", "states",
+    ``{"model", "patient", "time", "scenarios": [{"name", "doses", "status", "states",
     "observables"}]}``. A model's first use compiles its kernel (minutes; cached on disk)."""
     plan = SimulationPlan(
         model=body.model,
@@ -418,6 +441,9 @@ def simulate_what_if(request: Request, body: SimulationIn) -> dict[str, Any]:
         step=body.step,
         weight_kg=body.weight_kg,
         scenarios=tuple(Scenario(s.name, tuple(s.doses)) for s in body.scenarios),
+        population=body.patient.population if body.patient else None,
+        seed=body.patient.seed if body.patient else 1,
+        index=body.patient.index if body.patient else 0,
     )
     try:
         result = web(request).simulate(plan)

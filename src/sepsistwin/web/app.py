@@ -42,7 +42,26 @@ def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
     t.env.globals.update(disclaimer=DISCLAIMER, version=__version__, symbols=PHENOTYPE_SYMBOL)
     t.env.filters["json_block"] = json_block
+    t.env.filters["num"] = readable_number
     return t
+
+
+def readable_number(x: float | None) -> str:
+    """A number for a table cell: thousands separated, small values in scientific notation.
+
+    Examples
+    --------
+    >>> readable_number(24260.4), readable_number(2.762), readable_number(2.4e-15)
+    ('24,260', '2.762', '2.40e-15')
+    """
+    if x is None:
+        return "–"
+    a = abs(x)
+    if a >= 1e4:
+        return f"{x:,.0f}"
+    if a != 0 and a < 1e-3:
+        return f"{x:.2e}"
+    return f"{x:.4g}"
 
 
 def json_block(text: str) -> Markup:

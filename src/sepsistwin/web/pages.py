@@ -285,7 +285,7 @@ def trials_run(
             + ", ".join(spec.arm_names),
         )
     try:
-        job = st.jobs.start(request.state.session.token, spec)
+        job = st.start_trial(request.state.session, spec)
     except JobLimitError as exc:
         return _trials_index(
             request, 409, spec_text=text, size=size, error=str(exc), errors=[str(exc)]
@@ -371,12 +371,24 @@ def run_parquet(request: Request, run: str) -> Response:
 
 # --- what-if simulation ---------------------------------------------------------------------
 
-#: The form's starting point: no immunotherapy against IL-1 blockade in the full model.
+#: The form's starting point: a virtual septic-shock patient under standard care, without and
+#: with IL-1 blockade.
 DEFAULT_SCENARIOS = [
-    ("no immunotherapy", ""),
-    ("anakinra", "anakinra:200mg@24,every=8,n=21"),
+    ("standard care", ""),
+    ("standard care + anakinra", "anakinra:200mg@24,every=8,n=21"),
     ("", ""),
 ]
+
+
+def _peak(values: list[float | None]) -> float | None:
+    finite = [v for v in values if v is not None]
+    return max(finite) if finite else None
+
+
+def _populations() -> list[str]:
+    from sepsistwin.population import PRESETS
+
+    return sorted(PRESETS)
 
 
 def _assignments(text: str, field: str) -> dict[str, float]:
@@ -397,8 +409,13 @@ def simulate_page(request: Request) -> Response:
         request,
         "simulate.html",
         models=list_models(),
+        populations=_populations(),
         form={
             "model": "sepsistwin",
+            "source": "population",
+            "population": "septic_shock",
+            "seed": "1",
+            "index": "0",
             "hours": "672",
             "step": "6",
             "weight_kg": "75",
@@ -413,6 +430,10 @@ def simulate_page(request: Request) -> Response:
 def simulate_run(
     request: Request,
     model: Annotated[str, Form(max_length=60)] = "sepsistwin",
+    source: Annotated[str, Form(max_length=20)] = "defaults",
+    population: Annotated[str, Form(max_length=40)] = "septic_shock",
+    seed: Annotated[str, Form(max_length=12)] = "1",
+    index: Annotated[str, Form(max_length=6)] = "0",
     hours: Annotated[str, Form(max_length=20)] = "672",
     step: Annotated[str, Form(max_length=20)] = "6",
     weight_kg: Annotated[str, Form(max_length=20)] = "75",
@@ -432,6 +453,10 @@ def simulate_run(
     pairs = [(name_1, doses_1), (name_2, doses_2), (name_3, doses_3)]
     form = {
         "model": model,
+        "source": source,
+        "population": population,
+        "seed": seed,
+        "index": index,
         "hours": hours,
         "step": step,
         "weight_kg": weight_kg,
@@ -439,7 +464,7 @@ def simulate_run(
         "init": init,
         "scenarios": pairs,
     }
-    ctx: dict[str, Any] = {"models": list_models(), "form": form}
+    ctx: dict[str, Any] = {"models": list_models(), "populations": _populations(), "form": form}
     try:
         numbers = {}
         for field, text in (("hours", hours), ("step", step), ("weight_kg", weight_kg)):
@@ -447,6 +472,12 @@ def simulate_run(
                 numbers[field] = float(text)
             except ValueError:
                 raise BadInput(f"{field}: {text!r} is not a number") from None
+        whole = {}
+        for field, text in (("seed", seed), ("index", index)):
+            try:
+                whole[field] = int(text)
+            except ValueError:
+                raise BadInput(f"{field}: {text!r} is not a whole number") from None
         scenarios = tuple(
             Scenario(
                 (n.strip() or f"scenario {i}"),
@@ -463,6 +494,9 @@ def simulate_run(
             step=numbers["step"],
             weight_kg=numbers["weight_kg"],
             scenarios=scenarios,
+            population=population if source == "population" else None,
+            seed=whole["seed"],
+            index=whole["index"],
         )
         result = _state(request).simulate(plan)
     except BadInput as exc:
@@ -473,11 +507,10 @@ def simulate_run(
     series = panels(result)
     final = [
         {
-            "name": sc["name"],
-            "status": sc["status"],
-            "values": {n: sc[k][n][-1] for k, n in series},
+            "name": name,
+            "values": [(_peak(sc[kind][name]), sc[kind][name][-1]) for sc in result["scenarios"]],
         }
-        for sc in result["scenarios"]
+        for kind, name in series
     ]
     return _render(
         request,

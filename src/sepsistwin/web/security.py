@@ -32,6 +32,11 @@ SECURITY_HEADERS = [
 ]
 
 
+#: Paths served without a session (static files): they never set the cookie, so a page's
+#: assets cannot replace the cookie its page set.
+_SESSIONLESS = ("/static/", "/vendor/")
+
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -81,7 +86,10 @@ class GuardMiddleware:
                 jar = SimpleCookie()
             if COOKIE in jar:
                 token = jar[COOKIE].value
-        session, new = self.sessions.get(token)
+        if scope.get("path", "").startswith(_SESSIONLESS):
+            session, new = None, False  # packaged assets: no session, no cookie
+        else:
+            session, new = self.sessions.get(token)
         scope.setdefault("state", {})["session"] = session
         received = 0
         started = False
@@ -101,7 +109,7 @@ class GuardMiddleware:
                 started = True
                 out = list(message.get("headers") or [])
                 out.extend(SECURITY_HEADERS)
-                if new:
+                if new and session is not None:
                     cookie = (
                         f"{COOKIE}={session.token}; Path=/; HttpOnly; SameSite=Strict"
                     ).encode()

@@ -65,25 +65,45 @@ class SessionStore:
         Seconds a session (its uploads and datasets) survives without a request.
     """
 
-    def __init__(self, root: Path, ttl_s: float) -> None:
+    def __init__(self, root: Path, ttl_s: float, max_sessions: int = 10_000) -> None:
         self.root = root
         self.ttl_s = ttl_s
+        self.max_sessions = max_sessions
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
         self._last_sweep = 0.0
 
     def get(self, token: str | None) -> tuple[Session, bool]:
-        """The session of ``token``, or a new one; the flag says whether it is new."""
+        """The kept session of ``token``, or a new one (not kept yet); the flag says new.
+
+        A new session costs nothing until :meth:`keep` is called (on its first upload or
+        trial), so requests that store nothing (health checks, page views, API clients that
+        drop cookies) do not fill memory.
+        """
         self.sweep()
         with self._lock:
             if token and _TOKEN.match(token) and token in self._sessions:
                 s = self._sessions[token]
                 s.last_seen = time.time()
                 return s, False
-            new = secrets.token_urlsafe(24)
-            s = Session(token=new, folder=self.root / new)
-            self._sessions[new] = s
-            return s, True
+        new = secrets.token_urlsafe(24)
+        return Session(token=new, folder=self.root / new), True
+
+    def keep(self, session: Session) -> None:
+        """Remember ``session`` (it now holds data); beyond ``max_sessions`` the least recently
+        seen sessions are dropped with their uploads."""
+        with self._lock:
+            self._sessions[session.token] = session
+            session.last_seen = time.time()
+            excess = len(self._sessions) - self.max_sessions
+            dropped = []
+            if excess > 0:
+                oldest = sorted(self._sessions.values(), key=lambda x: x.last_seen)[:excess]
+                for old in oldest:
+                    del self._sessions[old.token]
+                    dropped.append(old.folder)
+        for folder in dropped:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def sweep(self, *, now: float | None = None, force: bool = False) -> list[str]:
         """Delete sessions idle for longer than the TTL (their folders too); return their tokens.

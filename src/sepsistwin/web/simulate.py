@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+#: Highest index of a virtual patient drawn from a population.
+MAX_PATIENT_INDEX = 999
 #: Bounds on one request.
 MAX_HOURS = 24.0 * 180
 MAX_POINTS = 5_000
@@ -63,6 +65,9 @@ class SimulationPlan:
     step: float
     weight_kg: float
     scenarios: tuple[Scenario, ...]
+    population: str | None = None
+    seed: int = 1
+    index: int = 0
 
     def times(self) -> np.ndarray:
         """Save points: every ``step`` hours, always ending at ``hours``."""
@@ -103,6 +108,20 @@ def check_plan(plan: SimulationPlan) -> SimulationPlan:
             f"step: {plan.step:g} h gives {plan.hours / plan.step:.0f} save points; at most "
             f"{MAX_POINTS} (use a larger step)"
         )
+    if plan.population is not None:
+        from sepsistwin.population import PRESETS
+
+        if plan.model != "sepsistwin":
+            errors.append(
+                f"population: virtual patients are drawn for the 'sepsistwin' model, not "
+                f"{plan.model!r}"
+            )
+        if plan.population not in PRESETS:
+            errors.append(f"population: {plan.population!r} is not one of {sorted(PRESETS)}")
+        if not 0 <= plan.index <= MAX_PATIENT_INDEX:
+            errors.append(f"index: {plan.index!r} must be 0 to {MAX_PATIENT_INDEX}")
+        if plan.seed < 0:
+            errors.append(f"seed: {plan.seed!r} must be >= 0")
     if not (0 < plan.weight_kg <= 500):
         errors.append(f"weight_kg: {plan.weight_kg!r} must be > 0 and <= 500 kg")
     for kind, values, valid in (
@@ -140,6 +159,31 @@ def check_plan(plan: SimulationPlan) -> SimulationPlan:
     return plan
 
 
+def virtual_patient(plan: SimulationPlan) -> tuple[dict[str, float], dict[str, float], Any, dict]:
+    """Parameters, initial state, standard-care schedule and description of the plan's patient:
+    a draw from a virtual population (with its meropenem standard care), or the model's
+    defaults (no standard care); the plan's overrides on top."""
+    from sepsistwin.population import sample_population
+    from sepsistwin.solve import Schedule
+
+    if plan.population is None:
+        return dict(plan.params), dict(plan.init), Schedule(), {"source": "model defaults"}
+    pop = sample_population(plan.index + 1, preset=plan.population, seed=plan.seed)
+    one = pop.subset([plan.index])
+    params = {k: float(v[0]) for k, v in one.params.items()}
+    init = {k: float(v[0]) for k, v in one.init.items()}
+    about = {
+        "source": "virtual population",
+        "population": plan.population,
+        "seed": plan.seed,
+        "index": plan.index,
+        "weight_kg": float(one.weight_kg[0]),
+        "antibiotics_start_h": float(one.abx_start[0]),
+        "standard_care": "meropenem 1 g every 8 h for 7 days from the antibiotic start",
+    }
+    return {**params, **plan.params}, {**init, **plan.init}, one.standard_care(), about
+
+
 def run_plan(plan: SimulationPlan) -> dict[str, Any]:
     """Integrate every scenario (in the worker process); JSON-ready result."""
     from sepsistwin.cli._common import jsonable
@@ -148,10 +192,12 @@ def run_plan(plan: SimulationPlan) -> dict[str, Any]:
 
     m = get_model(plan.model)
     t = plan.times()
+    params, init, base, about = virtual_patient(plan)
+    weight = about.get("weight_kg", plan.weight_kg)
     out = []
     for s in plan.scenarios:
-        sched = _schedule(m, s.doses, plan.weight_kg)
-        r = simulate(m, plan.params, plan.init, t, doses=sched if len(sched) else None)
+        sched = base + _schedule(m, s.doses, weight)
+        r = simulate(m, params, init, t, doses=sched if len(sched) else None)
         out.append(
             {
                 "name": s.name,
@@ -161,7 +207,7 @@ def run_plan(plan: SimulationPlan) -> dict[str, Any]:
                 "observables": r.observables,
             }
         )
-    return jsonable({"model": m.name, "time": t, "scenarios": out})
+    return jsonable({"model": m.name, "patient": about, "time": t, "scenarios": out})
 
 
 def panels(result: dict[str, Any]) -> list[tuple[str, str]]:

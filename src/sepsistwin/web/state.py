@@ -27,7 +27,7 @@ from sepsistwin.trial import TrialResult, TrialSpec, TrialSpecError, analyze, li
 from sepsistwin.trial.examples import example_spec_path
 from sepsistwin.trial.spec import parse_spec
 from sepsistwin.web.datasets import EXAMPLE_ID, Dataset, assess_file, example_dataset
-from sepsistwin.web.jobs import JobManager
+from sepsistwin.web.jobs import Job, JobManager
 from sepsistwin.web.safe_parse import UnsafeInputError, check_json_depth, check_yaml
 from sepsistwin.web.sessions import Session, SessionStore, safe_filename
 from sepsistwin.web.settings import WebSettings
@@ -154,6 +154,7 @@ class WebState:
                 check_json_depth(data, max_depth=self.settings.max_depth, source=name)
             except UnsafeInputError as exc:
                 raise BadInput(str(exc)) from None
+        self.sessions.keep(session)
         folder = session.upload_dir()
         path = folder / name
         path.write_bytes(data)
@@ -224,6 +225,18 @@ class WebState:
         if name not in list_examples():
             raise NotFound(f"no example trial {name!r}; examples: {', '.join(list_examples())}")
         return example_spec_path(name).read_text(encoding="utf-8")
+
+    def start_trial(self, session: Session, spec: TrialSpec) -> Job:
+        """Start a checked, sized spec as ``session``'s job (the session is kept from now on).
+
+        Raises
+        ------
+        JobLimitError
+            The session already runs a trial, or the machine runs as many as allowed.
+        """
+        job = self.jobs.start(session.token, spec)
+        self.sessions.keep(session)
+        return job
 
     def sized(self, spec: TrialSpec, size: int | None) -> TrialSpec:
         """The spec with its population size (overridden by ``size``), within the cap."""
