@@ -30,7 +30,8 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q
 
-# Browser tests only (Playwright driving Debian's /usr/bin/chromium; part of `make test`).
+# Browser tests only (Playwright driving Debian's /usr/bin/chromium; part of `make test`,
+# except the what-if test on the full model, which is also marked slow).
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest -m browser -q
 

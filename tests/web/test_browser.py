@@ -216,6 +216,21 @@ def test_evidence_page(page: Any, shots: Path) -> None:
     page.screenshot(path=str(shots / "evidence.png"), full_page=False)
 
 
+@pytest.mark.slow
+def test_what_if_simulation_on_the_full_model(page: Any, shots: Path) -> None:
+    """The default form: a virtual septic-shock patient of the full model (slow: it may
+    compile the model's kernel)."""
+    page.console_errors.clear()
+    page.goto("/simulate")
+    page.fill("#hours", "336")
+    page.click("#simulate-button")
+    page.wait_for_selector('[data-figure="simulation-data"][data-rendered="true"]', timeout=600_000)
+    assert page.locator("#final-table tbody tr").count() >= 3
+    assert "septic_shock" in page.inner_text("#patient-about")
+    page.screenshot(path=str(shots / "simulate.png"), full_page=True)
+    assert page.console_errors == []
+
+
 def test_keyboard_navigation_and_labels(page: Any) -> None:
     page.goto("/patients")
     page.keyboard.press("Tab")
