@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 from conftest import BAD_UNIT_CSV, GOOD_CSV, TestClient, make_settings
@@ -30,7 +31,7 @@ ASSESS_KEYS = {
 }
 
 
-def upload(client: TestClient, name: str, data: bytes, **form: str) -> object:
+def upload(client: TestClient, name: str, data: bytes, **form: str) -> httpx.Response:
     return client.post("/api/datasets", files={"file": (name, data)}, data=form)
 
 
@@ -224,7 +225,29 @@ def test_example_cohort_cannot_be_deleted(client: TestClient) -> None:
 
 
 def test_uploads_belong_to_their_session(client: TestClient) -> None:
-    ds = upload(client, "labs.csv", GOOD_CSV.encode()).json()["id"]  # type: ignore[attr-defined]
+    ds = upload(client, "labs.csv", GOOD_CSV.encode()).json()["id"]
     other = TestClient(client.app)
     assert other.get(f"/api/datasets/{ds}").status_code == 404
     assert client.get(f"/api/datasets/{ds}").status_code == 200
+
+
+def test_a_refused_upload_leaves_no_file(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path))
+    with TestClient(app) as c:
+        assert upload(c, "bad.csv", BAD_UNIT_CSV.encode()).status_code == 422
+        assert not [p for p in (tmp_path / "sessions").rglob("*") if p.is_file()]
+
+
+def test_onset_file_of_the_wrong_type_is_refused(client: TestClient) -> None:
+    files = {"file": ("labs.csv", GOOD_CSV.encode()), "onset": ("onsets.txt", b"x")}
+    r = client.post("/api/datasets", files=files)
+    assert r.status_code == 422 and "unsupported onset file type" in r.json()["detail"]
+
+
+def test_patient_ids_are_escaped_in_links(client: TestClient) -> None:
+    csv = GOOD_CSV.replace("P2,", "P 2#b,")
+    ds = upload(client, "labs.csv", csv.encode()).json()["id"]
+    page = client.get(f"/patients/{ds}").text
+    assert f'href="/patients/{ds}/P%202%23b"' in page
+    assert client.get(f"/patients/{ds}/P%202%23b").status_code == 200
+    assert client.get(f"/patients/{ds}/P%202%23b/recommendations").status_code == 200

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -43,6 +44,7 @@ def templates() -> Jinja2Templates:
     t.env.globals.update(disclaimer=DISCLAIMER, version=__version__, symbols=PHENOTYPE_SYMBOL)
     t.env.filters["json_block"] = json_block
     t.env.filters["num"] = readable_number
+    t.env.filters["seg"] = lambda v: quote(str(v), safe="")
     return t
 
 

@@ -125,7 +125,7 @@ class GuardMiddleware:
 
     async def _reject(self, scope: Scope, send: Send) -> None:
         message = _too_large_message(self.max_bytes)
-        wants_html = scope.get("path", "").startswith("/api/") is False
+        wants_html = not scope.get("path", "").startswith("/api/")
         if wants_html:
             body = (
                 "<!doctype html><html lang=en><head><meta charset=utf-8><title>Upload too large"

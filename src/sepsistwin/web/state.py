@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import tempfile
 import threading
 import zipfile
@@ -154,26 +155,24 @@ class WebState:
                 check_json_depth(data, max_depth=self.settings.max_depth, source=name)
             except UnsafeInputError as exc:
                 raise BadInput(str(exc)) from None
+        oname = safe_filename(onset_name or "onsets.csv")
+        if onset_data and Path(oname).suffix.lower() not in _ONSET_SUFFIXES:
+            raise BadInput(
+                f"{oname}: unsupported onset file type; expected .csv or .parquet "
+                "(patient_id, onset[, baseline_sofa])"
+            )
         self.sessions.keep(session)
         folder = session.upload_dir()
         path = folder / name
         path.write_bytes(data)
         onset_path = None
         if onset_data:
-            oname = safe_filename(onset_name or "onsets.csv")
-            if Path(oname).suffix.lower() not in _ONSET_SUFFIXES:
-                raise BadInput(
-                    f"{oname}: unsupported onset file type; expected .csv or .parquet "
-                    "(patient_id, onset[, baseline_sofa])"
-                )
-            if oname == name:
-                oname = "onset-" + oname
-            onset_path = folder / oname
+            onset_path = folder / (f"onset-{oname}" if oname == name else oname)
             onset_path.write_bytes(onset_data)
         try:
             ds = assess_file(folder.name, path, onset=onset_path, lenient=lenient)
         except InputError as exc:
-            problems = exc.problems or []
+            shutil.rmtree(folder, ignore_errors=True)  # a refused upload is not kept
             details = [
                 {
                     "file": p.file,
@@ -184,12 +183,16 @@ class WebState:
                     "variable": p.variable,
                     "message": p.message,
                 }
-                for p in problems
+                for p in exc.problems
             ]
-            errors = [p.message for p in problems] or [str(exc)]
+            errors = [p.message for p in exc.problems] or [str(exc)]
             raise BadInput(str(exc).splitlines()[0], errors, details) from None
         except (ValueError, KeyError) as exc:
+            shutil.rmtree(folder, ignore_errors=True)
             raise BadInput(f"{name}: {exc}") from None
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         session.datasets[ds.id] = ds
         return ds
 
