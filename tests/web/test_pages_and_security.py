@@ -57,6 +57,19 @@ def test_security_headers(client: TestClient) -> None:
         assert h["x-frame-options"] == "DENY"
 
 
+def test_an_unexpected_error_is_a_500_with_the_security_headers(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path))
+
+    @app.get("/api/boom")
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/api/boom")
+        assert r.status_code == 500 and r.headers["content-security-policy"] == CSP
+        assert "boom" not in r.text and r.json()["detail"].startswith("internal error")
+
+
 def test_session_cookie_is_httponly_and_strict(client: TestClient) -> None:
     fresh = TestClient(client.app)
     cookie = fresh.get("/api/health").headers["set-cookie"]

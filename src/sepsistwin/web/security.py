@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
@@ -31,6 +33,8 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
 
+
+_log = logging.getLogger("sepsistwin.web")
 
 #: Paths served without a session (static files): they never set the cookie, so a page's
 #: assets cannot replace the cookie its page set.
@@ -122,25 +126,35 @@ class GuardMiddleware:
         except _BodyTooLarge:
             if not started:
                 await self._reject(scope, send)
+        except Exception:
+            # answered here (not by Starlette's outer error layer) so that a 500 carries the
+            # same security headers as every other response
+            _log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            await self._respond(scope, send, 500, "internal error; the server log has the details")
 
     async def _reject(self, scope: Scope, send: Send) -> None:
-        message = _too_large_message(self.max_bytes)
-        wants_html = not scope.get("path", "").startswith("/api/")
-        if wants_html:
+        await self._respond(scope, send, 413, _too_large_message(self.max_bytes))
+
+    async def _respond(self, scope: Scope, send: Send, status: int, message: str) -> None:
+        """A short error response (JSON under ``/api``, else HTML) with the security headers."""
+        if scope.get("path", "").startswith("/api/"):
+            body = json.dumps({"detail": message, "errors": [message]}).encode()
+            ctype = b"application/json"
+        else:
+            title = "Upload too large" if status == 413 else f"Error {status}"
             body = (
-                "<!doctype html><html lang=en><head><meta charset=utf-8><title>Upload too large"
+                f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{title}"
                 "</title><link rel=stylesheet href=/static/style.css></head><body><main>"
-                f'<h1>Upload too large</h1><p role="alert" class="error">{message}</p>'
+                f'<h1>{title}</h1><p role="alert" class="error">{html.escape(message)}</p>'
                 '<p><a href="/">Back to the dashboard</a></p></main></body></html>'
             ).encode()
             ctype = b"text/html; charset=utf-8"
-        else:
-            body = json.dumps({"detail": message, "errors": [message]}).encode()
-            ctype = b"application/json"
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", ctype),
                     (b"content-length", str(len(body)).encode()),
