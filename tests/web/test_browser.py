@@ -171,6 +171,7 @@ def test_run_a_small_trial_and_see_the_km_plot_and_the_flow(page: Any, shots: Pa
     page.goto("/trials")
     page.fill("#spec_text", SMALL_TRIAL)
     page.fill("#size", "120")
+    page.screenshot(path=str(shots / "trials.png"), full_page=True)
     page.click("#run-button")
     page.wait_for_url("**/trials/jobs/*")
     try:

@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -185,8 +186,6 @@ def delete_dataset(request: Request, dataset_id: str) -> Response:
         raise BadInput("the example cohort is shared and cannot be deleted")
     if s.datasets.pop(dataset_id, None) is None:
         raise NotFound(f"no dataset {dataset_id!r} in this session")
-    import shutil
-
     shutil.rmtree(s.folder / dataset_id, ignore_errors=True)
     return Response(status_code=204)
 
@@ -323,8 +322,6 @@ def start_trial(request: Request, body: TrialRequest, response: Response) -> dic
     try:
         job = st.start_trial(session_of(request), sp)
     except JobLimitError as exc:
-        from fastapi import HTTPException
-
         raise HTTPException(409, str(exc)) from None
     response.headers["location"] = f"/api/jobs/{job.id}"
     return job.to_dict()
@@ -448,8 +445,6 @@ def simulate_what_if(request: Request, body: SimulationIn) -> dict[str, Any]:
     try:
         result = web(request).simulate(plan)
     except TimeoutError:
-        from fastapi import HTTPException
-
         raise HTTPException(504, "the simulation took longer than this dashboard allows") from None
     return {**result, "disclaimer": DISCLAIMER}
 

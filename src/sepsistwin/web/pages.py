@@ -6,6 +6,7 @@ Plotly charts from JSON data blocks and polls a running trial's progress.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -14,7 +15,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from sepsistwin.cli._common import jsonable
+from sepsistwin.cli.simulate import parse_assignments
 from sepsistwin.evidence import UnknownTherapyError, load_evidence
+from sepsistwin.model import list_models
+from sepsistwin.population import PRESETS
 from sepsistwin.report import render_report
 from sepsistwin.trial import list_examples
 from sepsistwin.web.charts import (
@@ -23,10 +27,13 @@ from sepsistwin.web.charts import (
     numbers_at_risk,
     patient_figures,
     risk_times,
+    simulation_figure,
     to_json,
 )
 from sepsistwin.web.datasets import BIOMARKERS, EXAMPLE_ID, Dataset
 from sepsistwin.web.jobs import JobLimitError
+from sepsistwin.web.sessions import safe_filename
+from sepsistwin.web.simulate import Scenario, SimulationPlan, panels
 from sepsistwin.web.state import BadInput, NotFound, WebState
 
 router = APIRouter(include_in_schema=False)
@@ -124,8 +131,6 @@ async def dataset_page(request: Request, dataset_id: str) -> Response:
 def dataset_download(request: Request, dataset_id: str, fmt: str) -> Response:
     """The assessment as CSV (``reasons`` and ``missing`` joined with ``; ``, as
     ``sepsistwin assess --out FILE.csv`` writes it) or Parquet."""
-    import io
-
     ds = _state(request).dataset(request.state.session, dataset_id)
     name = f"{ds.id}-assessment.{fmt}"
     headers = {"content-disposition": f'attachment; filename="{name}"'}
@@ -256,8 +261,6 @@ def trials_run(
                 error=f"{spec_file.filename}: not UTF-8 text",
                 errors=[f"{spec_file.filename}: not UTF-8 text"],
             )
-        from sepsistwin.web.sessions import safe_filename
-
         source = safe_filename(spec_file.filename)
     try:
         n = int(size) if size.strip() else None
@@ -386,14 +389,10 @@ def _peak(values: list[float | None]) -> float | None:
 
 
 def _populations() -> list[str]:
-    from sepsistwin.population import PRESETS
-
     return sorted(PRESETS)
 
 
 def _assignments(text: str, field: str) -> dict[str, float]:
-    from sepsistwin.cli.simulate import parse_assignments
-
     items = [line.strip() for line in text.splitlines() if line.strip()]
     try:
         return parse_assignments(items, field)
@@ -403,8 +402,6 @@ def _assignments(text: str, field: str) -> dict[str, float]:
 
 @router.get("/simulate", response_class=HTMLResponse)
 def simulate_page(request: Request) -> Response:
-    from sepsistwin.model import list_models
-
     return _render(
         request,
         "simulate.html",
@@ -446,9 +443,6 @@ def simulate_run(
     name_3: Annotated[str, Form(max_length=60)] = "",
     doses_3: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
-    from sepsistwin.model import list_models
-    from sepsistwin.web.charts import simulation_figure
-    from sepsistwin.web.simulate import Scenario, SimulationPlan, panels
 
     pairs = [(name_1, doses_1), (name_2, doses_2), (name_3, doses_3)]
     form = {
