@@ -113,6 +113,7 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     args = ap.parse_args()
 
+    load_before = os.getloadavg()[0]
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     exe = Path(sys.executable).with_name("sepsistwin")
@@ -150,7 +151,7 @@ def main() -> None:
     s1, sn = _stats(single), _stats(many)
     by_step = {step: _stats([r for r in many if r[0] == step]) for step, _ in workflow(patients[0])}
     ok = sn["errors"] == 0 and sn["p95"] <= TARGET_P95_MS
-    print(f"{machine_description()}")
+    print(f"{machine_description()}; 1-min load average before the run {load_before:.1f}")
     print(f"single client: {s1['n']} requests, p50 {s1['p50']:.1f} ms, p95 {s1['p95']:.1f} ms")
     print(
         f"{args.clients} clients: {sn['n']} requests in {wall:.1f} s ({sn['n'] / wall:.0f}/s), "
@@ -171,7 +172,8 @@ def main() -> None:
     )
     md = f"""## Web dashboard under load (`benchmarks/bench_web.py`)
 
-Machine: {machine_description()}; date {today()}.
+Machine: {machine_description()}; date {today()}; 1-minute load average before the run
+{load_before:.1f} (other processes shared the 2 cores; the load generator runs on them too).
 
 Server: `sepsistwin serve` (one uvicorn process). Clients: {args.clients} asyncio httpx clients
 on the same machine, each with its own session, each doing the patient workflow
