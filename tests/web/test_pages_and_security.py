@@ -228,3 +228,24 @@ def test_serve_binds_loopback_and_warns_otherwise(tmp_path: Path) -> None:
     assert "warning" not in (proc.stderr.read() if proc.stderr else "")
     assert bind_warning("127.0.0.1") is None and bind_warning("localhost") is None
     assert "no login" in (bind_warning("0.0.0.0") or "")
+
+
+def test_patients_table_filters_sorts_and_pages(client: TestClient) -> None:
+    summary = client.get("/api/datasets/example").json()["patients_summary"]
+    mals = [r["patient_id"] for r in summary if r["phenotype"] == "MALS"]
+    page = client.get("/patients/example", params={"phenotype": "MALS"}).text
+    listed = re.findall(r'<th scope="row"><a href="/patients/example/([^"]+)">', page)
+    assert listed == mals and mals
+    shocked = [r for r in summary if r["septic_shock"]]
+    page = client.get("/patients/example", params={"shock": "yes", "sort": "sofa"}).text
+    ids = re.findall(r'<th scope="row"><a href="/patients/example/([^"]+)">', page)
+    assert ids == [r["patient_id"] for r in sorted(shocked, key=lambda r: r["sofa"], reverse=True)]
+    assert client.get("/patients/example", params={"sort": "age"}).status_code == 422
+    rows = "\n".join(f"Q{i:03d},1,lactate,{1 + i % 5},mmol/L" for i in range(205))
+    csv = "patient_id,time,variable,value,unit\n" + rows + "\n"
+    ds = client.post("/api/datasets", files={"file": ("many.csv", csv.encode())}).json()["id"]
+    first = client.get(f"/patients/{ds}").text
+    second = client.get(f"/patients/{ds}", params={"page": 2}).text
+    assert first.count(f'<th scope="row"><a href="/patients/{ds}/') == 200
+    assert second.count(f'<th scope="row"><a href="/patients/{ds}/') == 5
+    assert "page 2 of 2" in second

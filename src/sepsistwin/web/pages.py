@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -116,15 +116,50 @@ def patients_upload(
     return RedirectResponse(f"/patients/{ds.id}", status_code=303)
 
 
+#: Patients per page of a dataset's table.
+PAGE_SIZE = 200
+#: Sort keys of the patients table: name -> (row key, descending).
+SORTS = {
+    "patient": ("patient_id", False),
+    "sofa": ("sofa", True),
+    "max_sofa": ("max_sofa", True),
+    "phenotype": ("phenotype", False),
+}
+
+
 @router.get("/patients/{dataset_id}", response_class=HTMLResponse)
-async def dataset_page(request: Request, dataset_id: str) -> Response:
+async def dataset_page(
+    request: Request,
+    dataset_id: str,
+    phenotype: Annotated[str, Query(max_length=40)] = "",
+    shock: Annotated[Literal["", "yes", "no"], Query()] = "",
+    sort: Annotated[Literal["patient", "sofa", "max_sofa", "phenotype"], Query()] = "patient",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
     ds = _state(request).dataset(request.state.session, dataset_id)
-    return await _cached_page(
-        request,
-        ds,
-        "dataset.html",
-        lambda: {"ds": ds.describe(), "rows": ds.summary, "rejected": ds.rejected},
-    )
+
+    def context() -> dict[str, Any]:
+        rows = ds.summary
+        phenotypes = sorted({r["phenotype"] for r in rows})
+        if phenotype:
+            rows = [r for r in rows if r["phenotype"] == phenotype]
+        if shock:
+            rows = [r for r in rows if bool(r["septic_shock"]) == (shock == "yes")]
+        key, desc = SORTS[sort]
+        rows = sorted(rows, key=lambda r: (r[key] is None, r[key]), reverse=desc)
+        pages = max(1, -(-len(rows) // PAGE_SIZE))
+        return {
+            "ds": ds.describe(),
+            "rows": rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+            "matching": len(rows),
+            "rejected": ds.rejected,
+            "phenotypes": phenotypes,
+            "filters": {"phenotype": phenotype, "shock": shock, "sort": sort},
+            "page": page,
+            "pages": pages,
+        }
+
+    return await _cached_page(request, ds, "dataset.html", context)
 
 
 @router.get("/patients/{dataset_id}/assessment.{fmt}")
