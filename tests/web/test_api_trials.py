@@ -200,6 +200,23 @@ def test_one_running_trial_per_session_and_cancel(tmp_path: Path) -> None:
         c.post(f"/api/jobs/{again.json()['id']}/cancel")
 
 
+def test_job_page_and_its_cancel_button(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path, trial_chunk_size=20))
+    with TestClient(app) as c:
+        big = SMALL_TRIAL.replace("size: 120", "size: 1000")
+        started = c.post("/trials/run", data={"spec_text": big}, follow_redirects=False)
+        assert started.status_code == 303
+        job_url = started.headers["location"]
+        page = c.get(job_url).text
+        assert 'id="progress"' in page and 'id="cancel-button"' in page
+        cancelled = c.post(f"{job_url}/cancel", follow_redirects=True)
+        assert cancelled.status_code == 200
+        assert 'id="job-status" role="status" aria-live="polite">cancelled' in cancelled.text
+        assert 'id="cancel-button"' not in cancelled.text
+        other = TestClient(app)
+        assert other.get(job_url).status_code == 404
+
+
 def test_evidence_list_and_therapy(client: TestClient) -> None:
     rows = client.get("/api/evidence").json()
     ids = [r["id"] for r in rows]

@@ -70,6 +70,10 @@ def register(app: typer.Typer) -> None:
             int,
             typer.Option(min=1, help="Patients per chunk (the step of progress and cancel)."),
         ] = 500,
+        interim_every: Annotated[
+            float,
+            typer.Option(min=0.0, help="Least seconds between interim analyses of a trial."),
+        ] = 2.0,
         simulator: Annotated[
             str | None,
             typer.Option(help="Trial simulator as MODULE:NAME (default: the sepsistwin model)."),
@@ -92,6 +96,7 @@ def register(app: typer.Typer) -> None:
                 max_trial_size=max_trial_size,
                 max_jobs=max_jobs,
                 trial_chunk_size=trial_chunk_size,
+                interim_every_s=interim_every,
                 simulator=simulator,
                 prewarm_worker=True,
                 runs_dir_override=runs_dir,
