@@ -73,6 +73,7 @@ def make_settings(root: Path, **overrides: object) -> WebSettings:
         "trial_chunk_size": 40,
         "max_trial_size": 1000,
         "interim_every_s": 0.0,
+        "allowed_hosts": ("testserver", "127.0.0.1", "localhost"),
     }
     kw.update(overrides)
     return WebSettings(**kw)  # type: ignore[arg-type]

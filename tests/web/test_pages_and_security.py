@@ -15,7 +15,7 @@ import pytest
 from conftest import BAD_UNIT_CSV, GOOD_CSV, SMALL_TRIAL, TestClient, make_settings
 
 from sepsistwin import DISCLAIMER
-from sepsistwin.cli.serve import bind_warning
+from sepsistwin.cli.serve import allowed_hosts, bind_warning
 from sepsistwin.web import create_app
 from sepsistwin.web.security import CSP
 from sepsistwin.web.sessions import SessionStore, safe_filename
@@ -68,6 +68,13 @@ def test_an_unexpected_error_is_a_500_with_the_security_headers(tmp_path: Path) 
         r = c.get("/api/boom")
         assert r.status_code == 500 and r.headers["content-security-policy"] == CSP
         assert "boom" not in r.text and r.json()["detail"].startswith("internal error")
+
+
+def test_other_host_names_are_refused(client: TestClient) -> None:
+    assert client.get("/api/health").status_code == 200
+    r = client.get("/api/health", headers={"host": "attacker.example"})
+    assert r.status_code == 400
+    assert allowed_hosts("0.0.0.0") == ("*",) and "myhost" in allowed_hosts("myhost")
 
 
 def test_session_cookie_is_httponly_and_strict(client: TestClient) -> None:

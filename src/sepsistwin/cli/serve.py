@@ -31,6 +31,23 @@ def bind_warning(host: str) -> str | None:
     )
 
 
+def allowed_hosts(host: str) -> tuple[str, ...]:
+    """Host names the dashboard answers to when bound to ``host``: the loopback names and
+    ``host`` itself; any name when bound to every interface.
+
+    Examples
+    --------
+    >>> allowed_hosts("127.0.0.1")
+    ('127.0.0.1', 'localhost', '::1')
+    >>> allowed_hosts("0.0.0.0")
+    ('*',)
+    """
+    if host in ("0.0.0.0", "::"):
+        return ("*",)
+    names = ("127.0.0.1", "localhost", "::1")
+    return names if host in names else (*names, host)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``serve`` command to ``app``."""
 
@@ -100,6 +117,7 @@ def register(app: typer.Typer) -> None:
                 simulator=simulator,
                 prewarm_worker=True,
                 runs_dir_override=runs_dir,
+                allowed_hosts=allowed_hosts(host),
             )
         except ValueError as exc:
             fail(str(exc))

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from sepsistwin import DISCLAIMER, __version__
 from sepsistwin.web.datasets import example_dataset
@@ -114,6 +115,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     )
     app.state.web = state
     app.add_middleware(GuardMiddleware, sessions=state.sessions, max_bytes=cfg.max_upload_bytes)
+    # outermost: a request for another host name (DNS rebinding) gets 400 before anything else
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(cfg.allowed_hosts))
     app.state.templates = templates()
 
     from sepsistwin.web.api_routes import router as api_router

@@ -35,6 +35,9 @@ class WebSettings:
     prewarm_worker
         Keep one trial worker process started ahead of need (a trial then starts at once);
         ``sepsistwin serve`` turns it on.
+    allowed_hosts
+        Host names the ``Host`` header may carry (``"*"``: any). Refusing other names stops a
+        web page from reaching the local server through DNS rebinding.
     runs_dir_override
         Folder of trial stores (default ``data_dir/runs``); point it at the CLI's ``runs/``
         to list and reopen the runs made there.
@@ -62,6 +65,7 @@ class WebSettings:
     prewarm_worker: bool = False
     simulate_timeout_s: float = 600.0
     runs_dir_override: Path | None = None
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
     simulator: str | None = None
 
     def __post_init__(self) -> None:
