@@ -250,3 +250,12 @@ def test_runs_made_by_the_cli_are_listed_and_reopened(tmp_path: Path) -> None:
         body = c.get("/api/runs/cli-run").json()
         assert body["trial"]["name"] == "web-small"
         assert c.get("/trials/runs/cli-run").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"spec": ' + b"[" * 5000 + b"]" * 5000 + b"}", b"{"],
+)
+def test_malformed_or_deep_json_bodies_are_refused(client: TestClient, body: bytes) -> None:
+    r = client.post("/api/trials", content=body, headers={"content-type": "application/json"})
+    assert r.status_code in (400, 422) and r.json()["detail"]
