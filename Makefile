@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-slow lint typecheck bench clean
+.PHONY: install demo serve test test-slow test-browser screenshots lint typecheck bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/sepsistwin demo
 
+# Local dashboard and JSON API on http://127.0.0.1:8000/ (API docs at /docs).
+serve: $(STAMP)
+	$(BIN)/sepsistwin serve
+
 # Fast suite (what CI runs): everything not marked slow, plus lint and types.
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -25,6 +29,15 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q
+
+# Browser tests only (Playwright driving Debian's /usr/bin/chromium; part of `make test`,
+# except the what-if test on the full model, which is also marked slow).
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest -m browser -q
+
+# Rewrite the dashboard screenshots shown in the README (docs/screenshots/*.png).
+screenshots: $(STAMP)
+	SEPSISTWIN_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -m browser -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -41,6 +41,7 @@ def _register_all() -> None:
     from sepsistwin.cli import demo as _demo
     from sepsistwin.cli import evidence as _evidence
     from sepsistwin.cli import recommend as _recommend
+    from sepsistwin.cli import serve as _serve
     from sepsistwin.cli import simulate as _simulate
     from sepsistwin.cli import trial as _trial
 
@@ -52,6 +53,7 @@ def _register_all() -> None:
     _simulate.register(app)
     _calibrate.register(app)
     _trial.register(app)
+    _serve.register(app)
 
 
 _register_all()
