@@ -235,7 +235,7 @@ def check_scale(values: pd.DataFrame, platform: str, source: str) -> None:
     >>> try:
     ...     check_scale(pd.DataFrame({"ZAP70": [5000.0, 12000.0]}), "rnaseq", "x.csv")
     ... except InputError as err:
-    ...     print(str(err)[:60])
+    ...     print(str(err)[:59])
     x.csv: ZAP70: sample '1': value 12000 is not on a log scale
     """
     expected = _EXPECTED_SCALE[platform]
