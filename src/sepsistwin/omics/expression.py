@@ -262,9 +262,9 @@ def check_scale(values: pd.DataFrame, platform: str, source: str) -> None:
         counts = bool(np.all(np.mod(arr[finite], 1.0) == 0) and np.all(arr[finite] >= 0))
         kind = "raw counts" if counts else "linear (not log) values"
         raise InputError(
-            f"{source}: {values.columns[gi]}: sample {str(values.index[si])!r}: value {peak:g} is not "
-            f"on a log scale (limit {LOG_SCALE_MAX:g}); the matrix looks like {kind}; expected "
-            f"{expected} for platform {platform!r}",
+            f"{source}: {values.columns[gi]}: sample {str(values.index[si])!r}: value {peak:g} "
+            f"is not on a log scale (limit {LOG_SCALE_MAX:g}); the matrix looks like {kind}; "
+            f"expected {expected} for platform {platform!r}",
             file=source,
             field=str(values.index[si]),
             value=peak,

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from sepsistwin.data.errors import InputError
 from sepsistwin.omics.endotype import PREFIX, EndotypeResult
 
 #: Assessment columns filled from endotype calls (absent method -> column left out).
@@ -32,9 +33,11 @@ def _calls_frame(endotypes: EndotypeResult | pd.DataFrame) -> pd.DataFrame:
     need = {"patient_id", "day", "sample_id", "method", "class"}
     missing = sorted(need - set(calls.columns))
     if missing:
-        raise ValueError(
+        raise InputError(
             f"endotype calls: missing column(s) {', '.join(missing)}; score with a sample sheet "
-            "(sample_id, patient_id, day|hours) so samples can be placed on assessment days"
+            "(sample_id, patient_id, day|hours) so samples can be placed on assessment days",
+            field=missing[0],
+            expected="sample_id, patient_id, day, method, class",
         )
     return calls
 
