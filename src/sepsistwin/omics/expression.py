@@ -258,12 +258,13 @@ def check_scale(values: pd.DataFrame, platform: str, source: str) -> None:
     big = np.where(finite, np.abs(arr), -np.inf)
     si, gi = np.unravel_index(int(np.argmax(big)), arr.shape)
     peak = float(arr[si, gi])
-    if abs(peak) > LOG_SCALE_MAX:
+    limit = CQ_RANGE[1] if platform == "qpcr" else LOG_SCALE_MAX
+    if abs(peak) > limit:
         counts = bool(np.all(np.mod(arr[finite], 1.0) == 0) and np.all(arr[finite] >= 0))
         kind = "raw counts" if counts else "linear (not log) values"
         raise InputError(
             f"{source}: {values.columns[gi]}: sample {str(values.index[si])!r}: value {peak:g} "
-            f"is not on a log scale (limit {LOG_SCALE_MAX:g}); the matrix looks like {kind}; "
+            f"is not on a log scale (limit {limit:g}); the matrix looks like {kind}; "
             f"expected {expected} for platform {platform!r}",
             file=source,
             field=str(values.index[si]),
