@@ -43,7 +43,14 @@ def test_table_output_and_out_file(tmp_path: Path) -> None:
     out = tmp_path / "calls.csv"
     res = runner.invoke(
         app,
-        ["endotype", str(example_expression_path()), "--method", "srs_davenport", "--out", str(out)],
+        [
+            "endotype",
+            str(example_expression_path()),
+            "--method",
+            "srs_davenport",
+            "--out",
+            str(out),
+        ],
     )
     assert res.exit_code == 0, res.output
     assert "SRS (7)" in res.output
