@@ -121,6 +121,7 @@ def _score_srs(
     rows = []
     idx_ok = np.flatnonzero(ok)
     used = ";".join(ref.genes)
+    names = expr.samples
     for j, i in enumerate(idx_ok):
         flags = []
         if use == "project":
@@ -131,7 +132,7 @@ def _score_srs(
             flags.append("low_confidence")
         rows.append(
             {
-                "sample_id": expr.samples[i],
+                "sample_id": names[i],
                 "class": str(classes[j]),
                 "score": float(srsq[j]),
                 "probability": float(probs[j].max()),
@@ -149,7 +150,7 @@ def _score_srs(
         ]
         rows.append(
             {
-                "sample_id": expr.samples[i],
+                "sample_id": names[i],
                 "class": None,
                 "score": np.nan,
                 "probability": np.nan,
@@ -188,9 +189,10 @@ def _gene_scores(sig: Signature, expr: Expression) -> pd.DataFrame:
     if sig.class_rule_status and sig.class_rule_status != "VERIFIED":
         flags.append(f"class_rule_{sig.class_rule_status.lower()}")
     rows = []
+    names = expr.samples
     for i in range(n):
         row: dict[str, Any] = {
-            "sample_id": expr.samples[i],
+            "sample_id": names[i],
             "class": sig.classes[best[i]] if finite[i] else None,
             "score": float(stacked[i, best[i]]) if finite[i] else np.nan,
             "probability": np.nan,

@@ -115,6 +115,8 @@ def _orient(frame: pd.DataFrame, gene_map: GeneMap, name: str) -> tuple[pd.DataF
 
 
 def _numeric(body: pd.DataFrame, name: str, transposed: bool) -> pd.DataFrame:
+    if all(pd.api.types.is_numeric_dtype(t) for t in body.dtypes):
+        return body.astype(np.float64)
     out = body.apply(pd.to_numeric, errors="coerce")
     bad = out.isna() & body.notna()
     if bad.to_numpy().any():
