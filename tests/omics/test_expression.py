@@ -134,3 +134,21 @@ def test_samples_missing_from_the_sheet_are_named() -> None:
     sheet = pd.DataFrame({"sample_id": ["s1"], "patient_id": ["P1"], "day": [0]})
     with pytest.raises(InputError, match="'s2'"):
         endotype(_srs7(2), samples=sheet, methods=["srs_davenport"])
+
+
+def test_parquet_layouts_read_the_same(tmp_path: Path) -> None:
+    t = _srs7(3)
+    t.to_parquet(tmp_path / "plain.parquet", index=False)
+    t.set_index("gene").to_parquet(tmp_path / "indexed.parquet")
+    t.set_index("gene").T.rename_axis("sample").reset_index().to_parquet(
+        tmp_path / "samples_as_rows.parquet", index=False
+    )
+    pd.DataFrame({"gene": ["NOT_A_GENE"], "s1": [1.0]}).to_parquet(
+        tmp_path / "none.parquet", index=False
+    )
+    a = read_expression(tmp_path / "plain.parquet").values
+    for name in ("indexed.parquet", "samples_as_rows.parquet"):
+        b = read_expression(tmp_path / name).values
+        pd.testing.assert_frame_equal(a, b[a.columns])
+    with pytest.raises(InputError, match="NOT_A_GENE"):
+        read_expression(tmp_path / "none.parquet")

@@ -90,14 +90,23 @@ def _read_table(path: Path) -> pd.DataFrame:
     )
 
 
-def _orient(frame: pd.DataFrame, gene_map: GeneMap, name: str) -> tuple[pd.DataFrame, bool]:
-    """(genes-as-rows frame with identifiers in the index, whether it was transposed)."""
+def _select(
+    frame: pd.DataFrame, gene_map: GeneMap, name: str, wanted: set[str] | None
+) -> tuple[pd.DataFrame, list[str], bool, list[int]]:
+    """(gene-rows frame of the wanted genes indexed by input id, their symbols, transposed,
+    their 0-based row positions in the input; sample positions when transposed).
+
+    Only the rows (or columns) that map to a wanted gene are copied, so a 20,000-gene matrix
+    costs no more than its signature genes.
+    """
     first = frame.columns[0]
-    row_ids = frame[first].astype(str)
-    hits_rows = sum(gene_map.resolve(x) is not None for x in row_ids)
-    hits_cols = sum(gene_map.resolve(str(c)) is not None for c in frame.columns[1:])
+    row_ids = frame[first].astype(str).tolist()
+    row_sym = [gene_map.resolve(x) for x in row_ids]
+    col_sym = [gene_map.resolve(str(c)) for c in frame.columns[1:]]
+    hits_rows = sum(s is not None for s in row_sym)
+    hits_cols = sum(s is not None for s in col_sym)
     if hits_rows == 0 and hits_cols == 0:
-        shown = ", ".join(row_ids.head(3).tolist())
+        shown = ", ".join(row_ids[:3])
         raise InputError(
             f"{name}: column 1 ({first!r}): no identifier (e.g. {shown}) is a signature gene's "
             "HGNC symbol (current or previous) or Ensembl gene id; expected a gene x sample "
@@ -107,14 +116,24 @@ def _orient(frame: pd.DataFrame, gene_map: GeneMap, name: str) -> tuple[pd.DataF
             value=shown,
             expected="HGNC symbols or Ensembl gene ids (ENSG...)",
         )
+
+    def keep(sym: str | None) -> bool:
+        return sym is not None and (wanted is None or sym in wanted)
+
     if hits_cols > hits_rows:
         # Samples as rows (SepstratifieR's layout): the header holds the genes.
-        body = frame.set_index(first).T
-        return body, True
-    return frame.set_index(first), False
+        cols = [c for c, s in zip(frame.columns[1:], col_sym, strict=True) if keep(s)]
+        body = frame.set_index(first)[cols].T
+        return body, [str(s) for s in col_sym if keep(s)], True, list(range(frame.shape[0]))
+    mask = np.array([keep(s) for s in row_sym], dtype=bool)
+    body = frame.loc[mask].set_index(first)
+    symbols = [str(s) for s, m in zip(row_sym, mask, strict=True) if m]
+    return body, symbols, False, np.flatnonzero(mask).tolist()
 
 
-def _numeric(body: pd.DataFrame, name: str, transposed: bool) -> pd.DataFrame:
+def _numeric(
+    body: pd.DataFrame, name: str, transposed: bool, positions: list[int]
+) -> pd.DataFrame:
     if all(pd.api.types.is_numeric_dtype(t) for t in body.dtypes):
         return body.astype(np.float64)
     out = body.apply(pd.to_numeric, errors="coerce")
@@ -122,16 +141,17 @@ def _numeric(body: pd.DataFrame, name: str, transposed: bool) -> pd.DataFrame:
     if bad.to_numpy().any():
         gi, si = np.argwhere(bad.to_numpy())[0]
         gene, sample = body.index[gi], body.columns[si]
+        row = positions[si] + 2 if transposed else positions[gi] + 2
         where = (
-            f"row {si + 2} (sample {sample!r}), column {gene!r}"
+            f"row {row} (sample {sample!r}), column {gene!r}"
             if transposed
-            else f"row {gi + 2} (gene {gene!r}), column {sample!r}"
+            else f"row {row} (gene {gene!r}), column {sample!r}"
         )
         value = body.iat[gi, si]
         raise InputError(
             f"{name}: {where}: value {value!r} is not a number; expected log-scale expression",
             file=name,
-            row=int(si + 2 if transposed else gi + 2),
+            row=int(row),
             field=str(sample if not transposed else gene),
             value=value,
             expected="a number",
@@ -177,16 +197,11 @@ def expression_from_frame(
             file=source,
             expected="gene x sample matrix",
         )
-    body, transposed = _orient(frame, gmap, source)
-    n_input = body.shape[0]
-    symbols = pd.Series([gmap.resolve(str(i)) for i in body.index], index=body.index)
-    keep = symbols.notna().to_numpy()
-    if genes is not None:
-        wanted = set(genes)
-        keep &= symbols.isin(wanted).to_numpy()
-    sub = body.loc[keep]
-    sub_symbols = symbols[keep].to_numpy()
-    sub = _numeric(sub, source, transposed)
+    wanted = set(genes) if genes is not None else None
+    sub, symbols, transposed, positions = _select(frame, gmap, source, wanted)
+    n_input = frame.shape[1] - 1 if transposed else frame.shape[0]
+    sub_symbols = np.array(symbols, dtype=object)
+    sub = _numeric(sub, source, transposed, positions)
     identifiers: dict[str, list[str]] = {}
     for ident, sym in zip(sub.index, sub_symbols, strict=True):
         identifiers.setdefault(str(sym), []).append(str(ident))
@@ -220,7 +235,46 @@ def read_expression(path: str | Path, *, genes: Iterable[str] | None = None) -> 
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: file not found", file=str(p))
-    return expression_from_frame(_read_table(p), source=p.name, genes=genes)
+    if p.suffix.lower() in (".parquet", ".pq"):
+        frame = _read_parquet_genes(p, set(genes) if genes is not None else None)
+    else:
+        frame = _read_table(p)
+    return expression_from_frame(frame, source=p.name, genes=genes)
+
+
+def _read_parquet_genes(path: Path, wanted: set[str] | None) -> pd.DataFrame:
+    """Read only the signature genes' rows (or columns) of a Parquet matrix.
+
+    Converting a whole 20,000 x 10,000 table to pandas costs more than scoring it, so the rows
+    are filtered in Arrow first (or, for samples-as-rows files, only gene columns are read).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    gmap = load_gene_map()
+
+    def keep(ident: object) -> bool:
+        sym = gmap.resolve(str(ident))
+        return sym is not None and (wanted is None or sym in wanted)
+
+    pf = pq.ParquetFile(path)
+    names = pf.schema_arrow.names
+    if pf.metadata.num_rows == 0 or len(names) < 2:
+        return _read_table(path)
+    meta = pf.schema_arrow.pandas_metadata or {}
+    index_cols = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+    first = index_cols[0] if index_cols else names[0]
+    names = [first, *[n for n in names if n != first and n not in index_cols]]
+    ids = pf.read(columns=[first]).column(0).to_pylist()
+    row_mask = [keep(i) for i in ids]
+    gene_cols = [n for n in names[1:] if keep(n)]
+    if len(gene_cols) > sum(row_mask):
+        return pf.read(columns=[first, *gene_cols]).to_pandas(ignore_metadata=True)
+    table = pf.read(columns=names).filter(pa.array(row_mask))
+    if table.num_rows == 0:
+        # No signature gene: read a few rows so the usual error names the identifiers.
+        table = pf.read(columns=names).slice(0, 3)
+    return table.to_pandas(ignore_metadata=True)
 
 
 def check_scale(values: pd.DataFrame, platform: str, source: str) -> None:

@@ -66,17 +66,33 @@ def _cosine_normalise(x: np.ndarray) -> np.ndarray:
     return x / norm
 
 
-def _knn(query: np.ndarray, data: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` nearest rows of ``data`` (Euclidean) for each row of ``query``."""
-    k = min(k, data.shape[0])
-    out = np.empty((query.shape[0], k), dtype=np.int64)
-    sq_data = np.einsum("ij,ij->i", data, data)
-    for start in range(0, query.shape[0], 4096):
-        q = query[start : start + 4096]
-        d2 = np.einsum("ij,ij->i", q, q)[:, None] - 2.0 * q @ data.T + sq_data[None, :]
-        part = np.argpartition(d2, k - 1, axis=1)[:, :k]
-        out[start : start + len(q)] = part
-    return out
+def _mutual_pairs(x: np.ndarray, ref: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(sample index, reference index) of the mutual k-nearest-neighbour pairs.
+
+    Rows of both inputs have unit norm, so the nearest neighbours by Euclidean distance are the
+    most similar by dot product. Pair (s, r) is mutual when r is among the ``k`` most similar
+    reference samples of s and s among the ``k`` most similar input samples of r. Input rows are
+    processed in chunks, keeping each reference sample's running top-``k`` similarities, so
+    memory stays bounded however many samples are scored.
+    """
+    n = x.shape[0]
+    k_x = min(k, ref.shape[0])
+    k_r = min(k, n)
+    nn_x = np.empty((n, k_x), dtype=np.int64)
+    sim_x = np.empty((n, k_x))
+    best_r = np.full((ref.shape[0], k_r), -np.inf)
+    for start in range(0, n, 4096):
+        sim = x[start : start + 4096] @ ref.T
+        top = np.argpartition(-sim, k_x - 1, axis=1)[:, :k_x]
+        nn_x[start : start + len(sim)] = top
+        sim_x[start : start + len(sim)] = np.take_along_axis(sim, top, axis=1)
+        both = np.concatenate([best_r, sim.T], axis=1)
+        best_r = -np.partition(-both, k_r - 1, axis=1)[:, :k_r]
+    threshold = best_r.min(axis=1)  # each reference sample's k-th largest similarity
+    s_idx = np.repeat(np.arange(n), k_x)
+    r_idx = nn_x.ravel()
+    mutual = sim_x.ravel() >= threshold[r_idx]
+    return s_idx[mutual], r_idx[mutual]
 
 
 def mnn_align(
@@ -99,15 +115,7 @@ def mnn_align(
     """
     x = _cosine_normalise(samples)
     ref = _cosine_normalise(reference)
-    nn_x = _knn(x, ref, k)  # for each sample, its nearest reference samples
-    nn_r = _knn(ref, x, k)  # for each reference sample, its nearest input samples
-    n = x.shape[0]
-    # Mutual: sample s lists r, and r lists s; pairs coded as r * n + s.
-    from_r = (np.repeat(np.arange(ref.shape[0]), nn_r.shape[1]) * n + nn_r.ravel()).astype(np.int64)
-    s_idx = np.repeat(np.arange(n), nn_x.shape[1])
-    r_idx = nn_x.ravel()
-    mutual = np.isin(r_idx.astype(np.int64) * n + s_idx, from_r)
-    ps, pr = s_idx[mutual], r_idx[mutual]
+    ps, pr = _mutual_pairs(x, ref, k)
     paired = np.zeros(x.shape[0], dtype=bool)
     if ps.size == 0:
         return x, paired
@@ -120,11 +128,9 @@ def mnn_align(
     anchor_vec = sums[anchors] / counts[anchors, None]
     anchor_x = x[anchors]
     correction = np.empty_like(x)
-    sq_a = np.einsum("ij,ij->i", anchor_x, anchor_x)
     for start in range(0, x.shape[0], 2048):
         q = x[start : start + 2048]
-        d2 = np.einsum("ij,ij->i", q, q)[:, None] - 2.0 * q @ anchor_x.T + sq_a[None, :]
-        d2 = np.maximum(d2, 0.0)
+        d2 = np.maximum(2.0 - 2.0 * (q @ anchor_x.T), 0.0)  # unit rows: |q - a|^2
         # Shift by the row minimum so far samples keep finite weights (nearest anchors dominate).
         w = np.exp(-(d2 - d2.min(axis=1, keepdims=True)) / sigma**2)
         correction[start : start + len(q)] = (w @ anchor_vec) / w.sum(axis=1, keepdims=True)
