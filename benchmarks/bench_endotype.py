@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _report import machine_description, today, write_section
 
+from _report import machine_description, today, write_section
 from sepsistwin.omics import endotype, load_signatures
 from sepsistwin.omics.examples import srs_test_data
 from sepsistwin.omics.scores import geometric_mean
@@ -45,7 +45,7 @@ def make_matrix(n_samples: int, n_genes: int, seed: int = 0) -> pd.DataFrame:
     base = srs.to_numpy().T
     pick = rng.integers(0, base.shape[1], n_samples)
     start = len(filler) // 2
-    values[start : start + len(ens)] = (base[:, pick] + rng.normal(0, 0.2, (len(ens), n_samples)))
+    values[start : start + len(ens)] = base[:, pick] + rng.normal(0, 0.2, (len(ens), n_samples))
     frame = pd.DataFrame(values, columns=[f"S{i:06d}" for i in range(n_samples)])
     frame.insert(0, "gene", ids)
     return frame

