@@ -20,6 +20,7 @@ DISCLAIMER = (
 # Public API, imported lazily so `import sepsistwin` stays fast: name -> module.
 _LAZY = {
     "assess": "sepsistwin.api",
+    "endotype": "sepsistwin.omics",
     "load_timeline": "sepsistwin.api",
     "simulate": "sepsistwin.solve",
     "simulate_batch": "sepsistwin.solve",

@@ -9,13 +9,16 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
 from sepsistwin.clinical import ClinicalConfig, load_config
 from sepsistwin.clinical import assess as _assess_observations
 from sepsistwin.data import Timeline, observations_from_frame, read_timeline
+
+if TYPE_CHECKING:
+    from sepsistwin.omics import EndotypeResult
 
 
 def load_timeline(
@@ -49,6 +52,7 @@ def assess(
     baseline_sofa: Mapping[str, int] | None = None,
     score: Literal["sofa", "sofa2"] = "sofa",
     sepsis3_score: Literal["sofa", "sofa2"] = "sofa",
+    endotypes: EndotypeResult | pd.DataFrame | str | Path | None = None,
 ) -> pd.DataFrame:
     """Assess a patient timeline day by day: SOFA, Sepsis-3, septic shock, immune phenotype.
 
@@ -72,6 +76,10 @@ def assess(
         ``sofa2_respiration`` ... ``sofa2_kidney``.
     sepsis3_score
         The score Sepsis-3 uses: ``"sofa"`` (default) or ``"sofa2"``.
+    endotypes
+        Transcriptomic endotype calls (:func:`sepsistwin.endotype` scored with a sample sheet,
+        its ``calls`` table, or that table saved by ``sepsistwin endotype --out``): adds the
+        endotype columns (``srs, srsq, sweeney, mars`` ...) on the days a sample exists.
 
     Returns
     -------
@@ -98,6 +106,15 @@ def assess(
         sofa2=score == "sofa2",
         sepsis3_score=sepsis3_score,
     )
+    if endotypes is not None:
+        from sepsistwin.omics import add_endotypes
+
+        if isinstance(endotypes, str | Path):
+            p = Path(endotypes)
+            calls = pd.read_parquet(p) if p.suffix.lower() == ".parquet" else pd.read_csv(p)
+            result = add_endotypes(result, calls)
+        else:
+            result = add_endotypes(result, endotypes)
     # Plain records (not a DataFrame) so the attrs survive copies and Parquet export.
     result.attrs["rejected"] = timeline.rejected.to_dict(orient="records")
     if len(timeline.rejected):

@@ -135,6 +135,13 @@ def register(app: typer.Typer) -> None:
             str,
             typer.Option(help="Score whose rise defines Sepsis-3: 'sofa' (default) or 'sofa2'."),
         ] = "sofa",
+        endotypes: Annotated[
+            Path | None,
+            typer.Option(
+                help="Endotype calls from 'sepsistwin endotype --samples S --out FILE' "
+                "(CSV/Parquet): adds srs, srsq, sweeney, mars columns on sampled days."
+            ),
+        ] = None,
     ) -> None:
         """Assess a patient timeline day by day: SOFA, qSOFA, SIRS, Sepsis-3, septic shock,
         PROVIDE immune phenotype and immune state, with the rules that fired."""
@@ -157,6 +164,7 @@ def register(app: typer.Typer) -> None:
                     config=config,
                     score=score,  # type: ignore[arg-type]
                     sepsis3_score=sepsis3_score,  # type: ignore[arg-type]
+                    endotypes=endotypes,
                 )
         except (InputError, ConfigError, FileNotFoundError) as exc:
             fail(str(exc))

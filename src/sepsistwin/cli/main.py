@@ -39,6 +39,7 @@ def _register_all() -> None:
     from sepsistwin.cli import calibrate as _calibrate
     from sepsistwin.cli import data as _data
     from sepsistwin.cli import demo as _demo
+    from sepsistwin.cli import endotype as _endotype
     from sepsistwin.cli import evidence as _evidence
     from sepsistwin.cli import recommend as _recommend
     from sepsistwin.cli import serve as _serve
@@ -47,6 +48,7 @@ def _register_all() -> None:
 
     _demo.register(app)
     _assess.register(app)
+    _endotype.register(app)
     _data.register(app)
     _evidence.register(app)
     _recommend.register(app)

@@ -12,13 +12,15 @@ import typer
 from rich.console import Console
 
 
-def _assess(input: Path, *, onset: Path | None, lenient: bool) -> pd.DataFrame:
+def _assess(
+    input: Path, *, onset: Path | None, lenient: bool, endotypes: Path | None = None
+) -> pd.DataFrame:
     """Run the assessment through the public API (``sepsistwin.assess``)."""
     from sepsistwin.api import assess  # what ``sepsistwin.assess`` exposes
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result: pd.DataFrame = assess(input, onset=onset, lenient=lenient)
+        result: pd.DataFrame = assess(input, onset=onset, lenient=lenient, endotypes=endotypes)
     return result
 
 
@@ -62,6 +64,13 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option(help="Drop invalid input rows instead of stopping.")
         ] = False,
         details: Annotated[bool, typer.Option(help="Show every effect and adverse event.")] = False,
+        endotypes: Annotated[
+            Path | None,
+            typer.Option(
+                help="Endotype calls from 'sepsistwin endotype --samples S --out FILE' "
+                "(CSV/Parquet): SRS read as evidence on the days a sample exists."
+            ),
+        ] = None,
     ) -> None:
         """Assess the timeline and list ranked, phenotype-matched immunotherapy options per
         patient-day, with rationale, evidence, warnings and timing. Research decision support,
@@ -71,7 +80,7 @@ def register(app: typer.Typer) -> None:
         if not input.exists():
             _fail(f"INPUT {input}: file not found")
         try:
-            assessment = _assess(input, onset=onset, lenient=lenient)
+            assessment = _assess(input, onset=onset, lenient=lenient, endotypes=endotypes)
         except (ValueError, KeyError) as exc:
             _fail(f"{input}: {exc}")
         try:

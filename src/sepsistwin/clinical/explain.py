@@ -34,4 +34,43 @@ def explain(assessment: pd.DataFrame, patient_id: str, day: int) -> str:
         *[f"  - {x}" for x in r["reasons"]],
         "Missing: " + (", ".join(r["missing"]) if r["missing"] else "nothing"),
     ]
+    endotype = _endotype_line(r)
+    if endotype:
+        parts.append(endotype)
     return "\n".join(parts)
+
+
+def _endotype_line(r: pd.Series) -> str | None:
+    """The day's transcriptomic endotypes, when a sample was scored (sepsistwin.omics)."""
+    shown = []
+    if isinstance(r.get("srs"), str):
+        p = r.get("srs_p")
+        q = r.get("srsq")
+        extra = ", ".join(
+            x
+            for x in (
+                f"SRSq {float(q):.2f}" if q is not None and pd.notna(q) else "",
+                f"p {float(p):.2f}" if p is not None and pd.notna(p) else "",
+            )
+            if x
+        )
+        shown.append(f"{r['srs']} ({extra})" if extra else str(r["srs"]))
+    for col, label in (("srs19", "SRS 19-gene"), ("sweeney", "Sweeney"), ("mars", "MARS")):
+        if isinstance(r.get(col), str):
+            shown.append(f"{label} {r[col]}")
+    if not shown:
+        return None
+    flags = sorted(
+        {
+            f
+            for c in ("srs_quality", "sweeney_quality", "mars_quality")
+            if isinstance(r.get(c), str)
+            for f in r[c].split(";")
+            if f != "ok"
+        }
+    )
+    sample = r.get("endotype_sample")
+    where = f" from sample {sample}" if isinstance(sample, str) else ""
+    return f"Transcriptomic endotype{where}: {'; '.join(shown)}" + (
+        f" (flags: {', '.join(flags)})" if flags else ""
+    )

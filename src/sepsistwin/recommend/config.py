@@ -97,6 +97,31 @@ class MeasureNext(_Strict):
     source: str
 
 
+class EndotypeFinding(_Strict):
+    """A number behind an endotype rule, with its status."""
+
+    text: str
+    value: float
+    ci: list[float] | None = None
+    denominator: int | None = None
+    status: Status
+    note: str | None = None
+
+
+class EndotypeEvidence(_Strict):
+    """A transcriptomic endotype read as evidence (``sepsistwin.omics`` columns)."""
+
+    id: str
+    column: str
+    endotype: str
+    effect: Literal["supports", "caution"]
+    applies_to: list[str] = Field(default_factory=list)
+    source: str
+    status: Status
+    description: str
+    findings: list[EndotypeFinding] = Field(default_factory=list)
+
+
 class RuleSet(_Strict):
     """The whole configuration."""
 
@@ -104,6 +129,7 @@ class RuleSet(_Strict):
     rules: list[Rule]
     contraindications: list[ContraindicationCheck] = Field(default_factory=list)
     measure_next: dict[str, MeasureNext] = Field(default_factory=dict)
+    endotype_evidence: list[EndotypeEvidence] = Field(default_factory=list)
 
     def threshold(self, name: str) -> Threshold:
         """The threshold called ``name``."""
@@ -215,3 +241,9 @@ def _cross_check(rs: RuleSet, ev: EvidenceBase, fname: str, implemented: set[str
     for var, m in rs.measure_next.items():
         if m.source not in ev.citations:
             raise err(f"measure_next.{var}.source", f"unknown citation key {m.source!r}")
+    for i, e in enumerate(rs.endotype_evidence):
+        if e.source not in ev.citations:
+            raise err(f"endotype_evidence[{i}].source", f"unknown citation key {e.source!r}")
+        for tid in e.applies_to:
+            if tid not in ev.therapies:
+                raise err(f"endotype_evidence[{i}].applies_to", f"unknown therapy {tid!r}")

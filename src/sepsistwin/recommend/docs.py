@@ -111,6 +111,29 @@ def rules_markdown(rules: RuleSet | None = None, ev: EvidenceBase | None = None)
             f"{c.variable} {th.text()} [{th.status.value}; {th.source}]. "
             f"{c.description} A missing value is a warning and a measure_next entry."
         )
+    lines += [
+        "",
+        "## Transcriptomic endotypes as evidence",
+        "",
+        "Read from the assessment's endotype columns (`sepsistwin.omics.add_endotypes`, "
+        "`recommend --endotypes`) on the days a sample exists; see docs/endotypes.md. "
+        "`supports` entries are attached to the named options under `endotype_evidence`; "
+        "`caution` entries become day notes. Neither adds nor removes an option.",
+        "",
+    ]
+    for e in rs.endotype_evidence:
+        applies = ", ".join(e.applies_to) or "the patient-day"
+        lines.append(
+            f"- `{e.id}` ({e.effect}; `{e.column}` = {e.endotype}; applies to {applies}) "
+            f"[{e.status.value}; {e.source}: {ev.cite(e.source).label()}]: "
+            + " ".join(e.description.split())
+        )
+        for f in e.findings:
+            ci = f" ({f.ci[0]:g}-{f.ci[1]:g})" if f.ci else ""
+            lines.append(
+                f"  - {f.text}: {f.value:g}{ci} [{f.status.value}]"
+                + (f"; {f.note}" if f.note else "")
+            )
     lines += ["", "## Therapies no rule proposes", ""]
     proposed = {r.therapy for r in rs.rules}
     for tid in ev.ids():

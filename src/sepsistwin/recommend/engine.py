@@ -697,6 +697,33 @@ def _no_reason(ctx: _Ctx, fired: list[str], excluded: list[dict[str, Any]]) -> s
     return f"No immunotherapy indicated: no rule fired for phenotype {ctx.phenotype}"
 
 
+def _endotype_evidence(ctx: _Ctx, options: list[dict[str, Any]]) -> list[str]:
+    """Attach endotype findings to matching options; return the day notes for cautions."""
+    notes: list[str] = []
+    for e in ctx.rules.endotype_evidence:
+        if ctx.row.get(e.column) != e.endotype:
+            continue
+        entry = {
+            "id": e.id,
+            "endotype": e.endotype,
+            "column": e.column,
+            "effect": e.effect,
+            "text": " ".join(e.description.split()),
+            "source": e.source,
+            "status": e.status.value,
+            "findings": [f.model_dump(exclude_none=True) for f in e.findings],
+        }
+        for option in options:
+            if option["therapy"] in e.applies_to:
+                option.setdefault("endotype_evidence", []).append(entry)
+        if e.effect == "caution":
+            statuses = [f.status.value for f in e.findings]
+            counts = ", ".join(f"{statuses.count(x)} {x}" for x in sorted(set(statuses)))
+            numbers = f"; numbers: {counts}" if counts else ""
+            notes.append(f"{e.endotype}: {entry['text']} [{e.source}{numbers}]")
+    return notes
+
+
 def _recommend_day(ctx: _Ctx) -> DayRecommendation:
     fired: list[tuple[Rule, dict[str, Any]]] = []
     for rule in ctx.rules.rules:
@@ -758,6 +785,7 @@ def _recommend_day(ctx: _Ctx) -> DayRecommendation:
     notes = []
     if ctx.phenotype == "MALS" and any(e["by"] == "no_immunostimulant_in_mals" for e in excluded):
         notes.append("MALS takes precedence over immunosuppression signals (ImmunoSep)")
+    notes.extend(_endotype_evidence(ctx, options))
     return DayRecommendation(
         patient_id=str(ctx.row["patient_id"]),
         day=ctx.day,

@@ -80,6 +80,13 @@ def _option_block(o: dict[str, Any], details: bool) -> list[Any]:
         n_ae = sum(w["kind"] == "adverse_event" for w in o["warnings"])
         if n_ae:
             lines.append(Text(f"   + {n_ae} adverse-event entries (see --json or details)"))
+    for e in o.get("endotype_evidence", []):
+        lines.append(
+            Text.from_markup(
+                f"   [cyan]endotype {e['endotype']} ({e['effect']})[/]: {e['text']} "
+                f"[{e['source']}] {_status(e.get('status'))}"
+            )
+        )
     lines.append(
         Text(
             f"   timing: {o['timing_window']['description']}"
