@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo serve test test-slow test-browser screenshots lint typecheck bench clean
+.PHONY: install demo serve test test-slow test-browser screenshots lint typecheck bench validate clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The full validation scorecard (docs/validation.md); `sepsistwin validate --quick` in CI.
+validate: $(STAMP)
+	$(BIN)/sepsistwin validate
 
 # Every benchmarks/bench_*.py; each rewrites its own section of docs/benchmarks.md.
 bench: $(STAMP)

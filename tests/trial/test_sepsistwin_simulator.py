@@ -112,15 +112,32 @@ def test_stopping_at_death_changes_no_outcome_and_saves_work(sim: SepsistwinSimu
         np.testing.assert_array_equal(a.daily[k], b.daily[k])
 
 
-def test_a_sepsis3_rule_enrols_a_subset_of_the_same_phenotypes(sim: SepsistwinSimulator) -> None:
+def test_a_septic_shock_rule_enrols_a_subset_of_the_same_phenotypes(
+    sim: SepsistwinSimulator,
+) -> None:
+    # The sepsis preset enrols Sepsis-3 patients; a septic-shock rule keeps a subset of them.
     spec = load_spec("provide-like").canonical()
+    spec["population"]["preset"] = "sepsis"
     counts = {}
-    for rules in ([], ["sepsis3"]):
+    for rules in ([], ["septic_shock"]):
         spec["enrollment"]["rules"] = rules
         r = run_trial(spec, size=300, simulator=sim, store=":memory:", workers=1)
         counts[len(rules)] = {k: v["enrolled"] for k, v in r.screening["by_phenotype"].items()}
     assert 0 < sum(counts[1].values()) < sum(counts[0].values())
     assert all(counts[1][k] <= counts[0][k] for k in counts[0])
+
+
+def test_the_septic_shock_preset_enrols_only_patients_in_septic_shock(
+    sim: SepsistwinSimulator,
+) -> None:
+    spec = load_spec("provide-like").canonical()
+    spec["enrollment"]["rules"] = []
+    base = run_trial(spec, size=300, simulator=sim, store=":memory:", workers=1)
+    spec["enrollment"]["rules"] = ["septic_shock"]
+    ruled = run_trial(spec, size=300, simulator=sim, store=":memory:", workers=1)
+    n = {k: v["enrolled"] for k, v in base.screening["by_phenotype"].items()}
+    m = {k: v["enrolled"] for k, v in ruled.screening["by_phenotype"].items()}
+    assert sum(n.values()) > 0 and n == m
 
 
 def test_drug_compartments_get_the_looser_tolerance_at_no_cost_in_accuracy(

@@ -69,15 +69,24 @@ def _inputs(
     init: list[str] | None,
     doses: list[str] | None,
     weight_kg: float = 75.0,
+    parameters: str = "calibrated",
 ) -> tuple[Any, dict[str, float], dict[str, float], Any]:
     from sepsistwin.model import get_model
+    from sepsistwin.population.calibrated import parameter_set
     from sepsistwin.solve import Schedule
 
     if not (weight_kg > 0) or not np.isfinite(weight_kg):
         fail(f"--weight must be > 0 kg, got {weight_kg}")
     try:
         m = get_model(model)
-        p = parse_assignments(params, "--param")
+        # The calibrated set applies to the model it was calibrated for; other presets keep
+        # their defaults unless a set is named explicitly.
+        base = (
+            parameter_set(parameters, m.parameter_names)
+            if parameters != "calibrated" or m.name == "sepsistwin"
+            else {}
+        )
+        p = {**base, **parse_assignments(params, "--param")}
         y = parse_assignments(init, "--init")
         sched = Schedule()
         for spec in doses or []:
@@ -143,6 +152,14 @@ def simulate_cmd(
     init: Annotated[list[str] | None, typer.Option("--init", "-i", help=_INIT_HELP)] = None,
     dose: Annotated[list[str] | None, typer.Option("--dose", "-d", help=_DOSE_HELP)] = None,
     weight: Annotated[float, typer.Option("--weight", help=_WEIGHT_HELP)] = 75.0,
+    parameters: Annotated[
+        str,
+        typer.Option(
+            "--parameters",
+            help="Parameter set applied before --param: 'calibrated' (the stored calibration, "
+            "sepsistwin model), 'defaults' (the model's own defaults) or a calibration YAML.",
+        ),
+    ] = "calibrated",
     hours: Annotated[float, typer.Option("--hours", help="Horizon in hours.")] = 672.0,
     step: Annotated[float, typer.Option("--step", help="Save interval in hours.")] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the trajectories as JSON.")] = (
@@ -165,7 +182,7 @@ def simulate_cmd(
         fail(f"--step must be > 0, got {step}")
     if out is not None and out.suffix.lower() != ".parquet":
         fail(f"--out {out}: expected a .parquet file name")
-    m, p, y, sched = _inputs(model, param, init, dose, weight)
+    m, p, y, sched = _inputs(model, param, init, dose, weight, parameters)
     t = np.unique(np.r_[np.arange(0.0, hours, step), hours])  # always ends at --hours
     try:
         r = simulate(m, p, y, t, doses=sched if len(sched) else None)
@@ -208,6 +225,14 @@ def export_sbml_cmd(
     init: Annotated[list[str] | None, typer.Option("--init", "-i", help=_INIT_HELP)] = None,
     dose: Annotated[list[str] | None, typer.Option("--dose", "-d", help=_DOSE_HELP)] = None,
     weight: Annotated[float, typer.Option("--weight", help=_WEIGHT_HELP)] = 75.0,
+    parameters: Annotated[
+        str,
+        typer.Option(
+            "--parameters",
+            help="Parameter set written as the SBML values: 'calibrated', 'defaults' or a "
+            "calibration YAML.",
+        ),
+    ] = "calibrated",
 ) -> None:
     """Write a model as SBML Level 3 (doses become SBML events).
 
@@ -215,7 +240,7 @@ def export_sbml_cmd(
     """
     from sepsistwin.model.sbml import write_sbml
 
-    m, p, y, sched = _inputs(model, param, init, dose, weight)
+    m, p, y, sched = _inputs(model, param, init, dose, weight, parameters)
     try:
         path = write_sbml(m, out, p, y, sched if len(sched) else None)
     except ValueError as exc:

@@ -7,7 +7,11 @@ Examples
 10
 """
 
-from sepsistwin.population.calibrated import Calibration, load_calibrated_parameters
+from sepsistwin.population.calibrated import (
+    Calibration,
+    load_calibrated_parameters,
+    parameter_set,
+)
 from sepsistwin.population.sampler import (
     PRESETS,
     Dist,
@@ -34,6 +38,7 @@ __all__ = [
     "distributions",
     "load_calibrated_parameters",
     "observations",
+    "parameter_set",
     "sample_population",
     "screen",
     "survival_probability",

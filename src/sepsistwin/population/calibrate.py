@@ -81,15 +81,12 @@ def _model() -> Any:
 
 @functools.cache
 def base_model() -> Any:
-    """The ``sepsistwin`` model *without* the stored calibration.
+    """The ``sepsistwin`` model (equations and default parameters; no calibration applied).
 
     The calibration simulates this model and passes every value it sets as a run-time
-    parameter, so it never depends on a previous calibration and its compiled kernel (keyed by
-    the parameter defaults) is reused from one calibration to the next.
+    parameter, so it never depends on a previous calibration.
     """
-    from sepsistwin.model.presets.sepsistwin import build_sepsistwin
-
-    return build_sepsistwin(calibrated=False)
+    return _model()
 
 
 # ---- stage 1: endotoxin ---------------------------------------------------------------------
@@ -128,14 +125,73 @@ def calibrate_lps(model: Any = None, iterations: int = 4) -> dict[str, float]:
     return params
 
 
-# ---- cohort statistics ----------------------------------------------------------------------
-def screened(screening: pd.DataFrame) -> NDArray[np.bool_]:
-    """The PROVIDE-like screened cohort: Sepsis-3 (SOFA rise >= 2 with infection) at screening.
+TOLERANCE_GAP_H = 168.0
 
-    PROVIDE screened patients with sepsis (septic shock per the HISS page), evidence.md A1
-    (VERIFIED); virtual patients without organ dysfunction at 24 h are not part of it.
+
+def tolerance_ratio(params: Mapping[str, float] | None = None, model: Any = None) -> float:
+    """TNF peak of a second 2 ng/kg endotoxin challenge a week after the first, / the first.
+
+    Examples
+    --------
+    >>> 0 < tolerance_ratio() < 1  # doctest: +SKIP
+    True
     """
-    return screening["sepsis3"].fillna(False).to_numpy(dtype=bool)
+    m = model or _model()
+    gap = TOLERANCE_GAP_H
+    t = np.arange(0.0, gap + 12.0001, 0.05)
+    doses = parse_therapy_dose("endotoxin:2ng/kg@0") + parse_therapy_dose(
+        f"endotoxin:2ng/kg@{gap:g}"
+    )
+    r = simulate(m, dict(params or {}), {"P": 0.0}, t, doses=doses)
+    tnf = r.observables["tnf"]
+    first, second = tnf[t < gap], tnf[t >= gap]
+    return float(np.max(second) / np.max(first))
+
+
+def calibrate_tolerance(params: Mapping[str, float], model: Any = None, steps: int = 10) -> float:
+    """Bisect ``k_tol_in`` (log scale) to the Leentjens 2012 second-challenge TNF ratio."""
+    x = _bisect(
+        lambda lk: -tolerance_ratio({**params, "k_tol_in": float(np.exp(lk))}, model),
+        np.log(0.01),
+        np.log(100.0),
+        -TARGETS["tolerance_tnf_ratio"].value,
+        steps,
+    )
+    return float(np.exp(x))
+
+
+def il6_fraction(pop: VirtualPopulation, overrides: Mapping[str, float], seed: int) -> float:
+    """Share of the screened cohort with IL-6 > 1,000 pg/mL at screening."""
+    r = _simulate(pop, np.arange(0.0, SCREEN_H + 1.0, 1.0), overrides)
+    s = screen(r, SCREEN_H, seed=seed)
+    w = np.exp(-np.atleast_2d(r.states["HZ"])[:, -1]) * screened(s)
+    il6 = np.atleast_2d(r.observables["il6"])[:, -1]
+    return _wmean(w, (il6 > 1000.0).astype(float))
+
+
+def calibrate_il6(
+    pop: VirtualPopulation, overrides: Mapping[str, float], seed: int, steps: int = 12
+) -> float:
+    """Bisect the tissue IL-6 production ``k6D`` (log scale) to MONARCS' IL-6 > 1,000 share."""
+    x = _bisect(
+        lambda lk: il6_fraction(pop, {**overrides, "k6D": float(np.exp(lk))}, seed),
+        np.log(50.0),
+        np.log(20000.0),
+        TARGETS["il6_over_1000"].value,
+        steps,
+    )
+    return float(np.exp(x))
+
+
+# ---- cohort statistics ----------------------------------------------------------------------
+def screened(screening: pd.DataFrame, criterion: str = "septic_shock") -> NDArray[np.bool_]:
+    """The screened cohort: patients meeting ``criterion`` (an assessment column) at screening.
+
+    The calibrated ``septic_shock`` population is the cohort in Sepsis-3 septic shock at
+    screening (:data:`~sepsistwin.population.sampler.PRESET_ENROLMENT`); the ``sepsis``
+    preset's cohort is Sepsis-3 (``criterion="sepsis3"``).
+    """
+    return screening[criterion].astype("boolean").fillna(False).to_numpy(dtype=bool)
 
 
 @dataclass
@@ -163,8 +219,19 @@ def expected_mortality(hz: NDArray[np.float64], time: NDArray[np.float64]) -> ND
     return 1.0 - np.exp(-(hz[:, i1] - hz[:, i0]))
 
 
+#: Early deaths: within 3 days of screening (Daviaud 2015's definition, days of ICU stay).
+EARLY_H = SCREEN_H + 72.0
+
+
+def early_mortality(hz: NDArray[np.float64], time: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Death probability within 3 days of screening, given alive at screening."""
+    i0 = int(np.argmin(np.abs(time - SCREEN_H)))
+    i1 = int(np.argmin(np.abs(time - EARLY_H)))
+    return 1.0 - np.exp(-(hz[:, i1] - hz[:, i0]))
+
+
 def hazard_rate(ofi: NDArray[np.float64], log_h3: float, gamma: float) -> NDArray[np.float64]:
-    """Death hazard per hour of the organs module for organ failure index ``ofi``.
+    """Death hazard per hour of the organs module for persistent organ failure ``ofi`` (OFP).
 
     Examples
     --------
@@ -177,7 +244,7 @@ def hazard_rate(ofi: NDArray[np.float64], log_h3: float, gamma: float) -> NDArra
 def post_hoc_hazard(
     ofi: NDArray[np.float64], time: NDArray[np.float64], log_h3: float, gamma: float
 ) -> NDArray[np.float64]:
-    """Cumulative hazard of the organs module recomputed from an OFI trajectory (trapezoid).
+    """Cumulative hazard of the organs module recomputed from an OFP trajectory (trapezoid).
 
     The hazard does not feed back on the other states, so its constants can be refitted
     without re-simulating.
@@ -195,11 +262,14 @@ def _wmean(w: NDArray[np.float64], x: NDArray[np.float64]) -> float:
 
 
 def cohort_stats(
-    result: SimulationResult, seed: int = 0, hz: NDArray[np.float64] | None = None
+    result: SimulationResult,
+    seed: int = 0,
+    hz: NDArray[np.float64] | None = None,
+    criterion: str = "septic_shock",
 ) -> CohortStats:
     """Phenotype at screening and outcome summaries of the screened cohort (no death draws).
 
-    Patients count with weight P(alive at screening) if they meet Sepsis-3 at screening
+    Patients count with weight P(alive at screening) if they meet ``criterion`` at screening
     (:func:`screened`); mortalities are expected 28-day death probabilities, survivor and
     non-survivor summaries are weighted by them.
     """
@@ -214,11 +284,11 @@ def cohort_stats(
     alc4 = np.atleast_2d(result.observables["lymphocytes"])[:, i4]
     hla = np.atleast_2d(result.observables["mhla_dr"])
     ratio = hla[:, i4] / hla[:, i0]
-    st = CohortStats(ph, mort, alive, alc4, ratio, screened(s))
+    st = CohortStats(ph, mort, alive, alc4, ratio, screened(s, criterion))
     w = st.weight
     if not np.any(w > 0):
         raise ValueError(
-            "no virtual patient meets Sepsis-3 at screening (24 h); the screened "
+            f"no virtual patient meets {criterion} at screening (24 h); the screened "
             "cohort is empty (enlarge the population or check the preset)"
         )
     vals: dict[str, float] = {}
@@ -227,6 +297,14 @@ def cohort_stats(
         vals[f"fraction_{p}"] = float(np.sum(w[k]) / np.sum(w))
         vals[f"mortality_{p}"] = _wmean(w[k], mort[k])
     vals["mortality_overall"] = _wmean(w, mort)
+    for p in ("MALS", "immunoparalysis"):
+        vals[f"mortality_ratio_{p}"] = vals[f"mortality_{p}"] / max(
+            vals["mortality_intermediate"], 1e-12
+        )
+    vals["early_death_share"] = _wmean(w, early_mortality(hzv, t)) / vals["mortality_overall"]
+    il6 = np.atleast_2d(result.observables["il6"])[:, i0]
+    vals["il6_over_1000"] = _wmean(w, (il6 > 1000.0).astype(float))
+    vals["alc_screening"] = _wmean(w, np.atleast_2d(result.observables["lymphocytes"])[:, i0])
     surv, dead = w * (1 - mort), w * mort
     vals["alc_day4_survivors"] = _wmean(surv, alc4)
     vals["alc_day4_nonsurvivors"] = _wmean(dead, alc4)
@@ -239,6 +317,9 @@ def cohort_stats(
             k = ph == p
             vals[f"secondary_infection_{p}"] = _wmean(w[k], inc[k])
         vals["secondary_infection_overall"] = _wmean(w, inc)
+        vals["secondary_infection_ratio_immunoparalysis"] = vals[
+            "secondary_infection_immunoparalysis"
+        ] / max(vals["secondary_infection_intermediate"], 1e-12)
     st.values = vals
     return st
 
@@ -390,12 +471,21 @@ def calibrate_severity(
         r = _simulate(sample_population(size, seed=seed, hyper=h), t, overrides)
         return cohort_stats(r, seed=seed).values["mortality_overall"]
 
-    x = _bisect(mort, np.log(0.004), np.log(0.06), TARGETS["mortality_overall"].value, steps)
+    x = _bisect(mort, np.log(0.0005), np.log(0.06), TARGETS["mortality_overall"].value, steps)
     hyper["k_nd"]["center"] = float(np.exp(x))
     return hyper
 
 
-MORTALITY_NAMES = (*(f"mortality_{p}" for p in PHENOTYPES), "mortality_overall")
+#: PROVIDE's 28-day mortality by phenotype (Leventogiannis 2022, VERIFIED). Its screened
+#: cohort died at ~60%, more than septic shock at large (Daviaud 2015: 37-45%), so the
+#: calibration takes the ratios between phenotypes from PROVIDE and the level from Daviaud.
+PROVIDE_MORTALITY = {"MALS": 0.791, "immunoparalysis": 0.669, "intermediate": 0.416}
+MORTALITY_NAMES = (
+    "mortality_ratio_MALS",
+    "mortality_ratio_immunoparalysis",
+    "mortality_overall",
+    "early_death_share",
+)
 RHO_BOUNDS = (0.0, 0.9)
 RHO_MALS_BOUNDS = (0.0, 0.5)
 
@@ -411,12 +501,12 @@ def _bisect_frailty_weight(
     lower: str,
     steps: int,
 ) -> dict[str, dict[str, float]]:
-    """Bisect ``hyper["k_nd"][key]`` so that mortality of phenotype ``higher`` minus that of
-    ``lower`` matches PROVIDE's gap; the death hazard is refitted (no re-simulation) at every
-    evaluation."""
+    """Bisect ``hyper["k_nd"][key]`` so that the mortality of phenotype ``higher`` relative to
+    that of ``lower`` matches PROVIDE's ratio; the death hazard is refitted (no re-simulation)
+    at every evaluation."""
     hyper = {k: dict(v) for k, v in hyper.items()}
     t = horizon_grid()
-    target = TARGETS[f"mortality_{higher}"].value - TARGETS[f"mortality_{lower}"].value
+    target = PROVIDE_MORTALITY[higher] / PROVIDE_MORTALITY[lower]
 
     def gap(rho: float) -> float:
         h = {k: dict(v) for k, v in hyper.items()}
@@ -426,10 +516,10 @@ def _bisect_frailty_weight(
             res, seed, (overrides["death_log_h3"], overrides["death_gamma"])
         )
         hz = post_hoc_hazard(
-            np.atleast_2d(res.observables["organ_failure_index"]), res.time, lh, gam
+            np.atleast_2d(res.observables["persistent_organ_failure"]), res.time, lh, gam
         )
         v = cohort_stats(res, seed=seed, hz=hz).values
-        return v[f"mortality_{higher}"] - v[f"mortality_{lower}"]
+        return v[f"mortality_{higher}"] / max(v[f"mortality_{lower}"], 1e-12)
 
     hyper["k_nd"][key] = _bisect(gap, *bounds, target, steps)
     return hyper
@@ -447,7 +537,7 @@ def calibrate_frailty(
     Frail hosts (higher damage susceptibility) mount a stronger IL-10 response (sampler
     :data:`~sepsistwin.population.sampler.RHO_KND_IL10`), so immunoparalysis at screening marks
     hosts whose organ failure is more often self-sustaining. The correlation is set so the
-    immunoparalysis minus intermediate 28-day mortality matches PROVIDE (0.669 - 0.416); the
+    immunoparalysis to intermediate 28-day mortality ratio matches PROVIDE (0.669 / 0.416); the
     death hazard is refitted (no re-simulation) at every evaluation.
     """
     return _bisect_frailty_weight(
@@ -475,7 +565,7 @@ def calibrate_mals_frailty(
     With the frailty correlation of ``k_nd`` with the IL-10 gain alone, MALS hosts (low IL-10
     gain) would be the least damage-susceptible; the weight
     (:data:`~sepsistwin.population.sampler.RHO_KND_MALS`) is set so the MALS minus
-    immunoparalysis 28-day mortality matches PROVIDE (0.791 - 0.669); the death hazard is
+    immunoparalysis 28-day mortality ratio matches PROVIDE (0.791 / 0.669); the death hazard is
     refitted (no re-simulation) at every evaluation.
     """
     return _bisect_frailty_weight(
@@ -494,11 +584,13 @@ def calibrate_mals_frailty(
 def calibrate_mortality(
     result: SimulationResult, seed: int, start: tuple[float, float]
 ) -> tuple[float, float]:
-    """Least-squares fit of (``death_log_h3``, ``death_gamma``) to the class mortalities.
+    """Least-squares fit of (``death_log_h3``, ``death_gamma``) to the mortality targets.
 
-    ``death_gamma`` is kept >= 2 so the hazard vanishes without organ failure.
+    The overall 28-day mortality and the early-death share (Daviaud 2015) and PROVIDE's
+    mortality ratios between phenotypes. ``death_gamma`` is kept >= 2 so the hazard vanishes
+    without organ failure.
     """
-    ofi = np.atleast_2d(result.observables["organ_failure_index"])
+    ofi = np.atleast_2d(result.observables["persistent_organ_failure"])
     t = result.time
     s = screen(result, SCREEN_H, seed=seed)
     ph = s["phenotype"].to_numpy(dtype=object)
@@ -509,7 +601,14 @@ def calibrate_mortality(
         hz = post_hoc_hazard(ofi, t, float(x[0]), float(x[1]))
         mort = expected_mortality(hz, t)
         w = np.exp(-hz[:, i0]) * inc
-        out = [_wmean(w[ph == p], mort[ph == p]) for p in PHENOTYPES] + [_wmean(w, mort)]
+        cls = {p: _wmean(w[ph == p], mort[ph == p]) for p in PHENOTYPES}
+        overall = _wmean(w, mort)
+        out = [
+            cls["MALS"] / max(cls["intermediate"], 1e-12),
+            cls["immunoparalysis"] / max(cls["intermediate"], 1e-12),
+            overall,
+            _wmean(w, early_mortality(hz, t)) / max(overall, 1e-12),
+        ]
         return np.array(
             [
                 (o - TARGETS[n].value) / TARGETS[n].tolerance
@@ -532,7 +631,11 @@ def calibrate_alc(
     stats: CohortStats,
     start: tuple[float, float],
 ) -> tuple[float, float]:
-    """Least-squares fit of the apoptosis rates (``k_apo``, ``k_apo_d``) to the day-4 ALC.
+    """Least-squares fit of the apoptosis rates (``k_apo``, ``k_apo_d``) to the ALC targets.
+
+    ALC at day 4 in survivors and non-survivors (Drewry 2014). The ALC at screening is checked,
+    not fitted: with two apoptosis rates the fit cannot also set the depth of the first-day
+    nadir without losing the day-4 separation of survivors from non-survivors.
 
     The survivor / non-survivor weights come from the last 28-day simulation (``stats``);
     only the first four days are re-simulated per evaluation.
@@ -680,6 +783,10 @@ def run_calibration(
     log("stage 1: endotoxin challenge")
     vals = calibrate_lps(m)
     log("  " + ", ".join(f"{k} {v:.4g}" for k, v in vals.items()))
+    log("stage 1b: endotoxin tolerance (second challenge a week later)")
+    vals["k_tol_in"] = calibrate_tolerance(vals, m)
+    log(f"  k_tol_in {vals['k_tol_in']:.4g}")
+    vals["k6D"] = float(d["k6D"])
     vals.update({k: float(d[k]) for k in (*HAZARD_PARAMS, *ALC_PARAMS)})
     hyper = {x.target: {"center": x.center, "spread": x.spread} for x in SEPTIC_SHOCK}
     hyper["k_nd"]["rho_g_il10"] = RHO_KND_IL10
@@ -703,9 +810,12 @@ def run_calibration(
             f"    k_nd median {hyper['k_nd']['center']:.4g}, death_log_h3 {lh:.4g}, "
             f"death_gamma {gam:.4g}"
         )
+        log("  stage 3b: tissue IL-6 (share > 1,000 pg/mL at screening)")
+        vals["k6D"] = calibrate_il6(pop, vals, seed)
+        log(f"    k6D {vals['k6D']:.4g}")
         log("  stage 4: apoptosis rates for day-4 lymphocytes")
         hz = post_hoc_hazard(
-            np.atleast_2d(res.observables["organ_failure_index"]), res.time, lh, gam
+            np.atleast_2d(res.observables["persistent_organ_failure"]), res.time, lh, gam
         )
         ka, kd = calibrate_alc(
             pop, vals, cohort_stats(res, seed=seed, hz=hz), (vals["k_apo"], vals["k_apo_d"])
@@ -759,14 +869,15 @@ def evaluate_calibration(cal: Calibration, size: int, seed: int) -> CalibrationR
     idx = lymphopenic_survivors(res)
     values = dict(stats.values)
     values.update(lps_response(vals, m))
+    values["tolerance_tnf_ratio"] = tolerance_ratio(vals, m)
     values["il7_alc_fold"] = il7_fold(pop.subset(idx), vals, m)
     values.update(nivolumab_check(vals, m))
     values.update(healthy_death_probability(vals, m))
-    # The general septic-shock preset (validation: hospital mortality > 40%, Sepsis-3).
-    gen = sample_population(size, "general", seed=seed, hyper=hyper)
-    gst = cohort_stats(_simulate(gen, t, vals), seed=seed)
-    values["general_preset_mortality"] = gst.values["mortality_overall"]
-    values["general_preset_screened_fraction"] = gst.values["screened_fraction"]
+    # The sepsis preset (validation: Sepsis-3 cohort, hospital mortality > 10%, Singer 2016).
+    gen = sample_population(size, "sepsis", seed=seed, hyper=hyper)
+    gst = cohort_stats(_simulate(gen, t, vals), seed=seed, criterion="sepsis3")
+    values["sepsis_preset_mortality"] = gst.values["mortality_overall"]
+    values["sepsis_preset_screened_fraction"] = gst.values["screened_fraction"]
     # Validation: IFN-gamma in the screened immunoparalysed (Payen 2019; not a target).
     ip = np.flatnonzero((stats.phenotype == "immunoparalysis") & stats.screened)
     values.update(interferon_gamma_validation(pop, ip, vals, m))

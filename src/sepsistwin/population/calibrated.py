@@ -1,8 +1,12 @@
-"""The stored calibration: model parameter defaults and population hyperparameters (YAML).
+"""The stored calibration: a model parameter set and population hyperparameters (YAML).
 
 ``sepsistwin calibrate`` writes ``population/data/calibrated.yaml`` with the date and the command
-that produced it; the ``sepsistwin`` preset applies its ``model`` section to its defaults and
-:func:`sepsistwin.population.sample_population` reads its ``population`` section.
+that produced it. The model itself is equations and default parameters only: the ``model``
+section is a parameter set applied when simulating (:func:`parameter_set`; every
+:func:`sepsistwin.population.sample_population` patient carries it, and ``sepsistwin simulate
+--parameters calibrated`` applies it to one patient), and the ``population`` section holds the
+hyperparameters the sampler reads. Rerunning the calibration changes these data, never
+``get_model("sepsistwin")``.
 """
 
 from __future__ import annotations
@@ -46,6 +50,41 @@ def load_calibrated_parameters(path: Path | str | None = None) -> Calibration:
     }
     meta = {k: v for k, v in data.items() if k not in ("model", "population")}
     return Calibration(model, population, meta)
+
+
+def parameter_set(
+    name: str | Path = "calibrated", model_parameters: tuple[str, ...] | None = None
+) -> dict[str, float]:
+    """A named parameter set to apply when simulating.
+
+    ``"calibrated"`` is the stored calibration's ``model`` section, ``"defaults"`` the empty set
+    (the model's own defaults); any other value is read as the path of a calibration YAML file.
+    With ``model_parameters``, a name the model does not have is an error.
+
+    Examples
+    --------
+    >>> parameter_set("defaults")
+    {}
+    >>> "death_log_h3" in parameter_set("calibrated")
+    True
+    """
+    if str(name) == "defaults":
+        values: dict[str, float] = {}
+    elif str(name) == "calibrated":
+        values = dict(load_calibrated_parameters().model)
+    else:
+        p = Path(name)
+        if not p.exists():
+            raise ValueError(
+                f"parameter set {str(name)!r}: expected 'calibrated', 'defaults' or the path of "
+                "a calibration YAML file"
+            )
+        values = dict(load_calibrated_parameters(p).model)
+    if model_parameters is not None:
+        unknown = sorted(set(values) - set(model_parameters))
+        if unknown:
+            raise ValueError(f"parameter set {str(name)!r}: the model has no parameters {unknown}")
+    return values
 
 
 def write_calibration(cal: Calibration, path: Path | str | None = None) -> Path:

@@ -64,6 +64,16 @@ SEPTIC_SHOCK: tuple[Dist, ...] = (
         "PROPOSAL: median within the Pulse severity map 0-1.5 (model-notes.md §1.3)",
     ),
     Dist(
+        "init:PF",
+        "lognormal",
+        1.0,
+        0.6,
+        0.1,
+        5.0,
+        "1e6 CFU/mL",
+        "PROPOSAL: focus load of the order of the accessible load",
+    ),
+    Dist(
         "k_pg",
         "lognormal",
         0.35,
@@ -159,13 +169,37 @@ def frailty_weights(hyper: Mapping[str, Mapping[str, float]] | None = None) -> t
 
 
 PRESETS: dict[str, dict[str, float]] = {
-    # PROVIDE-like screening cohort (sicker than septic shock in general).
+    # Patients screened for septic shock (PROVIDE-like; the calibrated population).
     "septic_shock": {},
-    # Septic shock in general (hospital mortality > 40%, evidence.md B4): a lighter infection
-    # burden and fewer hosts whose organ failure becomes self-sustaining (PROPOSAL multipliers
-    # of the calibrated medians, not fitted; its mortality is reported as a validation check).
-    "general": {"init:P": 0.7, "k_nd": 0.7},
+    # Sepsis at large: a lighter infection burden and fewer hosts whose organ failure becomes
+    # self-sustaining (PROPOSAL multipliers of the calibrated medians, not fitted; its
+    # mortality is reported as a validation check).
+    "sepsis": {"init:P": 0.7, "init:PF": 0.7, "k_nd": 0.7},
 }
+#: Former name of the ``sepsis`` preset, still accepted.
+PRESET_ALIASES: dict[str, str] = {"general": "sepsis"}
+
+#: The clinical criterion a patient of each preset meets at enrolment (the screening
+#: assessment's column): a ``septic_shock`` trial enrols patients in Sepsis-3 septic shock
+#: (Singer 2016 JAMA 315:801 doi 10.1001/jama.2016.0287), a ``sepsis`` trial patients meeting
+#: Sepsis-3. Applied by the calibration's screened cohort and by the trial engine.
+PRESET_ENROLMENT: dict[str, str] = {"septic_shock": "septic_shock", "sepsis": "sepsis3"}
+
+
+def canonical_preset(preset: str) -> str:
+    """The preset name with aliases resolved (``general`` -> ``sepsis``).
+
+    Examples
+    --------
+    >>> canonical_preset("general")
+    'sepsis'
+    """
+    name = PRESET_ALIASES.get(preset, preset)
+    if name not in PRESETS:
+        raise ValueError(
+            f"unknown population preset {preset!r}; presets: {sorted([*PRESETS, *PRESET_ALIASES])}"
+        )
+    return name
 
 
 @dataclass(frozen=True)
@@ -240,8 +274,7 @@ def distributions(
     >>> [d.target for d in distributions()][:2]
     ['init:P', 'k_pg']
     """
-    if preset not in PRESETS:
-        raise ValueError(f"unknown population preset {preset!r}; presets: {sorted(PRESETS)}")
+    preset = canonical_preset(preset)
     cal = dict(load_calibrated_parameters().population) if hyper is None else dict(hyper)
     out = []
     for d in SEPTIC_SHOCK:
@@ -267,6 +300,7 @@ def sample_population(
     preset: str = "septic_shock",
     seed: int | None = 0,
     hyper: Mapping[str, Mapping[str, float]] | None = None,
+    parameters: Mapping[str, float] | None = None,
 ) -> VirtualPopulation:
     """Draw ``n`` virtual patients (reproducible for a given ``seed``).
 
@@ -274,14 +308,19 @@ def sample_population(
     ----------
     n : int
         Number of patients.
-    preset : {"septic_shock", "general"}
-        ``septic_shock`` is the PROVIDE-like screening cohort the calibration targets;
-        ``general`` septic shock in general (lighter infection burden, less damage
-        susceptibility).
+    preset : {"septic_shock", "sepsis"}
+        ``septic_shock``: the cohort screened for septic shock that the calibration targets;
+        ``sepsis``: sepsis at large (lighter infection burden, less damage susceptibility;
+        ``general`` is its former name). A preset's patients meet its enrolment criterion
+        (:data:`PRESET_ENROLMENT`) only after screening: the draw is the prior.
     seed : int or None
         Seed of the random generator.
     hyper : mapping, optional
         Hyperparameters ``{target: {"center": .., "spread": ..}}`` (default: stored calibration).
+    parameters : mapping, optional
+        Model parameter values shared by every patient (default: the stored calibration's
+        model parameter set); they travel in ``params`` so any simulation of the population
+        uses them.
 
     Examples
     --------
@@ -293,6 +332,7 @@ def sample_population(
         raise ValueError(f"n must be a positive integer, got {n!r}")
     n = int(n)
     rng = np.random.default_rng(seed)
+    preset = canonical_preset(preset)
     dists = distributions(preset, hyper)
     z = rng.standard_normal((n, len(dists)))
     names = [d.target for d in dists]
@@ -320,6 +360,9 @@ def sample_population(
             abx = v
         else:
             params[d.target] = v
+    shared = load_calibrated_parameters().model if parameters is None else parameters
+    for name, value in shared.items():
+        params.setdefault(name, np.full(n, float(value)))
     # The HLA-DR and lymphocyte states start at the patient's healthy set points.
     init["HLA"] = params["hla0"]
     init["T"] = params["L_hom"]

@@ -2,8 +2,8 @@
 
 Examples
 --------
->>> TARGETS["mortality_MALS"].value
-0.791
+>>> TARGETS["mortality_overall"].value
+0.41
 """
 
 from __future__ import annotations
@@ -52,6 +52,18 @@ JANUM = (
     "Janum study, 20 subjects, 2 ng/kg bolus (BolusDataCorrectedSD.mat, VERIFIED; "
     "model-notes-cytokines.md §2.3)"
 )
+DAVIAUD = (
+    "Daviaud 2015 Ann Intensive Care 5:16 doi 10.1186/s13613-015-0058-8 (VERIFIED: n = 543 "
+    "septic shock, ICU mortality 37.2%, hospital 45%; 32% of deaths within 3 days)"
+)
+MONARCS = (
+    "MONARCS, Panacek 2004 Crit Care Med 32:2173 PMID 15640628 (VERIFIED: 998 of 2,634 "
+    "screened septic patients IL-6 test-positive, > 1,000 pg/mL)"
+)
+LEENTJENS = (
+    "Leentjens 2012 Am J Respir Crit Care Med 186:838 doi 10.1164/rccm.201204-0645OC "
+    "(VERIFIED abstract: placebo subjects' second-challenge TNF about 40% of the first)"
+)
 ICU_ACQUIRED = (
     "10-25%: 23% (174/753) of ICU patients with shock, Adrie 2017 Ann Intensive Care "
     "doi 10.1186/s13613-017-0242-0 (VERIFIED); 24% (37/153) after septic shock, "
@@ -73,25 +85,53 @@ TARGETS: dict[str, Target] = {
             "immunoparalysis at screening (mHLA-DR < 5,000, ferritin <= 4,420)",
         ),
         Target("fraction_intermediate", 0.371, 0.06, "1", PROVIDE, "intermediate at screening"),
-        Target("mortality_MALS", 0.791, 0.10, "1", PROVIDE, "28-day mortality, MALS"),
         Target(
-            "mortality_immunoparalysis",
-            0.669,
-            0.10,
-            "1",
-            PROVIDE,
-            "28-day mortality, immunoparalysis",
+            "mortality_ratio_MALS",
+            round(0.791 / 0.416, 3),
+            0.4,
+            "ratio",
+            f"{PROVIDE}: 79.1% / 41.6% (DERIVED)",
+            "28-day mortality of MALS relative to intermediate",
         ),
         Target(
-            "mortality_intermediate", 0.416, 0.10, "1", PROVIDE, "28-day mortality, intermediate"
+            "mortality_ratio_immunoparalysis",
+            round(0.669 / 0.416, 3),
+            0.35,
+            "ratio",
+            f"{PROVIDE}: 66.9% / 41.6% (DERIVED)",
+            "28-day mortality of immunoparalysis relative to intermediate",
         ),
         Target(
             "mortality_overall",
-            0.60,
+            0.41,
+            0.05,
+            "1",
+            DAVIAUD,
+            "28-day mortality of the septic-shock cohort",
+        ),
+        Target(
+            "early_death_share",
+            0.32,
             0.08,
             "1",
-            f"{PROVIDE} (weighted, DERIVED)",
-            "28-day mortality of the screened cohort",
+            DAVIAUD,
+            "share of 28-day deaths within 3 days of screening",
+        ),
+        Target(
+            "il6_over_1000",
+            0.38,
+            0.08,
+            "1",
+            MONARCS,
+            "IL-6 > 1,000 pg/mL at screening",
+        ),
+        Target(
+            "alc_screening",
+            0.7,
+            0.15,
+            "1e9/L",
+            DREWRY,
+            "ALC at screening (septic shock; checked, not fitted)",
         ),
         Target("alc_day4_survivors", 1.1, 0.25, "1e9/L", DREWRY, "day-4 ALC, survivors"),
         Target("alc_day4_nonsurvivors", 0.7, 0.25, "1e9/L", DREWRY, "day-4 ALC, non-survivors"),
@@ -120,6 +160,14 @@ TARGETS: dict[str, Target] = {
         Target("il10_peak", 43.6, 10.0, "pg/mL", JANUM, "IL-10 peak after 2 ng/kg endotoxin"),
         Target("il10_peak_time", 3.0, 0.75, "h", JANUM, "time of the IL-10 peak"),
         Target(
+            "tolerance_tnf_ratio",
+            0.4,
+            0.1,
+            "ratio",
+            LEENTJENS,
+            "TNF peak of a second 2 ng/kg endotoxin challenge a week later / the first",
+        ),
+        Target(
             "il7_alc_fold",
             3.5,
             0.75,
@@ -134,6 +182,16 @@ TARGETS: dict[str, Target] = {
             "1",
             ICU_ACQUIRED,
             "ICU-acquired infection (>= 1e5 CFU/mL) from screening to day 28, screened cohort",
+        ),
+        Target(
+            "secondary_infection_ratio_immunoparalysis",
+            1.0,
+            0.0,
+            "ratio",
+            "Landelle 2010 Intensive Care Med doi 10.1007/s00134-010-1962-x (VERIFIED: low "
+            "mHLA-DR independently predicts ICU-acquired infection, aHR 2.5)",
+            "ICU-acquired infection in immunoparalysis relative to intermediate: must exceed 1",
+            "above",
         ),
         Target(
             "nivolumab_half_life",

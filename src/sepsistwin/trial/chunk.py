@@ -360,6 +360,12 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
     }
 
     eligible = alive.copy()
+    # A preset's patients are enrolled only once they meet its criterion (septic shock for
+    # ``septic_shock``, Sepsis-3 for ``sepsis``).
+    criterion_of = getattr(sim, "enrolment_criterion", None)
+    criterion = criterion_of(spec.population.preset) if criterion_of is not None else None
+    if criterion is not None and criterion in last:
+        eligible &= last[criterion].astype("boolean").fillna(False).to_numpy(dtype=bool)
     if spec.enrollment.phenotypes:
         eligible &= np.isin(phenotype, spec.enrollment.phenotypes)
     for rule in spec.enrollment.rules:

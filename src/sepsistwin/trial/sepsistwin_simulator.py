@@ -64,7 +64,7 @@ class SepsistwinSimulator:
     Parameters
     ----------
     preset : str
-        Population preset (``"septic_shock"`` or ``"general"``), used when a spec names none.
+        Population preset (``"septic_shock"`` or ``"sepsis"``), used when a spec names none.
     samples_per_day : int
         Save points per day during follow-up (daily values are the worst of them).
 
@@ -88,12 +88,17 @@ class SepsistwinSimulator:
         self._rtol: dict[str, float] | None = None
 
     def fingerprint(self) -> str:
-        """Model fingerprint, stored population calibration and settings."""
+        """Model fingerprint, stored calibration (parameter set and population) and settings."""
         from sepsistwin.model import get_model
         from sepsistwin.population import load_calibrated_parameters
 
         cal = load_calibrated_parameters()
-        cal_text = repr(sorted((k, sorted(v.items())) for k, v in cal.population.items()))
+        cal_text = repr(
+            (
+                sorted(cal.model.items()),
+                sorted((k, sorted(v.items())) for k, v in cal.population.items()),
+            )
+        )
         digest = hashlib.sha256(cal_text.encode()).hexdigest()[:12]
         return (
             f"sepsistwin:{get_model(self.model).fingerprint}:cal={digest}:"
@@ -101,6 +106,18 @@ class SepsistwinSimulator:
         )
 
     # --- patients ---------------------------------------------------------------------------
+    def enrolment_criterion(self, preset: str) -> str | None:
+        """The clinical criterion a patient of ``preset`` meets at enrolment.
+
+        Examples
+        --------
+        >>> SepsistwinSimulator().enrolment_criterion("septic_shock")
+        'septic_shock'
+        """
+        from sepsistwin.population.sampler import PRESET_ENROLMENT, canonical_preset
+
+        return PRESET_ENROLMENT.get(canonical_preset(preset or self.preset))
+
     def sample(self, n: int, preset: str, seed: np.random.SeedSequence) -> Cohort:
         """Draw ``n`` patients of ``preset`` from the chunk's population seed."""
         from sepsistwin.population import sample_population

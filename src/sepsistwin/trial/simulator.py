@@ -123,7 +123,9 @@ class TrialSimulator(Protocol):
     """What a trial needs from a virtual patient model (see the module docstring).
 
     Implementations must be picklable (chunks run in other processes) and deterministic:
-    the same inputs and seeds give the same outputs.
+    the same inputs and seeds give the same outputs. An implementation may also define
+    ``enrolment_criterion(preset) -> str | None``: the screening assessment column every
+    enrolled patient of that population preset must meet (e.g. ``"septic_shock"``).
     """
 
     #: Save points per day during follow-up (the grid ``outcomes`` reads).

@@ -88,7 +88,10 @@ def test_healthy_subject_has_almost_no_death_risk_over_28_days() -> None:
 
 def test_death_risk_accrues_only_while_organs_fail() -> None:
     # A moderate infection cleared by antibiotics: the hazard stops once organ failure resolves.
-    r = simulate("sepsistwin", {"k_nd": 0.005}, {"P": 3.0}, T, doses=standard_care(6.0))
+    from sepsistwin.population import parameter_set
+
+    p = {**parameter_set("calibrated"), "k_nd": 0.005}
+    r = simulate("sepsistwin", p, {"P": 3.0}, T, doses=standard_care(6.0))
     ofi, dp = r.observables["organ_failure_index"], r.observables["death_probability"]
     assert ofi.max() > 1.0 and ofi[-1] < 0.1
     assert dp[-1] > 1e-5  # some risk while the organs failed

@@ -41,12 +41,14 @@ def test_interferon_gamma_alone_does_not_activate_macrophages() -> None:
 
 
 def test_interferon_gamma_primes_il1_driven_macrophage_activation() -> None:
-    # With an IL-1 signal present (infection, high MALS gain), IFN-gamma amplifies activation.
-    p = {"g_mals": 6.0, "g_il10": 0.3}  # g_mals near the calibrated population median
+    # With an IL-1 signal and a microbial trigger present (an uncontrolled focus), IFN-gamma
+    # amplifies macrophage activation.
+    p = {"g_mals": 1.0, "g_il10": 0.3}
+    init = {"P": 1.5, "PF": 2.0}
     sched = standard_care(6.0)
     ifn = sched + therapy_schedule("interferon_gamma", at_hours=12.0, **IFN_COURSE)
-    r0 = simulate("sepsistwin", p, {"P": 1.5}, T, doses=sched)
-    r1 = simulate("sepsistwin", p, {"P": 1.5}, T, doses=ifn)
+    r0 = simulate("sepsistwin", p, init, T, doses=sched)
+    r1 = simulate("sepsistwin", p, init, T, doses=ifn)
     i = int(24 / 0.25)
     assert r0.states["MAC"][i] > 0.01  # an IL-1 driven activation to prime
     assert r1.states["MAC"][i] > 1.1 * r0.states["MAC"][i]

@@ -14,6 +14,7 @@ True
 
 from sepsistwin.model.immune.antibiotics import antibiotics
 from sepsistwin.model.immune.cytokines import cytokines
+from sepsistwin.model.immune.focus import focus
 from sepsistwin.model.immune.hla_dr import hla_dr
 from sepsistwin.model.immune.infection import secondary_infection
 from sepsistwin.model.immune.lymphocytes import lymphocytes
@@ -28,6 +29,7 @@ IMMUNE_MODULES = (
     macrophage,
     hla_dr,
     lymphocytes,
+    focus,
     secondary_infection,
     microbiome,
     antibiotics,
@@ -39,6 +41,7 @@ __all__ = [
     "IMMUNE_MODULES",
     "antibiotics",
     "cytokines",
+    "focus",
     "hla_dr",
     "lymphocytes",
     "macrophage",

@@ -155,6 +155,22 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
     ),
     ("xGP", 0.5, "1e6 CFU/mL", PROPOSAL, "antigen level for half-maximal IFN-gamma release"),
     ("wG", 2.0, "pg/mL", PROPOSAL, "IFN-gamma baseline"),
+    # --- tissue IL-6 (v2) ------------------------------------------------------------------
+    (
+        "k6D",
+        1500.0,
+        "pg/mL/h",
+        f"{CALIBRATED}: IL-6 > 1,000 pg/mL in 38% of screened septic patients (MONARCS, "
+        "Panacek 2004 Crit Care Med 32:2173 PMID 15640628: 998 of 2,634 IL-6 test-positive)",
+        "maximal IL-6 from injured tissue and endothelium (not subject to monocyte tolerance)",
+    ),
+    (
+        "K_6D",
+        6.0,
+        "D-unit",
+        f"{PROPOSAL}: half-maximal at the damage of half-maximal organ dysfunction (K_od)",
+        "damage for half-maximal tissue IL-6",
+    ),
 )
 
 
@@ -192,6 +208,8 @@ def cytokines(b: ModelBuilder) -> None:
     hook(b, "T_func", "0", "1e9/L", "functional effector T cells (lymphocyte module)")
     hook(b, "IL15_gain", "0", "1", "IL-15 drive of T/NK cells (raises IFN-gamma release)")
     hook(b, "CTLA4_gain", "0", "1", "CTLA-4 blockade co-stimulation (raises IFN-gamma release)")
+    hook(b, "tol_resp", "0", "1", "share of the monocyte TNF and IL-6 response lost to tolerance")
+    hook(b, "tol_il10", "0", "1", "relative rise of monocyte IL-10 in tolerance")
 
     b.add_expression(
         "E_eff",
@@ -203,8 +221,11 @@ def cytokines(b: ModelBuilder) -> None:
     provide(b, "IL10_tot", "IL10 + IL10_exo", "pg/mL", "endogenous plus exogenous IL-10")
     provide(b, "IFNG_tot", "IFNG + IFNG_exo", "pg/mL", "endogenous plus drug IFN-gamma")
     b.add_expression(
+        "S_E", up("E_eff", "xME", "1"), "1", "monocyte stimulation by the stimulus (0-1)"
+    )
+    b.add_expression(
         "Act_M",
-        f"{up('E_eff', 'xME', '1')}*(kM + kMTNF*{up('TNF_free', 'xMTNF', 'hMTNF')})"
+        f"S_E*(kM + kMTNF*{up('TNF_free', 'xMTNF', 'hMTNF')})"
         f"*{down('IL10_tot', 'xM10', 'hM10')}*MR",
         "monocyte-unit/h",
         "monocyte activation flux",
@@ -218,17 +239,24 @@ def cytokines(b: ModelBuilder) -> None:
     b.add_term("MA", "-kMA*MA", "MA_deactivation", "deactivation")
     b.add_term(
         "TNF",
-        f"kTNFM*{down('IL6', 'xTNF6', 'hTNF6')}*{down('IL10_tot', 'xTNF10', 'hTNF10')}*MA",
+        f"kTNFM*(1 - tol_resp)*{down('IL6', 'xTNF6', 'hTNF6')}"
+        f"*{down('IL10_tot', 'xTNF10', 'hTNF10')}*MA",
         "TNF_production",
         "TNF from activated monocytes",
     )
     b.add_term("TNF", "-kTNF*(TNF - wTNF)", "TNF_clearance", "TNF clearance to baseline")
     b.add_term(
         "IL6",
-        f"(k6M + k6TNF*{up('TNF_free', 'x6TNF', 'h6TNF')})*{down('IL6', 'x66', '1')}"
-        f"*{down('IL10_tot', 'x610', 'h610')}*MA",
+        f"(k6M + k6TNF*{up('TNF_free', 'x6TNF', 'h6TNF')})*(1 - tol_resp)"
+        f"*{down('IL6', 'x66', '1')}*{down('IL10_tot', 'x610', 'h610')}*MA",
         "IL6_production",
         "IL-6 from activated monocytes",
+    )
+    b.add_term(
+        "IL6",
+        "k6D*D/(D + K_6D)",
+        "IL6_tissue",
+        "IL-6 from injured tissue and endothelium (scales with organ injury)",
     )
     # Receptor-mediated IL-6 clearance is blocked by tocilizumab, so serum IL-6 rises (pkpd.md §5).
     b.add_term(
@@ -239,7 +267,7 @@ def cytokines(b: ModelBuilder) -> None:
     )
     b.add_term(
         "IL10",
-        f"(k10M + k106*{up('IL6', 'x106', 'h106')})*MA",
+        f"(k10M + k106*{up('IL6', 'x106', 'h106')})*(1 + tol_il10)*MA",
         "IL10_monocyte",
         "IL-10 from activated monocytes",
     )

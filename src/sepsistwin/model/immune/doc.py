@@ -17,17 +17,31 @@ do not edit by hand. Time in hours. The preset `sepsistwin` is the Reynolds 2006
 0 without a drug, provided by the nivolumab occupancy), so drugs act only through mechanism.
 
 Source status: VERIFIED (read in the source), RECALLED (from memory), DERIVED (computed from
-verified inputs), PROPOSAL (a modelling choice), CALIBRATED (set by `sepsistwin calibrate`,
-values in `src/sepsistwin/population/data/calibrated.yaml`).
+verified inputs), PROPOSAL (a modelling choice), CALIBRATED (set by `sepsistwin calibrate`;
+the defaults below are the model's own, the calibrated values are a parameter set in
+`src/sepsistwin/population/data/calibrated.yaml` applied when simulating, so the model does not
+change when the calibration is rerun).
+
+Host defence and the two ways to die. The primary infection starts in a focus `PF` (tissue
+reservoir, `focus.py`) that seeds the accessible load `P`; antibiotics kill `P` within hours but
+barely touch the dense focus, which only host defence clears: monocytes and macrophages whose
+competence `mono_comp` follows mHLA-DR, T-cell help, and TNF and IL-1 signalling (blocking
+either slows clearance). Monocyte reprogramming `TOL` (endotoxin tolerance, `hla_dr.py`) builds
+with inflammatory exposure, decays over two weeks and is reversed by IFN-gamma and GM-CSF; it
+cuts the TNF and IL-6 response per stimulus, raises IL-10 and lowers mHLA-DR. Early deaths come
+from the hyperinflammatory multi-organ failure of the first days; late deaths from organ
+failure kept alive by a focus that immunoparalysis does not clear, and from ICU-acquired
+infection (`infection.py`). Macrophage activation (MALS, `macrophage.py`) needs IL-1 and a
+microbial trigger, so it resolves in survivors once the infection is controlled.
 
 Death: the hazard `exp(death_log_h3)*(OFI/3)^death_gamma` per hour (OFI = sum of the six
 organ drivers, ~0.01 in health) is 0 without organ failure and rises steeply in multi-organ
 failure; it is integrated in state `HZ`, and a virtual patient with uniform draw U dies when
 `HZ >= -log(U)` (`sepsistwin.population.death_times`).
 
-Validation of therapy responses (not calibration inputs), e.g. IFN-gamma in immunoparalysed
-virtual patients against Payen 2019 (mHLA-DR 2,666 -> 12,451 AB/C, IL-10 29 -> 9 pg/mL), is
-reported in `docs/calibration.md` (`sepsistwin.population.validation`).
+Behaviour the model was not fitted to (trial results by phenotype, dose and timing; biomarker
+responses to IFN-gamma and GM-CSF; death timing) is scored in `docs/validation.md`
+(`sepsistwin validate`).
 """
 
 

@@ -28,12 +28,24 @@ Targets: immunoparalysis (< 5,000 AB/C, PROVIDE, VERIFIED) in ~43% of septic sho
 recovery by days 3-4 in survivors, not in non-survivors (Monneret 2006 doi
 10.1007/s00134-006-0204-8, VERIFIED in % positive). Restoration sizes: IFN-gamma 2,666 -> 12,451
 AB/C (Payen 2019 doi 10.1186/s12879-019-4526-x), GM-CSF normalisation in 19/19 (Meisel 2009),
-nivolumab ~11,500 by day 14 (Hotchkiss 2019) - validation, not calibration (docs/calibration.md).
+nivolumab ~11,500 by day 14 (Hotchkiss 2019) - validation, not calibration (docs/validation.md).
+
+Monocyte reprogramming ``TOL`` (endotoxin tolerance, 0 naive to 1 fully tolerant) is the slow
+state of immunoparalysis: it builds with the IL-10 of the compensatory response to inflammation
+(IL-10 and TGF-beta mediate endotoxin desensitisation, Randow 1995), decays with a half-life
+of ~2 weeks (tolerance is imprinted in marrow progenitors and outlasts the one-day life of a
+circulating monocyte) and is reversed by IFN-gamma and GM-CSF. It cuts the
+monocyte TNF and IL-6 response per stimulus (``tol_resp``), raises monocyte IL-10
+(``tol_il10``) and lowers the mHLA-DR set point; its rate ``k_tol_in`` is CALIBRATED so that a
+second 2 ng/kg endotoxin challenge a week after the first gives ~40% of the first TNF peak
+(Leentjens 2012). Monocyte and macrophage antimicrobial competence ``mono_comp`` follows
+mHLA-DR (half at 8,000 AB/C), so low mHLA-DR means a host losing defence against the primary
+focus (``focus.py``) and ICU-acquired organisms (``infection.py``).
 """
 
 from __future__ import annotations
 
-from sepsistwin.model.immune._hooks import CALIBRATED, PROPOSAL, hook
+from sepsistwin.model.immune._hooks import CALIBRATED, PROPOSAL, hook, provide
 from sepsistwin.model.model import ModelBuilder
 
 PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
@@ -78,6 +90,77 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
         "pretreatment reprograms IL-10 signalling, Herrero 2003 J Immunol 171:5034, RECALLED)",
         "maximal rate of IFN-gamma priming of monocytes (at full receptor occupancy)",
     ),
+    # --- monocyte reprogramming (endotoxin tolerance), v2 ---------------------------------------
+    (
+        "k_tol_in",
+        1.0,
+        "1/h",
+        f"{CALIBRATED}: second 2 ng/kg endotoxin challenge a week after the first gives ~40% "
+        "of the first TNF response in placebo subjects (Leentjens 2012 Am J Respir Crit Care "
+        "Med 186:838 doi 10.1164/rccm.201204-0645OC, VERIFIED abstract)",
+        "rate of monocyte reprogramming at full IL-10 signalling",
+    ),
+    (
+        "K_tol10",
+        20.0,
+        "pg/mL",
+        "PROPOSAL: IL-10 (with TGF-beta) mediates endotoxin desensitisation of monocytes "
+        "(Randow 1995 J Exp Med 181:1887 doi 10.1084/jem.181.5.1887, RECALLED); half effect "
+        "below the 2 ng/kg endotoxin IL-10 peak (~44 pg/mL, Janum)",
+        "IL-10 above baseline for half-maximal reprogramming",
+    ),
+    (
+        "k_tol_out",
+        0.00206,
+        "1/h",
+        "PROPOSAL: half-life 14 d; tolerance outlasts the one-day circulation of a monocyte "
+        "because it is imprinted in marrow progenitors (Kalafati 2020 Cell 183:771 doi "
+        "10.1016/j.cell.2020.09.058, RECALLED direction) and still halves the TNF response a "
+        "week after one endotoxin dose (Leentjens 2012, VERIFIED)",
+        "decay of monocyte reprogramming without stimulation",
+    ),
+    (
+        "a_tol",
+        0.9,
+        "1",
+        "PROPOSAL: tolerant monocytes lose most of their TNF and IL-6 response to LPS "
+        "while IL-10 is preserved (Biswas & Lopez-Collazo 2009 Trends Immunol 30:475 doi "
+        "10.1016/j.it.2009.07.009, RECALLED)",
+        "maximal share of the monocyte TNF and IL-6 response lost to tolerance",
+    ),
+    (
+        "a_tol10",
+        0.5,
+        "1",
+        "PROPOSAL: IL-10 production preserved or raised in tolerant monocytes (Biswas & "
+        "Lopez-Collazo 2009, RECALLED)",
+        "maximal relative rise of monocyte IL-10 in tolerance",
+    ),
+    (
+        "a_tol_hla",
+        0.35,
+        "1",
+        "PROPOSAL: reprogrammed monocytes express less HLA-DR independently of IL-10 "
+        "(Monneret 2008 Mol Med 14:64 doi 10.2119/2007-00102.Monneret, RECALLED)",
+        "maximal relative fall of the mHLA-DR set point in tolerance",
+    ),
+    (
+        "k_tol_ifn",
+        0.02,
+        "1/h",
+        "PROPOSAL; direction: IFN-gamma partially reverses endotoxin tolerance in humans "
+        "(Leentjens 2012, VERIFIED abstract)",
+        "reversal of reprogramming at full IFN-gamma receptor signalling",
+    ),
+    (
+        "K_comp",
+        8000.0,
+        "AB/C",
+        "Ann Intensive Care 2022 doi 10.1186/s13613-022-01010-y (VERIFIED: mHLA-DR < 8,000 "
+        "AB/C at day 5-7 predicts ICU-acquired infection)",
+        "mHLA-DR for half-maximal monocyte antimicrobial competence",
+    ),
+    ("n_comp", 2.0, "1", PROPOSAL, "Hill exponent of monocyte competence in mHLA-DR"),
     (
         "k_mono_out",
         1.0 / 24.0,
@@ -99,8 +182,16 @@ def hla_dr(b: ModelBuilder) -> None:
         "fraction of circulating monocytes primed by IFN-gamma (IL-10 resistant)",
         "none primed in health (IFN-gamma at baseline)",
     )
+    b.add_state(
+        "TOL",
+        "1",
+        0.0,
+        "monocyte reprogramming (endotoxin tolerance, 0 naive to 1 fully tolerant)",
+        "naive in health",
+    )
     for name, value, unit, source, meaning in PARAMETERS:
         b.add_parameter(name, value, unit, source, meaning)
+    hook(b, "TOL_rev_drug", "0", "1/h", "reversal of reprogramming by drugs (GM-CSF)")
     hook(b, "IL10_tot", "IL10", "pg/mL", "IL-10 seen by monocytes")
     hook(b, "IFNG_tot", "IFNG", "pg/mL", "IFN-gamma seen by monocytes")
     hook(b, "HLA_drug_gain", "0", "1", "relative mHLA-DR rise by GM-CSF and thymosin alpha-1")
@@ -126,12 +217,36 @@ def hla_dr(b: ModelBuilder) -> None:
     )
     b.add_expression(
         "HLA_set",
-        "hla0*(1 + a_hla_ifn*IFN_occ_hla + HLA_drug_gain)*HLA_il10_free"
+        "hla0*(1 + a_hla_ifn*IFN_occ_hla + HLA_drug_gain)*(1 - a_tol_hla*TOL)*HLA_il10_free"
         "*(IFN_prime + (1 - IFN_prime)/(1 + (IL10_tot/K_hla10)**n_hla10))",
         "AB/C",
         "mHLA-DR set point (primed monocytes escape IL-10 suppression)",
     )
     b.add_term("HLA", "k_hla*(HLA_set - HLA)", "HLA_turnover", "relaxation to the set point")
+    # IL-10 peaks hours after TNF, so the reprogramming it drives spares the first response
+    # to a stimulus and blunts the next one (endotoxin tolerance). Hill exponent 2: the small
+    # IL-10 excess of a healthy subject leaves the monocytes naive.
+    b.add_term(
+        "TOL",
+        "k_tol_in*max(IL10_tot - w10, 0)**2/(max(IL10_tot - w10, 0)**2 + K_tol10**2)*(1 - TOL)",
+        "TOL_induction",
+        "reprogramming builds with the IL-10 of inflammatory exposure",
+    )
+    b.add_term(
+        "TOL",
+        "-(k_tol_out + k_tol_ifn*IFN_occ_hla + TOL_rev_drug)*TOL",
+        "TOL_decay",
+        "slow decay; reversed by IFN-gamma and GM-CSF",
+    )
+    provide(b, "tol_resp", "a_tol*TOL", "1", "share of the monocyte response lost to tolerance")
+    provide(b, "tol_il10", "a_tol10*TOL", "1", "relative rise of monocyte IL-10 in tolerance")
+    provide(
+        b,
+        "mono_comp",
+        "HLA**n_comp/(HLA**n_comp + K_comp**n_comp)",
+        "1",
+        "monocyte/macrophage antimicrobial competence (follows mHLA-DR)",
+    )
     b.add_term(
         "IFN_prime",
         "k_prime*IFN_occ_hla*(1 - IFN_prime)",

@@ -7,7 +7,8 @@ translocation rate that rises when the gut barrier fails. It grows logistically 
 carrying capacity ``P2_inf`` (an ICU-acquired pneumonia or line infection, not a second
 septic-shock-sized inoculum) and is killed by activated phagocytes, by HLA-DR competent
 monocytes and by functional T cells. The monocyte and T-cell clearances are Hill functions of
-mHLA-DR and of the lymphocyte count, with half effects at the clinical risk thresholds:
+mHLA-DR (``mono_comp``, HLA-DR module) and of the lymphocyte count, with half effects at the
+clinical risk thresholds:
 persistent mHLA-DR < 8,000 AB/C at day 5-7 predicts ICU-acquired infection (n = 1,053, Ann
 Intensive Care 2022 doi 10.1186/s13613-022-01010-y, VERIFIED), and day-4 ALC <= 0.6 x10^9/L
 predicts secondary infection (Drewry 2014 Shock doi 10.1097/SHK.0000000000000234, VERIFIED;
@@ -30,10 +31,6 @@ from __future__ import annotations
 from sepsistwin.model.immune._hooks import PROPOSAL, hook, provide
 from sepsistwin.model.model import ModelBuilder
 
-ANN_ICU_2022 = (
-    "Ann Intensive Care 2022 doi 10.1186/s13613-022-01010-y (VERIFIED: mHLA-DR "
-    "< 8,000 AB/C at day 5-7 predicts ICU-acquired infection)"
-)
 DREWRY_2014 = (
     "Drewry 2014 doi 10.1097/SHK.0000000000000234 (VERIFIED: day-4 ALC <= 0.6 "
     "predicts secondary infection)"
@@ -58,8 +55,6 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
         "carrying capacity of P2",
     ),
     ("k_p2m", 0.2, "1/h", PROPOSAL, "maximal clearance by HLA-DR competent monocytes"),
-    ("K_p2hla", 8000.0, "AB/C", ANN_ICU_2022, "mHLA-DR for half-maximal monocyte clearance"),
-    ("n_p2hla", 3.0, "1", PROPOSAL, "Hill exponent of the monocyte clearance"),
     ("k_p2T", 0.06, "1/h", PROPOSAL, "maximal clearance by functional T cells"),
     (
         "K_p2T",
@@ -97,9 +92,11 @@ def secondary_infection(b: ModelBuilder) -> None:
     hook(b, "abx_kill", "0", "1/h", "antibiotic kill rate (antibiotic module)")
     hook(b, "T_func", "0", "1e9/L", "functional T cells")
     hook(b, "phago_gain", "0", "1", "relative rise of phagocytic killing (IFN-gamma priming)")
+    hook(b, "mono_comp", "1", "1", "monocyte antimicrobial competence (HLA-DR module)")
+    hook(b, "P_primary", "P", "1e6 CFU/mL", "primary infection load (focus module)")
     b.add_expression(
         "P2_mono",
-        "k_p2m*HLA**n_p2hla/(HLA**n_p2hla + K_p2hla**n_p2hla)",
+        "k_p2m*mono_comp",
         "1/h",
         "P2 clearance by HLA-DR competent monocytes",
     )
@@ -117,6 +114,6 @@ def secondary_infection(b: ModelBuilder) -> None:
         "P2_clearance",
         "phagocytes, monocytes, T cells, antibiotics",
     )
-    provide(b, "P_total", "P + f_sys2*P2", "1e6 CFU/mL", "total pathogen load")
+    provide(b, "P_total", "P_primary + f_sys2*P2", "1e6 CFU/mL", "total pathogen load")
     # The second pathogen recruits phagocytes like the first (Reynolds k_np), with its weight.
-    b.replace_expression("R", "(k_nn*N + k_np*(P + f_sys2*P2) + k_nd*D)/inhib")
+    b.replace_expression("R", "(k_nn*N + k_np*(P_primary + f_sys2*P2) + k_nd*D)/inhib")

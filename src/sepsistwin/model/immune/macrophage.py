@@ -33,7 +33,23 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
         "host macrophage-activation gain",
     ),
     ("k_mac", 0.05, "1/h", HAND, "maximal macrophage activation rate (times g_mals)"),
-    ("K_IL1", 10.0, "pg/mL", PROPOSAL, "IL-1beta signal for half-maximal activation"),
+    (
+        "K_IL1",
+        1.0,
+        "pg/mL",
+        f"{PROPOSAL}: plasma IL-1beta of septic patients is a few pg/mL above the healthy "
+        "baseline, near the assays' detection limits",
+        "IL-1beta signal (above baseline) for half-maximal activation",
+    ),
+    (
+        "K_Pmac",
+        0.2,
+        "1e6 CFU/mL",
+        f"{PROPOSAL}: MALS is triggered by infection in predisposed hosts and resolves when the "
+        "infection is controlled (Kyriazopoulou 2017 BMC Med 15:172 doi "
+        "10.1186/s12916-017-0930-5)",
+        "pathogen load for half-maximal microbial trigger of macrophage activation",
+    ),
     (
         "K_IFN_mac",
         500.0,
@@ -109,12 +125,21 @@ def macrophage(b: ModelBuilder) -> None:
         "1",
         "IFN-gamma signalling on macrophages",
     )
+    hook(b, "P_total", "P", "1e6 CFU/mL", "pathogen load (infection modules)")
+    b.add_expression(
+        "MAC_trigger",
+        "P_total/(P_total + K_Pmac)",
+        "1",
+        "microbial trigger of macrophage activation",
+    )
     # IFN-gamma primes (multiplies) the IL-1 driven activation; alone it activates nothing.
+    # Activation also needs the microbial trigger (a TLR signal besides IL-1), so the loop
+    # winds down once the infection is controlled and MALS resolves in survivors.
     b.add_term(
         "MAC",
-        "g_mals*k_mac*IL1_sig*(1 + w_mac_ifn*IFN_sig_mac)*(1 - MAC)",
+        "g_mals*k_mac*MAC_trigger*IL1_sig*(1 + w_mac_ifn*IFN_sig_mac)*(1 - MAC)",
         "MAC_activation",
-        "IL-1 driven activation, primed by IFN-gamma",
+        "IL-1 driven activation with the microbial trigger, primed by IFN-gamma",
     )
     b.add_term("MAC", "-mu_mac*MAC", "MAC_deactivation", "return to rest")
     b.add_term(

@@ -128,6 +128,16 @@ def gm_csf(b: ModelBuilder) -> None:
         "maximal relative mHLA-DR rise by GM-CSF",
     )
     b.add_expression("gm_csf_hla_gain", f"a_hla_gm*{occ}", "1", "GM-CSF mHLA-DR gain")
+    b.add_parameter(
+        "k_tol_gm",
+        0.02,
+        "1/h",
+        "PROPOSAL; direction: GM-CSF restores monocyte LPS responsiveness (TNF) ex vivo in "
+        "immunoparalysed patients (Meisel 2009 Am J Respir Crit Care Med 180:640 doi "
+        "10.1164/rccm.200903-0363OC, VERIFIED abstract)",
+        "reversal of monocyte reprogramming at full GM-CSF receptor occupancy",
+    )
+    provide(b, "TOL_rev_drug", f"k_tol_gm*{occ}", "1/h", "reversal of reprogramming by GM-CSF")
 
 
 def thymosin_alpha1(b: ModelBuilder) -> None:

@@ -5,8 +5,10 @@ by the pathogen), macrophage activation and ferritin (MALS), monocyte HLA-DR, ly
 PD-1 exhaustion, secondary infection, gut microbiome/barrier, antibiotic kill, organ dysfunction
 (six SOFA components) and the death hazard, clinical read-outs. Pharmacology
 (``sepsistwin.model.pharmacology``): a PK/PD module for each of the 18 therapy ids. Time in hours.
-Population-calibrated defaults are read from ``sepsistwin/population/data/calibrated.yaml`` when
-present (``sepsistwin calibrate`` writes it).
+
+The model is its equations and default parameters only: calibrated values are data applied
+when simulating (:class:`sepsistwin.population.ParameterSet`), so ``get_model("sepsistwin")``
+does not change when the calibration is rerun.
 
 Examples
 --------
@@ -25,12 +27,12 @@ from sepsistwin.model.presets.reynolds2006 import innate_core
 from sepsistwin.model.registry import register_model
 
 
-def build_sepsistwin(calibrated: bool = True) -> Model:
-    """Assemble the model; ``calibrated`` applies the stored calibration (if any) to defaults.
+def build_sepsistwin() -> Model:
+    """Assemble the model from its modules (equations and default parameters).
 
     Examples
     --------
-    >>> len(build_sepsistwin(calibrated=False).state_names) > 30
+    >>> len(build_sepsistwin().state_names) > 30
     True
     """
     b = ModelBuilder(
@@ -49,15 +51,10 @@ def build_sepsistwin(calibrated: bool = True) -> Model:
     b.add_observable("gut_diversity", "GUT", "1", "gut microbial diversity (1 = healthy)")
     b.add_observable("mhla_dr", "HLA", "AB/C", "monocyte HLA-DR")
     b.add_observable("ferritin", "FER", "ng/mL", "serum ferritin")
-    if calibrated:
-        from sepsistwin.population.calibrated import load_calibrated_parameters
-
-        for name, value in load_calibrated_parameters().model.items():
-            b.set_parameter(name, value)
     return b.build()
 
 
 @register_model("sepsistwin")
 def sepsistwin() -> Model:
-    """Build the ``sepsistwin`` preset with the stored calibration applied."""
-    return build_sepsistwin(calibrated=True)
+    """Build the ``sepsistwin`` preset (no calibration applied)."""
+    return build_sepsistwin()
