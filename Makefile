@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-slow lint typecheck bench clean
+.PHONY: install demo test test-slow test-all lint typecheck bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -17,18 +17,29 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/sepsistwin demo
 
-# Fast suite (what CI runs): everything not marked slow, plus lint and types.
+# Fast suite (what CI runs): formatting, lint, types, then every test not marked `slow` or
+# `integration` plus the docstring examples, on two pytest-xdist workers (the root conftest.py
+# keeps tests of one compiled kernel variant on one worker). FAST_SUITE_FIGURE
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks conftest.py
+	$(BIN)/ruff format --check src tests benchmarks conftest.py
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow and not integration" --durations=15 -q
 
+# Long-running tests and population/trial integration tests (not in `make test`).
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -m slow -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "slow or integration" --durations=15 -q
+
+# Everything: the fast suite's checks and every test.
+test-all: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks conftest.py
+	$(BIN)/ruff format --check src tests benchmarks conftest.py
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15 -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks conftest.py
+	$(BIN)/ruff format --check src tests benchmarks conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

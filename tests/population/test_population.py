@@ -86,11 +86,13 @@ def cohort():
         "secondary_infection_overall",
     ],
 )
+@pytest.mark.integration
 def test_cohort_targets_are_met_within_tolerance_on_a_fresh_seed(cohort, name: str) -> None:
     _pop, _r, st = cohort
     assert TARGETS[name].within(st.values[name]), (name, st.values[name])
 
 
+@pytest.mark.integration
 def test_general_preset_mortality_is_lower_than_the_septic_shock_preset(cohort) -> None:
     _pop, _r, gen = _cohort(3000, 11, "general")
     assert gen.values["mortality_overall"] < cohort[2].values["mortality_overall"] - 0.05
@@ -103,6 +105,7 @@ def test_death_hazard_is_zero_without_organ_failure_and_rises_with_it() -> None:
     assert np.isclose(h[3], np.exp(-5.0))
 
 
+@pytest.mark.integration
 def test_screened_cohort_is_the_patients_with_sepsis_at_screening(cohort) -> None:
     _pop, r, st = cohort
     assert 0.05 < st.values["screened_fraction"] < 1.0
@@ -111,11 +114,13 @@ def test_screened_cohort_is_the_patients_with_sepsis_at_screening(cohort) -> Non
     assert np.median(ofi24[st.screened]) > 3 * np.median(ofi24[~st.screened])
 
 
+@pytest.mark.integration
 def test_mortality_is_highest_in_mals_and_lowest_in_intermediate(cohort) -> None:
     v = cohort[2].values
     assert v["mortality_MALS"] > v["mortality_immunoparalysis"] > v["mortality_intermediate"]
 
 
+@pytest.mark.integration
 def test_secondary_infection_is_more_frequent_in_immunoparalysis(cohort) -> None:
     # Low mHLA-DR predicts ICU-acquired infection (Landelle 2010; Ann Intensive Care 2022).
     v = cohort[2].values
@@ -123,6 +128,7 @@ def test_secondary_infection_is_more_frequent_in_immunoparalysis(cohort) -> None
     assert v["secondary_infection_immunoparalysis"] > 2 * v["secondary_infection_intermediate"]
 
 
+@pytest.mark.integration
 def test_survivors_have_more_lymphocytes_and_recovering_hla_dr_by_day_4(cohort) -> None:
     v = cohort[2].values
     assert v["alc_day4_survivors"] > v["alc_day4_nonsurvivors"]
@@ -142,6 +148,7 @@ def test_nivolumab_half_life_and_receptor_occupancy_after_480mg() -> None:
     assert v["nivolumab_ro_day28"] > 0.90
 
 
+@pytest.mark.integration
 def test_il7_raises_lymphocytes_three_to_four_fold(cohort) -> None:
     pop, r, _st = cohort
     idx = lymphopenic_survivors(r, n_max=30)

@@ -10,6 +10,7 @@ from sepsistwin.trial import power_curve
 from sepsistwin.trial.power import replicate_seed
 
 
+@pytest.mark.integration
 def test_power_rises_with_size_for_a_real_effect(simulator: ReynoldsTrialSimulator) -> None:
     # In the test model the anti-inflammatory arm roughly halves 28-day deaths (see
     # test_runner), so with 20 patients per trial power is modest and with 240 it is high.

@@ -333,6 +333,7 @@ def test_run_killed_after_a_commit_resumes_to_identical_results(
     assert comparable(resumed.to_dict()) == comparable(whole.to_dict())
 
 
+@pytest.mark.integration
 def test_local_worker_processes_give_the_same_result_as_one_process(
     simulator: ReynoldsTrialSimulator, tmp_path: Path
 ) -> None:
