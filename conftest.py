@@ -3,15 +3,15 @@
 Compiled kernels. Integrating a model needs its kernel compiled by Numba (minutes for the full
 ``sepsistwin`` model, about a minute for any other, on a cold cache; well under a second once
 cached in ``$SEPSISTWIN_CACHE``). Under pytest-xdist two workers that reach an uncompiled
-variant at the same time would both compile it. So every test that integrates is tagged with
-the variant it needs (``KERNEL_OF`` below, by file) and ``--dist loadgroup`` keeps each
-variant's tests on one worker; the variant with the longest compilation goes first. A test that
-also needs a second variant is tagged with the slower one: the other worker has compiled the
-faster one by then. Tests that integrate nothing are spread freely. A test that loads a variant
-it is not tagged with still passes; the session ends with a warning naming it.
+variant at the same time would both compile it. So every test file that integrates is tagged
+with the variant it needs (``KERNEL_OF`` below), and with ``--dist loadgroup`` the scheduler
+here hands each variant's tests to one worker as one unit, the slowest-compiling variant first;
+tests that integrate nothing are spread one by one. A file that also needs a second variant is
+tagged with the slower one: the other worker has compiled the faster one by then. A test that
+loads a variant its tag does not cover still passes, with a ``KernelTagWarning`` naming it.
 
 Markers (registered in ``pyproject.toml``): ``slow`` and ``integration`` tests are left out of
-``make test`` and run by ``make test-slow``; ``kernel(name)`` may tag a test by hand.
+``make test`` and run by ``make test-slow``.
 """
 
 from __future__ import annotations
@@ -56,12 +56,15 @@ _ROOT = os.path.dirname(os.path.abspath(__file__))
 collect_ignore = ["src/sepsistwin/examples/__main__.py"]
 
 
-def kernel_of(item: pytest.Item) -> str | None:
-    """The kernel variant ``item`` is tagged with: its ``kernel`` marker, else ``KERNEL_OF``."""
-    mark = item.get_closest_marker("kernel")
-    if mark is not None:
-        return str(mark.args[0])
-    rel = os.path.relpath(str(item.path), _ROOT).replace(os.sep, "/")
+def kernel_of(path: str) -> str | None:
+    """The kernel variant (model name) the tests in ``path`` are tagged with, if any.
+
+    ``path``: a test's file, absolute or relative to the repository root, or its node id.
+    """
+    rel = path.split("::", 1)[0]
+    if os.path.isabs(rel):
+        rel = os.path.relpath(rel, _ROOT)
+    rel = rel.replace(os.sep, "/")
     best = ""
     for prefix in KERNEL_OF:
         if rel.startswith(prefix) and len(prefix) > len(best):
@@ -70,21 +73,41 @@ def kernel_of(item: pytest.Item) -> str | None:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Group each variant's tests for ``--dist loadgroup``, slowest-compiling variant first."""
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order tests by variant, slowest-compiling first, then the tests that integrate nothing.
+
+    The scheduler below hands out work in this order, so the slowest compilation starts first.
+    """
     rank = {name: i for i, name in enumerate(KERNEL_PRIORITY)}
-    variants = {id(item): kernel_of(item) for item in items}
-    grouping = config.pluginmanager.hasplugin("xdist")
-    for item in items:
-        variant = variants[id(item)]
-        if grouping and variant is not None:
-            item.add_marker(pytest.mark.xdist_group(f"kernel-{variant}"))
 
     def order(item: pytest.Item) -> int:
-        v = variants[id(item)]
-        return len(rank) if v is None else rank.get(v, len(rank) - 1)
+        variant = kernel_of(str(item.path))
+        return len(rank) if variant is None else rank.get(variant, len(rank) - 1)
 
-    items.sort(key=order)  # stable: file order kept within each group
+    items.sort(key=order)  # stable: file order kept within each variant
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``--dist loadgroup``: one work unit per kernel variant, every other test alone.
+
+    pytest-xdist's own ``loadgroup`` reads ``xdist_group`` marks through ``item._nodeid``,
+    which pytest 9 no longer uses for node ids, so it would not group at all; this scheduler
+    groups by file (``KERNEL_OF``) instead, which the controller can read from node ids.
+    """
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class KernelScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        """LoadScopeScheduling whose scope is the test's kernel variant, else the test."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            variant = kernel_of(nodeid)
+            return nodeid if variant is None else f"kernel-{variant}"
+
+    config.option.loadscopereorder = False  # keep the collection order above
+    return KernelScheduling(config, log)
 
 
 # --- Which variants a test really loads (checked against its tag) ---------------------------
@@ -152,7 +175,7 @@ def _check_kernel_tag(item: pytest.Item) -> Generator[None, None, None]:
     finally:
         table.update(recorder)
         compile_module._LOADED = table
-    tag = kernel_of(item)
+    tag = kernel_of(str(item.path))
     for key in sorted(recorder.seen):
         name = getattr(table.get(key), "__name__", "")
         used = name.removeprefix("sepsistwin_kernel_").rsplit("_l", 1)[0]
