@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,6 +55,15 @@ _ROOT = os.path.dirname(os.path.abspath(__file__))
 
 #: Not collected for docstring examples: importing it rewrites the shipped example files.
 collect_ignore = ["src/sepsistwin/examples/__main__.py"]
+
+
+def pytest_ignore_collect(collection_path: Path) -> bool | None:
+    """Leave ``conftest.py`` files out of the docstring-example collection.
+
+    They are loaded as conftests anyway; collecting one again as a module named ``conftest``
+    clashes with the other folders' ``conftest`` modules.
+    """
+    return True if collection_path.name == "conftest.py" else None
 
 
 def kernel_of(path: str) -> str | None:
