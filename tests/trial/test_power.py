@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import small_spec
 from reynolds_sim import ReynoldsTrialSimulator
+from small_specs import small_spec
 
 from sepsistwin.trial import power_curve
 from sepsistwin.trial.power import replicate_seed
