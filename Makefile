@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo serve test test-slow test-browser screenshots lint typecheck bench validate clean
+.PHONY: install demo serve test test-slow test-all test-browser screenshots lint typecheck bench validate clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -21,14 +21,31 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/sepsistwin serve
 
-# Fast suite (what CI runs): everything not marked slow, plus lint and types.
+# Fast suite (what CI runs): formatting and lint, then types (mypy) beside the tests: every test
+# not marked `slow` or `integration` plus the docstring examples, on two pytest-xdist workers
+# (the root conftest.py keeps the tests of one compiled kernel variant on one worker, so one
+# worker waits for the longest compilation while the other has room for mypy). Measured
+# figures: CONTRIBUTING.md.
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/mypy
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/ruff check src tests benchmarks conftest.py
+	$(BIN)/ruff format --check src tests benchmarks conftest.py
+	@$(BIN)/mypy > $(VENV)/mypy-report.txt 2>&1 & types_pid=$$!; \
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow and not integration" \
+		--durations=15 -q; tests=$$?; \
+	wait $$types_pid; types=$$?; \
+	echo "mypy:"; cat $(VENV)/mypy-report.txt; \
+	test $$tests -eq 0 -a $$types -eq 0
 
+# Long-running tests and population/trial integration tests (not in `make test`).
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -m slow -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "slow or integration" --durations=15 -q
+
+# Everything: the fast suite's checks and every test.
+test-all: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks conftest.py
+	$(BIN)/ruff format --check src tests benchmarks conftest.py
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15 -q
 
 # Browser tests only (Playwright driving Debian's /usr/bin/chromium; part of `make test`,
 # except the what-if test on the full model, which is also marked slow).
@@ -40,8 +57,8 @@ screenshots: $(STAMP)
 	SEPSISTWIN_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -m browser -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks conftest.py
+	$(BIN)/ruff format --check src tests benchmarks conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

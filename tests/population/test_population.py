@@ -83,6 +83,7 @@ def cohort():
     return _cohort(3000, 11)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "name",
     [
@@ -101,11 +102,13 @@ def cohort():
         "secondary_infection_ratio_immunoparalysis",
     ],
 )
+@pytest.mark.integration
 def test_cohort_targets_are_met_within_tolerance_on_a_fresh_seed(cohort, name: str) -> None:
     _pop, _r, st = cohort
     assert TARGETS[name].within(st.values[name]), (name, st.values[name])
 
 
+@pytest.mark.integration
 def test_sepsis_preset_mortality_is_lower_than_septic_shock(cohort) -> None:
     pop = sample_population(3000, "sepsis", seed=11)
     with warnings.catch_warnings():
@@ -122,6 +125,7 @@ def test_death_hazard_is_zero_without_organ_failure_and_rises_with_it() -> None:
     assert np.isclose(h[3], np.exp(-5.0))
 
 
+@pytest.mark.integration
 def test_screened_cohort_is_the_patients_in_septic_shock_at_screening(cohort) -> None:
     _pop, r, st = cohort
     assert 0.05 < st.values["screened_fraction"] < 1.0
@@ -130,11 +134,13 @@ def test_screened_cohort_is_the_patients_in_septic_shock_at_screening(cohort) ->
     assert np.median(ofi24[st.screened]) > 1.5 * np.median(ofi24[~st.screened])
 
 
+@pytest.mark.integration
 def test_mortality_is_lowest_in_intermediate(cohort) -> None:
     v = cohort[2].values
     assert min(v["mortality_MALS"], v["mortality_immunoparalysis"]) > v["mortality_intermediate"]
 
 
+@pytest.mark.integration
 def test_survivors_resolve_mals_and_organ_failure_by_day_28(cohort) -> None:
     # MALS resolves in survivors (ferritin falls) and their organs recover (OFI falls).
     _pop, r, st = cohort
@@ -148,6 +154,7 @@ def test_survivors_resolve_mals_and_organ_failure_by_day_28(cohort) -> None:
     assert np.average(ofi[:, -1], weights=surv) < 0.5 * np.average(ofi[:, 24], weights=surv)
 
 
+@pytest.mark.integration
 def test_secondary_infection_is_more_frequent_in_immunoparalysis(cohort) -> None:
     # Low mHLA-DR predicts ICU-acquired infection (Landelle 2010; Ann Intensive Care 2022).
     v = cohort[2].values
@@ -155,6 +162,7 @@ def test_secondary_infection_is_more_frequent_in_immunoparalysis(cohort) -> None
     assert v["secondary_infection_immunoparalysis"] > 1.5 * v["secondary_infection_intermediate"]
 
 
+@pytest.mark.integration
 def test_reported_misses_keep_their_direction(cohort) -> None:
     # Not targets the model meets (docs/calibration.md): ALC at screening is lower than the
     # healthy count but not as low as Drewry's; ICU-acquired infection is more frequent than
@@ -164,6 +172,7 @@ def test_reported_misses_keep_their_direction(cohort) -> None:
     assert 0.0 < v["secondary_infection_overall"] < 0.6
 
 
+@pytest.mark.integration
 def test_survivors_have_more_lymphocytes_and_recovering_hla_dr_by_day_4(cohort) -> None:
     v = cohort[2].values
     assert v["alc_day4_survivors"] > v["alc_day4_nonsurvivors"]
@@ -190,6 +199,7 @@ def test_nivolumab_half_life_and_receptor_occupancy_after_480mg() -> None:
     assert v["nivolumab_ro_day28"] > 0.90
 
 
+@pytest.mark.integration
 def test_il7_raises_lymphocytes_three_to_four_fold(cohort) -> None:
     pop, r, _st = cohort
     idx = lymphopenic_survivors(r, n_max=30)

@@ -197,7 +197,7 @@ def test_every_threshold_has_value_unit_source_and_status() -> None:
         ),
         (
             lambda d: d["thresholds"]["il7_alc"].pop("unit"),
-            r"rules\.yaml: thresholds\.il7_alc\.unit: Field required",
+            r"rules\.yaml: thresholds\.il7_alc\.unit: missing required key",
         ),
         (
             lambda d: d["thresholds"]["il7_alc"].__setitem__("source", "nobody"),

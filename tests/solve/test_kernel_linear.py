@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sepsistwin.solve import _kernel
+
+# The kernel module compiled with its built-in test hooks: a kernel variant of its own.
+pytestmark = pytest.mark.slow
 
 
 def _run(force_stiff: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

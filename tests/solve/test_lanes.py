@@ -60,6 +60,7 @@ def test_a_stopped_or_failed_lane_leaves_its_neighbours_alone() -> None:
         np.testing.assert_array_equal(ref.states[s][others], r.states[s][others])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lanes", [1, 3])
 def test_lane_counts_agree_to_rounding(lanes: int) -> None:
     k_pg, p0 = _population(30)

@@ -23,6 +23,7 @@ def _robertson_ref(k2: float) -> np.ndarray:
     return sol.y
 
 
+@pytest.mark.slow
 def test_stiff_patients_switch_to_rosenbrock_and_stay_accurate(robertson: Model) -> None:
     r = simulate_batch(robertson, {"k2": [3e7, 3e5]}, {}, T, atol=1e-14)
     assert r.ok.all()
@@ -36,6 +37,7 @@ def test_stiff_patients_switch_to_rosenbrock_and_stay_accurate(robertson: Model)
         assert rel.max() < 1e-4
 
 
+@pytest.mark.slow
 def test_without_fallback_a_stiff_patient_fails_loudly_with_nan_tail(robertson: Model) -> None:
     opts = SolverOptions(stiff_fallback=False, max_steps=5_000)
     with pytest.warns(RuntimeWarning, match="failed to integrate"):

@@ -27,6 +27,7 @@ def stiff_pulse() -> Model:
     )
 
 
+@pytest.mark.slow
 def test_rosenbrock_hands_back_to_dopri_for_a_transient_and_beats_both_methods(
     stiff_pulse: Model,
 ) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from conftest import small_spec
 from reynolds_sim import ReynoldsTrialSimulator
+from small_specs import small_spec
 
 from sepsistwin.trial import power_curve
 from sepsistwin.trial.power import replicate_seed
 
 
+@pytest.mark.integration
 def test_power_rises_with_size_for_a_real_effect(simulator: ReynoldsTrialSimulator) -> None:
     # In the test model the anti-inflammatory arm roughly halves 28-day deaths (see
     # test_runner), so with 20 patients per trial power is modest and with 240 it is high.

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import small_spec
 from reynolds_sim import ReynoldsTrialSimulator
+from small_specs import small_spec
 
 from sepsistwin.store import StoreError, TrialStore
 from sepsistwin.trial import run_trial
@@ -274,7 +274,7 @@ def test_parquet_export_holds_the_same_rows(
 KILL_SCRIPT = textwrap.dedent("""
     import sys
     from reynolds_sim import ReynoldsTrialSimulator
-    from conftest import small_spec
+    from small_specs import small_spec
     from sepsistwin.trial import run_trial
 
     def committed(k, ledger):
@@ -333,6 +333,7 @@ def test_run_killed_after_a_commit_resumes_to_identical_results(
     assert comparable(resumed.to_dict()) == comparable(whole.to_dict())
 
 
+@pytest.mark.integration
 def test_local_worker_processes_give_the_same_result_as_one_process(
     simulator: ReynoldsTrialSimulator, tmp_path: Path
 ) -> None:

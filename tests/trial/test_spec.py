@@ -108,7 +108,7 @@ def test_rule_over_several_days_needs_enough_days_before_screening() -> None:
 def test_missing_required_key_and_wrong_type() -> None:
     text = ISSUE_EXAMPLE.replace("seed: 7\n", "").replace("size: 2000", "size: many")
     errs = errors_of(text)
-    assert any(e.endswith("seed: required key is missing") for e in errs)
+    assert any(e.endswith("seed: missing required key") for e in errs)
     assert any("line 2: population.size" in e and "'many'" in e for e in errs)
 
 

@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from sepsistwin import DISCLAIMER
+from sepsistwin.cli._common import console, fail
 from sepsistwin.evidence import EvidenceBase, Status, Therapy, UnknownTherapyError, load_evidence
 from sepsistwin.evidence.schema import Effect, Value
 
@@ -143,7 +144,7 @@ def register(app: typer.Typer) -> None:
     @group.command("list")
     def list_command() -> None:
         """List the therapies: id, class, phenotype addressed, evidence level, trials."""
-        render_list(load_evidence(), Console())
+        render_list(load_evidence(), console)
 
     @group.command("show")
     def show_command(
@@ -157,12 +158,11 @@ def register(app: typer.Typer) -> None:
         try:
             t = ev.therapy(therapy)
         except UnknownTherapyError as exc:
-            Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(2) from None
+            fail(str(exc))
         if json_out:
             payload = {**ev.therapy_dict(t.id), "disclaimer": DISCLAIMER}
             typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         else:
-            render_therapy(t, ev, Console())
+            render_therapy(t, ev, console)
 
     app.add_typer(group, name="evidence")

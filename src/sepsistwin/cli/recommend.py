@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
+
+from sepsistwin.cli._common import console, fail, jsonable
 
 
 def _assess(
@@ -22,23 +23,6 @@ def _assess(
         warnings.simplefilter("ignore")
         result: pd.DataFrame = assess(input, onset=onset, lenient=lenient, endotypes=endotypes)
     return result
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and value != value:  # NaN -> null
-        return None
-    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
-        return _jsonable(value.item())
-    return value
 
 
 def register(app: typer.Typer) -> None:
@@ -78,18 +62,18 @@ def register(app: typer.Typer) -> None:
         from sepsistwin.recommend import recommend, render
 
         if not input.exists():
-            _fail(f"INPUT {input}: file not found")
+            fail(f"INPUT {input}: file not found")
         try:
             assessment = _assess(input, onset=onset, lenient=lenient, endotypes=endotypes)
         except (ValueError, KeyError) as exc:
-            _fail(f"{input}: {exc}")
+            fail(f"{input}: {exc}")
         try:
             result = recommend(assessment).filter(patient=patient, day=day)
         except KeyError as exc:
-            _fail(str(exc.args[0]) if exc.args else str(exc))
+            fail(str(exc.args[0]) if exc.args else str(exc))
         except ValueError as exc:
-            _fail(str(exc))
+            fail(str(exc))
         if json_out:
-            typer.echo(json.dumps(_jsonable(result.to_records()), indent=2, ensure_ascii=False))
+            typer.echo(json.dumps(jsonable(result.to_records()), indent=2, ensure_ascii=False))
             return
-        render(result, Console(), details=details)
+        render(result, console, details=details)

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sepsistwin.data.yaml_schema import read_yaml, validate
 
 Status = Literal["VERIFIED", "RECALLED", "PROPOSAL", "DERIVED"]
 
@@ -188,12 +190,7 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
 
 
 def _validate(raw: Mapping[str, Any], origin: str) -> ClinicalConfig:
-    try:
-        return ClinicalConfig.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{origin}: {key}: {first['msg']} (got {first.get('input')!r})") from exc
+    return validate(ClinicalConfig, raw, origin, ConfigError)
 
 
 @functools.cache
@@ -226,10 +223,7 @@ def load_config(path: str | Path) -> ClinicalConfig:
     >>> # load_config("thresholds.yaml").phenotype.mals_ferritin_ng_ml -> 5000.0
     """
     path = Path(path)
-    try:
-        override = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read thresholds: {exc}") from exc
+    override = read_yaml(path, ConfigError) or {}
     if not isinstance(override, Mapping):
         raise ConfigError(f"{path}: expected a mapping of sections, got {type(override).__name__}")
-    return _validate(_merge(_default_raw(), override), str(path))
+    return _validate(_merge(_default_raw(), override), path.name)

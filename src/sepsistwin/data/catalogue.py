@@ -16,7 +16,9 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sepsistwin.data.yaml_schema import read_yaml, validate
 
 CATALOGUE_PATH = Path(__file__).with_name("variables.yaml")
 
@@ -138,16 +140,6 @@ class _CatalogueFile(BaseModel):
     variables: dict[str, dict[str, Any]]
 
 
-def _format_validation_error(path: Path, prefix: str, exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
-        got = err.get("input")
-        shown = "" if isinstance(got, dict) else f" (got {got!r})"
-        lines.append(f"{path.name}: {loc}: {err['msg']}{shown}")
-    return "\n".join(lines)
-
-
 def load_catalogue(path: str | Path = CATALOGUE_PATH) -> dict[str, Variable]:
     """Load and validate a variable catalogue YAML file.
 
@@ -174,24 +166,17 @@ def load_catalogue(path: str | Path = CATALOGUE_PATH) -> dict[str, Variable]:
     ['1', '%']
     """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise CatalogueError(f"{path.name}: not valid YAML: {exc}") from exc
+    raw = read_yaml(path, CatalogueError)
     if not isinstance(raw, dict):
         raise CatalogueError(f"{path.name}: expected a mapping with a 'variables' key")
-    try:
-        top = _CatalogueFile.model_validate(raw)
-    except ValidationError as exc:
-        raise CatalogueError(_format_validation_error(path, "", exc)) from exc
+    top = validate(_CatalogueFile, raw, path.name, CatalogueError)
     out: dict[str, Variable] = {}
     for name, entry in top.variables.items():
         if not isinstance(entry, dict):
             raise CatalogueError(f"{path.name}: variables.{name}: expected a mapping")
-        try:
-            out[name] = Variable.model_validate({"name": name, **entry})
-        except ValidationError as exc:
-            raise CatalogueError(_format_validation_error(path, f"variables.{name}", exc)) from exc
+        out[name] = validate(
+            Variable, {"name": name, **entry}, path.name, CatalogueError, prefix=f"variables.{name}"
+        )
     _check_unique_codes(path, out)
     for var in out.values():
         target = out.get(var.volume_variable) if var.volume_variable else None

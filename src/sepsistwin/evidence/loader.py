@@ -6,20 +6,14 @@ Errors name the file and the key path, e.g.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import yaml
-from pydantic import BaseModel, ValidationError
-
+from sepsistwin.data.yaml_schema import read_yaml, validate
 from sepsistwin.evidence.schema import Citation, Therapy
-
-M = TypeVar("M", bound=BaseModel)
-_SUBPATH = re.compile(r"^([a-z_][a-z0-9_]*(?:\[\d+\])?(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])?)*): ")
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -147,12 +141,14 @@ def _load_default() -> EvidenceBase:
 
 def _load(data_dir: Path) -> EvidenceBase:
     cit_path = data_dir / "citations.yaml"
-    raw_cits = _read_yaml(cit_path)
+    raw_cits = read_yaml(cit_path, EvidenceError)
     if not isinstance(raw_cits, dict):
         raise EvidenceError(f"{cit_path.name}: expected a mapping of citation key -> citation")
     citations: dict[str, Citation] = {}
     for key, body in raw_cits.items():
-        citations[str(key)] = _validate(Citation, body, cit_path.name, prefix=str(key))
+        citations[str(key)] = validate(
+            Citation, body, cit_path.name, EvidenceError, prefix=str(key)
+        )
 
     therapies: dict[str, Therapy] = {}
     ther_dir = data_dir / "therapies"
@@ -161,8 +157,7 @@ def _load(data_dir: Path) -> EvidenceBase:
         if not path.exists():
             raise EvidenceError(f"{path.name}: missing; every therapy id needs a data file")
     for path in sorted(ther_dir.glob("*.yaml")):
-        raw = _read_yaml(path)
-        therapy = _validate(Therapy, raw, path.name)
+        therapy = validate(Therapy, read_yaml(path, EvidenceError), path.name, EvidenceError)
         if therapy.id != path.stem:
             raise EvidenceError(
                 f"{path.name}: id: {therapy.id!r} does not match the file name "
@@ -177,58 +172,6 @@ def _load(data_dir: Path) -> EvidenceBase:
         _check_sources(therapy, citations, path.name)
         therapies[therapy.id] = therapy
     return EvidenceBase(therapies=therapies, citations=citations, data_dir=data_dir)
-
-
-def _read_yaml(path: Path) -> Any:
-    if not path.exists():
-        raise EvidenceError(f"{path.name}: missing (looked in {path.parent})")
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise EvidenceError(f"{path.name}: not valid YAML{where}: {exc}") from None
-
-
-def _validate(model: type[M], raw: Any, fname: str, prefix: str = "") -> M:
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            path = _loc_text(err["loc"], prefix)
-            msg = _message(err)
-            # Cross-field checks name their own key path ("evidence_level: ..."): join it on.
-            sub = _SUBPATH.match(msg) if err["type"] == "value_error" else None
-            if sub is not None:
-                path = sub.group(1) if path == "(top level)" else f"{path}.{sub.group(1)}"
-                msg = msg[sub.end() :]
-            lines.append(f"{fname}: {path}: {msg}")
-        raise EvidenceError("\n".join(lines)) from None
-
-
-def _loc_text(loc: tuple[Any, ...], prefix: str = "") -> str:
-    text = prefix
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(top level)"
-
-
-def _message(err: Any) -> str:
-    kind = err["type"]
-    if kind == "missing":
-        return "missing required key"
-    if kind == "extra_forbidden":
-        return "unknown key (not part of the schema)"
-    msg = str(err["msg"])
-    msg = msg.removeprefix("Value error, ")
-    got = err.get("input")
-    if kind not in ("value_error", "assertion_error") and not isinstance(got, dict | list):
-        msg += f" (got {got!r})"
-    return msg
 
 
 def _fill_sources(t: Therapy) -> None:

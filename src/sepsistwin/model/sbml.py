@@ -30,7 +30,7 @@ def to_l3_formula(expr: sp.Expr) -> str:
     --------
     >>> x = sp.Symbol("x")
     >>> to_l3_formula(sp.exp(-x) * x**2)
-    '((x)^(2) * exp((-1) * (x)))'
+    '((x)^(2) * exp(((-1) * x)))'
     """
     if expr == TIME:
         return "time"

@@ -13,7 +13,7 @@ Examples
 --------
 >>> pop = sample_population(5, seed=1)
 >>> pop.n, sorted(pop.params)[:2]
-(5, ['L_hom', 'body_weight'])
+(5, ['L_hom', 'a_il7'])
 """
 
 from __future__ import annotations
@@ -272,7 +272,7 @@ def distributions(
     Examples
     --------
     >>> [d.target for d in distributions()][:2]
-    ['init:P', 'k_pg']
+    ['init:P', 'init:PF']
     """
     preset = canonical_preset(preset)
     cal = dict(load_calibrated_parameters().population) if hyper is None else dict(hyper)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from sepsistwin.data.yaml_schema import read_yaml, validate
 from sepsistwin.evidence import EvidenceBase, EvidenceLevel, Status, load_evidence
 
 RULES_PATH = Path(__file__).parent / "rules.yaml"
@@ -165,27 +165,10 @@ def load_rules(path: Path | str | None = None, *, evidence: EvidenceBase | None 
     from sepsistwin.recommend.engine import RULE_CONDITIONS  # the ids the engine implements
 
     p = Path(path) if path is not None else RULES_PATH
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RulesError(f"{p.name}: missing (looked in {p.parent})") from None
-    except yaml.YAMLError as exc:
-        raise RulesError(f"{p.name}: not valid YAML: {exc}") from None
-    try:
-        rs = RuleSet.model_validate(raw)
-    except ValidationError as exc:
-        lines = [f"{p.name}: {_loc(e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise RulesError("\n".join(lines)) from None
+    rs = validate(RuleSet, read_yaml(p, RulesError), p.name, RulesError)
     ev = evidence or load_evidence()
     _cross_check(rs, ev, p.name, set(RULE_CONDITIONS))
     return rs
-
-
-def _loc(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
 
 
 def _cross_check(rs: RuleSet, ev: EvidenceBase, fname: str, implemented: set[str]) -> None:

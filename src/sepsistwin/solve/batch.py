@@ -287,7 +287,7 @@ def simulate_batch(
     """
     m = _resolve_model(model)
     opts = options or SolverOptions()
-    t = _time_grid(t_eval)
+    t = np.require(_time_grid(t_eval), requirements=("C", "W"))  # one kernel signature
     state_names = list(m.state_names)
     param_names = list(m.parameter_names)
     pcols = _columns(params, param_names, "parameter")
@@ -328,9 +328,14 @@ def simulate_batch(
             ya = icols.get(name)
             yc[:, j] = ydef[name] if ya is None else (ya if ya.size == 1 else ya[start:end])
         ev = events.rows(start, end)
-        # Contiguous copies of this chunk's rows: one array layout, so Numba compiles a single
-        # kernel signature whether or not the schedule is broadcast.
-        ev_time, ev_end, ev_val = (np.ascontiguousarray(a) for a in (ev.time, ev.end, ev.value))
+        # Contiguous, writable copies of this chunk's rows: Numba types a read-only array (a
+        # broadcast schedule) or another layout as a different signature and compiles the
+        # kernel again for it, so every call passes one array type.
+        ev_time, ev_end, ev_val, ev_state, ev_kind = (
+            np.require(a, requirements=("C", "W"))
+            for a in (ev.time, ev.end, ev.value, ev.state, ev.kind)
+        )
+        stop_chunk = stop_value if stop_value.size == 1 else stop_value[start:end]
         mod.integrate_chunk(
             yc,
             pc,
@@ -338,8 +343,8 @@ def simulate_batch(
             ev_time,
             ev_end,
             ev_val,
-            ev.state,
-            ev.kind,
+            ev_state,
+            ev_kind,
             rt,
             at,
             int(opts.max_steps),
@@ -351,7 +356,7 @@ def simulate_batch(
             start,
             stats,
             stop_state,
-            stop_value if stop_value.size == 1 else stop_value[start:end],
+            np.require(stop_chunk, requirements=("C", "W")),
             stop_origin,
             stop_grid,
             numba.get_num_threads(),

@@ -10,7 +10,7 @@ Running one (``run_trial``) needs a simulator: by default the ``sepsistwin`` mod
 virtual population; see docs/trials.md.
 """
 
-from sepsistwin.trial.analysis import TrialResult, analyze
+from sepsistwin.trial.analysis import SummaryTable, TrialResult, analyze, summary_tables
 from sepsistwin.trial.chunk import TrialPlan, run_chunk
 from sepsistwin.trial.examples import example_spec_path, list_examples
 from sepsistwin.trial.power import power_curve
@@ -31,6 +31,7 @@ __all__ = [
     "ArmSpec",
     "Cohort",
     "Outcomes",
+    "SummaryTable",
     "TherapySpec",
     "TrialPlan",
     "TrialResult",
@@ -47,4 +48,5 @@ __all__ = [
     "run_chunk",
     "run_id",
     "run_trial",
+    "summary_tables",
 ]

@@ -463,44 +463,44 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
-def _format_summary(r: TrialResult) -> str:
-    sc = r.screening
+def _rd(c: dict[str, Any] | None) -> str:
+    if not c or c.get("risk_difference") is None:
+        return "-"
+    ci = c["risk_difference_ci"]
+    return f"{100 * c['risk_difference']:+.1f}" + (
+        f" ({100 * ci[0]:+.1f} to {100 * ci[1]:+.1f})" if ci else ""
+    )
+
+
+@dataclass(frozen=True)
+class SummaryTable:
+    """One table of a trial's summary: title, column headers and rows of formatted cells.
+
+    :func:`summary_tables` builds them once; the text summary and the HTML report render them.
+    """
+
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    note: str = ""
+
+
+def summary_tables(r: TrialResult) -> list[SummaryTable]:
+    """The summary of a trial as tables: arms, secondary outcomes, subgroups, paired mode.
+
+    Examples
+    --------
+    >>> [t.title for t in summary_tables(result)]  # doctest: +SKIP
+    ['Arms', 'Secondary outcomes', 'Subgroups by screening phenotype (28-day mortality)']
+    """
     ref = r.arms[0]["name"] if r.arms else "-"
     comp = {c["arm"]: c for c in r.comparisons}
-    lines = [
-        f"<sepsistwin.trial.TrialResult: {r.name}>",
-        f"            run id = {r.run_id}",
-        f"        population = {sc['n_sampled']} sampled, {sc['n_died_before_screening']} died "
-        f"before screening, {sc['n_screened']} screened, {sc['n_enrolled']} enrolled",
-        f"         follow-up = {r.follow_up_days} days after enrollment",
-        f"   reference arm   = {ref}",
-        "---",
-    ]
-    headers = [
-        "arm",
-        "n",
-        "deaths 28d",
-        "mortality 28d (95% CI)",
-        f"HR vs {ref} (95% CI)",
-        "log-rank p",
-        "RD 28d (95% CI)",
-        "SOFA -1.4 d9",
-        "alive, SOFA down d7",
-        "mean dSOFA d7",
-        "OSFD",
-    ]
-    rows = []
+    arm_rows = []
     for a in r.arms:
         c = comp.get(a["name"])
-        rd = "-"
-        if c and c["risk_difference"] is not None:
-            ci = c["risk_difference_ci"]
-            rd = f"{100 * c['risk_difference']:+.1f}" + (
-                f" ({100 * ci[0]:+.1f} to {100 * ci[1]:+.1f})" if ci else ""
-            )
         dsofa = a["sofa_change_day7_mean"]
         osfd = a["organ_support_free_days_mean"]
-        rows.append(
+        arm_rows.append(
             [
                 a["name"],
                 str(a["n"]),
@@ -508,35 +508,52 @@ def _format_summary(r: TrialResult) -> str:
                 _pct_ci(a["mortality_28d"], a["mortality_28d_ci"]),
                 _fmt_hr(c),
                 _fmt_p(c["p_logrank"]) if c else "-",
-                rd,
+                _rd(c),
                 _pct(a["sofa_drop_1p4_day9"]),
                 _pct(a["alive_sofa_decrease_day7"]),
                 "-" if dsofa is None else f"{dsofa:+.2f}",
                 "-" if osfd is None else f"{osfd:.1f}",
             ]
         )
-    lines += _table(headers, rows)
-    lines.append("---")
-    rows2 = [
-        [
-            a["name"],
-            _pct(a["mortality_90d"]),
-            _pct_ci(a["secondary_infection"], a["secondary_infection_ci"]),
-            _pct_ci(a["hyperinflammation_ae"], a["hyperinflammation_ae_ci"]),
-        ]
-        for a in r.arms
+    tables = [
+        SummaryTable(
+            "Arms",
+            [
+                "arm",
+                "n",
+                "deaths 28d",
+                "mortality 28d (95% CI)",
+                f"HR vs {ref} (95% CI)",
+                "log-rank p",
+                "RD 28d, % (95% CI)",
+                "SOFA -1.4 d9",
+                "alive, SOFA down d7",
+                "mean dSOFA d7",
+                "OSFD",
+            ],
+            arm_rows,
+        ),
+        SummaryTable(
+            "Secondary outcomes",
+            ["arm", "mortality 90d", "secondary infection", "hyperinflammation (AE)"],
+            [
+                [
+                    a["name"],
+                    _pct(a["mortality_90d"]),
+                    _pct_ci(a["secondary_infection"], a["secondary_infection_ci"]),
+                    _pct_ci(a["hyperinflammation_ae"], a["hyperinflammation_ae_ci"]),
+                ]
+                for a in r.arms
+            ],
+        ),
     ]
-    lines += _table(
-        ["arm", "mortality 90d", "secondary infection", "hyperinflammation (AE)"], rows2
-    )
     if r.subgroups:
-        lines += ["---", "subgroups by screening phenotype (28-day mortality):"]
-        rows3 = []
+        rows = []
         for s in r.subgroups:
             sc_comp = {c["arm"]: c for c in s["comparisons"]}
             for a in s["arms"]:
                 c = sc_comp.get(a["name"])
-                rows3.append(
+                rows.append(
                     [
                         f"{s['phenotype']} / {a['name']}",
                         str(a["n"]),
@@ -545,38 +562,60 @@ def _format_summary(r: TrialResult) -> str:
                         _fmt_p(c["p_logrank"]) if c else "-",
                     ]
                 )
-        lines += _table(
-            ["phenotype / arm", "n", "mortality 28d (95% CI)", "HR (95% CI)", "log-rank p"], rows3
+        tables.append(
+            SummaryTable(
+                "Subgroups by screening phenotype (28-day mortality)",
+                ["phenotype / arm", "n", "mortality 28d (95% CI)", "HR (95% CI)", "log-rank p"],
+                rows,
+            )
         )
     if r.counterfactual:
-        lines += [
-            "---",
-            "paired counterfactual (every enrolled patient in every arm; "
-            "reported apart from the randomised estimate):",
-        ]
         cfc = {c["arm"]: c for c in r.counterfactual["comparisons"]}
-        rows4 = []
+        rows = []
         for a in r.counterfactual["arms"]:
             c = cfc.get(a["name"])
-            rd = "-"
-            if c and c["risk_difference"] is not None:
-                ci = c["risk_difference_ci"]
-                rd = f"{100 * c['risk_difference']:+.1f}" + (
-                    f" ({100 * ci[0]:+.1f} to {100 * ci[1]:+.1f})" if ci else ""
-                )
-            rows4.append(
+            rows.append(
                 [
                     a["name"],
                     str(a["n"]),
                     _pct(a["mortality_28d"]),
-                    rd,
+                    _rd(c),
                     _fmt_p(c["p_mcnemar"]) if c else "-",
                     f"{c['helped']}/{c['harmed']}" if c else "-",
                 ]
             )
-        lines += _table(
-            ["arm", "n", "mortality 28d", "paired RD (95% CI)", "McNemar p", "helped/harmed"], rows4
+        tables.append(
+            SummaryTable(
+                "Paired counterfactual (every enrolled patient in every arm; reported apart "
+                "from the randomised estimate)",
+                [
+                    "arm",
+                    "n",
+                    "mortality 28d",
+                    "paired RD, % (95% CI)",
+                    "McNemar p",
+                    "helped/harmed",
+                ],
+                rows,
+                note=str(r.counterfactual.get("description", "")),
+            )
         )
+    return tables
+
+
+def _format_summary(r: TrialResult) -> str:
+    sc = r.screening
+    ref = r.arms[0]["name"] if r.arms else "-"
+    lines = [
+        f"<sepsistwin.trial.TrialResult: {r.name}>",
+        f"            run id = {r.run_id}",
+        f"        population = {sc['n_sampled']} sampled, {sc['n_died_before_screening']} died "
+        f"before screening, {sc['n_screened']} screened, {sc['n_enrolled']} enrolled",
+        f"         follow-up = {r.follow_up_days} days after enrollment",
+        f"   reference arm   = {ref}",
+    ]
+    for t in summary_tables(r):
+        lines += ["---", f"{t.title[:1].lower()}{t.title[1:]}:", *_table(t.headers, t.rows)]
     lines += [
         "---",
         f"mortality CI: Wilson; RD CI: {RISK_DIFFERENCE_METHOD}; HR: {HAZARD_RATIO_METHOD}",

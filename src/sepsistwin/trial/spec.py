@@ -40,6 +40,7 @@ from pydantic import (
 )
 
 from sepsistwin.clinical import PHENOTYPES
+from sepsistwin.data.yaml_schema import validation_messages
 from sepsistwin.evidence import THERAPY_IDS
 from sepsistwin.trial.rules import Rule, parse_rule
 
@@ -464,20 +465,6 @@ def _line_of(loc: Sequence[str | int], lines: Mapping[Path_, int]) -> int | None
     return lines.get(())
 
 
-def _dotted(loc: Sequence[str | int]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _clean_msg(msg: str) -> str:
-    for prefix in ("Value error, ", "Assertion failed, "):
-        if msg.startswith(prefix):
-            return msg[len(prefix) :]
-    return msg
-
-
 def parse_spec(text: str, source: str = "<spec>") -> TrialSpec:
     """Validate YAML text as a :class:`TrialSpec`; :class:`TrialSpecError` names line and key.
 
@@ -516,26 +503,17 @@ def parse_spec(text: str, source: str = "<spec>") -> TrialSpec:
     try:
         return TrialSpec.model_validate(data)
     except ValidationError as e:
-        errors = []
-        for err in e.errors():
-            loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-            line = _line_of(loc, lines)
-            where = f"line {line}: " if line is not None else ""
-            got = ""
-            if (
-                err["type"] not in ("missing",)
-                and "input" in err
-                and not isinstance(err["input"], dict | list)
-            ):
-                got = f" (got {err['input']!r})"
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key; check its spelling (see docs/trials.md for the keys)"
-            elif err["type"] == "missing":
-                msg = "required key is missing"
-            else:
-                msg = _clean_msg(err["msg"])
-            errors.append(f"{source}: {where}{_dotted(loc)}: {msg}{got}")
-        raise TrialSpecError(errors) from None
+        raise TrialSpecError(
+            validation_messages(
+                e,
+                source,
+                line_of=lambda loc: _line_of(
+                    [p for p in loc if not (isinstance(p, str) and p.startswith("function-"))],
+                    lines,
+                ),
+                unknown_key_hint="check its spelling (see docs/trials.md for the keys)",
+            )
+        ) from None
 
 
 def load_spec(spec: str | Path | Mapping[str, Any] | TrialSpec) -> TrialSpec:

@@ -1,0 +1,103 @@
+"""The package's import layers that hold: the clinical side never imports the simulation side.
+
+Read from the source (every ``import`` and ``from ... import``, including those inside
+functions), so a lazy import cannot hide an edge.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "sepsistwin"
+
+#: Patient data to recommendation: reads files, applies the clinical rules, recommends.
+CLINICAL_SIDE = ("data", "clinical", "evidence", "recommend", "omics")
+#: The mechanistic model and everything built on it, and the interfaces on top.
+SIMULATION_SIDE = ("model", "solve", "population", "trial", "store", "report", "validation")
+#: The interfaces: the dashboard (``web``) shares the CLI's JSON contracts and dose grammar.
+INTERFACES = ("api", "cli", "web")
+
+#: package -> packages of sepsistwin it may import (the edges that hold today).
+ALLOWED: dict[str, set[str]] = {
+    "data": set(),
+    "clinical": {"data"},
+    "evidence": {"data"},
+    "recommend": {"data", "evidence"},
+    "omics": {"data"},
+    "examples": {"data"},
+    "store": set(),
+}
+
+
+def test_the_model_does_not_read_population_or_calibration_code() -> None:
+    # The model is equations and default parameters; calibrated values are data applied when
+    # simulating (a parameter set), so get_model() never changes with a calibration.
+    for module, names in imported_packages("model").items():
+        assert not names & {"population", "trial", "validation"}, module
+
+
+def imports_of(source: str, package: str) -> set[str]:
+    """The packages of sepsistwin (other than ``package``) that ``source`` imports."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules = [node.module]
+        elif isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+        else:
+            continue
+        for module in modules:
+            parts = module.split(".")
+            if parts[0] == "sepsistwin" and len(parts) > 1 and parts[1] != package:
+                names.add(parts[1])
+    return names
+
+
+def imported_packages(package: str) -> dict[str, set[str]]:
+    """``{module path: sepsistwin packages it imports}`` for every module of ``package``."""
+    base = SRC / package
+    single = base.with_suffix(".py")
+    files = [single] if single.exists() else sorted(base.rglob("*.py"))
+    return {
+        str(path.relative_to(SRC)): imports_of(path.read_text(encoding="utf-8"), package)
+        for path in files
+    }
+
+
+def test_the_layers_cover_every_package() -> None:
+    packages = {
+        p.stem if p.is_file() else p.name
+        for p in SRC.iterdir()
+        if (p.is_dir() and (p / "__init__.py").exists()) or (p.suffix == ".py")
+    } - {"__init__"}
+    assert packages <= set(CLINICAL_SIDE + SIMULATION_SIDE + INTERFACES) | {"examples"}
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_package_imports_only_the_layers_below_it(package: str) -> None:
+    wrong = {
+        module: sorted(names - ALLOWED[package])
+        for module, names in imported_packages(package).items()
+        if names - ALLOWED[package]
+    }
+    assert not wrong, f"{package} may import only {sorted(ALLOWED[package])}: {wrong}"
+
+
+def test_nothing_but_the_cli_imports_the_cli() -> None:
+    for package in CLINICAL_SIDE + SIMULATION_SIDE + ("api", "examples"):
+        for module, names in imported_packages(package).items():
+            assert "cli" not in names, module
+
+
+def test_the_edge_check_sees_imports_inside_functions() -> None:
+    source = (
+        "import numpy\n"
+        "from sepsistwin.data import CATALOGUE\n"
+        "def f():\n"
+        "    from sepsistwin.model import get_model\n"
+        "    import sepsistwin.solve.batch\n"
+    )
+    assert imports_of(source, "data") == {"model", "solve"}
