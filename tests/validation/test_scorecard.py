@@ -41,7 +41,7 @@ def test_bad_catalogue_entry_names_the_behaviour_and_the_field(tmp_path: Path) -
         "  metric: mortality_difference\n  unit: pp\n  expected: {above: 0, below: 1}\n"
         "  treatment: [{therapy: anakinra, dose: 100mg, at: 24}]\n"
     )
-    with pytest.raises(ValueError, match=r"bad.yaml: behaviour broken: expected"):
+    with pytest.raises(ValueError, match=r"bad.yaml: broken.expected: give exactly one"):
         load_catalogue(p)
     p.write_text(
         "- id: nodose\n  behaviour: x\n  source: s\n  published: p\n  role: constraint\n"

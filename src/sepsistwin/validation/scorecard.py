@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sepsistwin.data.yaml_schema import read_yaml, validate
 from sepsistwin.model.pharmacology import therapy_schedule
 from sepsistwin.population.calibrate import (
     HORIZON_H,
@@ -163,28 +163,26 @@ def load_catalogue(path: str | Path | None = None) -> list[Behaviour]:
     True
     """
     if path is None:
-        text = resources.files("sepsistwin.validation").joinpath("data/behaviours.yaml")
-        raw = yaml.safe_load(text.read_text())
-        where = "sepsistwin/validation/data/behaviours.yaml"
+        p = Path(str(resources.files("sepsistwin.validation").joinpath("data/behaviours.yaml")))
     else:
-        raw = yaml.safe_load(Path(path).read_text())
-        where = str(path)
+        p = Path(path)
+    raw = read_yaml(p, ValueError)
     if not isinstance(raw, list):
-        raise ValueError(f"{where}: expected a list of behaviours")
-    out = []
-    for i, entry in enumerate(raw):
-        try:
-            out.append(Behaviour.model_validate(entry))
-        except ValidationError as exc:
-            name = entry.get("id", f"#{i + 1}") if isinstance(entry, dict) else f"#{i + 1}"
-            errs = "; ".join(
-                f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
-            raise ValueError(f"{where}: behaviour {name}: {errs}") from None
+        raise ValueError(f"{p.name}: expected a list of behaviours")
+    out = [
+        validate(
+            Behaviour,
+            entry,
+            p.name,
+            ValueError,
+            prefix=str(entry["id"]) if isinstance(entry, dict) and "id" in entry else f"[{i}]",
+        )
+        for i, entry in enumerate(raw)
+    ]
     ids = [b.id for b in out]
     dup = sorted({x for x in ids if ids.count(x) > 1})
     if dup:
-        raise ValueError(f"{where}: duplicate behaviour ids {dup}")
+        raise ValueError(f"{p.name}: duplicate behaviour ids {dup}")
     return out
 
 
