@@ -15,7 +15,7 @@ model, not with the fully substituted equations.
 ``derive(p, q)`` copies the parameters into ``q`` and appends (1) every intermediate expression
 whose inputs are all parameters and (2) every other parameter-only subexpression that contains a
 power or a function call (``EC50**hill``, ``exp(log_h)``, ``1/(a + b)``). ``rhs``, ``jac`` and
-``observables_series`` read those values from ``q``. A non-integer power costs ~24 ns; the 52-state
+``observables_series`` read those values from ``q``. A non-integer power costs ~24 ns; the full
 ``sepsistwin`` model has ~10 of them on parameters alone in every right-hand side. The values
 are the same expressions evaluated earlier, so results do not change.
 
@@ -68,7 +68,7 @@ class _NumbaPrinter(PythonCodePrinter):
 
 
 #: ``x**n`` for an exponent known only at run time (a parameter, or a parameter minus 1 in the
-#: Jacobian). libm's ``pow`` was a third of the 53-state model's integration time (perf, 1,500
+#: Jacobian). libm's ``pow`` was a third of the full model's integration time (perf, 1,500
 #: trial patients); most Hill coefficients are small integers (2, 3, 4), done as products,
 #: half-integers 0.5 and 1.5 (the IL-10 suppression of HLA-DR, and its Jacobian) with ``sqrt``
 #: (an instruction, not a call), and for x > 0 the rest as ``exp(n*log(x))`` (relative error

@@ -33,8 +33,7 @@ Per patient:
 Helpers that take arrays and run per step (the right-hand side wrappers, the Rodas4 segment and
 its LU routines, the lane checks) are inlined (``inline="always"``), and no array views are
 taken per step: a compiled call increments and decrements the reference count of every array
-argument with atomic operations, which cost ~20 % of the integration time before
-(docs/architecture.md, session 4).
+argument with atomic operations, which cost ~20 % of the integration time.
 """
 
 from __future__ import annotations
@@ -223,11 +222,11 @@ def _borrow(a):
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def rodas_cost(n):
     """Cost of a Rodas4 step in DOPRI5 steps for ``n`` states (both make 6 RHS calls; Rodas4
-    adds a Jacobian, an LU and six solves). Through ~2.5 for Reynolds (n=4, session 3) and
-    7.9 for the 53-state sepsistwin model (session 6: 12.1 against 1.5 us per attempt, one
+    adds a Jacobian, an LU and six solves). Through ~2.5 for Reynolds (n=4) and
+    7.9 for the full sepsistwin model (about 50 states: 12.1 against 1.5 us per attempt, one
     thread, trial patients, every patient on one method; the older 2.2 + 0.08 n gave 6.4 there,
     and the trial's patients then spent ~5 % more CPU in Rodas4 than DOPRI5 would have). The
-    branch-free sparse LU of the same session brought the measured ratio to ~6.8; the fit is
+    branch-free sparse LU brought the measured ratio to ~6.8; the fit is
     not redone yet."""
     return 2.08 + 0.11 * n
 
@@ -363,7 +362,7 @@ def _lu_factor_sparse(M, piv, nzc, lp, li, up, ui):
     Row updates only touch the nonzero columns of the pivot row (``nzc`` is scratch of at
     least ``2 n``: the pivot row's nonzero columns, then the pivot column's rows), and the
     pattern of L (by column: ``li[lp[k]:lp[k+1]]``) and of U (by row: ``ui[up[k]:up[k+1]]``)
-    lets ``_lu_solve_sparse`` skip the zeros: a 52-state immune model has ~8 % nonzeros.
+    lets ``_lu_solve_sparse`` skip the zeros: the full immune model has ~8 % nonzeros.
     Same operations on the nonzeros as the dense version.
     """
     n = M.shape[0]
@@ -710,7 +709,7 @@ def _f_lanes(T, Y, q, U, DY):
 
     Lane arrays are flat, ``x[i * LANES + lane]``: with constant offsets the generated code's
     hundreds of distinct state and parameter reads need no stride arithmetic (2-D indexing
-    made the 52-state model ~25 % slower).
+    made the full sepsistwin model ~25 % slower).
     """
     if LANES == 1:
         # One lane is the scalar layout: the plain right-hand side (no loop around it) lets LLVM

@@ -2,7 +2,7 @@
 
 A model's right-hand side may raise several states to exponents known only at run time (Hill
 coefficients such as 3.16 or 0.3). One at a time each costs a libm ``log`` and ``exp``, about a
-third of the 53-state model's right-hand side (docs/architecture.md, session 6). Without a vector
+third of the full sepsistwin model's right-hand side (perf, trial patients). Without a vector
 math library for Numba, ``_explog4`` writes ``exp(n*log(x))`` for four lanes directly as LLVM
 vector instructions: the table-free fdlibm algorithms (``e_log.c``, ``e_exp.c``; Sun
 Microsystems 1993, errors below 1 ulp each), with the range reduction done on the bit patterns.

@@ -81,7 +81,7 @@ def default_lanes(n_states: int) -> int:
     Interleaving hides the latency of a small model's right-hand side (a chain of divisions)
     (docs/architecture.md: Reynolds, 4 states, integrates ~1.5x faster with 8 lanes than with
     one). A large model's right-hand side has instruction-level parallelism of its own: the
-    52-state sepsistwin model gained nothing from 2 or 4 lanes, so it keeps one.
+    full sepsistwin model gained nothing from 2 or 4 lanes, so it keeps one.
     """
     return 8 if n_states <= LANES_MAX_STATES else 1
 
