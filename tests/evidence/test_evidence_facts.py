@@ -1,4 +1,4 @@
-"""The data say what shared/evidence.md says, keep RECALLED status, and source every number."""
+"""The data say what the primary sources say, keep RECALLED status, and source every number."""
 
 from __future__ import annotations
 

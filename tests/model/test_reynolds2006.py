@@ -1,6 +1,6 @@
 """Reynolds 2006 preset: the published equations, parameters, scenarios and thresholds.
 
-Targets come from ../shared/model-notes.md section 1 (parameters VERIFIED in BioModels
+Targets come from Reynolds 2006 (PMID 16584750; parameters VERIFIED in BioModels
 BIOMD0000000714 and three other sources; end states and thresholds SIM with scipy LSODA).
 """
 
@@ -13,7 +13,7 @@ from sepsistwin.model import get_model
 from sepsistwin.model.presets.reynolds2006 import SCENARIOS
 from sepsistwin.solve import simulate, simulate_batch
 
-# model-notes.md section 1.2 (VERIFIED values).
+# BioModels BIOMD0000000714 (VERIFIED values).
 NOTES_PARAMETERS = dict(
     k_pg=0.3,
     P_inf=20.0,

@@ -4,7 +4,7 @@ Relative error is |ours - ref| / max(|ref|, floor_s) with floor_s = 1e-6 x the s
 the scale being the largest |value| of that state over the whole reference population. The floor
 stops values that decay towards zero (P after clearance, ~1e-30) from dividing by ~0.
 
-The reference right-hand side is written here from model-notes.md section 1.1, independently of
+The reference right-hand side is written here from Reynolds 2006 (PMID 16584750), independently of
 the code generator.
 """
 

@@ -110,8 +110,7 @@ def evidence_markdown(ev: EvidenceBase | None = None) -> str:
         "",
         "Every number carries its status: VERIFIED (read in the named source), RECALLED (not "
         "checked; shown as unverified everywhere), NOT_FOUND, or DERIVED (computed from "
-        "verified inputs). Facts come from `shared/evidence.md` (sections 0, A, B) and "
-        "`shared/pkpd.md`.",
+        "verified inputs). Each fact names its primary source (`evidence/data/citations.yaml`).",
         "",
         f"*{DISCLAIMER}*",
         "",

@@ -1,10 +1,9 @@
 """Schema of the evidence base: one pydantic model per kind of fact.
 
 Every literature number is a :class:`Value` (or a number inside an :class:`Effect`) that
-carries its ``status`` (VERIFIED / RECALLED / NOT_FOUND / DERIVED, as in
-``shared/evidence.md`` and ``shared/pkpd.md``) and its ``source``: a key of
-``data/citations.yaml``. Inside a trial or a regimen, ``source`` may be left out and is
-filled in from the enclosing trial's citation or regimen's source by the loader.
+carries its ``status`` (VERIFIED / RECALLED / NOT_FOUND / DERIVED, :class:`Status`) and its
+``source``: a key of ``data/citations.yaml``. Inside a trial or a regimen, ``source`` may be left
+out and is filled in from the enclosing trial's citation or regimen's source by the loader.
 
 All models forbid unknown keys, so a typo in a data file is an error naming the key.
 """
@@ -18,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 
 class Status(StrEnum):
-    """How a number was checked (legend of ``shared/evidence.md``)."""
+    """How a number was checked (the legend of every number of the evidence base)."""
 
     VERIFIED = "VERIFIED"
     RECALLED = "RECALLED"

@@ -65,7 +65,7 @@ HAZARD_PARAMS = ("death_log_h3", "death_gamma")
 #: Search bounds of the least-squares stages (the report flags values that end on one).
 #: ``death_gamma``: >= 2 so the hazard vanishes without organ failure; up to 16, where the
 #: hazard rises ~100-fold between OFI 2.25 and 3 - the smooth limit of the IIRABM hard death
-#: threshold (death at 80% tissue lost, model-notes-cytokines.md §6, VERIFIED code).
+#: threshold (death at 80% tissue lost, IIRABM code VERIFIED).
 #: ``k_apo``: no source sets a floor on storm-driven apoptosis (the 4-h lymphocyte nadir after
 #: endotoxin, Copeland 2005 doi 10.1128/CDLI.12.1.60-67.2005, is largely redistribution), so
 #: the lower bound is 1e-4 /h (half-life > 9 months, i.e. none).
@@ -125,6 +125,13 @@ def calibrate_lps(model: Any = None, iterations: int = 4) -> dict[str, float]:
     return params
 
 
+def il6_high() -> float:
+    """The clinical configuration's high IL-6 (pg/mL; MONARCS' 1,000 pg/mL stratum)."""
+    from sepsistwin.clinical import default_config
+
+    return float(default_config().immune_state.il6_high_pg_ml.value)
+
+
 TOLERANCE_GAP_H = 168.0
 
 
@@ -166,7 +173,7 @@ def il6_fraction(pop: VirtualPopulation, overrides: Mapping[str, float], seed: i
     s = screen(r, SCREEN_H, seed=seed)
     w = np.exp(-np.atleast_2d(r.states["HZ"])[:, -1]) * screened(s)
     il6 = np.atleast_2d(r.observables["il6"])[:, -1]
-    return _wmean(w, (il6 > 1000.0).astype(float))
+    return _wmean(w, (il6 > il6_high()).astype(float))
 
 
 def calibrate_il6(
@@ -303,7 +310,7 @@ def cohort_stats(
         )
     vals["early_death_share"] = _wmean(w, early_mortality(hzv, t)) / vals["mortality_overall"]
     il6 = np.atleast_2d(result.observables["il6"])[:, i0]
-    vals["il6_over_1000"] = _wmean(w, (il6 > 1000.0).astype(float))
+    vals["il6_over_1000"] = _wmean(w, (il6 > il6_high()).astype(float))
     vals["alc_screening"] = _wmean(w, np.atleast_2d(result.observables["lymphocytes"])[:, i0])
     surv, dead = w * (1 - mort), w * mort
     vals["alc_day4_survivors"] = _wmean(surv, alc4)

@@ -61,7 +61,7 @@ SEPTIC_SHOCK: tuple[Dist, ...] = (
         0.1,
         10.0,
         "1e6 CFU/mL",
-        "PROPOSAL: median within the Pulse severity map 0-1.5 (model-notes.md §1.3)",
+        "PROPOSAL: median within the Pulse severity map 0-1.5",
     ),
     Dist(
         "init:PF",
@@ -91,7 +91,7 @@ SEPTIC_SHOCK: tuple[Dist, ...] = (
         0.02,
         8.0,
         "mg/L",
-        "MIC 0.016-2 mg/L across Gram-negatives (RECALLED, pkpd.md §14)",
+        "MIC 0.016-2 mg/L across Gram-negatives (RECALLED)",
     ),
     Dist("abx_start", "lognormal", 6.0, 0.5, 1.0, 24.0, "h", PROPOSAL),
     Dist("g_mals", "lognormal", 2.0, 0.8, 0.05, 30.0, "1", CALIBRATED),

@@ -49,8 +49,8 @@ PROVIDE = "PROVIDE, Leventogiannis 2022 Cell Rep Med doi 10.1016/j.xcrm.2022.100
 DREWRY = "Drewry 2014 Shock doi 10.1097/SHK.0000000000000234 (VERIFIED; medians)"
 MONNERET = "Monneret 2006 doi 10.1007/s00134-006-0204-8 (VERIFIED direction)"
 JANUM = (
-    "Janum study, 20 subjects, 2 ng/kg bolus (BolusDataCorrectedSD.mat, VERIFIED; "
-    "model-notes-cytokines.md §2.3)"
+    "Janum study, 20 subjects, 2 ng/kg bolus (BolusDataCorrectedSD.mat in "
+    "KristenWindoloski/InflammationModel_BolusContinuous, VERIFIED)"
 )
 DAVIAUD = (
     "Daviaud 2015 Ann Intensive Care 5:16 doi 10.1186/s13613-015-0058-8 (VERIFIED: n = 543 "

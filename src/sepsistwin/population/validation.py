@@ -4,9 +4,8 @@ Immunoparalysed patients of a screened virtual cohort (PROVIDE phenotype at 24 h
 5,000 AB/C, ferritin <= 4,420 ng/mL, Sepsis-3) get IFN-gamma-1b 100 ug SC daily from screening
 (the regimen of Doecke 1997 Nat Med 3:678 and, IV, Takeyama 2004 Crit Care 8(Suppl 1):P207 doi
 10.1186/cc2674), or nothing. The medians of mHLA-DR and plasma IL-10 are compared with the
-clinical series of Payen 2019 (BMC Infect Dis doi 10.1186/s12879-019-4526-x, VERIFIED in
-evidence.md/pkpd.md): mHLA-DR 2,666 -> 12,451 AB/C, IL-10 29 -> 9 pg/mL. Nothing is tuned to
-these numbers.
+clinical series of Payen 2019 (BMC Infect Dis doi 10.1186/s12879-019-4526-x, VERIFIED):
+mHLA-DR 2,666 -> 12,451 AB/C, IL-10 29 -> 9 pg/mL. Nothing is tuned to these numbers.
 """
 
 from __future__ import annotations

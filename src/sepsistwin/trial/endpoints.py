@@ -43,8 +43,8 @@ from sepsistwin.trial.simulator import Outcomes
 TRAJECTORIES = ("sofa", "lymphocytes", "mhla_dr")
 
 #: ImmunoSep primary endpoint (SOFA decrease >= 1.4 points by day 9): Giamarellos-Bourboulis et
-#: al. JAMA 2025, doi:10.1001/jama.2025.24175, PMID 41359996 (VERIFIED, evidence.md A2).
-#: "Alive after day 7 with a SOFA decrease": PROVIDE, PMID 36384100 (VERIFIED, evidence.md A1).
+#: al. JAMA 2025, doi:10.1001/jama.2025.24175, PMID 41359996 (VERIFIED).
+#: "Alive after day 7 with a SOFA decrease": PROVIDE, PMID 36384100 (VERIFIED).
 SOFA_DROP_POINTS = 1.4
 SOFA_DROP_DAY = 9
 SOFA_DECREASE_DAY = 7

@@ -39,7 +39,7 @@ SECONDARY_INFECTION_CFU_ML = 1e5
 RTOL, ATOL = 1e-5, 1e-8
 #: Relative tolerance of the closed linear states (drug compartments with linear PK, endotoxin,
 #: cell grafts: ``sepsistwin.model.linear_states``). A drug amount to 0.1 % is far inside its
-#: PK variability (CV 20-40 %, pkpd.md), and at RTOL the distribution and elimination phases of
+#: PK variability (CV 20-40 %), and at RTOL the distribution and elimination phases of
 #: q8h meropenem set the step size of the whole model: 777 -> 624 steps per patient (24 h + 28
 #: days), 12-15 % less CPU, with the same error on the clinical observables against an rtol 1e-9
 #: reference (docs/architecture.md, "Trial simulations").

@@ -121,9 +121,9 @@ def health() -> dict[str, Any]:
 # --- datasets --------------------------------------------------------------------------------
 
 
-@router.get("/datasets", tags=["patients"], summary="Datasets of this session")
+@router.get("/datasets", tags=["patients"], summary="Datasets of this browser session")
 def list_datasets(request: Request) -> list[DatasetInfo]:
-    """The example cohort and the timelines uploaded in this session."""
+    """The example cohort and the timelines uploaded in this browser session."""
     st, s = web(request), session_of(request)
     items = [st.dataset(s, EXAMPLE_ID), *s.datasets.values()]
     return [DatasetInfo(**d.describe()) for d in items]
@@ -185,7 +185,7 @@ def delete_dataset(request: Request, dataset_id: str) -> Response:
     if dataset_id == EXAMPLE_ID:
         raise BadInput("the example cohort is shared and cannot be deleted")
     if s.datasets.pop(dataset_id, None) is None:
-        raise NotFound(f"no dataset {dataset_id!r} in this session")
+        raise NotFound(f"no dataset {dataset_id!r} in this browser session")
     shutil.rmtree(s.folder / dataset_id, ignore_errors=True)
     return Response(status_code=204)
 
@@ -332,15 +332,15 @@ def _job(request: Request, job_id: str) -> Any:
     try:
         job = st.jobs.get(job_id)
     except KeyError:
-        raise NotFound(f"no trial job {job_id!r} in this session") from None
+        raise NotFound(f"no trial job {job_id!r} in this browser session") from None
     if job.session != session_of(request).token:
-        raise NotFound(f"no trial job {job_id!r} in this session")
+        raise NotFound(f"no trial job {job_id!r} in this browser session")
     return job
 
 
-@router.get("/jobs", tags=["trials"], summary="This session's trial jobs")
+@router.get("/jobs", tags=["trials"], summary="This browser session's trial jobs")
 def list_jobs(request: Request) -> list[dict[str, Any]]:
-    """Status of every job started in this session, newest first."""
+    """Status of every job started in this browser session, newest first."""
     return [j.to_dict() for j in web(request).jobs.of_session(session_of(request).token)]
 
 

@@ -250,7 +250,7 @@ class JobManager:
             live = [j for j in self._jobs.values() if j.status == "running"]
             if any(j.session == session for j in live):
                 raise JobLimitError(
-                    "this session already runs a trial; wait for it or cancel it first"
+                    "this browser session already runs a trial; wait for it or cancel it first"
                 )
             if len(live) >= self.max_jobs:
                 raise JobLimitError(

@@ -336,9 +336,9 @@ def _job(request: Request, job_id: str) -> Any:
     try:
         job = st.jobs.get(job_id)
     except KeyError:
-        raise NotFound(f"no trial job {job_id!r} in this session") from None
+        raise NotFound(f"no trial job {job_id!r} in this browser session") from None
     if job.session != request.state.session.token:
-        raise NotFound(f"no trial job {job_id!r} in this session")
+        raise NotFound(f"no trial job {job_id!r} in this browser session")
     return job
 
 

@@ -119,7 +119,7 @@ class WebState:
             return session.datasets[dataset_id]
         except KeyError:
             raise NotFound(
-                f"no dataset {dataset_id!r} in this session (uploads are deleted after "
+                f"no dataset {dataset_id!r} in this browser session (uploads are deleted after "
                 f"{self.settings.upload_ttl_s:g} s without a request)"
             ) from None
 

@@ -4,7 +4,7 @@ Sigmoid Emax kill ``Emax*C^h/(EC50^h + C^h)`` (Czock & Keller 2007 doi 10.1007/s
 form VERIFIED; beta-lactams: high Hill, time-dependent) on the primary pathogen, and at a reduced
 efficacy on the nosocomial one (infection module). The concentration comes from the meropenem
 two-compartment PK (``sepsistwin.model.pharmacology``); standard care gives it from a start time
-(see :func:`sepsistwin.model.pharmacology.standard_care`). Kill parameters RECALLED (pkpd.md §14).
+(see :func:`sepsistwin.model.pharmacology.standard_care`). Kill parameters RECALLED.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from __future__ import annotations
 from sepsistwin.model.immune._hooks import hook, provide
 from sepsistwin.model.model import ModelBuilder
 
-RECALLED = "pkpd.md §14 kill-rate parameters (RECALLED, not verified)"
+RECALLED = "meropenem kill-rate parameters (RECALLED, not verified)"
 PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
     ("abx_emax", 3.0, "1/h", RECALLED, "maximal kill rate (2-4 /h)"),
     (
         "mic",
         0.5,
         "mg/L",
-        "P. aeruginosa MIC 0.5-2 mg/L (RECALLED, pkpd.md §14)",
+        "P. aeruginosa MIC 0.5-2 mg/L (RECALLED)",
         "minimal inhibitory concentration of the pathogen",
     ),
     ("abx_ec50_mic", 0.6, "1", RECALLED, "EC50 as a multiple of MIC (0.3-1)"),

@@ -2,13 +2,13 @@
 
 Structure and values from the Brady 2016 lineage of human endotoxin models (Brady et al.,
 arXiv 1609.01570; Windoloski et al. Exp Physiol 2024, doi 10.1113/EP091552, repository
-KristenWindoloski/InflammationModel_BolusContinuous, fitted mean-bolus set; model-notes-cytokines.md
-section 2, VERIFIED code values). Resting monocytes ``MR`` are activated (``MA``) by an
-endotoxin-equivalent stimulus and by TNF, inhibited by IL-10; activated monocytes make TNF, IL-6
-and IL-10 with cross-regulation. A 2 ng/kg endotoxin bolus into ``LPS`` reproduces the human
+KristenWindoloski/InflammationModel_BolusContinuous, fitted mean-bolus set, VERIFIED code
+values). Resting monocytes ``MR`` are activated (``MA``) by an endotoxin-equivalent stimulus
+and by TNF, inhibited by IL-10; activated monocytes make TNF, IL-6 and IL-10 with
+cross-regulation. A 2 ng/kg endotoxin bolus into ``LPS`` reproduces the human
 challenge (20 subjects; TNF 331 pg/mL at 1.5 h, IL-6 702 at 2 h, IL-10 44 at 3 h).
 
-Sepsis extensions (PROPOSAL, model-notes-cytokines.md section 2.3 "drive it from a pathogen"):
+Sepsis extensions (PROPOSAL "drive it from a pathogen"):
 the stimulus adds pathogen-derived endotoxin equivalents ``k_pe*P_total``, damage-associated
 molecular patterns ``k_de*D`` and gut translocation; IL-10 gains a source driven by activated
 phagocytes N* (compensatory anti-inflammatory response, CARS, Bone 1996) scaled by the host gain
@@ -25,7 +25,7 @@ HAND = "PROPOSAL (hand-chosen so the calibration targets are reachable; not fitt
 
 BRADY = (
     "Windoloski 2024 doi 10.1113/EP091552 mean-bolus fit / Brady 2016 arXiv 1609.01570 "
-    "nominal (VERIFIED code, model-notes-cytokines.md §2.2)"
+    "nominal (VERIFIED code)"
 )
 BRADY_FIT = "Windoloski 2024 doi 10.1113/EP091552, MeanBolusOptPars (VERIFIED)"
 
@@ -258,7 +258,7 @@ def cytokines(b: ModelBuilder) -> None:
         "IL6_tissue",
         "IL-6 from injured tissue and endothelium (scales with organ injury)",
     )
-    # Receptor-mediated IL-6 clearance is blocked by tocilizumab, so serum IL-6 rises (pkpd.md §5).
+    # Receptor-mediated IL-6 clearance is blocked by tocilizumab, so serum IL-6 rises.
     b.add_term(
         "IL6",
         "-k6*(1 - 0.5*IL6R_block)*(IL6 - w6)",

@@ -1,6 +1,6 @@
 """Monocyte HLA-DR (antibodies per cell): deactivation by IL-10, restoration by IFN-gamma/GM-CSF.
 
-No published ODE exists (model-notes-cytokines.md section 5, PROPOSAL form): mHLA-DR relaxes at
+No published ODE exists (PROPOSAL form): mHLA-DR relaxes at
 rate ``k_hla`` to a set point that IL-10 suppresses and IFN-gamma, GM-CSF and thymosin alpha-1
 raise; ``hla0`` is the healthy set point (IFN-gamma counts above its baseline, IL-10 relative to
 its baseline). IFN-gamma raises the set point of every monocyte (maximal rise and EC50 ~10 U/mL,
@@ -53,7 +53,7 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
         "hla0",
         22000.0,
         "AB/C",
-        "healthy 15,000-40,000 AB/C RECALLED (model-notes.md §4)",
+        "healthy 15,000-40,000 AB/C RECALLED",
         "healthy mHLA-DR set point",
     ),
     (

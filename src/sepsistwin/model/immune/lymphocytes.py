@@ -1,8 +1,8 @@
 """Lymphocytes (10^9/L): apoptosis, homeostasis, IL-7/IL-15, PD-1/CTLA-4 driven exhaustion.
 
-Functional ``T`` and exhausted ``TEX`` lymphocytes (model-notes.md section 5 PROPOSAL, after the
+Functional ``T`` and exhausted ``TEX`` lymphocytes (PROPOSAL, after the
 Agur-group exhaustion models, Gillis 2021 doi 10.3389/fimmu.2021.616881, and the reversible-pool
-idea of Kareva & Gevertz, model-notes-cytokines.md §4.2). Inflammation/damage-driven apoptosis
+idea of Kareva & Gevertz). Inflammation/damage-driven apoptosis
 makes the early lymphopenia; homeostatic proliferation (IL-7 dependent) restores the count when
 damage resolves; persistent antigen and IL-10 push functional cells into exhaustion, which PD-1 /
 PD-L1 blockade reverses (receptor occupancy from the drug PK). Blockade also protects T cells
@@ -29,7 +29,7 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
         "L_hom",
         2.0,
         "1e9/L",
-        "normal adult ALC 1.0-4.0 (general knowledge, model-notes.md §4)",
+        "normal adult ALC 1.0-4.0 (general knowledge)",
         "homeostatic lymphocyte set point",
     ),
     ("r_hp", 0.012, "1/h", HAND, "maximal homeostatic proliferation rate"),

@@ -13,8 +13,8 @@ priming also raises phagocyte microbicidal activity (``phago_gain``, read by the
 terms). Activated macrophages make IL-1beta and
 IFN-gamma (cytokine module), ferritin, and hepatobiliary and coagulation damage (MALS = HBD +
 DIC, Shakoory 2016 doi 10.1097/CCM.0000000000001402, VERIFIED). Ferritin > 4,420 ng/mL marks MALS
-(PROVIDE, Leventogiannis 2022 PMID 36384100, VERIFIED). Equation form: model-notes-cytokines.md
-section 5 (PROPOSAL).
+(PROVIDE, Leventogiannis 2022 PMID 36384100, VERIFIED). Equation form:
+PROPOSAL.
 """
 
 from __future__ import annotations

@@ -1,15 +1,15 @@
 """Organ dysfunction mapped to the six SOFA components, clinical observables, and death.
 
-Damage ``D`` of the Reynolds core (0 healthy; ~17.5 on the death attractor, model-notes.md §1.3
-SIM) is turned into a dysfunction index ``OD`` in [0, 1]; each organ adds its own driver:
+Damage ``D`` of the Reynolds core (0 healthy; ~17.5 on the death attractor in
+simulation) is turned into a dysfunction index ``OD`` in [0, 1]; each organ adds its own driver:
 vasoplegia from TNF (cardiovascular), hepatobiliary dysfunction and DIC from activated
 macrophages (liver, coagulation: the MALS signature, Shakoory 2016 / Kyriazopoulou 2017,
 VERIFIED). Each driver maps to the catalogue variable the clinical SOFA code reads (PaO2/FiO2 with
 ventilation, platelets, bilirubin, MAP/norepinephrine, GCS, creatinine), so
 ``sepsistwin.clinical.assess`` scores a virtual patient like a real one. Bilirubin follows the
-BioGears SOFA-banded idea (model-notes-cytokines.md §1.3); every mapping constant is PROPOSAL.
+BioGears SOFA-banded idea; every mapping constant is PROPOSAL.
 
-Death (model-notes-cytokines.md §6 PROPOSAL: a smooth hazard of organ failure that vanishes in
+Death (PROPOSAL: a smooth hazard of organ failure that vanishes in
 health, the IIRABM "fraction of tissue lost" rule made probabilistic): the hazard per hour
 ``h = exp(death_log_h3)*(OFP/3)^death_gamma`` (a Weibull-type power of the persistent organ
 failure ``OFP``: the organ failure index ``OFI``, the sum of the six drivers, 0-6, averaged over

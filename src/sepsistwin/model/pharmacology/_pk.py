@@ -32,7 +32,7 @@ def ensure_body_weight(b: ModelBuilder) -> None:
             "body_weight",
             75.0,
             "kg",
-            "adult reference weight (pkpd.md, 70-80 kg)",
+            "adult reference weight (70-80 kg)",
             "body weight (scales per-kg volumes and clearances)",
         )
     except ValueError:

@@ -1,6 +1,6 @@
 """Meropenem: two-compartment PK in critically ill patients; feeds the antibiotic kill.
 
-Shekar 2014 (Crit Care doi 10.1186/s13054-014-0565-2, VERIFIED transcription, pkpd.md §14):
+Shekar 2014 (Crit Care doi 10.1186/s13054-014-0565-2, VERIFIED transcription):
 CL = 1.89 x CrCL (11.3 L/h at CrCL 100 mL/min, DERIVED), Vc 18.7 L, Q 21.0 L/h, Vp 13.2 L;
 protein binding ~2% (RECALLED). Gut flora exposure (for the microbiome) is an occupancy of the
 free concentration (PROPOSAL).
@@ -12,7 +12,7 @@ from sepsistwin.model.immune._hooks import PROPOSAL, provide
 from sepsistwin.model.model import ModelBuilder
 from sepsistwin.model.pharmacology._pk import Value, add_pk
 
-SHEKAR = "Shekar 2014 doi 10.1186/s13054-014-0565-2 (VERIFIED transcr., pkpd.md §14)"
+SHEKAR = "Shekar 2014 doi 10.1186/s13054-014-0565-2 (VERIFIED transcr.)"
 
 
 def meropenem(b: ModelBuilder) -> None:

@@ -13,9 +13,9 @@ from sepsistwin.model.immune._hooks import PROPOSAL, provide
 from sepsistwin.model.model import ModelBuilder
 from sepsistwin.model.pharmacology._pk import Value, add_occupancy, add_pk
 
-FASANMADE = "Fasanmade 2009 doi 10.1007/s00228-009-0718-4 (VERIFIED, pkpd.md §6a)"
-YANG = "Yang 2003 doi 10.1016/S0009-9236(03)00094-8 (VERIFIED, pkpd.md §4)"
-FREY = "Frey 2010 doi 10.1177/0091270009350623 (VERIFIED transcr., pkpd.md §5)"
+FASANMADE = "Fasanmade 2009 doi 10.1007/s00228-009-0718-4 (VERIFIED)"
+YANG = "Yang 2003 doi 10.1016/S0009-9236(03)00094-8 (VERIFIED)"
+FREY = "Frey 2010 doi 10.1177/0091270009350623 (VERIFIED transcr.)"
 HUHN = "Fuchs 1996 J Clin Immunol 16:291 Cmax 15 ng/mL at 1 ug/kg; t1/2 3.2 h (VERIFIED, pkpd §11)"
 
 
@@ -81,7 +81,7 @@ def tocilizumab(b: ModelBuilder) -> None:
     occ = add_occupancy(
         b,
         "tocilizumab",
-        Value(0.45, "mg/L", "sIL-6R Kd a few nM (RECALLED, pkpd.md §5): 3 nM x 148 kDa, DERIVED"),
+        Value(0.45, "mg/L", "sIL-6R Kd a few nM (RECALLED): 3 nM x 148 kDa, DERIVED"),
         label="tocilizumab",
     )
     provide(b, "IL6R_block", occ, "1", "fraction of IL-6 receptors blocked")

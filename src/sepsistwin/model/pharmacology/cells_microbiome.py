@@ -1,7 +1,7 @@
 """Cell therapies and microbiome therapies: MSCs, PD-1 knock-out T cells, probiotics, FMT.
 
 MSCs (CISS, McIntyre 2018 doi 10.1164/rccm.201705-1006OC: 0.3-3 x10^6 cells/kg IV, VERIFIED) lodge
-in the lung and are lost with a half-life of about a day (RECALLED, pkpd.md §13); while present
+in the lung and are lost with a half-life of about a day (RECALLED); while present
 they add an anti-inflammatory paracrine source to CA and speed damage repair (transient,
 PROPOSAL sizes). Gene editing: ex-vivo PD-1 knock-out T cells dosed in cells/kg become the
 ``TKO`` lymphocyte pool (they expand on antigen and never exhaust); in-vivo editing is the model

@@ -1,7 +1,7 @@
 """Immune-checkpoint antibodies: nivolumab (anti-PD-1), anti-PD-L1, anti-CTLA-4.
 
 Nivolumab: two-compartment linear PK of Bajaj 2017 (CPT PSP doi 10.1002/psp4.12143, VERIFIED
-transcription; male, ECOG >= 1 covariates: CL 0.316 L/d, Vc 4.23 L DERIVED in pkpd.md §1; Q 0.770
+transcription; male, ECOG >= 1 covariates: CL 0.316 L/d, Vc 4.23 L DERIVED; Q 0.770
 L/d, Vp 2.78 L; time-varying CL not modelled), receptor occupancy ``C/(C + EC50)`` with EC50
 0.10 ug/mL back-calculated from van den Haak 2023 (doi 10.1111/cts.13503, DERIVED). Targets: t1/2
 ~15 d and RO > 90% for >= 28 d after 480 mg (Hotchkiss 2019 doi 10.1007/s00134-019-05704-z).
@@ -23,8 +23,8 @@ from sepsistwin.model.immune._hooks import PROPOSAL, provide
 from sepsistwin.model.model import ModelBuilder
 from sepsistwin.model.pharmacology._pk import Value, add_occupancy, add_pk
 
-BAJAJ = "Bajaj 2017 doi 10.1002/psp4.12143 (VERIFIED transcr., pkpd.md §1)"
-FENG = "Feng 2014 doi 10.1111/bcp.12323 (VERIFIED transcr., pkpd.md §3)"
+BAJAJ = "Bajaj 2017 doi 10.1002/psp4.12143 (VERIFIED transcr.)"
+FENG = "Feng 2014 doi 10.1111/bcp.12323 (VERIFIED transcr.)"
 
 
 def nivolumab(b: ModelBuilder) -> None:
@@ -46,8 +46,7 @@ def nivolumab(b: ModelBuilder) -> None:
         Value(
             0.10,
             "mg/L",
-            "van den Haak 2023 doi 10.1111/cts.13503: RO>90% for 23 d after 20 mg, "
-            "EC50 DERIVED (pkpd.md §1)",
+            "van den Haak 2023 doi 10.1111/cts.13503: RO>90% for 23 d after 20 mg, EC50 DERIVED",
         ),
         label="nivolumab",
         nano=False,
@@ -63,8 +62,8 @@ def anti_pd_l1(b: ModelBuilder) -> None:
         amount_unit="mg",
         conc_unit="mg/L",
         label="anti-PD-L1",
-        V=Value(6.0, "L", "IgG4 typical (RECALLED; BMS-936559 PK not obtained, pkpd.md §2)"),
-        CL=Value(0.25 / 24, "L/h", "IgG4 typical, t1/2 ~2 weeks (RECALLED, pkpd.md §2)"),
+        V=Value(6.0, "L", "IgG4 typical (RECALLED; BMS-936559 PK not obtained)"),
+        CL=Value(0.25 / 24, "L/h", "IgG4 typical, t1/2 ~2 weeks (RECALLED)"),
     )
     occ = add_occupancy(
         b, "anti_pd_l1", Value(0.2, "mg/L", PROPOSAL), label="anti-PD-L1", nano=False

@@ -2,7 +2,7 @@
 
 IL-7 and IL-15 raise lymphocyte proliferation and survival and the homeostatic set point; IL-15
 also drives IFN-gamma. IFN-gamma and GM-CSF restore monocyte HLA-DR; thymosin alpha-1 modestly
-raises T-cell proliferation and HLA-DR. Human PK is missing or RECALLED for most (pkpd.md §§7-12);
+raises T-cell proliferation and HLA-DR. Human PK is missing or RECALLED for most;
 values are marked. The IL-7 gain is CALIBRATED to the IRIS-7 3-4 fold ALC rise.
 """
 
@@ -22,9 +22,9 @@ def il7(b: ModelBuilder) -> None:
         conc_unit="ug/L",
         label="rhIL-7",
         per_kg=True,
-        V=Value(0.1, "L/kg", "PROPOSAL (CYT107 PK not found, pkpd.md §9)"),
+        V=Value(0.1, "L/kg", "PROPOSAL (CYT107 PK not found)"),
         CL=Value(0.01155, "L/h/kg", "PROPOSAL: elimination t1/2 6 h"),
-        ka=Value(0.07, "1/h", "IM/SC absorption t1/2 ~10 h (RECALLED 10-30 h, pkpd.md §9)"),
+        ka=Value(0.07, "1/h", "IM/SC absorption t1/2 ~10 h (RECALLED 10-30 h)"),
     )
     occ = add_occupancy(b, "il7", Value(1.0, "ug/L", PROPOSAL), label="rhIL-7")
     b.add_parameter(
@@ -47,7 +47,7 @@ def il15(b: ModelBuilder) -> None:
         conc_unit="ug/L",
         label="rhIL-15",
         per_kg=True,
-        V=Value(0.07, "L/kg", "PROPOSAL (plasma volume; short t1/2, pkpd.md §10)"),
+        V=Value(0.07, "L/kg", "PROPOSAL (plasma volume; short t1/2)"),
         CL=Value(0.0194, "L/h/kg", "PROPOSAL: t1/2 2.5 h ('hours', VERIFIED qualitative)"),
         ka=Value(0.3, "1/h", PROPOSAL),
     )
@@ -110,9 +110,9 @@ def gm_csf(b: ModelBuilder) -> None:
         CL=Value(
             0.0613,
             "L/h/kg",
-            "IV t1/2-beta 68 min (Hovgaard, VERIFIED pkpd.md §8); CL = V*ln2/t1/2 DERIVED",
+            "IV t1/2-beta 68 min (Hovgaard); CL = V*ln2/t1/2 DERIVED",
         ),
-        ka=Value(0.1, "1/h", "SC peak at 15-20 h (VERIFIED pkpd.md §8); ka DERIVED"),
+        ka=Value(0.1, "1/h", "SC peak at 15-20 h (VERIFIED); ka DERIVED"),
     )
     occ = add_occupancy(
         b,
@@ -149,8 +149,8 @@ def thymosin_alpha1(b: ModelBuilder) -> None:
         conc_unit="mg/L",
         label="thymosin alpha-1",
         V=Value(35.0, "L", "Rost 1999 PMID 10027483 Vz/F 30-40 L (VERIFIED)"),
-        CL=Value(10.0, "L/h", "CL/F 6-17 L/h DERIVED (pkpd.md §12)"),
-        ka=Value(1.2, "1/h", "tmax 1-2 h, DERIVED (pkpd.md §12)"),
+        CL=Value(10.0, "L/h", "CL/F 6-17 L/h DERIVED"),
+        ka=Value(1.2, "1/h", "tmax 1-2 h, DERIVED"),
     )
     occ = add_occupancy(
         b, "thymosin_alpha1", Value(0.02, "mg/L", PROPOSAL), label="thymosin alpha-1"

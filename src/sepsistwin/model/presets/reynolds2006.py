@@ -5,7 +5,7 @@ mathematical model of the acute inflammatory response: I. Derivation of model an
 anti-inflammation." J Theor Biol 2006. PMID 16584750 (VERIFIED via BioModels annotation);
 DOI 10.1016/j.jtbi.2006.02.016 (RECALLED). Equations and all 20 fixed parameter values VERIFIED
 identical in BioModels BIOMD0000000714 (Antimony export), the Kitware Pulse engine
-ImmuneModel.cpp and its scipy script (model-notes.md section 1). Units are RECALLED from Table 1
+ImmuneModel.cpp and its scipy script. Units are RECALLED from Table 1
 of the paper (not seen). Time in hours; P in units of 10^6 CFU/mL.
 
 Scenarios (BioModels COPASI files, VERIFIED): healthy k_pg 0.3, P(0) 1.0; aseptic death k_pg 0.3,
@@ -17,8 +17,8 @@ from __future__ import annotations
 from sepsistwin.model.model import Model, ModelBuilder
 from sepsistwin.model.registry import register_model
 
-SOURCE = "Reynolds 2006 PMID 16584750; BioModels BIOMD0000000714 (VERIFIED, model-notes.md §1.2)"
-SOURCE_IC = "BioModels BIOMD0000000714 and Pulse ImmuneModel.cpp (VERIFIED, model-notes.md §1.2)"
+SOURCE = "Reynolds 2006 PMID 16584750; BioModels BIOMD0000000714 (VERIFIED)"
+SOURCE_IC = "BioModels BIOMD0000000714 and Pulse ImmuneModel.cpp (VERIFIED)"
 UNIT_NOTE = "unit RECALLED from Reynolds 2006 Table 1"
 
 # name, value, unit, meaning. Values VERIFIED (all four machine-readable sources agree).
