@@ -40,13 +40,13 @@ from typing import Any, Literal
 import duckdb
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sepsistwin.data.catalogue import CATALOGUE, CatalogueError
 from sepsistwin.data.errors import InputError, file_error
 from sepsistwin.data.timeline import Timeline
 from sepsistwin.data.validate import RawRows, build_timeline
+from sepsistwin.data.yaml_schema import read_yaml
 
 MAP_PATH = Path(__file__).with_name("mimic_iv_map.yaml")
 SOURCE_NAME = "mimic-iv"
@@ -165,10 +165,7 @@ def load_mimic_map(path: str | Path = MAP_PATH) -> MimicMap:
     'creatinine'
     """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"{path.name}: cannot read the map: {exc}") from None
+    raw = read_yaml(path, CatalogueError)
     try:
         mapping = MimicMap.model_validate(raw)
     except ValidationError as exc:
