@@ -26,6 +26,7 @@ def load_timeline(
     *,
     onset: str | Path | None = None,
     lenient: bool = False,
+    encoding: str = "utf-8",
 ) -> Timeline:
     """Read and validate a patient timeline from a file (CSV, Parquet, FHIR) or a long DataFrame.
 
@@ -40,7 +41,7 @@ def load_timeline(
         if onset is not None:
             raise ValueError("onset: give time zero inside the DataFrame's times, or pass a file")
         return observations_from_frame(source, lenient=lenient)
-    return read_timeline(source, onset=onset, lenient=lenient)
+    return read_timeline(source, onset=onset, lenient=lenient, encoding=encoding)
 
 
 def assess(
@@ -53,6 +54,7 @@ def assess(
     score: Literal["sofa", "sofa2"] = "sofa",
     sepsis3_score: Literal["sofa", "sofa2"] = "sofa",
     endotypes: EndotypeResult | pd.DataFrame | str | Path | None = None,
+    encoding: str = "utf-8",
 ) -> pd.DataFrame:
     """Assess a patient timeline day by day: SOFA, Sepsis-3, septic shock, immune phenotype.
 
@@ -80,6 +82,8 @@ def assess(
         Transcriptomic endotype calls (:func:`sepsistwin.endotype` scored with a sample sheet,
         its ``calls`` table, or that table saved by ``sepsistwin endotype --out``): adds the
         endotype columns (``srs, srsq, sweeney, mars`` ...) on the days a sample exists.
+    encoding
+        Text encoding of CSV, JSON and onset files (default UTF-8), e.g. ``"latin-1"``.
 
     Returns
     -------
@@ -93,7 +97,7 @@ def assess(
     >>> res.loc[res["patient_id"] == "ICU-001", "phenotype"].iloc[0]
     'MALS'
     """
-    timeline = load_timeline(source, onset=onset, lenient=lenient)
+    timeline = load_timeline(source, onset=onset, lenient=lenient, encoding=encoding)
     cfg = load_config(config) if isinstance(config, str | Path) else config
     baseline = {**timeline.baseline_sofa, **dict(baseline_sofa or {})}
     if score not in ("sofa", "sofa2") or sepsis3_score not in ("sofa", "sofa2"):
