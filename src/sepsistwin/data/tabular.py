@@ -166,6 +166,9 @@ def _read_csv_frame(path: Path, encoding: str) -> tuple[pd.DataFrame, list[Probl
             table = pacsv.read_csv(path, read_options=read, convert_options=convert)
             bad = []
         elif "Expected" in text and "columns" in text:
+            # Bad bytes first: pyarrow's row handler cannot show a row it cannot decode.
+            if first_undecodable(path, encoding) is not None:
+                raise decode_error(path, encoding) from None
             table, bad = _read_csv_collecting_bad_rows(path, types, encoding)
         else:
             raise

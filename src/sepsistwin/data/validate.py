@@ -350,6 +350,8 @@ def _far_times(
     far = np.zeros(n, dtype=bool)
     usable = usable & (pid_codes >= 0)
     pid = np.maximum(pid_codes, 0)
+    if not usable.any():
+        return far, np.zeros(len(has_onset), dtype=np.float64)
     if times.mode == "hours":
         assert times.hours is not None
         ref = np.where(has_onset, onset_val, 0.0)

@@ -212,8 +212,9 @@ def load_yaml_text(
             f"{source}: {human_bytes(len(text))} of YAML, above the limit of "
             f"{human_bytes(MAX_YAML_BYTES)}"
         )
-    loader = _BoundedLoader(text)
+    loader: _BoundedLoader | None = None
     try:
+        loader = _BoundedLoader(text)
         node = loader.get_single_node()
         if node is not None and _expanded_size(node) > MAX_YAML_NODES:
             raise error(
@@ -234,7 +235,8 @@ def load_yaml_text(
     except RecursionError:
         raise error(f"{source}: YAML nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, node
 
 
