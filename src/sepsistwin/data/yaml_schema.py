@@ -70,6 +70,17 @@ def _message(err: Any, unknown_key_hint: str) -> str:
     return msg
 
 
+def _loc_of(path: str) -> tuple[str | int, ...]:
+    """``"rules[1].text"`` -> ``("rules", 1, "text")`` (the inverse of :func:`key_path`)."""
+    loc: list[str | int] = []
+    for part in path.split("."):
+        name, _, rest = part.partition("[")
+        loc.append(name)
+        if rest:
+            loc.append(int(rest.rstrip("]")))
+    return tuple(loc)
+
+
 def validation_messages(
     exc: ValidationError,
     source: str,
@@ -111,10 +122,12 @@ def validation_messages(
         path = key_path(err["loc"], prefix)
         msg = _message(err, unknown_key_hint)
         sub = _SUBPATH.match(msg) if err["type"] == "value_error" else None
+        loc = tuple(err["loc"])
         if sub is not None:
             path = sub.group(1) if path == "(top level)" else f"{path}.{sub.group(1)}"
             msg = msg[sub.end() :]
-        line = line_of(err["loc"]) if line_of is not None else None
+            loc += _loc_of(sub.group(1))
+        line = line_of(loc) if line_of is not None else None
         where = f"line {line}: " if line is not None else ""
         lines.append(f"{source}: {where}{path}: {msg}")
     return lines

@@ -40,6 +40,7 @@ from pydantic import (
 )
 
 from sepsistwin.clinical import PHENOTYPES
+from sepsistwin.clinical.windows import rule_window_problem
 from sepsistwin.data.errors import InputError
 from sepsistwin.data.yaml_schema import load_yaml_text, read_yaml_text, validation_messages
 from sepsistwin.evidence import THERAPY_IDS
@@ -394,13 +395,12 @@ class TrialSpec(_Strict):
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"arms: names must be unique; repeated: {dup}")
-        need = max((r.for_days for r in self.enrollment.rules), default=1)
-        if need * 24 > self.screening.at_hours:
-            raise ValueError(
-                f"enrollment.rules: a rule 'for {need} days' needs {need} assessment days before "
-                f"screening, but screening.at_hours is {self.screening.at_hours:g}; expected "
-                f"at_hours >= {need * 24}"
-            )
+        # The assessment window rule (sepsistwin.clinical.windows): screening may be at any
+        # hour; only a rule over several days needs that many days with observations.
+        for i, rule in enumerate(self.enrollment.rules):
+            problem = rule_window_problem(rule.text, rule.for_days, self.screening.at_hours)
+            if problem is not None:
+                raise ValueError(f"enrollment.rules[{i}]: {problem}")
         if self.randomization.stratify_by:
             for a in self.arms:
                 if a.allocation != int(a.allocation):
