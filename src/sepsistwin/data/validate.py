@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -65,6 +65,10 @@ class RawRows:
 
     ``labels`` are per-row locations for FHIR (``"Observation/abc"``); tables use
     ``position + row_offset`` (2 = spreadsheet numbering with a header row).
+    ``same_time`` says what good rows of one patient, variable and time with different
+    values are: a ``"conflict"`` (the default: an error, or in lenient mode the first is
+    kept and the others listed), or one measurement to ``"merge"`` (numbers averaged,
+    flags their maximum: how mimic-code treats items charted at the same minute).
     ``preset`` holds problems a reader already found, by row position, as
     ``(field, value, expected, problem, variable)``. ``end_time`` is the end of a
     MedicationAdministration period (None for points). ``field_path`` renames the
@@ -86,6 +90,7 @@ class RawRows:
     onsets: dict[str, OnsetValue] = field(default_factory=dict)
     baseline_sofa: dict[str, int] = field(default_factory=dict)
     skipped: list[tuple[int | str | None, str | None, str]] = field(default_factory=list)
+    same_time: Literal["conflict", "merge"] = "conflict"
 
     def label(self, i: int) -> int | str:
         return str(self.labels[i]) if self.labels is not None else int(i + self.row_offset)
@@ -292,6 +297,10 @@ def build_timeline(
             bad_value[rows[~ok(converted[rows])]] = True
     kind[bad_value & (kind == 0)] = K_RANGE
     conflict_with = _conflicting_duplicates(kind, pid_codes, row_var, times, converted)
+    merged_away = np.zeros(n, dtype=bool)
+    if raw.same_time == "merge":
+        merged_away = _merge_same_time(conflict_with, row_var, converted)
+        conflict_with[:] = -1
     kind[conflict_with >= 0] = K_CONFLICT
 
     state = _State(
@@ -320,7 +329,7 @@ def build_timeline(
         raise InputError.from_problems(shown, total=len(bad_positions))
     rejected = _rejected_table([_problem(state, int(i)) for i in bad_positions])
 
-    keep = kind == 0
+    keep = (kind == 0) & ~merged_away
     timeline = _assemble(state, keep, baseline_sofa, rejected)
     timeline.skipped = _skipped_table(raw, onsets, onset_source, set(timeline.time_zero))
     return timeline
@@ -431,6 +440,28 @@ def _conflicting_duplicates(
         differs = ~np.isclose(group["x"].to_numpy(), first_val, rtol=_SAME_VALUE_RTOL, atol=0.0)
         out[group["pos"].to_numpy()[differs]] = first_pos
     return out
+
+
+def _merge_same_time(
+    conflict_with: np.ndarray, row_var: np.ndarray, converted: np.ndarray
+) -> np.ndarray:
+    """Fold same-time rows into the first of their group (in place on ``converted``):
+    the mean for numbers, the maximum for flags. Returns the rows folded away."""
+    rows = np.flatnonzero(conflict_with >= 0)
+    if not len(rows):
+        return np.zeros(len(conflict_with), dtype=bool)
+    frame = pd.DataFrame({"first": conflict_with[rows], "x": converted[rows]})
+    firsts = np.unique(frame["first"].to_numpy())
+    groups = pd.concat(
+        [frame, pd.DataFrame({"first": firsts, "x": converted[firsts]})], ignore_index=True
+    ).groupby("first")["x"]
+    mean, top = groups.mean(), groups.max()
+    idx = mean.index.to_numpy()
+    flags = _IS_FLAG[np.maximum(row_var[idx], 0)]
+    converted[idx] = np.where(flags, top.to_numpy(), mean.to_numpy())
+    away = np.zeros(len(conflict_with), dtype=bool)
+    away[rows] = True
+    return away
 
 
 def _skipped_table(
