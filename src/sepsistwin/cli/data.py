@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,10 @@ from sepsistwin.cli._common import (
     frame_records,
     print_json,
 )
+
+if TYPE_CHECKING:
+    from sepsistwin.data.eicu import EicuImport
+    from sepsistwin.data.mimic import MimicImport
 
 data_app = typer.Typer(
     name="data",
@@ -228,6 +232,14 @@ def from_mimic_iv(
         )
     except InputError as exc:
         fail(str(exc))
+    _write_import(result, out, mimic_dir, json_out)
+
+
+def _write_import(
+    result: MimicImport | EicuImport, out: Path, source_dir: Path, json_out: bool
+) -> None:
+    """Write an import (MIMIC-IV, eICU-CRD) and its side files, print the summary, and exit
+    1 when rows were left out."""
     tl = result.timeline
     _write_table(tl.to_long_table(), out)
     side = {
@@ -236,32 +248,74 @@ def from_mimic_iv(
         "rejected": out.with_name(f"{out.stem}.rejected.csv"),
     }
     result.stays.to_csv(side["stays"], index=False)
-    for key, frame in (("skipped", result.skipped), ("rejected", tl.rejected)):
+    skipped = result.skipped
+    for key, frame in (("skipped", skipped), ("rejected", tl.rejected)):
         if len(frame):
             frame.to_csv(side[key], index=False)
         elif side[key].exists():
             side[key].unlink()
     summary = result.summary()
     summary["out"] = str(out)
-    summary["notes"] = result.notes
+    notes = result.notes
+    summary["notes"] = notes
     if json_out:
         print_json(summary)
     else:
         console.print(
-            f"{mimic_dir.name or mimic_dir}: {summary['stays']} stays, "
+            f"{source_dir.name or source_dir}: {summary['stays']} stays, "
             f"{summary['observations']} observations, {summary['rejected']} rejected, "
             f"{summary['skipped']} skipped rows ({summary['seconds']:.1f} s) -> {out}",
             highlight=False,
         )
         for name, count in summary["per_variable"].items():
             console.print(f"  {name:<24} {count:>9}", highlight=False)
-        for note in result.notes:
+        for note in notes:
             err_console.print(f"  note: {note}", highlight=False, soft_wrap=True)
         for key in ("skipped", "rejected"):
             if side[key].exists():
                 err_console.print(f"  {key} rows listed in {side[key]}", highlight=False)
     if summary["rejected"] or summary["skipped"]:
         raise typer.Exit(1)
+
+
+@data_app.command("from-eicu")
+def from_eicu(
+    eicu_dir: Annotated[
+        Path,
+        typer.Argument(help="eICU-CRD folder (patient, lab, ... as .csv.gz, .csv or .parquet)."),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Timeline to write (.parquet or .csv): canonical long table, time in hours "
+            "since unit admission; beside it <stem>.stays.csv, and <stem>.skipped.csv / "
+            "<stem>.rejected.csv when rows were left out."
+        ),
+    ],
+    stays: Annotated[
+        Path | None,
+        typer.Option(help="CSV with a patientunitstayid column: import only these stays."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Import at most this many stays.")] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Stop at the first bad row instead of listing it.")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Import eICU-CRD ICU unit stays (labs, vitals, GCS, urine, vasopressors, antibiotics).
+
+    Exit code 0 when every mapped row was used, 1 when rows were skipped or rejected
+    (listed in the side files), 2 on unusable input.
+    """
+    from sepsistwin.data import InputError
+    from sepsistwin.data.eicu import read_eicu
+
+    _check_out(out)
+    try:
+        result = read_eicu(eicu_dir, stays=stays, limit=limit, lenient=not strict)
+    except InputError as exc:
+        fail(str(exc))
+    _write_import(result, out, eicu_dir, json_out)
 
 
 @data_app.command("from-meds")
