@@ -69,6 +69,9 @@ def assess(
         Drop (and report) invalid rows instead of raising :class:`sepsistwin.data.InputError`.
         The dropped rows are in ``result.attrs["rejected"]`` (a list of records with
         ``file, row, patient_id, field, value, message``) and a warning is issued.
+        Input left out on purpose in either mode (FHIR resources of other types, onsets of
+        patients without data) is in ``result.attrs["skipped"]`` (``file, row,
+        patient_id, reason``).
     config
         Thresholds (:class:`ClinicalConfig` or a YAML file overlaying the defaults).
     baseline_sofa
@@ -121,6 +124,7 @@ def assess(
             result = add_endotypes(result, endotypes)
     # Plain records (not a DataFrame) so the attrs survive copies and Parquet export.
     result.attrs["rejected"] = timeline.rejected.to_dict(orient="records")
+    result.attrs["skipped"] = timeline.skipped.to_dict(orient="records")
     if len(timeline.rejected):
         warnings.warn(
             f"{len(timeline.rejected)} invalid row(s) dropped (lenient mode); "

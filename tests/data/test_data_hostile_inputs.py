@@ -281,3 +281,42 @@ def test_yaml_with_bad_bytes_names_the_line(tmp_path: Path) -> None:
 def test_spec_errors_are_input_errors() -> None:
     with pytest.raises(InputError):
         parse_spec("name: [", "t.yaml")
+
+
+# --- size limits ----------------------------------------------------------------------------
+
+
+def test_oversized_bundle_is_refused_before_it_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sepsistwin.data.fhir as fhir
+
+    monkeypatch.setattr(fhir, "MAX_BUNDLE_BYTES", 100)
+    p = write(tmp_path, "big.json", bundle(OBS, OBS))
+    with pytest.raises(InputError, match=r"^big\.json: the file is .* above the limit of 100 "):
+        read_timeline(p)
+
+
+def test_overlong_ndjson_line_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sepsistwin.data.fhir as fhir
+
+    monkeypatch.setattr(fhir, "MAX_NDJSON_LINE_BYTES", 50)
+    p = write(tmp_path, "o.ndjson", json.dumps(OBS) + "\n")
+    with pytest.raises(InputError, match=r"o\.ndjson: line 1: longer than 50 bytes"):
+        read_timeline(p)
+
+
+def test_oversized_table_and_yaml_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sepsistwin.data.tabular as tabular
+    import sepsistwin.data.yaml_schema as yaml_schema
+
+    monkeypatch.setattr(tabular, "MAX_TABLE_BYTES", 10)
+    p = write(tmp_path, "t.csv", HEADER + "p1,0,gcs,15,\n")
+    with pytest.raises(InputError, match="above the limit of 10 bytes for a CSV long table"):
+        read_timeline(p)
+    monkeypatch.setattr(yaml_schema, "MAX_YAML_BYTES", 10)
+    y = write(tmp_path, "c.yaml", "phenotype: {mals_ferritin_ng_ml: 5000}\n")
+    with pytest.raises(ValueError, match=r"c\.yaml: the file is .* above the limit of 10 bytes"):
+        read_yaml(y, ValueError)

@@ -1,7 +1,8 @@
 """Property-based fuzzing of every reader and the trial-spec parser: only InputError escapes.
 
 Hypothesis generates malformed CSV rows (bad bytes, huge and out-of-range times, offset
-units, non-numbers), raw bytes, FHIR JSON of any shape, onset files and YAML. The budget is
+units, non-numbers), Parquet columns of any type, raw bytes, FHIR JSON of any shape, onset
+files and YAML. The budget is
 fixed and derandomised (the same examples on every run, a few seconds in all) so
 ``make test`` stays fast and reproducible; raise ``max_examples`` locally to fuzz longer.
 """
@@ -16,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -113,11 +116,49 @@ def test_any_bytes_are_answered_with_input_errors(folder: Path, data: bytes, suf
     read_or_input_error(path, lenient=True)
 
 
+# --- Parquet ---------------------------------------------------------------------------------
+
+PARQUET_COLUMN = st.one_of(
+    st.lists(st.text(max_size=6) | st.none(), min_size=3, max_size=3).map(
+        lambda v: pa.array(v, pa.string())
+    ),
+    st.lists(st.floats() | st.none(), min_size=3, max_size=3).map(
+        lambda v: pa.array(v, pa.float64())
+    ),
+    st.lists(st.integers(-(2**62), 2**62), min_size=3, max_size=3).map(
+        lambda v: pa.array(v, pa.int64())
+    ),
+    # seconds within what Parquet's millisecond timestamps hold (the writer's limit)
+    st.lists(st.integers(-(2**42), 2**42), min_size=3, max_size=3).map(
+        lambda v: pa.array(v, pa.int64()).cast(pa.timestamp("s"))
+    ),
+    st.lists(st.binary(max_size=4), min_size=3, max_size=3).map(lambda v: pa.array(v, pa.binary())),
+    st.lists(st.booleans(), min_size=3, max_size=3).map(lambda v: pa.array(v, pa.bool_())),
+)
+
+
+@settings(FUZZ, max_examples=max(10, FUZZ.max_examples // 4))  # a Parquet write each
+@given(
+    columns=st.fixed_dictionaries(
+        {name: PARQUET_COLUMN for name in ("patient_id", "time", "variable", "value", "unit")}
+    ),
+    lenient=st.booleans(),
+)
+def test_parquet_reader_raises_only_input_errors(
+    folder: Path, columns: dict[str, pa.Array], lenient: bool
+) -> None:
+    path = folder / "fuzz.parquet"
+    pq.write_table(pa.table(columns), path)
+    read_or_input_error(path, lenient=lenient)
+
+
 # --- FHIR ------------------------------------------------------------------------------------
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=6), children)
+    ),
     max_leaves=12,
 )
 RESOURCE_KEYS = [

@@ -184,6 +184,13 @@ def register(app: typer.Typer) -> None:
             err_console.print(f"[yellow]{len(rejected)} invalid row(s) dropped (--lenient):[/]")
             for r in rejected:
                 err_console.print(f"  {r['message']}", highlight=False, soft_wrap=True)
+        skipped = result.attrs.get("skipped") or []
+        if skipped:
+            err_console.print(
+                f"[yellow]{len(skipped)} input item(s) skipped[/] (listed by 'sepsistwin data "
+                "check')",
+                highlight=False,
+            )
         if out is not None:
             _write(result, out)
         if json_out:
