@@ -493,6 +493,9 @@ def _assemble(
         value=pd.Series(value[keep]),
         unit=pd.Series(unit[keep], dtype="category"),
         labels=labels,
+        # MEDS extracts keep every source item: two items of one variable at the same time
+        # are one measurement, as in the MIMIC-IV and eICU-CRD importers.
+        same_time="merge",
     )
     timeline = build_timeline(raw, onset=onset, baseline_sofa=baseline, lenient=lenient)
     skipped_frame = pd.concat([s for s in skipped if len(s)] or [unmapped], ignore_index=True)
