@@ -320,3 +320,24 @@ def test_oversized_table_and_yaml_are_refused(
     y = write(tmp_path, "c.yaml", "phenotype: {mals_ferritin_ng_ml: 5000}\n")
     with pytest.raises(ValueError, match=r"c\.yaml: the file is .* above the limit of 10 bytes"):
         read_yaml(y, ValueError)
+
+
+def test_period_with_a_year_typo_in_its_end_is_rejected_not_expanded(tmp_path: Path) -> None:
+    admin = {
+        "resourceType": "MedicationAdministration",
+        "id": "m1",
+        "status": "completed",
+        "subject": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "7512"}]
+        },
+        "effectivePeriod": {"start": "2024-03-01T08:00:00Z", "end": "2204-03-01T08:00:00Z"},
+        "dosage": {"rateQuantity": {"value": 0.1, "unit": "ug/kg/min"}},
+    }
+    p = write(tmp_path, "m.json", bundle(OBS, admin))
+    with pytest.raises(InputError, match="lasts more than 366 days"):
+        read_timeline(p)
+    tl = read_timeline(p, lenient=True)
+    assert len(tl.observations) == 1 and tl.rejected["row"].tolist() == [
+        "MedicationAdministration/m1"
+    ]

@@ -6,7 +6,10 @@ column; unit conversion runs once per distinct (variable, unit) pair and is appl
 numpy. Python loops only build the messages of offending rows.
 
 Each row gets the first problem found, in this order: reader-specific problem (FHIR
-coding or subject), patient_id, variable, time, value, unit, plausible range.
+resource type, coding or subject), patient_id, variable, time (readable, within the
+bounded span of ``limits.MAX_SPAN_HOURS``, a period no longer than it), value, unit,
+plausible range, and last a conflict with an earlier row (same patient, variable and time,
+another value).
 """
 
 from __future__ import annotations
@@ -46,7 +49,9 @@ _LOW, _HIGH = _MIN - _TOL, _MAX + _TOL
 
 # Problem kinds, in the order rows are checked (a time too far from the patient's time zero,
 # K_SPAN, ranks with the time; a conflicting duplicate, K_CONFLICT, is checked last).
-K_PRESET, K_PID, K_VAR, K_TIME, K_VALUE, K_UNIT, K_RANGE, K_SPAN, K_CONFLICT = range(1, 10)
+K_PRESET, K_PID, K_VAR, K_TIME, K_VALUE, K_UNIT, K_RANGE, K_SPAN, K_CONFLICT, K_PERIOD = range(
+    1, 11
+)
 #: Variables whose events add up (two urine volumes charted at one time are two voids),
 #: so equal times with different values are not a conflict.
 _ADDS_UP = np.array([CATALOGUE[v].quantity == "volume" for v in VARIABLE_NAMES])
@@ -271,6 +276,8 @@ def build_timeline(
     has_onset, onset_val = _onset_arrays(pid_names, times, raw.file, onsets, onset_source)
     far, span_ref = _far_times(times, pid_codes, has_onset, onset_val, kind == 0)
     kind[far & (kind == 0)] = K_SPAN
+    long_period = _long_periods(raw, times)
+    kind[long_period & (kind == 0)] = K_PERIOD
 
     vals = _parse_values(raw.value, row_var)
     kind[(vals.missing | vals.not_number | vals.not_finite) & (kind == 0)] = K_VALUE
@@ -387,6 +394,24 @@ def _far_times(
     with np.errstate(over="ignore"):
         far = ok & (np.abs(ns - ref[pid]) > _NS_SPAN)
     return far | out_of_years, ref
+
+
+def _long_periods(raw: RawRows, times: ParsedTimes) -> np.ndarray:
+    """Rows whose period (``end_time``) lasts longer than ``MAX_SPAN_HOURS``: each day of a
+    period becomes a row, so a year typo in an end would make tens of thousands of rows."""
+    n = len(raw.patient_id)
+    if raw.end_time is None or times.ns is None:
+        return np.zeros(n, dtype=bool)
+    try:
+        ends = parse_times(raw.end_time)
+    except MixedTimeFormats:
+        return np.zeros(n, dtype=bool)  # reported with its rows by _expand_periods
+    if ends.ns is None:
+        return np.zeros(n, dtype=bool)
+    ok = (ends.ns != NAT) & (times.ns != NAT)
+    with np.errstate(over="ignore"):
+        span = np.where(ok, ends.ns - times.ns, 0)
+    return ok & (span > _NS_SPAN)
 
 
 def _conflicting_duplicates(
@@ -596,6 +621,13 @@ def _problem(s: _State, i: int) -> Problem:
             problem = f"{fld} '{value}' is not readable; expected {expected}"
     elif k == K_SPAN:
         fld, value, expected, problem = _span_problem(s, i, path("time"))
+    elif k == K_PERIOD:
+        fld = path("end_time")
+        assert raw.end_time is not None
+        value = raw.end_time.iloc[i]
+        days = MAX_SPAN_HOURS // 24
+        expected = f"a period of at most {days} days"
+        problem = f"period from '{s.times.raw(i)}' to '{value}' lasts more than {days} days"
     elif k == K_CONFLICT:
         fld, value, expected, problem = _conflict_problem(s, i, var, path("value"))
     elif k == K_VALUE:
