@@ -163,6 +163,10 @@ def test_binary_parquet_text_with_bad_bytes_names_the_row(tmp_path: Path) -> Non
     pq.write_table(table, tmp_path / "b.parquet")
     with pytest.raises(InputError, match=r"row 3 of b\.parquet: unit holds bytes"):
         read_timeline(tmp_path / "b.parquet")
+    values = table.set_column(3, "value", pa.array([b"1", b"\x80"], pa.binary()))
+    pq.write_table(values, tmp_path / "v.parquet")
+    with pytest.raises(InputError, match=r"row 3 of v\.parquet: value holds bytes"):
+        read_timeline(tmp_path / "v.parquet", lenient=True)
 
 
 def test_not_a_parquet_file_is_one_line(tmp_path: Path) -> None:

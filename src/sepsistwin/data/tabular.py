@@ -276,7 +276,7 @@ def read_parquet_frame(path: str | Path) -> pd.DataFrame:
         schema = pq.read_schema(path)
         cols = match_columns(list(schema.names), file)
         table = pq.read_table(path, columns=[cols[c] for c in REQUIRED_COLUMNS])
-        table = _text_columns_as_strings(table, [cols[c] for c in _TEXT_COLUMNS], file)
+        table = _text_columns_as_strings(table, [cols[c] for c in REQUIRED_COLUMNS], file)
         return _dictionary_encode(table, [cols[c] for c in _TEXT_COLUMNS]).to_pandas()
     except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
         if isinstance(exc, InputError):
