@@ -397,3 +397,18 @@ def test_failed_integrations_stop_the_trial_instead_of_reading_as_survivors() ->
             chunk_size=20,
             workers=1,
         )
+
+
+@pytest.mark.parametrize("hours", [6.0, 12.0])
+def test_screening_before_24_hours_assesses_the_hours_since_onset(
+    simulator: ReynoldsTrialSimulator, tmp_path: Path, hours: float
+) -> None:
+    spec = small_spec(screening={"at_hours": hours}, enrollment={"rules": ["lymphocytes <= 5"]})
+    r = run_trial(spec, simulator=simulator, store=tmp_path / "t.duckdb", chunk_size=150, workers=1)
+    sc = r.screening
+    assert sc["n_screened"] + sc["n_died_before_screening"] == 300
+    assert sc["n_screened"] > 0 and sc["n_enrolled"] > 0
+    p = patients(tmp_path / "t.duckdb")
+    # Every enrolled patient has a screening-day value: the partial window (0, at] was assessed.
+    assert p["baseline_lymphocytes"].notna().all()
+    assert (p["baseline_lymphocytes"] <= 5).all()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
@@ -25,6 +27,28 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Print an error to stderr and exit with ``code`` (2 = bad input)."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+#: Help of every ``--encoding`` option.
+ENCODING_HELP = "Text encoding of CSV, JSON and onset files (default utf-8), e.g. latin-1, cp1252."
+
+
+def check_out_path(path: Path | None, option: str = "--out") -> None:
+    """Fail with one line unless ``path`` can be written: its folder exists and is a folder.
+
+    Checked before any work, so a long run does not end in a traceback when it writes.
+    """
+    if path is None:
+        return
+    parent = path.expanduser().resolve().parent
+    if not parent.exists():
+        fail(f"{option} {path}: the folder {parent} does not exist; create it first")
+    if not parent.is_dir():
+        fail(f"{option} {path}: {parent} is not a folder")
+    if path.is_dir():
+        fail(f"{option} {path}: is a folder; give a file name")
+    if not os.access(parent, os.W_OK):
+        fail(f"{option} {path}: the folder {parent} is not writable")
 
 
 def jsonable(value: Any) -> Any:

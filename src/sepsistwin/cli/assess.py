@@ -11,7 +11,15 @@ from rich.console import Console
 from rich.table import Table
 
 from sepsistwin import DISCLAIMER
-from sepsistwin.cli._common import console, err_console, fail, frame_records, print_json
+from sepsistwin.cli._common import (
+    ENCODING_HELP,
+    check_out_path,
+    console,
+    err_console,
+    fail,
+    frame_records,
+    print_json,
+)
 from sepsistwin.clinical import SOFA_COMPONENTS
 
 _PHENOTYPE_STYLE = {
@@ -142,6 +150,7 @@ def register(app: typer.Typer) -> None:
                 "(CSV/Parquet): adds srs, srsq, sweeney, mars columns on sampled days."
             ),
         ] = None,
+        encoding: Annotated[str, typer.Option(help=ENCODING_HELP)] = "utf-8",
     ) -> None:
         """Assess a patient timeline day by day: SOFA, qSOFA, SIRS, Sepsis-3, septic shock,
         PROVIDE immune phenotype and immune state, with the rules that fired."""
@@ -154,6 +163,7 @@ def register(app: typer.Typer) -> None:
         for name, value in (("--score", score), ("--sepsis3-score", sepsis3_score)):
             if value not in ("sofa", "sofa2"):
                 fail(f"{name} '{value}' is not known; expected 'sofa' or 'sofa2'")
+        check_out_path(out)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -165,6 +175,7 @@ def register(app: typer.Typer) -> None:
                     score=score,  # type: ignore[arg-type]
                     sepsis3_score=sepsis3_score,  # type: ignore[arg-type]
                     endotypes=endotypes,
+                    encoding=encoding,
                 )
         except (InputError, ConfigError, FileNotFoundError) as exc:
             fail(str(exc))
@@ -173,6 +184,13 @@ def register(app: typer.Typer) -> None:
             err_console.print(f"[yellow]{len(rejected)} invalid row(s) dropped (--lenient):[/]")
             for r in rejected:
                 err_console.print(f"  {r['message']}", highlight=False, soft_wrap=True)
+        skipped = result.attrs.get("skipped") or []
+        if skipped:
+            err_console.print(
+                f"[yellow]{len(skipped)} input item(s) skipped[/] (listed by 'sepsistwin data "
+                "check')",
+                highlight=False,
+            )
         if out is not None:
             _write(result, out)
         if json_out:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sepsistwin import DISCLAIMER
-from sepsistwin.cli._common import console, fail, print_json
+from sepsistwin.cli._common import check_out_path, console, fail, print_json
 
 _STYLE = {"SRS1": "bold red", "SRS2": "green", "SRS3": "dim"}
 
@@ -116,6 +116,7 @@ def register(app: typer.Typer) -> None:
 
         if srs_mode not in ("auto", "align", "project"):
             fail(f"--srs-mode '{srs_mode}' is not known; expected auto, align or project")
+        check_out_path(out)
         try:
             result = endotype(
                 expr,

@@ -10,18 +10,25 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from sepsistwin.cli._common import console, fail, jsonable
+from sepsistwin.cli._common import ENCODING_HELP, console, fail, jsonable
 
 
 def _assess(
-    input: Path, *, onset: Path | None, lenient: bool, endotypes: Path | None = None
+    input: Path,
+    *,
+    onset: Path | None,
+    lenient: bool,
+    endotypes: Path | None = None,
+    encoding: str = "utf-8",
 ) -> pd.DataFrame:
     """Run the assessment through the public API (``sepsistwin.assess``)."""
     from sepsistwin.api import assess  # what ``sepsistwin.assess`` exposes
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result: pd.DataFrame = assess(input, onset=onset, lenient=lenient, endotypes=endotypes)
+        result: pd.DataFrame = assess(
+            input, onset=onset, lenient=lenient, endotypes=endotypes, encoding=encoding
+        )
     return result
 
 
@@ -55,6 +62,7 @@ def register(app: typer.Typer) -> None:
                 "(CSV/Parquet): SRS read as evidence on the days a sample exists."
             ),
         ] = None,
+        encoding: Annotated[str, typer.Option(help=ENCODING_HELP)] = "utf-8",
     ) -> None:
         """Assess the timeline and list ranked, phenotype-matched immunotherapy options per
         patient-day, with rationale, evidence, warnings and timing. Research decision support,
@@ -64,9 +72,11 @@ def register(app: typer.Typer) -> None:
         if not input.exists():
             fail(f"INPUT {input}: file not found")
         try:
-            assessment = _assess(input, onset=onset, lenient=lenient, endotypes=endotypes)
+            assessment = _assess(
+                input, onset=onset, lenient=lenient, endotypes=endotypes, encoding=encoding
+            )
         except (ValueError, KeyError) as exc:
-            fail(f"{input}: {exc}")
+            fail(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc))
         try:
             result = recommend(assessment).filter(patient=patient, day=day)
         except KeyError as exc:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from sepsistwin.cli._common import console, fail, print_json
+from sepsistwin.cli._common import check_out_path, console, fail, print_json
 
 _PARAM_HELP = "Parameter override NAME=VALUE (repeatable)."
 _INIT_HELP = "Initial state override STATE=VALUE (repeatable)."
@@ -182,6 +182,8 @@ def simulate_cmd(
         fail(f"--step must be > 0, got {step}")
     if out is not None and out.suffix.lower() != ".parquet":
         fail(f"--out {out}: expected a .parquet file name")
+    check_out_path(out)
+    check_out_path(plot, "--plot")
     m, p, y, sched = _inputs(model, param, init, dose, weight, parameters)
     t = np.unique(np.r_[np.arange(0.0, hours, step), hours])  # always ends at --hours
     try:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from sepsistwin import DISCLAIMER
-from sepsistwin.cli._common import console, err_console, fail, print_json
+from sepsistwin.cli._common import check_out_path, console, err_console, fail, print_json
 
 
 def _load_simulator(target: str) -> Any:
@@ -95,6 +95,9 @@ def register(app: typer.Typer) -> None:
         from sepsistwin.store import StoreError, TrialStore
         from sepsistwin.trial import TrialSpecError, run_trial
 
+        check_out_path(report, "--report")
+        if store not in (None, ":memory:"):
+            check_out_path(Path(str(store)), "--store")
         sim = _load_simulator(simulator) if simulator else None
         try:
             result = run_trial(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sepsistwin.cli._common import console, err_console, fail, print_json
+from sepsistwin.cli._common import check_out_path, console, err_console, fail, print_json
 
 #: Population sizes of the quick (CI) and the full scorecard.
 QUICK_SIZE = 600
@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
         """
         from sepsistwin.validation import markdown, run_scorecard
 
+        check_out_path(out)
         n = size or (QUICK_SIZE if quick else FULL_SIZE)
         try:
             card = run_scorecard(

@@ -156,7 +156,9 @@ def split_schedule(schedule: Schedule, at: float) -> tuple[Schedule, Schedule]:
 
 def screening_times(at_hours: float, n_days: int) -> NDArray[np.float64]:
     """Observation times (hours since onset) of the ``n_days`` days up to screening: the
-    window ``(at - 24 n_days, at]``, screening time included.
+    window ``(at - 24 n_days, at]``, screening time included, clipped at onset (the
+    assessment window rule of :mod:`sepsistwin.clinical.windows`: before 24 h the last day
+    holds only the hours since onset).
 
     Examples
     --------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -142,10 +143,62 @@ def _execute_local(plan: TrialPlan, pending: list[int], workers: int) -> Iterato
                 f.cancel()
 
 
+#: Seconds to wait for a Dask scheduler to answer before giving up.
+SCHEDULER_TIMEOUT_S = 5.0
+
+
+class SchedulerUnreachable(ValueError):
+    """The Dask scheduler address is malformed or nothing answers there."""
+
+
+def check_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT_S) -> tuple[str, int]:
+    """Check that a Dask scheduler address is well-formed and something listens there.
+
+    Accepts ``tcp://host:port`` or ``host:port``. Raises :class:`SchedulerUnreachable` with
+    one line (the address and what went wrong) within ``timeout`` seconds, instead of the
+    distributed client's long retries and traceback.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_scheduler("tcp://no-port")
+    ... except SchedulerUnreachable as e:
+    ...     print(e)
+    --scheduler 'tcp://no-port': expected tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786)
+    """
+    text = str(address).strip()
+    rest = text.split("://", 1)[1] if "://" in text else text
+    scheme = text.split("://", 1)[0] if "://" in text else "tcp"
+    host, sep, port_text = rest.rstrip("/").rpartition(":")
+    host = host.strip("[]")
+    if scheme != "tcp" or not sep or not host or not port_text.isdigit():
+        raise SchedulerUnreachable(
+            f"--scheduler {address!r}: expected tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786)"
+        )
+    port = int(port_text)
+    if not 0 < port < 65536:
+        raise SchedulerUnreachable(f"--scheduler {address!r}: port {port} is not 1-65535")
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except TimeoutError:
+        raise SchedulerUnreachable(
+            f"--scheduler {address!r}: no answer within {timeout:g} s; is the Dask scheduler "
+            "running and reachable from here?"
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise SchedulerUnreachable(
+            f"--scheduler {address!r}: cannot connect ({reason}); start one with "
+            "'dask scheduler' or leave --scheduler out to use local processes"
+        ) from None
+    return host, port
+
+
 def _execute_dask(plan: TrialPlan, pending: list[int], address: str) -> Iterator[ChunkOutput]:
     from distributed import Client, as_completed
 
-    with Client(address) as client:
+    with Client(address, timeout=f"{SCHEDULER_TIMEOUT_S * 2:g}s") as client:
         slots = max(1, sum(client.nthreads().values())) * 2
         plan_f = client.scatter(plan, broadcast=True)
         todo = list(pending)
@@ -217,6 +270,8 @@ def run_trial(
     >>> result = run_trial("provide-like", size=200, store=":memory:")  # doctest: +SKIP
     >>> print(result.summary())  # doctest: +SKIP
     """
+    if scheduler:
+        check_scheduler(scheduler)
     sp = load_spec(spec).with_size(size)
     if counterfactual is not None:
         sp = sp.model_copy(update={"counterfactual": bool(counterfactual)})
