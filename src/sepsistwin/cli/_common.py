@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from typing import Any, NoReturn
 
 import numpy as np
@@ -12,13 +11,10 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-# Piped output (files, CI logs) gets a fixed generous width so tables are not squeezed
-# into 80 columns; a terminal uses its own width.
-_PIPE_WIDTH = 130
-console = Console() if sys.stdout.isatty() else Console(width=_PIPE_WIDTH)
-err_console = (
-    Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=_PIPE_WIDTH)
-)
+# Width follows the terminal, or COLUMNS when set (read at each print, so tests and
+# scripts can set it); tables are fitted by ``cli._output``.
+console = Console()
+err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
