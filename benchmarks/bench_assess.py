@@ -3,18 +3,24 @@
 Measures, on canonical Parquet input written once up front:
   * end to end: ``sepsistwin.assess(path)`` = read + validate + convert units + assess;
   * the clinical rules alone: ``sepsistwin.clinical.assess(observations)``;
+  * the command line, ``sepsistwin assess cohort.parquet --out result.parquet`` run as a
+    process (start-up, read, assess, write the result, print the summary) on a
+    ``--cli-patients`` x ``--days`` cohort (default 10,000 x 14), beside the API on the same
+    file and the same output;
 and compares with two named baselines:
   * the target, 1,000,000 patient-days per minute on 2 cores (issue #2);
   * a per-patient-day Python loop (scalar SOFA rules written the obvious way) on a
     sample, whose SOFA must agree with the vectorised result.
 
-Usage: python benchmarks/bench_assess.py [--patients N] [--days D] [--no-write]
+Usage: python benchmarks/bench_assess.py [--patients N] [--days D] [--cli-patients N] [--no-write]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -137,11 +143,38 @@ def naive_assess(obs: pd.DataFrame) -> dict[tuple[str, int], int]:
     return out
 
 
+def cli_vs_api(n_patients: int, n_days: int) -> dict[str, float]:
+    """Wall time of ``sepsistwin assess FILE --out OUT`` as a process and of
+    ``sepsistwin.assess(FILE).to_parquet(OUT)`` in this process, on the same Parquet input."""
+    import sepsistwin
+
+    exe = Path(sys.executable).with_name("sepsistwin")
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out_cli, out_api = (Path(tmp) / n for n in ("c.parquet", "cli.parquet", "api.parquet"))
+        generate_cohort(n_patients, n_days, seed=2).to_parquet(src, index=False)
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [str(exe), "assess", str(src), "--out", str(out_cli)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "COLUMNS": "100"},
+            check=True,
+        )
+        t_cli = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        sepsistwin.assess(src).to_parquet(out_api, index=False)
+        t_api = time.perf_counter() - t0
+        same = pd.read_parquet(out_cli)["sofa"].equals(pd.read_parquet(out_api)["sofa"])
+    print(proc.stdout)
+    return {"cli": t_cli, "api": t_api, "same": float(same), "lines": proc.stdout.count("\n")}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--patients", type=int, default=100_000)
     ap.add_argument("--days", type=int, default=14)
     ap.add_argument("--baseline-sample", type=int, default=2_000, help="patients in the loop")
+    ap.add_argument("--cli-patients", type=int, default=10_000, help="patients in the CLI run")
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     args = ap.parse_args()
 
@@ -150,6 +183,9 @@ def main() -> None:
     from sepsistwin.clinical import assess as assess_observations
 
     n_pd = args.patients * args.days
+    n_cli = args.cli_patients * args.days
+    cli = cli_vs_api(args.cli_patients, args.days)
+    rate_cli, rate_api = n_cli / cli["cli"] * 60, n_cli / cli["api"] * 60
     t0 = time.perf_counter()
     cohort = generate_cohort(args.patients, args.days)
     t_gen = time.perf_counter() - t0
@@ -208,6 +244,21 @@ def main() -> None:
         f"| baseline: per-patient-day Python loop, SOFA only ({n_naive:,} patient-days) | "
         f"{t_naive:.1f} | {rate_naive:,.0f} | {rate_naive / TARGET_PATIENT_DAYS_PER_MIN:.2f}x | "
         "1x |",
+        "",
+        f"Command line vs API on a {args.cli_patients:,} x {args.days}-day cohort "
+        f"({n_cli:,} patient-days, Parquet in, Parquet out):",
+        "",
+        "| path | wall time (s) | patient-days / min | vs target 1,000,000/min |",
+        "|---|---:|---:|---:|",
+        f"| `sepsistwin assess cohort.parquet --out result.parquet` (a process: start-up, "
+        f"read, assess, write, print the summary) | {cli['cli']:.1f} | {rate_cli:,.0f} | "
+        f"{rate_cli / TARGET_PATIENT_DAYS_PER_MIN:.2f}x |",
+        f"| `sepsistwin.assess(path).to_parquet(out)` in Python | {cli['api']:.1f} | "
+        f"{rate_api:,.0f} | {rate_api / TARGET_PATIENT_DAYS_PER_MIN:.2f}x |",
+        "",
+        f"The command printed a {int(cli['lines'])}-line summary (no per-patient tables: "
+        f"`--out` was given); its SOFA column {'equals' if cli['same'] else 'DIFFERS from'} "
+        "the API's.",
         "",
         f"SOFA of the loop and the vectorised rules disagree on {mismatches} of {n_naive:,} "
         f"patient-days. Peak RSS of the process (includes the generator's copies): "

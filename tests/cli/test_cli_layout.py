@@ -174,3 +174,59 @@ def test_recommend_csv_has_a_row_per_patient_day_option() -> None:
     mals = frame[(frame["patient_id"] == "ICU-001") & (frame["rank"] == 1)]
     assert set(mals["therapy"]) == {"anakinra"}
     assert {"dose", "route", "schedule", "why"} <= set(frame.columns)
+
+
+def test_assess_piped_prints_a_summary_with_counts_and_time() -> None:
+    res = _invoke(
+        "assess", str(example_path("cohort.csv")), "--onset", str(example_path("onsets.csv"))
+    )
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    text = res.stdout  # type: ignore[attr-defined]
+    _lines_fit(text)
+    assert "Patient ICU-001" not in text
+    assert "10 patients, 37 patient-days assessed in" in text
+    assert "patient-days/min" in text
+    assert "MALS 6 (16%)" in " ".join(text.split())  # counts by phenotype, patient-days
+    assert "septic shock:" in text and "missing data:" in text
+
+
+def test_assess_with_out_writes_every_row_and_prints_the_summary(tmp_path: Path) -> None:
+    out = tmp_path / "r.parquet"
+    res = _invoke("assess", str(example_path("cohort.csv")), "--out", str(out))
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    assert len(pd.read_parquet(out)) == 37
+    assert f"wrote {out}" in res.stdout.replace("\n", "")  # type: ignore[attr-defined]
+    assert "Patient ICU-001" not in res.stdout  # type: ignore[attr-defined]
+
+
+def test_assess_out_in_a_missing_folder_is_refused_before_the_work(tmp_path: Path) -> None:
+    res = _invoke(
+        "assess", str(example_path("cohort.csv")), "--out", str(tmp_path / "no" / "r.csv")
+    )
+    assert res.exit_code == 2
+    assert "does not exist" in res.stderr  # type: ignore[attr-defined]
+
+
+def test_assessment_summary_counts_match_the_records() -> None:
+    from sepsistwin.api import assess
+    from sepsistwin.cli.assess import assessment_summary
+
+    result = assess(example_path("cohort.csv"), onset=example_path("onsets.csv"))
+    s = assessment_summary(result, 2.0)
+    assert s["patient_days"] == len(result)
+    assert sum(s["phenotype_days"].values()) == len(result)
+    assert s["septic_shock_days"] == int(result["septic_shock"].sum())
+    assert s["septic_shock_patients"] == result.loc[result["septic_shock"], "patient_id"].nunique()
+    assert s["patient_days_per_minute"] == round(60 * len(result) / 2.0)
+
+
+def test_recommend_piped_prints_a_summary_and_one_patient_prints_panels() -> None:
+    path, onset = str(example_path("cohort.csv")), str(example_path("onsets.csv"))
+    res = _invoke("recommend", path, "--onset", onset)
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    assert "first-ranked option (patient-days): " in res.stdout.replace("\n", " ")  # type: ignore[attr-defined]
+    assert "anakinra 6" in res.stdout  # type: ignore[attr-defined]
+    one = _invoke("recommend", path, "--onset", onset, "--patient", "ICU-001", "--day", "1")
+    assert "Patient ICU-001, day 1" in one.stdout  # type: ignore[attr-defined]
+    forced = _invoke("recommend", path, "--onset", onset, "--table")
+    assert forced.stdout.count("Patient ICU-0") >= 10  # type: ignore[attr-defined]
