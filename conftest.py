@@ -30,6 +30,7 @@ import pytest
 KERNEL_OF: dict[str, str] = {
     "tests/cli/test_demo_cli.py": "sepsistwin",
     "tests/cli/test_simulate_cli.py": "reynolds2006",
+    "tests/cli/test_simulate_summary_cli.py": "sepsistwin",
     "tests/cli/test_simulate_therapy_cli.py": "sepsistwin",
     "tests/cli/test_trial_cli.py": "reynolds2006",
     "tests/model/immune/": "sepsistwin",

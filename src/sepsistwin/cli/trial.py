@@ -92,9 +92,12 @@ def register(app: typer.Typer) -> None:
         """Run an in-silico randomised trial: screen a virtual population with the clinical
         rules, enroll, randomise, follow each arm, and compare arms (Kaplan-Meier, log-rank,
         Cox HR, risk difference, phenotype subgroups)."""
+        from sepsistwin.cli.simulate import check_output_path
         from sepsistwin.store import StoreError, TrialStore
         from sepsistwin.trial import TrialSpecError, run_trial
 
+        if report is not None:
+            check_output_path("--report", report, (".html",))
         sim = _load_simulator(simulator) if simulator else None
         try:
             result = run_trial(
