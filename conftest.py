@@ -46,6 +46,7 @@ KERNEL_OF: dict[str, str] = {
     "tests/solve/test_stiff.py": "test_two_decay",
     "tests/trial/test_power.py": "reynolds2006",
     "tests/trial/test_runner.py": "reynolds2006",
+    "tests/trial/test_script_safety.py": "reynolds2006",
     "tests/trial/test_sepsistwin_simulator.py": "sepsistwin",
     "tests/validation/": "sepsistwin",
     "tests/web/": "sepsistwin",

@@ -98,7 +98,9 @@ def test_summary_report_parquet_and_resume(spec_file: Path, tmp_path: Path) -> N
         "100",
         "--quiet",
     )
-    assert code2 == 2 and "--resume" in err2
+    # The same trial again: the completed run is loaded, not run again.
+    assert code2 == 0 and "loaded completed run" in err2
+    assert _out2.splitlines()[:12] == out.splitlines()[:12]
     code3, out3, _ = run(
         str(spec_file),
         "--simulator",

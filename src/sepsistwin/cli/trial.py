@@ -43,8 +43,14 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option(help="Continue a killed run in its store; committed chunks are kept."),
         ] = False,
-        overwrite: Annotated[
-            bool, typer.Option(help="Discard what the store holds and start again.")
+        rerun: Annotated[
+            bool,
+            typer.Option(
+                "--rerun",
+                "--overwrite",
+                help="Run again, discarding what the store holds; without it a completed run "
+                "of the same trial is loaded, not run.",
+            ),
         ] = False,
         json_out: Annotated[
             bool, typer.Option("--json", help="Print the result as JSON on stdout.")
@@ -106,7 +112,7 @@ def register(app: typer.Typer) -> None:
                 simulator=sim,
                 store=store,
                 resume=resume,
-                overwrite=overwrite,
+                rerun=rerun,
                 chunk_size=chunk_size,
                 workers=workers,
                 scheduler=scheduler,
@@ -115,8 +121,15 @@ def register(app: typer.Typer) -> None:
             )
         except TrialSpecError as exc:
             fail("\n  ".join(["invalid trial specification:", *exc.errors]))
-        except (StoreError, FileNotFoundError, ValueError) as exc:
+        except (StoreError, FileNotFoundError, ValueError, RuntimeError) as exc:
             fail(str(exc))
+        if result.loaded_from_store:
+            err_console.print(
+                f"loaded completed run {result.run_id} from {result.store_path} "
+                "(--rerun runs it again)",
+                highlight=False,
+                soft_wrap=True,
+            )
         if parquet is not None:
             with TrialStore(result.store_path, read_only=True) as st:
                 files = st.export_parquet(parquet)

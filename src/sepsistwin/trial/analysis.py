@@ -166,6 +166,9 @@ class TrialResult:
     trajectories: pd.DataFrame = field(repr=False)
     notes: list[str] = field(default_factory=list)
     store_path: str = ""
+    #: True when :func:`~sepsistwin.trial.run_trial` found this run complete in its store and
+    #: analysed it without running it again.
+    loaded_from_store: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: ``{"arms": [...], "comparisons": [...], "subgroups": [...]}`` plus
