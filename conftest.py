@@ -44,6 +44,7 @@ KERNEL_OF: dict[str, str] = {
     "tests/solve/test_batch_api.py": "test_two_decay",
     "tests/solve/test_doses.py": "test_two_decay",
     "tests/solve/test_stiff.py": "test_two_decay",
+    "tests/trial/test_no_effect_and_dose_ranges.py": "reynolds2006",
     "tests/trial/test_power.py": "reynolds2006",
     "tests/trial/test_runner.py": "reynolds2006",
     "tests/trial/test_script_safety.py": "reynolds2006",

@@ -93,3 +93,39 @@ def test_trial_report_must_be_html(tmp_path: Path) -> None:
     res = runner.invoke(app, ["trial", "provide-like", "--report", str(tmp_path / "r.pdf")])
     assert res.exit_code == 2
     assert "PDF is not written" in " ".join(res.stderr.split())
+
+
+def test_a_dose_outside_the_studied_range_warns_and_strict_refuses() -> None:
+    args = ["simulate", "--model", "sepsistwin", "--hours", "24"]
+    args += ["--dose", "anakinra:1000000000mg@12"]
+    warned = runner.invoke(app, args)
+    assert warned.exit_code == 0, warned.output
+    err = " ".join(warned.stderr.split())
+    assert "warning: --dose anakinra:1000000000mg@12" in err
+    assert "5,000,000 times the highest studied dose" in err and "PROVIDE" in err
+    refused = runner.invoke(app, [*args, "--strict"])
+    assert refused.exit_code == 2
+    assert "outside the studied range (--strict)" in " ".join(refused.stderr.split())
+    assert "SOFA" not in refused.stdout  # nothing was simulated
+
+
+def test_trial_strict_refuses_a_spec_dose_outside_the_studied_range(tmp_path: Path) -> None:
+    import yaml
+
+    spec = {
+        "name": "megadose",
+        "seed": 1,
+        "population": {"size": 50},
+        "screening": {"at_hours": 24},
+        "arms": [
+            {"name": "placebo"},
+            {"name": "anakinra", "therapies": [{"therapy": "anakinra", "dose": "1e9 mg"}]},
+        ],
+    }
+    path = tmp_path / "megadose.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    res = runner.invoke(app, ["trial", str(path), "--strict", "--store", ":memory:"])
+    assert res.exit_code == 2, res.output
+    err = " ".join(res.stderr.split())
+    assert "megadose: arms[1].therapies[0]: anakinra 1e9 mg" in err
+    assert "studied range 200 mg" in err

@@ -145,6 +145,32 @@ def _plot(result: Any, path: Path, title: str) -> None:
         fail(f"--plot {path}: expected a .png or .html file name")
 
 
+def _therapy_amount(spec: str) -> tuple[str, str] | tuple[()]:
+    """``(therapy, amount)`` of a ``THERAPY:AMOUNT@HOURS...`` dose; ``()`` for others."""
+    head, sep, rest = spec.partition(":")
+    amount = rest.partition("@")[0].strip()
+    return (head.strip().lower(), amount) if sep and amount else ()
+
+
+def check_dose_ranges(
+    doses: list[tuple[str, str, str]], weight_kg: float = 75.0, *, strict: bool = False
+) -> None:
+    """Warn on stderr (``strict``: refuse) for each ``(where, therapy, dose)`` outside the
+    evidence base's studied range, naming the range and its sources."""
+    from sepsistwin.cli._common import err_console
+    from sepsistwin.trial.dose_ranges import dose_warnings
+
+    found = dose_warnings(doses, weight_kg)
+    for where, check in found:
+        err_console.print(
+            f"[yellow]{'error' if strict else 'warning'}:[/] {where}: {check.message}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if found and strict:
+        fail(f"{len(found)} dose(s) outside the studied range (--strict); see above")
+
+
 def check_output_path(option: str, path: Path, suffixes: tuple[str, ...]) -> None:
     """Refuse an output file whose extension is not one of ``suffixes`` (the file type
     follows the extension) or whose folder does not exist, before any work is done."""
@@ -315,6 +341,14 @@ def simulate_cmd(
             "sepsistwin model), 'defaults' (the model's own defaults) or a calibration YAML.",
         ),
     ] = "calibrated",
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Refuse a therapy dose outside the evidence base's studied range (default: "
+            "warn and run).",
+        ),
+    ] = False,
     hours: Annotated[float, typer.Option("--hours", help="Horizon in hours.")] = 672.0,
     step: Annotated[float, typer.Option("--step", help="Save interval in hours.")] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the trajectories as JSON.")] = (
@@ -340,6 +374,11 @@ def simulate_cmd(
     if plot is not None:
         check_output_path("--plot", plot, (".png", ".html"))
     m, p, y, sched = _inputs(model, param, init, dose, weight, parameters)
+    check_dose_ranges(
+        [(f"--dose {d}", *_therapy_amount(d)) for d in dose or [] if _therapy_amount(d)],
+        weight,
+        strict=strict,
+    )
     t = np.unique(np.r_[np.arange(0.0, hours, step), hours])  # always ends at --hours
     try:
         r = simulate(m, p, y, t, doses=sched if len(sched) else None)

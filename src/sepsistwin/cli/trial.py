@@ -94,16 +94,33 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="Use another TrialSimulator, given as MODULE:NAME.")
         ] = None,
         quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+        strict: Annotated[
+            bool,
+            typer.Option(
+                "--strict",
+                help="Refuse doses outside the evidence base's studied ranges (default: warn).",
+            ),
+        ] = False,
     ) -> None:
         """Run an in-silico randomised trial: screen a virtual population with the clinical
         rules, enroll, randomise, follow each arm, and compare arms (Kaplan-Meier, log-rank,
         Cox HR, risk difference, phenotype subgroups)."""
-        from sepsistwin.cli.simulate import check_output_path
+        from sepsistwin.cli.simulate import check_dose_ranges, check_output_path
         from sepsistwin.store import StoreError, TrialStore
-        from sepsistwin.trial import TrialSpecError, run_trial
+        from sepsistwin.trial import TrialSpecError, load_spec, run_trial
+        from sepsistwin.trial.dose_ranges import spec_doses
 
         if report is not None:
             check_output_path("--report", report, (".html",))
+        try:
+            loaded = load_spec(spec)
+        except TrialSpecError as exc:
+            fail("\n  ".join(["invalid trial specification:", *exc.errors]))
+        except (FileNotFoundError, ValueError, KeyError) as exc:
+            fail(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc))
+        check_dose_ranges(
+            [(f"{loaded.name}: {w}", t, d) for w, t, d in spec_doses(loaded)], strict=strict
+        )
         sim = _load_simulator(simulator) if simulator else None
         try:
             result = run_trial(

@@ -397,6 +397,18 @@ def analyze(store: TrialStore) -> TrialResult:
             if note:
                 notes.append(f"subgroup {ph}: {note}")
         subgroups.append({"phenotype": ph, "n": len(s), "arms": sub_arms, "comparisons": sub_comps})
+    cf = _counterfactual(store, arm_names)
+    for c in cf["comparisons"] if cf else []:
+        if c.get("n") and c.get("helped") == 0 and c.get("harmed") == 0:
+            rand = next((x for x in comparisons if x["arm"] == c["arm"]), None)
+            if rand is not None:
+                rand["no_counterfactual_effect"] = True
+            notes.append(
+                f"arm {c['arm']} changed no enrolled patient's 28-day survival in the paired "
+                f"counterfactual (0 helped, 0 harmed of {c['n']}): its randomised differences "
+                f"from {ref} (HR, log-rank, risk difference) compare different patients and "
+                "are sampling noise, not an effect"
+            )
     km = {a: _km(d[d["arm"] == a]) for a in arm_names}
     traj = (
         _trajectories(store)
@@ -410,7 +422,7 @@ def analyze(store: TrialStore) -> TrialResult:
         arms=arms,
         comparisons=comparisons,
         subgroups=subgroups,
-        counterfactual=_counterfactual(store, arm_names),
+        counterfactual=cf,
         screening=_screening(store, len(d)),
         km=km,
         trajectories=traj,
@@ -505,7 +517,7 @@ def summary_tables(r: TrialResult) -> list[SummaryTable]:
         osfd = a["organ_support_free_days_mean"]
         arm_rows.append(
             [
-                a["name"],
+                a["name"] + (" (no effect)" if c and c.get("no_counterfactual_effect") else ""),
                 str(a["n"]),
                 "-" if a["deaths_28d"] is None else str(a["deaths_28d"]),
                 _pct_ci(a["mortality_28d"], a["mortality_28d_ci"]),
@@ -518,6 +530,15 @@ def summary_tables(r: TrialResult) -> list[SummaryTable]:
                 "-" if osfd is None else f"{osfd:.1f}",
             ]
         )
+    no_effect = [c["arm"] for c in r.comparisons if c.get("no_counterfactual_effect")]
+    arms_note = (
+        f"No effect: {', '.join(no_effect)} changed no patient's 28-day survival in the paired "
+        "counterfactual; the randomised HR, log-rank p and RD of "
+        + ("that arm" if len(no_effect) == 1 else "those arms")
+        + " are noise."
+        if no_effect
+        else ""
+    )
     tables = [
         SummaryTable(
             "Arms",
@@ -535,6 +556,7 @@ def summary_tables(r: TrialResult) -> list[SummaryTable]:
                 "OSFD",
             ],
             arm_rows,
+            note=arms_note,
         ),
         SummaryTable(
             "Secondary outcomes",
@@ -619,6 +641,8 @@ def _format_summary(r: TrialResult) -> str:
     ]
     for t in summary_tables(r):
         lines += ["---", f"{t.title[:1].lower()}{t.title[1:]}:", *_table(t.headers, t.rows)]
+        if t.note and t.title == "Arms":
+            lines.append(f"!! {t.note}")
     lines += [
         "---",
         f"mortality CI: Wilson; RD CI: {RISK_DIFFERENCE_METHOD}; HR: {HAZARD_RATIO_METHOD}",
