@@ -166,6 +166,12 @@ class TrialResult:
     trajectories: pd.DataFrame = field(repr=False)
     notes: list[str] = field(default_factory=list)
     store_path: str = ""
+    #: Patients still at risk (alive and followed) per arm at regular days (``arm, day, n``).
+    at_risk: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    #: The trial specification as run (plain data) and the run's metadata (seed, simulator
+    #: and calibration fingerprint, version, dates).
+    spec: dict[str, Any] = field(default_factory=dict, repr=False)
+    run_meta: dict[str, str] = field(default_factory=dict, repr=False)
     #: True when :func:`~sepsistwin.trial.run_trial` found this run complete in its store and
     #: analysed it without running it again.
     loaded_from_store: bool = False
@@ -184,6 +190,10 @@ class TrialResult:
             "comparisons": self.comparisons,
             "subgroups": self.subgroups,
             "screening": self.screening,
+            "numbers_at_risk": {
+                str(arm): [{"day": int(r["day"]), "n": int(r["n"])} for _, r in g.iterrows()]
+                for arm, g in (self.at_risk.groupby("arm", sort=False) if len(self.at_risk) else [])
+            },
             "counterfactual": self.counterfactual,
             "methods": {
                 "mortality_ci": "Wilson score, 95%",
@@ -295,6 +305,15 @@ def _screening(store: TrialStore, enrolled: int) -> dict[str, Any]:
         if store.has_table("screening")
         else pd.DataFrame()
     )
+    reasons: dict[str, dict[str, int]] = {}
+    if (
+        store.has_table("screening")
+        and "not_enrolled" in store.query("SELECT * FROM screening LIMIT 0").columns
+    ):
+        for _, r in store.query("SELECT phenotype, not_enrolled FROM screening").iterrows():
+            per = reasons.setdefault(str(r["phenotype"]), {})
+            for why, k in json.loads(r["not_enrolled"] or "{}").items():
+                per[why] = per.get(why, 0) + int(k)
     return {
         "n_sampled": int(led["s"] or 0),
         "n_died_before_screening": int(led["d"] or 0),
@@ -306,6 +325,9 @@ def _screening(store: TrialStore, enrolled: int) -> dict[str, Any]:
             str(r["phenotype"]): {
                 "screened": int(r["n_screened"]),
                 "enrolled": int(r["n_enrolled"]),
+                "not_enrolled": dict(
+                    sorted(reasons.get(str(r["phenotype"]), {}).items(), key=lambda kv: -kv[1])
+                ),
             }
             for _, r in by.iterrows()
         },
@@ -415,6 +437,16 @@ def analyze(store: TrialStore) -> TrialResult:
         if store.has_table("patients")
         else pd.DataFrame(columns=["arm", "variable", "day", "n", "q25", "median", "q75"])
     )
+    fu = int(spec["follow_up_days"])
+    step = 7 if fu <= 42 else 14
+    days = sorted({*range(0, fu + 1, step), fu})
+    at_risk = pd.DataFrame(
+        [
+            {"arm": a, "day": t, "n": int((d.loc[d["arm"] == a, "time_days"] >= t).sum())}
+            for a in arm_names
+            for t in days
+        ]
+    )
     return TrialResult(
         name=str(spec["name"]),
         run_id=meta.get("run_id", ""),
@@ -428,6 +460,9 @@ def analyze(store: TrialStore) -> TrialResult:
         trajectories=traj,
         notes=notes,
         store_path=store.path,
+        at_risk=at_risk,
+        spec=spec,
+        run_meta={k: v for k, v in meta.items() if k != "spec"},
     )
 
 
