@@ -28,6 +28,7 @@ import pytest
 #: ``make test``: ``sepsistwin`` (the full model, the slowest to compile), ``reynolds2006`` and
 #: the solver tests' ``test_two_decay``.
 KERNEL_OF: dict[str, str] = {
+    "tests/cli/test_compile_cli.py": "reynolds2006",
     "tests/cli/test_demo_cli.py": "sepsistwin",
     "tests/cli/test_simulate_cli.py": "reynolds2006",
     "tests/cli/test_simulate_summary_cli.py": "sepsistwin",

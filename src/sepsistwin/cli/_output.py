@@ -209,3 +209,41 @@ def print_table(
             highlight=False,
         )
     return left_out
+
+
+def stack_columns(
+    columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int | None
+) -> list[list[int]]:
+    """Groups of column indices, each starting with the key column 0, that fit in ``width``
+    side by side: a wide table printed as several narrower ones, nothing left out.
+
+    Examples
+    --------
+    >>> cols = [Column("arm"), Column("a" * 30), Column("b" * 30), Column("c" * 30)]
+    >>> stack_columns(cols, [["x", "1", "2", "3"]], 80)
+    [[0, 1, 2], [0, 3]]
+    """
+    if width is None:
+        return [list(range(len(columns)))]
+    natural = _natural(columns, rows)
+    groups: list[list[int]] = [[0]]
+    for i in range(1, len(columns)):
+        if len(groups[-1]) > 1 and _needed(natural, [*groups[-1], i]) > width:
+            groups.append([0])
+        groups[-1].append(i)
+    return groups
+
+
+def print_stacked(
+    console: Console,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    *,
+    title: str | None = None,
+) -> None:
+    """Draw a table at the terminal width by stacking column groups (see
+    :func:`stack_columns`) instead of cutting or wrapping cells."""
+    width = terminal_width(console)
+    for k, keep in enumerate(stack_columns(columns, rows, width)):
+        table, _ = fit_table(columns, rows, width, title=title if k == 0 else None, keep=keep)
+        print_wide(console, table, width)

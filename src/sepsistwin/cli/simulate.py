@@ -379,6 +379,10 @@ def simulate_cmd(
         weight,
         strict=strict,
     )
+    from sepsistwin.cli._common import err_console
+    from sepsistwin.cli._compile import ensure_compiled
+
+    ensure_compiled(m.name, err_console)
     t = np.unique(np.r_[np.arange(0.0, hours, step), hours])  # always ends at --hours
     try:
         r = simulate(m, p, y, t, doses=sched if len(sched) else None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ import typer
 
 from sepsistwin import DISCLAIMER
 from sepsistwin.cli._common import console, err_console, fail, print_json
+from sepsistwin.cli._output import OutputFormat, print_records, resolve_format
 
 
 def _load_simulator(target: str) -> Any:
@@ -21,6 +23,66 @@ def _load_simulator(target: str) -> Any:
     except (ImportError, AttributeError) as exc:
         fail(f"--simulator {target!r}: {exc}")
     return obj() if callable(obj) else obj
+
+
+def arm_records(result: Any) -> list[dict[str, Any]]:
+    """One flat record per arm: the arm's outcomes (CIs as low/high columns) and its
+    comparison with the first arm, for CSV/TSV."""
+    comps = {c["arm"]: c for c in result.comparisons}
+    out = []
+    for a in result.arms:
+        rec: dict[str, Any] = {}
+        for k, v in {
+            **a,
+            **{f"vs_first_{k}": v for k, v in comps.get(a["name"], {}).items()},
+        }.items():
+            if isinstance(v, list) and len(v) == 2:
+                rec[f"{k}_low"], rec[f"{k}_high"] = v
+            elif isinstance(v, dict):
+                rec[k] = json.dumps(v)
+            else:
+                rec[k] = v
+        out.append(rec)
+    return out
+
+
+def render_trial(result: Any, out: Any) -> None:
+    """The trial summary at the terminal width: the header lines, then each summary table
+    stacked into column groups that fit (nothing cut inside a word), then the notes."""
+    from sepsistwin.cli._output import Column, print_stacked, terminal_width
+    from sepsistwin.trial.analysis import (
+        HAZARD_RATIO_METHOD,
+        RISK_DIFFERENCE_METHOD,
+        summary_tables,
+    )
+
+    sc = result.screening
+    piped = terminal_width(out) is None
+    for line in (
+        f"[bold]{result.name}[/] (run {result.run_id})",
+        f"population: {sc['n_sampled']:,} sampled, {sc['n_died_before_screening']:,} died "
+        f"before screening, {sc['n_screened']:,} screened, {sc['n_enrolled']:,} enrolled",
+        f"follow-up: {result.follow_up_days} days after enrollment; reference arm: "
+        f"{result.arms[0]['name'] if result.arms else '-'}",
+    ):
+        out.print(line, highlight=False, soft_wrap=piped)
+    for t in summary_tables(result):
+        out.print()
+        cols = [Column(h, 0, "left" if i == 0 else "right") for i, h in enumerate(t.headers)]
+        print_stacked(out, cols, t.rows, title=t.title)
+        if t.note:
+            style = "bold yellow" if t.title == "Arms" else "dim"
+            out.print(f"[{style}]{t.note}[/]", highlight=False, soft_wrap=piped)
+    out.print()
+    out.print(
+        f"[dim]mortality CI: Wilson; RD CI: {RISK_DIFFERENCE_METHOD}; HR: {HAZARD_RATIO_METHOD}[/]",
+        highlight=False,
+        soft_wrap=piped,
+    )
+    for n in result.notes:
+        out.print(f"note: {n}", highlight=False, soft_wrap=piped, markup=False)
+    out.print(f"store: {result.store_path}", highlight=False, markup=False, soft_wrap=True)
+    out.print(f"[dim]{DISCLAIMER}[/]", soft_wrap=piped)
 
 
 def register(app: typer.Typer) -> None:
@@ -55,6 +117,16 @@ def register(app: typer.Typer) -> None:
         json_out: Annotated[
             bool, typer.Option("--json", help="Print the result as JSON on stdout.")
         ] = False,
+        fmt: Annotated[
+            OutputFormat | None,
+            typer.Option(
+                "--format",
+                "-f",
+                help="table (readable summary), json (everything), csv or tsv (a row per arm: "
+                "outcomes with CIs and the comparison with the first arm).",
+                case_sensitive=False,
+            ),
+        ] = None,
         report: Annotated[
             Path | None,
             typer.Option(help="Write an HTML report (Kaplan-Meier, trajectories) to FILE.html."),
@@ -106,6 +178,8 @@ def register(app: typer.Typer) -> None:
         rules, enroll, randomise, follow each arm, and compare arms (Kaplan-Meier, log-rank,
         Cox HR, risk difference, phenotype subgroups)."""
         from sepsistwin.cli.simulate import check_dose_ranges, check_output_path
+
+        form = resolve_format(fmt, json_out)
         from sepsistwin.store import StoreError, TrialStore
         from sepsistwin.trial import TrialSpecError, load_spec, run_trial
         from sepsistwin.trial.dose_ranges import spec_doses
@@ -122,6 +196,10 @@ def register(app: typer.Typer) -> None:
             [(f"{loaded.name}: {w}", t, d) for w, t, d in spec_doses(loaded)], strict=strict
         )
         sim = _load_simulator(simulator) if simulator else None
+        if sim is None:
+            from sepsistwin.cli._compile import ensure_compiled
+
+            ensure_compiled("sepsistwin", err_console)
         try:
             result = run_trial(
                 spec,
@@ -158,9 +236,9 @@ def register(app: typer.Typer) -> None:
 
             write_report(result, report)
             err_console.print(f"report written to {report}", highlight=False)
-        if json_out:
+        if form is OutputFormat.json:
             print_json(result.to_dict())
+        elif form is not OutputFormat.table:
+            print_records(arm_records(result), form)
         else:
-            console.print(result.summary(), highlight=False, markup=False, soft_wrap=True)
-            console.print(f"store: {result.store_path}", highlight=False, markup=False)
-            console.print(f"[dim]{DISCLAIMER}[/]")
+            render_trial(result, console)
