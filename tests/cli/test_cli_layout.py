@@ -230,3 +230,33 @@ def test_recommend_piped_prints_a_summary_and_one_patient_prints_panels() -> Non
     assert "Patient ICU-001, day 1" in one.stdout  # type: ignore[attr-defined]
     forced = _invoke("recommend", path, "--onset", onset, "--table")
     assert forced.stdout.count("Patient ICU-0") >= 10  # type: ignore[attr-defined]
+
+
+PRINTING = [
+    ("assess",),
+    ("recommend",),
+    ("simulate",),
+    ("trial",),
+    ("validate",),
+    ("endotype",),
+    ("evidence", "list"),
+    ("evidence", "show"),
+    ("data", "variables"),
+]
+
+
+@pytest.mark.parametrize("command", PRINTING, ids=" ".join)
+def test_printing_commands_offer_every_output_format(command: tuple[str, ...]) -> None:
+    text = " ".join(_invoke(*command, "--help").stdout.split())  # type: ignore[attr-defined]
+    assert "--format" in text
+    for fmt in ("table", "json"):
+        assert fmt in text
+
+
+def test_data_variables_csv_is_the_catalogue() -> None:
+    from sepsistwin.data import CATALOGUE
+
+    res = _invoke("data", "variables", "--format", "csv")
+    frame = pd.read_csv(io.StringIO(res.stdout))  # type: ignore[attr-defined]
+    assert frame["variable"].tolist() == list(CATALOGUE)
+    assert frame.set_index("variable").loc["lactate", "unit"] == "mmol/L"

@@ -9,6 +9,7 @@ import numpy as np
 import typer
 
 from sepsistwin.cli._common import console, fail, print_json
+from sepsistwin.cli._output import OutputFormat, print_frame, resolve_format
 
 _PARAM_HELP = "Parameter override NAME=VALUE (repeatable)."
 _INIT_HELP = "Initial state override STATE=VALUE (repeatable)."
@@ -354,6 +355,16 @@ def simulate_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the trajectories as JSON.")] = (
         False
     ),
+    fmt: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (a readable summary), json (every state and observable) or csv/tsv "
+            "(a row per save time, a column per state and observable).",
+            case_sensitive=False,
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write a Parquet file.")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a .png or .html plot.")] = (
         None
@@ -365,6 +376,8 @@ def simulate_cmd(
     """
     from sepsistwin.solve import simulate
 
+    form = resolve_format(fmt, as_json)
+    as_json = form is OutputFormat.json
     if not (hours > 0) or not np.isfinite(hours):
         fail(f"--hours must be > 0, got {hours}")
     if not (step > 0) or not np.isfinite(step):
@@ -404,7 +417,9 @@ def simulate_cmd(
         frame.to_parquet(out, index=False)
     if plot is not None:
         _plot(r, plot, f"{m.name}: " + ", ".join(f"{k}={v:g}" for k, v in {**p, **y}.items()))
-    if not as_json:
+    if form in (OutputFormat.csv, OutputFormat.tsv):
+        print_frame(r.to_wide().drop(columns="patient"), form)
+    elif not as_json:
         render_simulation(m, r, status, list(dose or []), weight, console)
         for path in (out, plot):
             if path is not None:
