@@ -57,6 +57,7 @@ def test_help_fits_80_columns_without_type_tags_or_braces(command: tuple[str, ..
     usage = next(line for line in text.splitlines() if "Usage:" in line)
     assert "{" not in usage, usage
     _lines_fit(text)
+    assert "…" not in text  # no option name or help word cut short
 
 
 def test_help_names_arguments_in_capitals_and_values_by_type() -> None:

@@ -14,10 +14,10 @@ from sepsistwin.cli._output import OutputFormat, print_frame, resolve_format
 _PARAM_HELP = "Parameter override NAME=VALUE (repeatable)."
 _INIT_HELP = "Initial state override STATE=VALUE (repeatable)."
 _DOSE_HELP = (
-    "Therapy dose in clinical units THERAPY:AMOUNTUNIT@HOURS[,every=H,n=N][,route=R][,over=H] "
-    "(e.g. nivolumab:480mg@24, il7:10ug/kg@48,every=84,n=8,route=im; model 'sepsistwin'), or a "
-    "raw state dose STATE:AMOUNT@HOURS (bolus) / STATE:RATE/h@START-END (infusion), "
-    "optionally ',every=H,n=N' (repeatable)."
+    "A therapy dose in clinical units, THERAPY:AMOUNTUNIT@HOURS followed by any of ,every=H "
+    ",n=N ,route=R ,over=H (e.g. nivolumab:480mg@24 or il7:10ug/kg@48,every=84,n=8; model "
+    "'sepsistwin'), or a raw state dose, STATE:AMOUNT@HOURS (bolus) or STATE:RATE/h@START-END "
+    "(infusion), with ,every=H ,n=N if repeated. Repeatable."
 )
 _WEIGHT_HELP = "Body weight (kg) for per-kg therapy doses."
 

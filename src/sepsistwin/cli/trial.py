@@ -109,10 +109,12 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option(
                 "--rerun",
-                "--overwrite",
                 help="Run again, discarding what the store holds; without it a completed run "
                 "of the same trial is loaded, not run.",
             ),
+        ] = False,
+        overwrite: Annotated[
+            bool, typer.Option("--overwrite", hidden=True, help="The same as --rerun.")
         ] = False,
         json_out: Annotated[
             bool, typer.Option("--json", help="Print the result as JSON on stdout.")
@@ -136,32 +138,37 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="DuckDB file of the run (default runs/<name>-<run id>.duckdb)."),
         ] = None,
         parquet: Annotated[
-            Path | None, typer.Option(help="Also export the store's tables to DIR/<table>.parquet.")
+            Path | None,
+            typer.Option(help="Also export the store's tables to DIR, one Parquet file each."),
         ] = None,
         scheduler: Annotated[
             str | None,
             typer.Option(
-                help="Dask distributed scheduler address (tcp://host:8786); default: local "
-                "processes."
+                help="Address of a Dask distributed scheduler, e.g. tcp://host:8786 "
+                "(default: local processes)."
             ),
         ] = None,
         workers: Annotated[
-            int | None, typer.Option(min=1, help="Local worker processes (default: CPU count).")
+            int | None, typer.Option(help="Local worker processes, >= 1 (default: CPU count).")
         ] = None,
         chunk_size: Annotated[
             int | None,
             typer.Option(
-                min=1, help="Patients per chunk (unit of commit and resume; default 2000)."
+                help="Patients per chunk, >= 1 (unit of commit and resume; default 2000)."
             ),
         ] = None,
         counterfactual: Annotated[
-            bool | None,
+            bool,
             typer.Option(
-                "--counterfactual/--no-counterfactual",
+                "--counterfactual",
                 help="Also simulate every enrolled patient in every arm (paired mode, reported "
-                "apart); default from the spec.",
+                "apart); default from the spec, which --no-counterfactual turns off.",
             ),
-        ] = None,
+        ] = False,
+        no_counterfactual: Annotated[
+            bool,
+            typer.Option("--no-counterfactual", hidden=True, help="Turn the paired mode off."),
+        ] = False,
         simulator: Annotated[
             str | None, typer.Option(help="Use another TrialSimulator, given as MODULE:NAME.")
         ] = None,
@@ -180,6 +187,12 @@ def register(app: typer.Typer) -> None:
         from sepsistwin.cli.simulate import check_dose_ranges, check_output_path
 
         form = resolve_format(fmt, json_out)
+        for name, value in (("--workers", workers), ("--chunk-size", chunk_size)):
+            if value is not None and value < 1:
+                fail(f"{name} {value}: expected a whole number >= 1")
+        if counterfactual and no_counterfactual:
+            fail("--counterfactual and --no-counterfactual: give one of them")
+        paired = True if counterfactual else (False if no_counterfactual else None)
         from sepsistwin.store import StoreError, TrialStore
         from sepsistwin.trial import TrialSpecError, load_spec, run_trial
         from sepsistwin.trial.dose_ranges import spec_doses
@@ -207,11 +220,11 @@ def register(app: typer.Typer) -> None:
                 simulator=sim,
                 store=store,
                 resume=resume,
-                rerun=rerun,
+                rerun=rerun or overwrite,
                 chunk_size=chunk_size,
                 workers=workers,
                 scheduler=scheduler,
-                counterfactual=counterfactual,
+                counterfactual=paired,
                 progress=not quiet,
             )
         except TrialSpecError as exc:
