@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, NoReturn
 
 import numpy as np
@@ -15,6 +16,14 @@ from rich.console import Console
 # scripts can set it); tables are fitted by ``cli._output``.
 console = Console()
 err_console = Console(stderr=True)
+
+
+def waiting(message: str) -> AbstractContextManager[object]:
+    """A spinner with ``message`` on stderr while a block runs, when stderr is a terminal
+    (nothing otherwise: logs and pipes get no control characters)."""
+    if err_console.is_terminal:
+        return err_console.status(message, spinner="dots")
+    return nullcontext()
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

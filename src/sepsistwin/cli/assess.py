@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from sepsistwin import DISCLAIMER
-from sepsistwin.cli._common import console, err_console, fail
+from sepsistwin.cli._common import console, err_console, fail, waiting
 from sepsistwin.cli._output import (
     Column,
     OutputFormat,
@@ -321,7 +321,7 @@ def register(app: typer.Typer) -> None:
                 fail(f"{name} '{value}' is not known; expected 'sofa' or 'sofa2'")
         started = time.perf_counter()
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), waiting(f"reading and assessing {input.name}"):
                 warnings.simplefilter("ignore")
                 result = assess(
                     input,

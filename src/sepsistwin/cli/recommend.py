@@ -12,7 +12,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from sepsistwin.cli._common import console, fail, jsonable
+from sepsistwin.cli._common import console, fail, jsonable, waiting
 from sepsistwin.cli._output import (
     OutputFormat,
     format_option,
@@ -28,7 +28,7 @@ def _assess(
     """Run the assessment through the public API (``sepsistwin.assess``)."""
     from sepsistwin.api import assess  # what ``sepsistwin.assess`` exposes
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), waiting(f"reading and assessing {input.name}"):
         warnings.simplefilter("ignore")
         result: pd.DataFrame = assess(input, onset=onset, lenient=lenient, endotypes=endotypes)
     return result
