@@ -261,3 +261,16 @@ def test_data_variables_csv_is_the_catalogue() -> None:
     frame = pd.read_csv(io.StringIO(res.stdout))  # type: ignore[attr-defined]
     assert frame["variable"].tolist() == list(CATALOGUE)
     assert frame.set_index("variable").loc["lactate", "unit"] == "mmol/L"
+
+
+def test_data_variables_table_fits_80_columns() -> None:
+    res = _invoke("data", "variables")
+    assert res.exit_code == 0
+    _lines_fit(res.stdout)  # type: ignore[attr-defined]
+    assert "lactate" in res.stdout and "mmol/L" in res.stdout  # type: ignore[attr-defined]
+
+
+def test_examples_list_and_copy_output_fit_80_columns(tmp_path: Path) -> None:
+    _lines_fit(_invoke("examples", "list").stdout)  # type: ignore[attr-defined]
+    res = _invoke("examples", "copy", str(tmp_path))
+    assert "next: sepsistwin assess" in res.stdout  # type: ignore[attr-defined]

@@ -4,18 +4,40 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 
-# Width follows the terminal, or COLUMNS when set (read at each print, so tests and
-# scripts can set it); tables are fitted by ``cli._output``.
-console = Console()
-err_console = Console(stderr=True)
+
+class _Console(Console):
+    """A Rich console whose width follows ``COLUMNS`` at every print.
+
+    Rich reads ``COLUMNS`` once, when the console is made; these consoles are made when the
+    CLI is imported, and a process may run several commands (tests, scripts, the web app's
+    jobs) with different settings.
+    """
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        dims = super().size
+        columns = os.environ.get("COLUMNS", "")
+        if columns.isdigit() and int(columns) > 0:
+            return ConsoleDimensions(int(columns), dims.height)
+        return dims
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
+# Width follows the terminal, or COLUMNS when set; tables are fitted by ``cli._output``.
+console: Console = _Console()
+err_console: Console = _Console(stderr=True)
 
 
 def waiting(message: str) -> AbstractContextManager[object]:

@@ -208,15 +208,10 @@ def render_summary(summary: dict[str, Any], out: Console, *, wrote: Path | None)
     out.print(f"[dim]{DISCLAIMER}[/]", soft_wrap=piped)
 
 
-def wants_summary(
-    out: Console, n_patients: int, rows_per_patient: float, *, writes_file: bool
-) -> bool:
-    """Summary instead of tables: with ``--out``, when stdout is not a terminal, or when the
-    tables would take more than a screenful."""
-    if writes_file or not out.is_terminal:
-        return True
-    lines = n_patients * (rows_per_patient * 2 + 5)  # table rows, rule lines, title, header
-    return lines > out.height
+def wants_summary(out: Console, n_patients: int, *, writes_file: bool) -> bool:
+    """Summary instead of tables: with ``--out``, when stdout is not a terminal, or when there
+    are more patients than lines on the screen (a screenful of patients)."""
+    return writes_file or not out.is_terminal or n_patients > out.height
 
 
 #: Rejected rows listed on stderr (the rest are counted).
@@ -348,10 +343,7 @@ def register(app: typer.Typer) -> None:
             print_frame(result, form)
             return
         n_patients = int(result["patient_id"].nunique())
-        per_patient = len(result) / max(n_patients, 1)
-        if not table and wants_summary(
-            console, n_patients, per_patient, writes_file=out is not None
-        ):
+        if not table and wants_summary(console, n_patients, writes_file=out is not None):
             render_summary(assessment_summary(result, seconds), console, wrote=out)
         else:
             render_assessment(result, console, details=details)

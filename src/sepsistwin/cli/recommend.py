@@ -99,13 +99,11 @@ def register(app: typer.Typer) -> None:
         if form is not OutputFormat.table:
             print_records(option_rows(result), form)
             return
-        one_day = patient is not None or day is not None
-        # A panel per patient-day takes about 12 lines.
-        if (
-            not table
-            and not one_day
-            and (not console.is_terminal or 12 * len(result) > console.height)
-        ):
+        from sepsistwin.cli.assess import wants_summary
+
+        chosen = patient is not None or day is not None
+        n_patients = len(result.patients())
+        if not table and not chosen and wants_summary(console, n_patients, writes_file=False):
             render_recommend_summary(result, time.perf_counter() - started, console)
         else:
             render(result, console, details=details)
