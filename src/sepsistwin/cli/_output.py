@@ -107,13 +107,12 @@ _UNLIMITED = 10_000
 
 @dataclass(frozen=True)
 class Column:
-    """A table column: header, importance (0 = always kept; higher = left out first),
-    alignment, and a shorter header used when space is tight."""
+    """A table column: header, importance (0 = always kept; higher = left out first) and
+    alignment."""
 
     header: str
     priority: int = 0
     justify: str = "left"
-    short: str | None = None
 
 
 def _cell_width(cell: str) -> int:

@@ -107,5 +107,7 @@ def _trial_section() -> None:
     from sepsistwin.trial import run_trial
 
     console.rule("[bold]4. Trial: a small PROVIDE-like in-silico randomised trial")
+    from sepsistwin.cli.trial import render_trial
+
     result = run_trial("provide-like", size=_DEMO_TRIAL_SIZE, store=":memory:", progress=True)
-    console.print(result.summary(), highlight=False)
+    render_trial(result, console)

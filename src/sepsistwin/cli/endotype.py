@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sepsistwin import DISCLAIMER
-from sepsistwin.cli._common import console, fail, print_json
+from sepsistwin.cli._common import console, fail, print_json, waiting
 from sepsistwin.cli._output import OutputFormat, print_frame, resolve_format
 
 _STYLE = {"SRS1": "bold red", "SRS2": "green", "SRS3": "dim"}
@@ -132,14 +132,15 @@ def register(app: typer.Typer) -> None:
         if srs_mode not in ("auto", "align", "project"):
             fail(f"--srs-mode '{srs_mode}' is not known; expected auto, align or project")
         try:
-            result = endotype(
-                expr,
-                samples=samples,
-                platform=platform,
-                methods=method or None,
-                srs_mode=srs_mode,  # type: ignore[arg-type]
-                k=k,
-            )
+            with waiting(f"scoring endotypes in {expr.name}"):
+                result = endotype(
+                    expr,
+                    samples=samples,
+                    platform=platform,
+                    methods=method or None,
+                    srs_mode=srs_mode,  # type: ignore[arg-type]
+                    k=k,
+                )
         except InputError as exc:
             fail(str(exc))
         if out is not None:

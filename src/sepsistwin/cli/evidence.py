@@ -86,7 +86,7 @@ def render_list(ev: EvidenceBase, out: Console) -> None:
     columns = [
         Column("id"),
         Column("class", 2),
-        Column("phenotype addressed", 1, short="phenotype"),
+        Column("phenotype addressed", 1),
         Column("evidence level"),
         Column("trials", 3, "right"),
     ]
