@@ -131,7 +131,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
         report: Annotated[
             Path | None,
-            typer.Option(help="Write an HTML report (Kaplan-Meier, trajectories) to FILE.html."),
+            typer.Option(
+                help="Write the HTML report (CONSORT flow, arms, Kaplan-Meier with numbers at "
+                "risk, trajectories, subgroups, methods) to FILE.html; it opens offline."
+            ),
         ] = None,
         store: Annotated[
             str | None,
