@@ -212,8 +212,8 @@ def test_existing_store_is_not_overwritten_without_asking(
 ) -> None:
     path = tmp_path / "x.duckdb"
     run_trial(small_spec(), simulator=simulator, store=path, chunk_size=150, workers=1)
-    with pytest.raises(StoreError, match="--resume"):
-        run_trial(small_spec(), simulator=simulator, store=path, chunk_size=150, workers=1)
+    with pytest.raises(StoreError, match=r"another run.*--rerun"):
+        run_trial(small_spec(seed=99), simulator=simulator, store=path, chunk_size=150, workers=1)
     with pytest.raises(StoreError, match="another run"):
         run_trial(
             small_spec(seed=99),
@@ -235,6 +235,47 @@ def test_existing_store_is_not_overwritten_without_asking(
         assert json.loads(st.metadata()["spec"])["seed"] == 99
         assert st.completed_chunks() == {0, 1}
     assert r.screening["n_sampled"] == 300
+
+
+def test_a_completed_run_is_loaded_not_run_again_unless_rerun(
+    simulator: ReynoldsTrialSimulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "done.duckdb"
+    first = run_trial(small_spec(), simulator=simulator, store=path, chunk_size=150, workers=1)
+    assert first.loaded_from_store is False
+    seen: list[int] = []
+    again = run_trial(
+        small_spec(),
+        simulator=simulator,
+        store=path,
+        chunk_size=150,
+        workers=1,
+        on_commit=lambda k, _: seen.append(k),
+    )
+    assert seen == [] and again.loaded_from_store is True
+    assert comparable(first.to_dict()) == comparable(again.to_dict())
+    rerun = run_trial(
+        small_spec(),
+        simulator=simulator,
+        store=path,
+        chunk_size=150,
+        workers=1,
+        rerun=True,
+        on_commit=lambda k, _: seen.append(k),
+    )
+    assert sorted(seen) == [0, 1] and rerun.loaded_from_store is False
+    assert comparable(first.to_dict()) == comparable(rerun.to_dict())
+
+
+def test_an_unfinished_run_needs_resume_or_rerun(
+    simulator: ReynoldsTrialSimulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "half.duckdb"
+    run_trial(small_spec(), simulator=simulator, store=path, chunk_size=150, workers=1)
+    with TrialStore(path) as st:
+        st.set_meta("complete", False)
+    with pytest.raises(StoreError, match=r"unfinished run.*--resume"):
+        run_trial(small_spec(), simulator=simulator, store=path, chunk_size=150, workers=1)
 
 
 def test_resume_of_a_complete_run_recomputes_nothing(

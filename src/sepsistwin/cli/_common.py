@@ -5,22 +5,48 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 
-# Piped output (files, CI logs) gets a fixed generous width so tables are not squeezed
-# into 80 columns; a terminal uses its own width.
-_PIPE_WIDTH = 130
-console = Console() if sys.stdout.isatty() else Console(width=_PIPE_WIDTH)
-err_console = (
-    Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=_PIPE_WIDTH)
-)
+
+class _Console(Console):
+    """A Rich console whose width follows ``COLUMNS`` at every print.
+
+    Rich reads ``COLUMNS`` once, when the console is made; these consoles are made when the
+    CLI is imported, and a process may run several commands (tests, scripts, the web app's
+    jobs) with different settings.
+    """
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        dims = super().size
+        columns = os.environ.get("COLUMNS", "")
+        if columns.isdigit() and int(columns) > 0:
+            return ConsoleDimensions(int(columns), dims.height)
+        return dims
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
+# Width follows the terminal, or COLUMNS when set; tables are fitted by ``cli._output``.
+console: Console = _Console()
+err_console: Console = _Console(stderr=True)
+
+
+def waiting(message: str) -> AbstractContextManager[object]:
+    """A spinner with ``message`` on stderr while a block runs, when stderr is a terminal
+    (nothing otherwise: logs and pipes get no control characters)."""
+    if err_console.is_terminal:
+        return err_console.status(message, spinner="dots")
+    return nullcontext()
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,6 +16,14 @@ from sepsistwin.cli._common import (
     fail,
     frame_records,
     print_json,
+)
+from sepsistwin.cli._output import (
+    Column,
+    OutputFormat,
+    format_option,
+    print_records,
+    print_table,
+    resolve_format,
 )
 
 if TYPE_CHECKING:
@@ -414,15 +422,54 @@ def to_meds(
 @data_app.command("variables")
 def variables(
     json_out: Annotated[bool, typer.Option("--json", help="Print the catalogue as JSON.")] = False,
+    fmt: Annotated[OutputFormat | None, format_option()] = None,
 ) -> None:
     """List the variable catalogue: names, canonical units, accepted units, ranges, codes."""
     from sepsistwin.data import CATALOGUE
-    from sepsistwin.data.catalogue import catalogue_markdown
 
-    if json_out:
+    form = resolve_format(fmt, json_out)
+    if form is OutputFormat.json:
         print_json({name: var.model_dump() for name, var in CATALOGUE.items()})
-    else:
-        console.print(catalogue_markdown(), highlight=False, soft_wrap=True)
+        return
+    rows: list[dict[str, Any]] = [
+        {
+            "variable": name,
+            "label": var.label,
+            "unit": var.canonical_unit,
+            "accepted_units": list(var.accepted_units),
+            "plausible_min": var.plausible_min,
+            "plausible_max": var.plausible_max,
+            "loinc": list(var.loinc),
+        }
+        for name, var in CATALOGUE.items()
+    ]
+    if form is not OutputFormat.table:
+        print_records(rows, form)
+        return
+    print_table(
+        console,
+        [
+            Column("variable"),
+            Column("unit"),
+            Column("plausible range", 1, "right"),
+            Column("accepted units", 2),
+            Column("LOINC", 3),
+        ],
+        [
+            [
+                r["variable"],
+                r["unit"] or "-",
+                f"{r['plausible_min']:g} to {r['plausible_max']:g}"
+                if r["plausible_min"] is not None and r["plausible_max"] is not None
+                else "-",
+                ", ".join(r["accepted_units"]) or "-",
+                ", ".join(r["loinc"]) or "-",
+            ]
+            for r in rows
+        ],
+        title="Variable catalogue (docs/data-formats.md has the full table)",
+        hint="widen the terminal or use --format csv",
+    )
 
 
 def register(app: typer.Typer) -> None:

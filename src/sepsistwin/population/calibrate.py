@@ -742,9 +742,7 @@ def il7_fold(
 IRIS7_ALC = 0.9
 
 
-def lymphopenic_patients(
-    result: SimulationResult, n_max: int = 120
-) -> NDArray[np.int64]:
+def lymphopenic_patients(result: SimulationResult, n_max: int = 120) -> NDArray[np.int64]:
     """IRIS-7-like patients: ALC <= 0.9 x10^9/L at 48 h (an evenly spread subset of n_max)."""
     t = result.time
     alc48 = np.atleast_2d(result.observables["lymphocytes"])[:, int(np.argmin(np.abs(t - 48)))]
