@@ -48,9 +48,9 @@ def register(app: typer.Typer) -> None:
         calibration: Path | None = typer.Option(
             None,
             "--calibration",
-            help="Where to write the calibrated values (YAML; default "
-            "$XDG_DATA_HOME/sepsistwin/calibration.yaml, i.e. ~/.local/share/...). Use them "
-            "with 'simulate --parameters PATH'.",
+            help="Where to write the calibrated values (YAML; default calibration.yaml in "
+            "the user data folder, XDG_DATA_HOME or ~/.local/share, under sepsistwin). Use "
+            "them with 'simulate --parameters PATH'.",
         ),
         install: bool = typer.Option(
             False,
