@@ -16,13 +16,23 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "sepsistwin"
 #: Patient data to recommendation: reads files, applies the clinical rules, recommends.
 CLINICAL_SIDE = ("data", "clinical", "evidence", "recommend", "omics")
 #: The mechanistic model and everything built on it, and the interfaces on top.
-SIMULATION_SIDE = ("model", "solve", "population", "trial", "store", "report", "validation")
+SIMULATION_SIDE = (
+    "dosing",
+    "model",
+    "solve",
+    "population",
+    "trial",
+    "store",
+    "report",
+    "validation",
+)
 #: The interfaces: the dashboard (``web``) shares the CLI's JSON contracts and dose grammar.
 INTERFACES = ("api", "cli", "web")
 
 #: package -> packages of sepsistwin it may import (the edges that hold today).
 ALLOWED: dict[str, set[str]] = {
     "data": set(),
+    "dosing": set(),
     "clinical": {"data"},
     "evidence": {"data"},
     "recommend": {"data", "evidence"},

@@ -13,10 +13,10 @@ from sepsistwin.cli._common import console, fail, print_json
 _PARAM_HELP = "Parameter override NAME=VALUE (repeatable)."
 _INIT_HELP = "Initial state override STATE=VALUE (repeatable)."
 _DOSE_HELP = (
-    "Therapy dose in clinical units THERAPY:AMOUNTUNIT@HOURS[,every=H,n=N][,route=R][,over=H] "
-    "(e.g. nivolumab:480mg@24, il7:10ug/kg@48,every=84,n=8,route=im; model 'sepsistwin'), or a "
-    "raw state dose STATE:AMOUNT@HOURS (bolus) / STATE:RATE/h@START-END (infusion), "
-    "optionally ',every=H,n=N' (repeatable)."
+    "Therapy dose in clinical units THERAPY:AMOUNTUNIT@HOURS[,every=H,n=N][,route=R][,over=H]"
+    "[,conc=C] (e.g. nivolumab:480mg@24, il7:10ug/kg@48,every=84,n=8,route=im, "
+    "anakinra:2mg/kg/h@24-96; model 'sepsistwin'), or a raw state dose STATE:AMOUNT@HOURS "
+    "(bolus) / STATE:RATE/h@START-END (infusion), optionally ',every=H,n=N' (repeatable)."
 )
 _WEIGHT_HELP = "Body weight (kg) for per-kg therapy doses."
 
@@ -41,28 +41,6 @@ def parse_assignments(items: list[str] | None, kind: str) -> dict[str, float]:
     return out
 
 
-def parse_any_dose(spec: str, state_names: tuple[str, ...], weight_kg: float = 75.0) -> Any:
-    """A raw state dose (``STATE:...``) or a therapy dose in clinical units (``THERAPY:...``).
-
-    Examples
-    --------
-    >>> parse_any_dose("P:0.5@12", ("P", "N")).doses[0].state
-    'P'
-    """
-    from sepsistwin.model.pharmacology import CHALLENGES, THERAPIES, parse_therapy_dose
-    from sepsistwin.solve import parse_dose
-
-    head = spec.partition(":")[0].strip()
-    if head in state_names:
-        return parse_dose(spec)
-    if head.lower() in THERAPIES or head.lower() in CHALLENGES:
-        return parse_therapy_dose(spec, weight_kg=weight_kg)
-    raise ValueError(
-        f"--dose {spec!r}: state {head!r} is not in the model and {head!r} is not a therapy "
-        f"id; states: {', '.join(state_names)}; therapies: {', '.join(sorted(THERAPIES))}"
-    )
-
-
 def _inputs(
     model: str,
     params: list[str] | None,
@@ -71,9 +49,10 @@ def _inputs(
     weight_kg: float = 75.0,
     parameters: str = "calibrated",
 ) -> tuple[Any, dict[str, float], dict[str, float], Any]:
+    from sepsistwin.dosing import Schedule
     from sepsistwin.model import get_model
+    from sepsistwin.model.pharmacology import dose_schedule
     from sepsistwin.population.calibrated import parameter_set
-    from sepsistwin.solve import Schedule
 
     if not (weight_kg > 0) or not np.isfinite(weight_kg):
         fail(f"--weight must be > 0 kg, got {weight_kg}")
@@ -90,7 +69,7 @@ def _inputs(
         y = parse_assignments(init, "--init")
         sched = Schedule()
         for spec in doses or []:
-            sched = sched + parse_any_dose(spec, m.state_names, weight_kg)
+            sched = sched + dose_schedule(spec, m.state_names, weight_kg)
     except ValueError as exc:
         fail(str(exc))
     missing_states = sorted({d.state for d in sched.doses} - set(m.state_names))

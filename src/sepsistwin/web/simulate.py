@@ -75,12 +75,12 @@ class SimulationPlan:
 
 
 def _schedule(model: Any, doses: tuple[str, ...], weight_kg: float) -> Any:
-    from sepsistwin.cli.simulate import parse_any_dose
-    from sepsistwin.solve import Schedule
+    from sepsistwin.dosing import Schedule
+    from sepsistwin.model.pharmacology import dose_schedule
 
     sched = Schedule()
     for spec in doses:
-        sched = sched + parse_any_dose(spec, model.state_names, weight_kg)
+        sched = sched + dose_schedule(spec, model.state_names, weight_kg)
     return sched
 
 
