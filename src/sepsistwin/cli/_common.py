@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from typing import Any, NoReturn
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
+
+from sepsistwin.api import frame_records, jsonable
+
+__all__ = ["console", "err_console", "fail", "frame_records", "jsonable", "print_json"]
 
 # Piped output (files, CI logs) gets a fixed generous width so tables are not squeezed
 # into 80 columns; a terminal uses its own width.
@@ -25,33 +26,6 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Print an error to stderr and exit with ``code`` (2 = bad input)."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
-
-
-def jsonable(value: Any) -> Any:
-    """Convert numpy/pandas scalars and containers to plain JSON types (NaN -> null)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.bool_ | bool):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        f = float(value)
-        return None if math.isnan(f) or math.isinf(f) else f
-    if value is pd.NA or value is None:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
-
-
-def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """DataFrame rows as JSON-ready dicts."""
-    return [jsonable(rec) for rec in frame.to_dict(orient="records")]
 
 
 def print_json(payload: Any) -> None:

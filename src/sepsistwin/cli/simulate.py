@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from sepsistwin.api import parse_assignments
 from sepsistwin.cli._common import console, fail, print_json
 
 _PARAM_HELP = "Parameter override NAME=VALUE (repeatable)."
@@ -19,26 +20,6 @@ _DOSE_HELP = (
     "(bolus) / STATE:RATE/h@START-END (infusion), optionally ',every=H,n=N' (repeatable)."
 )
 _WEIGHT_HELP = "Body weight (kg) for per-kg therapy doses."
-
-
-def parse_assignments(items: list[str] | None, kind: str) -> dict[str, float]:
-    """Parse ``NAME=VALUE`` strings; ``ValueError`` naming the bad item.
-
-    Examples
-    --------
-    >>> parse_assignments(["k_pg=0.6"], "--param")
-    {'k_pg': 0.6}
-    """
-    out: dict[str, float] = {}
-    for item in items or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise ValueError(f"{kind} {item!r}: expected NAME=VALUE")
-        try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            raise ValueError(f"{kind} {item!r}: value {value!r} is not a number") from None
-    return out
 
 
 def _inputs(

@@ -186,7 +186,7 @@ def virtual_patient(plan: SimulationPlan) -> tuple[dict[str, float], dict[str, f
 
 def run_plan(plan: SimulationPlan) -> dict[str, Any]:
     """Integrate every scenario (in the worker process); JSON-ready result."""
-    from sepsistwin.cli._common import jsonable
+    from sepsistwin.api import jsonable
     from sepsistwin.model import get_model
     from sepsistwin.solve import simulate
 
