@@ -816,32 +816,7 @@ def _ready(LS, ln, n_attempts, max_steps):
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
-def integrate_block(
-    lo,
-    hi,
-    y0,
-    p,
-    t_eval,
-    ev_time,
-    ev_end,
-    ev_val,
-    ev_state,
-    ev_kind,
-    rtol,
-    atol,
-    max_steps,
-    h_max,
-    allow_stiff,
-    force_stiff,
-    out,
-    obs,
-    offset,
-    stats,
-    stop_state,
-    stop_value,
-    stop_origin,
-    stop_grid,
-):
+def integrate_block(lo, hi, problem, events, control, output, terminal):
     """Integrate chunk patients ``lo..hi`` on ``LANES`` interleaved lanes; see ``integrate_chunk``.
 
     Each lane holds one patient's whole integrator state (its own time, step, method, dose
@@ -851,7 +826,18 @@ def integrate_block(
     boundaries, the starting step, Rodas4, save points, failures) is per-lane scalar work. A
     lane that finishes its patient takes the next one. Per patient the arithmetic is that of
     one patient alone, so results do not depend on ``LANES`` or on the other patients.
+
+    The arguments come in bundles (tuples, unpacked once here): ``problem = (y0, p, t_eval)``
+    (what is solved), ``events = (ev_time, ev_end, ev_val, ev_state, ev_kind)`` (the dose
+    event table), ``control = (rtol, atol, max_steps, h_max, allow_stiff, force_stiff)`` (step
+    control and method choice), ``output = (out, obs, offset, stats)`` (what is saved) and
+    ``terminal = (stop_state, stop_value, stop_origin, stop_grid)`` (the terminal condition).
     """
+    y0, p, t_eval = problem
+    ev_time, ev_end, ev_val, ev_state, ev_kind = events
+    rtol, atol, max_steps, h_max, allow_stiff, force_stiff = control
+    out, obs, offset, stats = output
+    stop_state, stop_value, stop_origin, stop_grid = terminal
     n = N_STATES
     L = LANES
     n_t = t_eval.size
@@ -1355,32 +1341,21 @@ def integrate_chunk(
     n_pat = y0.shape[0]
     per_block = min(BLOCK, max(LANES, -(-n_pat // (4 * max(n_threads, 1)))))
     n_blocks = -(-n_pat // per_block)
+    # The argument bundles of ``integrate_block`` (see its docstring).
+    problem = (y0, p, t_eval)
+    events = (ev_time, ev_end, ev_val, ev_state, ev_kind)
+    control = (rtol, atol, max_steps, h_max, allow_stiff, force_stiff)
+    output = (out, obs, offset, stats)
+    terminal = (stop_state, stop_value, stop_origin, stop_grid)
     for b in nb.prange(n_blocks):
         integrate_block(
             b * per_block,
             min(n_pat, (b + 1) * per_block),
-            y0,
-            p,
-            t_eval,
-            ev_time,
-            ev_end,
-            ev_val,
-            ev_state,
-            ev_kind,
-            rtol,
-            atol,
-            max_steps,
-            h_max,
-            allow_stiff,
-            force_stiff,
-            out,
-            obs,
-            offset,
-            stats,
-            stop_state,
-            stop_value,
-            stop_origin,
-            stop_grid,
+            problem,
+            events,
+            control,
+            output,
+            terminal,
         )
 
 
