@@ -28,8 +28,10 @@ import pytest
 #: ``make test``: ``sepsistwin`` (the full model, the slowest to compile), ``reynolds2006`` and
 #: the solver tests' ``test_two_decay``.
 KERNEL_OF: dict[str, str] = {
+    "tests/cli/test_compile_cli.py": "reynolds2006",
     "tests/cli/test_demo_cli.py": "sepsistwin",
     "tests/cli/test_simulate_cli.py": "reynolds2006",
+    "tests/cli/test_simulate_summary_cli.py": "sepsistwin",
     "tests/cli/test_simulate_therapy_cli.py": "sepsistwin",
     "tests/cli/test_trial_cli.py": "reynolds2006",
     "tests/model/immune/": "sepsistwin",
@@ -43,8 +45,10 @@ KERNEL_OF: dict[str, str] = {
     "tests/solve/test_batch_api.py": "test_two_decay",
     "tests/solve/test_doses.py": "test_two_decay",
     "tests/solve/test_stiff.py": "test_two_decay",
+    "tests/trial/test_no_effect_and_dose_ranges.py": "reynolds2006",
     "tests/trial/test_power.py": "reynolds2006",
     "tests/trial/test_runner.py": "reynolds2006",
+    "tests/trial/test_script_safety.py": "reynolds2006",
     "tests/trial/test_sepsistwin_simulator.py": "sepsistwin",
     "tests/validation/": "sepsistwin",
     "tests/web/": "sepsistwin",

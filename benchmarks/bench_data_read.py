@@ -61,10 +61,15 @@ def generate(n_patients: int, n_days: int, seed: int = 3) -> pd.DataFrame:
     values = np.round(typical[which] * rng.uniform(0.9, 1.1, n), 3)
     values[which == 9] = 13.0  # GCS is a whole number
     names = np.array([f"P{i:06d}" for i in range(n_patients)], dtype=object)
+    hours = np.round(day * 24.0 + rng.uniform(0, 23.9, n), 3)
+    # Lactate comes twice a day (mg/dL and mmol/L): half a thousandth apart at least, so the
+    # two never share a time (equal times with different values are a conflict the reader
+    # rejects).
+    hours[which == 1] += 0.0005
     return pd.DataFrame(
         {
             "patient_id": pd.Categorical.from_codes(pid, names),
-            "time": np.round(day * 24.0 + rng.uniform(0, 23.9, n), 3),
+            "time": hours,
             "variable": pd.Categorical(np.array([m[0] for m in _MIX], dtype=object)[which]),
             "value": values,
             "unit": pd.Categorical(np.array([m[1] for m in _MIX], dtype=object)[which]),

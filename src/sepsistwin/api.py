@@ -29,6 +29,7 @@ def load_timeline(
     *,
     onset: str | Path | None = None,
     lenient: bool = False,
+    encoding: str = "utf-8",
 ) -> Timeline:
     """Read and validate a patient timeline from a file (CSV, Parquet, FHIR) or a long DataFrame.
 
@@ -43,7 +44,7 @@ def load_timeline(
         if onset is not None:
             raise ValueError("onset: give time zero inside the DataFrame's times, or pass a file")
         return observations_from_frame(source, lenient=lenient)
-    return read_timeline(source, onset=onset, lenient=lenient)
+    return read_timeline(source, onset=onset, lenient=lenient, encoding=encoding)
 
 
 def assess(
@@ -56,6 +57,7 @@ def assess(
     score: Literal["sofa", "sofa2"] = "sofa",
     sepsis3_score: Literal["sofa", "sofa2"] = "sofa",
     endotypes: EndotypeResult | pd.DataFrame | str | Path | None = None,
+    encoding: str = "utf-8",
 ) -> pd.DataFrame:
     """Assess a patient timeline day by day: SOFA, Sepsis-3, septic shock, immune phenotype.
 
@@ -70,6 +72,9 @@ def assess(
         Drop (and report) invalid rows instead of raising :class:`sepsistwin.data.InputError`.
         The dropped rows are in ``result.attrs["rejected"]`` (a list of records with
         ``file, row, patient_id, field, value, message``) and a warning is issued.
+        Input left out on purpose in either mode (FHIR resources of other types, onsets of
+        patients without data) is in ``result.attrs["skipped"]`` (``file, row,
+        patient_id, reason``).
     config
         Thresholds (:class:`ClinicalConfig` or a YAML file overlaying the defaults).
     baseline_sofa
@@ -83,6 +88,8 @@ def assess(
         Transcriptomic endotype calls (:func:`sepsistwin.endotype` scored with a sample sheet,
         its ``calls`` table, or that table saved by ``sepsistwin endotype --out``): adds the
         endotype columns (``srs, srsq, sweeney, mars`` ...) on the days a sample exists.
+    encoding
+        Text encoding of CSV, JSON and onset files (default UTF-8), e.g. ``"latin-1"``.
 
     Returns
     -------
@@ -96,7 +103,7 @@ def assess(
     >>> res.loc[res["patient_id"] == "ICU-001", "phenotype"].iloc[0]
     'MALS'
     """
-    timeline = load_timeline(source, onset=onset, lenient=lenient)
+    timeline = load_timeline(source, onset=onset, lenient=lenient, encoding=encoding)
     cfg = load_config(config) if isinstance(config, str | Path) else config
     baseline = {**timeline.baseline_sofa, **dict(baseline_sofa or {})}
     if score not in ("sofa", "sofa2") or sepsis3_score not in ("sofa", "sofa2"):
@@ -120,6 +127,7 @@ def assess(
             result = add_endotypes(result, endotypes)
     # Plain records (not a DataFrame) so the attrs survive copies and Parquet export.
     result.attrs["rejected"] = timeline.rejected.to_dict(orient="records")
+    result.attrs["skipped"] = timeline.skipped.to_dict(orient="records")
     if len(timeline.rejected):
         warnings.warn(
             f"{len(timeline.rejected)} invalid row(s) dropped (lenient mode); "

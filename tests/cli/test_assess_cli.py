@@ -71,7 +71,7 @@ def test_json_output_is_an_array_of_records_with_the_contract_keys():
 
 
 def test_table_output_names_patients_and_disclaimer():
-    res = runner.invoke(app, ["assess", str(example_path("cohort.csv"))])
+    res = runner.invoke(app, ["assess", str(example_path("cohort.csv")), "--table"])
     assert res.exit_code == 0, res.output
     assert "Patient ICU-001" in res.stdout
     assert "not a prescription" in res.stdout

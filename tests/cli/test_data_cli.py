@@ -86,11 +86,12 @@ def test_from_mimic_iv_writes_the_timeline_and_lists_what_was_left_out(tmp_path)
     result = runner.invoke(app, ["data", "from-mimic-iv", str(demo), "--out", str(out), "--json"])
     assert result.exit_code == 1, result.output
     summary = json.loads(result.stdout)
-    # 'Unknown device' is skipped for both variables its item feeds
-    assert summary["stays"] == 3 and summary["rejected"] == 1 and summary["skipped"] == 8
+    # 'Unknown device' is skipped for both variables its item feeds; a dialysis procedure
+    # without a value is skipped too
+    assert summary["stays"] == 3 and summary["rejected"] == 1 and summary["skipped"] == 9
     stays = pd.read_csv(tmp_path / "timeline.stays.csv", dtype={"patient_id": str})
     assert stays["patient_id"].tolist() == ["30000001", "30000002", "30000003"]
-    assert pd.read_csv(tmp_path / "timeline.skipped.csv")["rows"].sum() == 8
+    assert pd.read_csv(tmp_path / "timeline.skipped.csv")["rows"].sum() == 9
     assert "999" in pd.read_csv(tmp_path / "timeline.rejected.csv")["message"].iloc[0]
     assessed = runner.invoke(app, ["assess", str(out), "--json"])
     assert assessed.exit_code == 0, assessed.output

@@ -8,9 +8,10 @@ from sepsistwin.cli.main import app
 
 
 def test_demo_assesses_recommends_simulates_and_runs_a_trial():
-    res = CliRunner().invoke(app, ["demo"])
+    res = CliRunner().invoke(app, ["demo"], env={"COLUMNS": "80"})
     assert res.exit_code == 0, res.output
     out = res.stdout
+    assert all(len(line) <= 80 for line in out.splitlines()), max(out.splitlines(), key=len)
     for section in ("1. Assess", "2. Recommend", "3. Simulate", "4. Trial"):
         assert section in out
     assert "Patient ICU-001" in out and "MALS" in out

@@ -51,7 +51,10 @@ def test_repeated_il7_schedule_with_route_raises_lymphocytes():
     )
     assert code == 0, err
     treated = json.loads(out)
-    assert treated["observables"]["lymphocytes"][-1] > 1.5 * base["observables"]["lymphocytes"][-1]
+    # IL-7 raises the homeostatic set point: the count ends above the untreated one. (Much of
+    # IRIS-7's 3-4 fold rise over baseline is the recovery of stress lymphopenia, which the
+    # untreated patient shares, so the gain over the untreated count is smaller.)
+    assert treated["observables"]["lymphocytes"][-1] > 1.1 * base["observables"]["lymphocytes"][-1]
 
 
 def test_unknown_therapy_is_an_error_listing_therapies():

@@ -13,6 +13,7 @@ from sepsistwin.cli.main import app
 
 TRIAL_TESTS = Path(__file__).resolve().parents[1] / "trial"
 SIM = "reynolds_sim:ReynoldsTrialSimulator"
+SMALL = ("--store", ":memory:", "--chunk-size", "100")
 
 SPEC = {
     "name": "cli-small",
@@ -98,7 +99,9 @@ def test_summary_report_parquet_and_resume(spec_file: Path, tmp_path: Path) -> N
         "100",
         "--quiet",
     )
-    assert code2 == 2 and "--resume" in err2
+    # The same trial again: the completed run is loaded, not run again.
+    assert code2 == 0 and "loaded completed run" in err2
+    assert _out2.splitlines()[:12] == out.splitlines()[:12]
     code3, out3, _ = run(
         str(spec_file),
         "--simulator",
@@ -131,3 +134,38 @@ def test_unknown_spec_and_bad_simulator_are_clear_errors(spec_file: Path) -> Non
     assert code == 2 and "provide-like" in err
     code, _, err = run(str(spec_file), "--simulator", "nomodule")
     assert code == 2 and "MODULE:NAME" in err
+
+
+def test_summary_fits_80_columns_without_cutting_words(spec_file: Path) -> None:
+    r = CliRunner().invoke(
+        app,
+        [*("trial", str(spec_file), "--simulator", SIM, "--workers", "1", "--quiet"), *SMALL],
+        env={"COLUMNS": "80"},
+    )
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    for header in ("log-rank p", "HR vs placebo (95% CI)", "mortality 28d (95% CI)"):
+        assert any(header in line for line in lines), header
+    assert "…" not in r.stdout
+
+
+def test_format_csv_has_a_row_per_arm_with_ci_columns(spec_file: Path) -> None:
+    import io
+
+    import pandas as pd
+
+    r = CliRunner().invoke(
+        app,
+        [
+            *("trial", str(spec_file), "--simulator", SIM, "--workers", "1", "--quiet"),
+            *SMALL,
+            *("--format", "csv"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    frame = pd.read_csv(io.StringIO(r.stdout))
+    assert frame["name"].tolist() == ["placebo", "anakinra"]
+    row = frame.iloc[1]
+    assert row["mortality_28d_ci_low"] <= row["mortality_28d"] <= row["mortality_28d_ci_high"]
+    assert "vs_first_hazard_ratio" in frame.columns

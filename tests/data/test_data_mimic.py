@@ -87,7 +87,11 @@ def test_units_are_converted_from_mimic_spellings(imported: MimicImport) -> None
 
 
 def test_ventilation_from_device_and_mode(imported: MimicImport) -> None:
-    assert _values(imported, A, "mechanical_ventilation") == [1.0, 1.0]
+    # device and mode at 09:00, and the Invasive Ventilation procedure from 09:00 (repeated
+    # at the day-1 boundary, 24 h after admission)
+    assert _values(imported, A, "mechanical_ventilation") == [1.0, 1.0, 1.0, 1.0]
+    sources = imported.timeline.for_patient(A).query("variable == 'mechanical_ventilation'")
+    assert sources["source"].str.contains("procedureevents 225792").sum() == 2
     assert _values(imported, B, "mechanical_ventilation") == [0.0, 0.0]
     # one device item feeds two variables: high flow is SOFA-2 advanced support
     assert _values(imported, A, "advanced_respiratory_support") == [0.0]
@@ -215,3 +219,44 @@ def test_map_with_a_duplicate_item_is_refused(tmp_path: Path) -> None:
     bad.write_text(text.replace("variable: creatinine", "variable: kreatinin", 1))
     with pytest.raises(CatalogueError, match="'kreatinin' is not in the catalogue"):
         load_mimic_map(bad)
+
+
+def test_renal_replacement_therapy_from_procedures_and_charted_crrt(
+    imported: MimicImport,
+) -> None:
+    obs = imported.timeline.for_patient(A).query("variable == 'rrt'")
+    assert obs["hours"].tolist() == [28.0, 28.0, 48.0]  # 12:00 day 1 (x2), day-2 boundary
+    assert set(obs["source"].str.extract(r"(\w+events \d+)")[0]) == {
+        "chartevents 224144",
+        "procedureevents 225809",
+    }
+    days = assess(imported.timeline.observations, sofa2=True).set_index(["patient_id", "day"])
+    # hand count (mimic_demo docstring): receiving RRT is SOFA-2 kidney 4 on days 1 and 2;
+    # SOFA (Sepsis-3 Table 1) has no RRT criterion
+    assert days.loc[(A, 1), "sofa2_kidney"] == 4 and days.loc[(A, 2), "sofa2_kidney"] == 4
+    assert days.loc[(A, 1), "sofa_renal"] == 0
+    assert days.loc[(A, 0), "sofa2_kidney"] == 3  # day 0 unchanged: dialysis starts on day 1
+
+
+def test_procedure_without_value_is_counted_not_used(imported: MimicImport) -> None:
+    row = imported.skipped[imported.skipped["itemid"] == 225441]
+    assert row["reason"].iloc[0].startswith("no value") and int(row["rows"].iloc[0]) == 1
+    assert _values(imported, C, "rrt") == []
+
+
+def test_same_minute_items_of_one_variable_are_one_averaged_measurement(
+    imported: MimicImport,
+) -> None:
+    # cuff 72 and arterial 68 mmHg at 10:00: mimic-code vitalsign.sql averages them
+    assert _values(imported, B, "map") == [70.0]
+    assert len(imported.timeline.rejected) == 1  # and no conflict is reported
+
+
+def test_rrt_and_mechanical_support_items_cite_mimic_code() -> None:
+    mapping = load_mimic_map()
+    rrt = [i for _, i in mapping.items() if i.variable == "rrt"]
+    assert {i.itemid for i in rrt} >= {225441, 225802, 225803, 225805, 225809, 225955, 224144}
+    assert all("rrt.sql" in i.source for i in rrt)
+    ecmo = [i for i in mapping.chartevents if i.itemid == 229268]
+    mcs = next(i for i in ecmo if i.variable == "mechanical_circulatory_support")
+    assert mcs.text_values == {"VA": 1, "VAV": 1, "VV": 0, "va": 1, "vav": 1, "vv": 0}

@@ -40,7 +40,7 @@ def result() -> TrialResult:
 
 def test_km_figure_has_one_curve_per_arm_starting_at_full_survival(result: TrialResult) -> None:
     fig = km_figure(result)
-    curves = [t for t in fig.data if t.mode == "lines"]
+    curves = [t for t in fig.data if t.mode == "lines" and t.fill != "toself"]
     assert [c.name for c in curves] == ["placebo", "anakinra"]
     for c in curves:
         y = np.asarray(c.y, dtype=float)
@@ -53,7 +53,7 @@ def test_km_figure_has_one_curve_per_arm_starting_at_full_survival(result: Trial
 def test_trajectory_figure_has_each_arm_in_each_panel(result: TrialResult) -> None:
     fig = trajectory_figure(result)
     lines = [t for t in fig.data if t.mode == "lines+markers"]
-    assert len(lines) == 3 * 2
+    assert len(lines) == 4 * 2  # three variables and the share alive, per arm
     assert {t.name for t in lines} == {"placebo", "anakinra"}
     sofa_placebo = result.trajectories.query("variable == 'sofa' and arm == 'placebo'")
     assert sofa_placebo["day"].min() == 0
@@ -65,7 +65,7 @@ def test_report_is_one_offline_html_file_with_tables_and_figures(
 ) -> None:
     html = render_report(result)
     assert html.startswith("<!DOCTYPE html>")
-    assert "Kaplan-Meier" in html and "Biomarker trajectories" in html
+    assert "Kaplan-Meier" in html and "Trajectories" in html
     assert "Paired counterfactual" in html and "placebo" in html and "anakinra" in html
     assert html.count("<script") >= 2 and "cdn.plot.ly" not in html.split("<body>")[0]
     path = write_report(result, tmp_path / "sub" / "r.html")

@@ -104,7 +104,12 @@ def test_subgroups_split_the_effect_by_phenotype(store: TrialStore) -> None:
 def test_screening_counts_and_json(store: TrialStore) -> None:
     r = analyze(store)
     assert r.screening["n_sampled"] == 240 and r.screening["n_enrolled"] == 200
-    assert r.screening["by_phenotype"]["MALS"] == {"screened": 110, "enrolled": 100}
+    # A store written without the reasons column: no reasons, the counts as they were.
+    assert r.screening["by_phenotype"]["MALS"] == {
+        "screened": 110,
+        "enrolled": 100,
+        "not_enrolled": {},
+    }
     json.dumps(r.to_dict())
     traj = r.trajectories.query("variable == 'mhla_dr' and arm == 'drug'")
     assert traj["median"].tolist() == [4000.0, 6000.0]

@@ -212,8 +212,8 @@ def test_existing_store_is_not_overwritten_without_asking(
 ) -> None:
     path = tmp_path / "x.duckdb"
     run_trial(small_spec(), simulator=simulator, store=path, chunk_size=150, workers=1)
-    with pytest.raises(StoreError, match="--resume"):
-        run_trial(small_spec(), simulator=simulator, store=path, chunk_size=150, workers=1)
+    with pytest.raises(StoreError, match=r"another run.*--rerun"):
+        run_trial(small_spec(seed=99), simulator=simulator, store=path, chunk_size=150, workers=1)
     with pytest.raises(StoreError, match="another run"):
         run_trial(
             small_spec(seed=99),
@@ -235,6 +235,47 @@ def test_existing_store_is_not_overwritten_without_asking(
         assert json.loads(st.metadata()["spec"])["seed"] == 99
         assert st.completed_chunks() == {0, 1}
     assert r.screening["n_sampled"] == 300
+
+
+def test_a_completed_run_is_loaded_not_run_again_unless_rerun(
+    simulator: ReynoldsTrialSimulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "done.duckdb"
+    first = run_trial(small_spec(), simulator=simulator, store=path, chunk_size=150, workers=1)
+    assert first.loaded_from_store is False
+    seen: list[int] = []
+    again = run_trial(
+        small_spec(),
+        simulator=simulator,
+        store=path,
+        chunk_size=150,
+        workers=1,
+        on_commit=lambda k, _: seen.append(k),
+    )
+    assert seen == [] and again.loaded_from_store is True
+    assert comparable(first.to_dict()) == comparable(again.to_dict())
+    rerun = run_trial(
+        small_spec(),
+        simulator=simulator,
+        store=path,
+        chunk_size=150,
+        workers=1,
+        rerun=True,
+        on_commit=lambda k, _: seen.append(k),
+    )
+    assert sorted(seen) == [0, 1] and rerun.loaded_from_store is False
+    assert comparable(first.to_dict()) == comparable(rerun.to_dict())
+
+
+def test_an_unfinished_run_needs_resume_or_rerun(
+    simulator: ReynoldsTrialSimulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "half.duckdb"
+    run_trial(small_spec(), simulator=simulator, store=path, chunk_size=150, workers=1)
+    with TrialStore(path) as st:
+        st.set_meta("complete", False)
+    with pytest.raises(StoreError, match=r"unfinished run.*--resume"):
+        run_trial(small_spec(), simulator=simulator, store=path, chunk_size=150, workers=1)
 
 
 def test_resume_of_a_complete_run_recomputes_nothing(
@@ -397,3 +438,18 @@ def test_failed_integrations_stop_the_trial_instead_of_reading_as_survivors() ->
             chunk_size=20,
             workers=1,
         )
+
+
+@pytest.mark.parametrize("hours", [6.0, 12.0])
+def test_screening_before_24_hours_assesses_the_hours_since_onset(
+    simulator: ReynoldsTrialSimulator, tmp_path: Path, hours: float
+) -> None:
+    spec = small_spec(screening={"at_hours": hours}, enrollment={"rules": ["lymphocytes <= 5"]})
+    r = run_trial(spec, simulator=simulator, store=tmp_path / "t.duckdb", chunk_size=150, workers=1)
+    sc = r.screening
+    assert sc["n_screened"] + sc["n_died_before_screening"] == 300
+    assert sc["n_screened"] > 0 and sc["n_enrolled"] > 0
+    p = patients(tmp_path / "t.duckdb")
+    # Every enrolled patient has a screening-day value: the partial window (0, at] was assessed.
+    assert p["baseline_lymphocytes"].notna().all()
+    assert (p["baseline_lymphocytes"] <= 5).all()

@@ -100,9 +100,16 @@ def test_bad_phenotype_and_rule_are_reported_together() -> None:
 def test_rule_over_several_days_needs_enough_days_before_screening() -> None:
     text = ISSUE_EXAMPLE.replace('"lymphocytes <= 1.1"', '"mhla_dr < 8000 for 2 days"')
     (err,) = errors_of(text)
-    assert "for 2 days" in err and "at_hours >= 48" in err
-    ok = parse_spec(text.replace("at_hours: 24", "at_hours: 48"))
+    assert err.startswith("t.yaml: line 7: enrollment.rules[0]: 'mhla_dr < 8000 for 2 days'")
+    assert "the window rule" in err and "at_hours > 24" in err and "'for 1 days'" in err
+    ok = parse_spec(text.replace("at_hours: 24", "at_hours: 30"))
     assert ok.enrollment.rules[0].for_days == 2
+
+
+@pytest.mark.parametrize("hours", [0.5, 6, 12, 23.5])
+def test_screening_before_24_hours_is_valid_with_single_day_rules(hours: float) -> None:
+    spec = parse_spec(ISSUE_EXAMPLE.replace("at_hours: 24", f"at_hours: {hours}"))
+    assert spec.screening.at_hours == hours
 
 
 def test_missing_required_key_and_wrong_type() -> None:

@@ -4,11 +4,31 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sepsistwin.cli._common import console, err_console, fail, frame_records, print_json
+from sepsistwin.cli._common import (
+    ENCODING_HELP,
+    check_out_path,
+    console,
+    err_console,
+    fail,
+    frame_records,
+    print_json,
+)
+from sepsistwin.cli._output import (
+    Column,
+    OutputFormat,
+    format_option,
+    print_records,
+    print_table,
+    resolve_format,
+)
+
+if TYPE_CHECKING:
+    from sepsistwin.data.eicu import EicuImport
+    from sepsistwin.data.mimic import MimicImport
 
 data_app = typer.Typer(
     name="data",
@@ -18,7 +38,11 @@ data_app = typer.Typer(
 
 _INPUT = typer.Argument(help="CSV/Parquet long table, FHIR Bundle (.json) or NDJSON.")
 _ONSET = typer.Option(help="Onset file: patient_id, onset[, baseline_sofa].")
-_LENIENT = typer.Option(help="Drop and list bad rows instead of stopping at the first.")
+_LENIENT = typer.Option(
+    help="Drop and list bad rows (and conflicting duplicates: the first is kept) instead of "
+    "stopping at the first."
+)
+_ENCODING = typer.Option(help=ENCODING_HELP)
 
 
 @data_app.command("check")
@@ -27,17 +51,22 @@ def check(
     onset: Annotated[Path | None, _ONSET] = None,
     lenient: Annotated[bool, _LENIENT] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    encoding: Annotated[str, _ENCODING] = "utf-8",
 ) -> None:
-    """Validate a file and summarise it: patients, observations per variable, rejected rows.
+    """Validate a file and summarise it: patients, observations per variable, rejected rows
+    and skipped input (resources holding no observation, onsets of patients without data).
 
-    Exit code 2 on bad input (strict), 1 if --lenient dropped rows, 0 if all rows are good.
+    The file goes through the same reader and day-by-day assessment as 'assess', so a file
+    that passes here is one 'assess' accepts. Exit code 2 on bad input (strict), 1 if
+    --lenient dropped rows, 0 if all rows are good.
     """
     from sepsistwin.data import InputError, read_timeline
 
     try:
-        tl = read_timeline(input, onset=onset, lenient=lenient)
+        tl = read_timeline(input, onset=onset, lenient=lenient, encoding=encoding)
     except InputError as exc:
         fail(str(exc))
+    _assess_or_fail(tl, input.name)
     obs = tl.observations
     per_variable = obs.groupby("variable", observed=True)["value"].agg(["count", "min", "max"])
     if json_out:
@@ -47,6 +76,7 @@ def check(
                 "patients": len(tl.patients),
                 "observations": len(obs),
                 "rejected": frame_records(tl.rejected),
+                "skipped": frame_records(tl.skipped),
                 "variables": {
                     str(k): {"count": int(r["count"]), "min": r["min"], "max": r["max"]}
                     for k, r in per_variable.iterrows()
@@ -56,7 +86,7 @@ def check(
     else:
         console.print(
             f"{input.name}: {len(tl.patients)} patients, {len(obs)} observations, "
-            f"{len(tl.rejected)} rejected rows",
+            f"{len(tl.rejected)} rejected rows, {len(tl.skipped)} skipped",
             highlight=False,
         )
         from sepsistwin.data import CATALOGUE
@@ -69,8 +99,30 @@ def check(
             )
         for message in tl.rejected["message"]:
             err_console.print(f"  rejected: {message}", highlight=False, soft_wrap=True)
+        _print_skipped(tl.skipped)
     if len(tl.rejected):
         raise typer.Exit(1)
+
+
+def _print_skipped(skipped: object) -> None:
+    import pandas as pd
+
+    assert isinstance(skipped, pd.DataFrame)
+    for r in skipped.itertuples(index=False):
+        where = f"{r.file}: {r.row}" if r.row is not None else str(r.file)
+        err_console.print(f"  skipped: {where}: {r.reason}", highlight=False, soft_wrap=True)
+
+
+def _assess_or_fail(timeline: object, file: str) -> None:
+    """Run the day-by-day assessment 'assess' runs, so check fails where assess would."""
+    from sepsistwin.clinical import assess as assess_observations
+    from sepsistwin.data import Timeline
+
+    assert isinstance(timeline, Timeline)
+    try:
+        assess_observations(timeline.observations, baseline_sofa=timeline.baseline_sofa)
+    except (ValueError, KeyError, MemoryError) as exc:
+        fail(f"{file}: the assessment fails on this file: {exc}")
 
 
 @data_app.command("convert")
@@ -85,12 +137,14 @@ def convert(
     ],
     onset: Annotated[Path | None, _ONSET] = None,
     lenient: Annotated[bool, _LENIENT] = False,
+    encoding: Annotated[str, _ENCODING] = "utf-8",
 ) -> None:
     """Convert a file to canonical units (long table) or to FHIR R4."""
     from sepsistwin.data import InputError, read_timeline, to_fhir_bundle
 
+    check_out_path(output, "OUTPUT")
     try:
-        tl = read_timeline(input, onset=onset, lenient=lenient)
+        tl = read_timeline(input, onset=onset, lenient=lenient, encoding=encoding)
     except InputError as exc:
         fail(str(exc))
     suffix = output.suffix.lower()
@@ -133,8 +187,7 @@ def _write_table(frame: object, path: Path) -> None:
 def _check_out(out: Path) -> None:
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         fail(f"{out.name}: unsupported output type '{out.suffix}'; use .csv or .parquet")
-    if not out.parent.exists():
-        fail(f"{out.name}: the folder {out.parent} does not exist")
+    check_out_path(out)
 
 
 @data_app.command("from-mimic-iv")
@@ -187,6 +240,14 @@ def from_mimic_iv(
         )
     except InputError as exc:
         fail(str(exc))
+    _write_import(result, out, mimic_dir, json_out)
+
+
+def _write_import(
+    result: MimicImport | EicuImport, out: Path, source_dir: Path, json_out: bool
+) -> None:
+    """Write an import (MIMIC-IV, eICU-CRD) and its side files, print the summary, and exit
+    1 when rows were left out."""
     tl = result.timeline
     _write_table(tl.to_long_table(), out)
     side = {
@@ -195,32 +256,74 @@ def from_mimic_iv(
         "rejected": out.with_name(f"{out.stem}.rejected.csv"),
     }
     result.stays.to_csv(side["stays"], index=False)
-    for key, frame in (("skipped", result.skipped), ("rejected", tl.rejected)):
+    skipped = result.skipped
+    for key, frame in (("skipped", skipped), ("rejected", tl.rejected)):
         if len(frame):
             frame.to_csv(side[key], index=False)
         elif side[key].exists():
             side[key].unlink()
     summary = result.summary()
     summary["out"] = str(out)
-    summary["notes"] = result.notes
+    notes = result.notes
+    summary["notes"] = notes
     if json_out:
         print_json(summary)
     else:
         console.print(
-            f"{mimic_dir.name or mimic_dir}: {summary['stays']} stays, "
+            f"{source_dir.name or source_dir}: {summary['stays']} stays, "
             f"{summary['observations']} observations, {summary['rejected']} rejected, "
             f"{summary['skipped']} skipped rows ({summary['seconds']:.1f} s) -> {out}",
             highlight=False,
         )
         for name, count in summary["per_variable"].items():
             console.print(f"  {name:<24} {count:>9}", highlight=False)
-        for note in result.notes:
+        for note in notes:
             err_console.print(f"  note: {note}", highlight=False, soft_wrap=True)
         for key in ("skipped", "rejected"):
             if side[key].exists():
                 err_console.print(f"  {key} rows listed in {side[key]}", highlight=False)
     if summary["rejected"] or summary["skipped"]:
         raise typer.Exit(1)
+
+
+@data_app.command("from-eicu")
+def from_eicu(
+    eicu_dir: Annotated[
+        Path,
+        typer.Argument(help="eICU-CRD folder (patient, lab, ... as .csv.gz, .csv or .parquet)."),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Timeline to write (.parquet or .csv): canonical long table, time in hours "
+            "since unit admission; beside it <stem>.stays.csv, and <stem>.skipped.csv / "
+            "<stem>.rejected.csv when rows were left out."
+        ),
+    ],
+    stays: Annotated[
+        Path | None,
+        typer.Option(help="CSV with a patientunitstayid column: import only these stays."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Import at most this many stays.")] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Stop at the first bad row instead of listing it.")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Import eICU-CRD ICU unit stays (labs, vitals, GCS, urine, vasopressors, antibiotics).
+
+    Exit code 0 when every mapped row was used, 1 when rows were skipped or rejected
+    (listed in the side files), 2 on unusable input.
+    """
+    from sepsistwin.data import InputError
+    from sepsistwin.data.eicu import read_eicu
+
+    _check_out(out)
+    try:
+        result = read_eicu(eicu_dir, stays=stays, limit=limit, lenient=not strict)
+    except InputError as exc:
+        fail(str(exc))
+    _write_import(result, out, eicu_dir, json_out)
 
 
 @data_app.command("from-meds")
@@ -296,15 +399,17 @@ def to_meds(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the MEDS dataset into.")],
     onset: Annotated[Path | None, _ONSET] = None,
     lenient: Annotated[bool, _LENIENT] = False,
+    encoding: Annotated[str, _ENCODING] = "utf-8",
 ) -> None:
     """Write a timeline (any input format) as a MEDS dataset."""
     from sepsistwin.data import InputError, read_timeline
     from sepsistwin.data.meds import write_meds
 
-    if out_dir.exists() and any(out_dir.iterdir()):
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         fail(f"{out_dir}: the folder is not empty; give a new or empty folder")
+    check_out_path(out_dir, "OUT_DIR")
     try:
-        tl = read_timeline(input, onset=onset, lenient=lenient)
+        tl = read_timeline(input, onset=onset, lenient=lenient, encoding=encoding)
     except InputError as exc:
         fail(str(exc))
     write_meds(tl, out_dir, dataset_name=input.stem)
@@ -317,15 +422,54 @@ def to_meds(
 @data_app.command("variables")
 def variables(
     json_out: Annotated[bool, typer.Option("--json", help="Print the catalogue as JSON.")] = False,
+    fmt: Annotated[OutputFormat | None, format_option()] = None,
 ) -> None:
     """List the variable catalogue: names, canonical units, accepted units, ranges, codes."""
     from sepsistwin.data import CATALOGUE
-    from sepsistwin.data.catalogue import catalogue_markdown
 
-    if json_out:
+    form = resolve_format(fmt, json_out)
+    if form is OutputFormat.json:
         print_json({name: var.model_dump() for name, var in CATALOGUE.items()})
-    else:
-        console.print(catalogue_markdown(), highlight=False, soft_wrap=True)
+        return
+    rows: list[dict[str, Any]] = [
+        {
+            "variable": name,
+            "label": var.label,
+            "unit": var.canonical_unit,
+            "accepted_units": list(var.accepted_units),
+            "plausible_min": var.plausible_min,
+            "plausible_max": var.plausible_max,
+            "loinc": list(var.loinc),
+        }
+        for name, var in CATALOGUE.items()
+    ]
+    if form is not OutputFormat.table:
+        print_records(rows, form)
+        return
+    print_table(
+        console,
+        [
+            Column("variable"),
+            Column("unit"),
+            Column("plausible range", 1, "right"),
+            Column("accepted units", 2),
+            Column("LOINC", 3),
+        ],
+        [
+            [
+                r["variable"],
+                r["unit"] or "-",
+                f"{r['plausible_min']:g} to {r['plausible_max']:g}"
+                if r["plausible_min"] is not None and r["plausible_max"] is not None
+                else "-",
+                ", ".join(r["accepted_units"]) or "-",
+                ", ".join(r["loinc"]) or "-",
+            ]
+            for r in rows
+        ],
+        title="Variable catalogue (docs/data-formats.md has the full table)",
+        hint="widen the terminal or use --format csv",
+    )
 
 
 def register(app: typer.Typer) -> None:

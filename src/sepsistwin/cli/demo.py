@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from sepsistwin.cli._common import console
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``demo`` command to ``app``."""
+    """Add the ``demo`` and ``compile`` commands to ``app``."""
+
+    @app.command("compile")
+    def compile_command(
+        model: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--model",
+                "-m",
+                help="Model to compile (repeatable; default: sepsistwin and reynolds2006).",
+            ),
+        ] = None,
+    ) -> None:
+        """Compile the models' integration kernels now (once per machine; they are cached),
+        so later commands start at once. 'make install' runs it."""
+        from sepsistwin.cli._common import fail
+        from sepsistwin.cli._compile import ensure_compiled
+        from sepsistwin.model import get_model
+
+        for name in model or ["sepsistwin", "reynolds2006"]:
+            try:
+                get_model(name)
+            except (KeyError, ValueError) as exc:
+                fail(f"--model {name!r}: {exc.args[0] if exc.args else exc}")
+            if ensure_compiled(name, console) == 0.0:
+                console.print(f"'{name}' is compiled (cached)", highlight=False)
 
     @app.command("demo")
     def demo_command() -> None:
@@ -34,6 +61,9 @@ def register(app: typer.Typer) -> None:
             day = 1 if 1 in days else days[-1]
             render_day(recs.get(p.patient_id, day), console)
 
+        from sepsistwin.cli._compile import ensure_compiled
+
+        ensure_compiled("sepsistwin", console)
         _simulate_section()
         _trial_section()
 
@@ -77,5 +107,7 @@ def _trial_section() -> None:
     from sepsistwin.trial import run_trial
 
     console.rule("[bold]4. Trial: a small PROVIDE-like in-silico randomised trial")
+    from sepsistwin.cli.trial import render_trial
+
     result = run_trial("provide-like", size=_DEMO_TRIAL_SIZE, store=":memory:", progress=True)
-    console.print(result.summary(), highlight=False)
+    render_trial(result, console)

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from sepsistwin import DISCLAIMER
-from sepsistwin.cli._common import console, fail, print_json
+from sepsistwin.cli._common import check_out_path, console, fail, print_json, waiting
+from sepsistwin.cli._output import OutputFormat, print_frame, resolve_format
 
 _STYLE = {"SRS1": "bold red", "SRS2": "green", "SRS3": "dim"}
 
@@ -103,6 +104,15 @@ def register(app: typer.Typer) -> None:
         ] = "auto",
         k: Annotated[int, typer.Option(help="Neighbours for the mNN alignment.")] = 20,
         json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        fmt: Annotated[
+            OutputFormat | None,
+            typer.Option(
+                "--format",
+                "-f",
+                help="table, json (everything) or csv/tsv (the per-sample calls).",
+                case_sensitive=False,
+            ),
+        ] = None,
         out: Annotated[
             Path | None,
             typer.Option(help="Write the per-sample calls to FILE.csv or FILE.parquet."),
@@ -114,17 +124,24 @@ def register(app: typer.Typer) -> None:
         from sepsistwin.data import InputError
         from sepsistwin.omics import endotype
 
+        form = resolve_format(fmt, json_out)
+        if out is not None:
+            from sepsistwin.cli.simulate import check_output_path
+
+            check_output_path("--out", out, (".csv", ".parquet"))
         if srs_mode not in ("auto", "align", "project"):
             fail(f"--srs-mode '{srs_mode}' is not known; expected auto, align or project")
+        check_out_path(out)
         try:
-            result = endotype(
-                expr,
-                samples=samples,
-                platform=platform,
-                methods=method or None,
-                srs_mode=srs_mode,  # type: ignore[arg-type]
-                k=k,
-            )
+            with waiting(f"scoring endotypes in {expr.name}"):
+                result = endotype(
+                    expr,
+                    samples=samples,
+                    platform=platform,
+                    methods=method or None,
+                    srs_mode=srs_mode,  # type: ignore[arg-type]
+                    k=k,
+                )
         except InputError as exc:
             fail(str(exc))
         if out is not None:
@@ -135,7 +152,9 @@ def register(app: typer.Typer) -> None:
                 result.calls.to_parquet(out, index=False)
             else:
                 fail(f"--out {out}: unsupported file type {suffix!r}; expected .csv or .parquet")
-        if json_out:
+        if form is OutputFormat.json:
             print_json(result.to_dict())
+        elif form is not OutputFormat.table:
+            print_frame(result.calls, form)
         else:
             render_endotypes(result.table, result.refused, console)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,6 +12,15 @@ from rich.table import Table
 
 from sepsistwin import DISCLAIMER
 from sepsistwin.cli._common import console, fail
+from sepsistwin.cli._output import (
+    Column,
+    OutputFormat,
+    format_option,
+    print_records,
+    print_table,
+    resolve_format,
+    terminal_width,
+)
 from sepsistwin.evidence import EvidenceBase, Status, Therapy, UnknownTherapyError, load_evidence
 from sepsistwin.evidence.schema import Effect, Value
 
@@ -37,26 +46,60 @@ def _effect(e: Effect) -> str:
     return f"{e.endpoint}: {e.description} {_status(e.status)} [dim]({e.source})[/]"
 
 
+def list_records(ev: EvidenceBase) -> list[dict[str, Any]]:
+    """One record per therapy: id, class, phenotypes addressed, evidence level (with its
+    status), number of trials."""
+    recs = []
+    for tid in ev.ids():
+        t = ev.therapy(tid)
+        recs.append(
+            {
+                "id": t.id,
+                "class": t.therapy_class.value,
+                "phenotype_addressed": [p.value for p in t.phenotype_addressed],
+                "evidence_level": t.evidence_level.label,
+                "evidence_level_status": t.evidence_level_status.value,
+                "trials": len(t.trials),
+            }
+        )
+    return recs
+
+
 def render_list(ev: EvidenceBase, out: Console) -> None:
-    """Print the therapy table (id, class, phenotype addressed, evidence level, trials)."""
-    table = Table(title="sepsistwin evidence base", title_justify="left")
-    table.add_column("id", no_wrap=True)
-    for col in ("class", "phenotype addressed", "evidence level", "trials"):
-        table.add_column(col, justify="right" if col == "trials" else "left")
+    """Print the therapy table (id, class, phenotype addressed, evidence level, trials),
+    fitted to the terminal width (long cells wrap; nothing is cut)."""
+    rows = []
     for tid in ev.ids():
         t = ev.therapy(tid)
         level = t.evidence_level.label
         if t.evidence_level_status is not Status.VERIFIED:
-            level += f" {_status(t.evidence_level_status)}"
-        table.add_row(
-            t.id,
-            t.therapy_class.value,
-            ", ".join(p.value for p in t.phenotype_addressed),
-            level,
-            str(len(t.trials)),
+            level += f"\n{_status(t.evidence_level_status)}"
+        rows.append(
+            [
+                t.id,
+                t.therapy_class.value,
+                ",\n".join(p.value for p in t.phenotype_addressed),
+                level,
+                str(len(t.trials)),
+            ]
         )
-    out.print(table)
-    out.print(f"[dim]{DISCLAIMER}[/]")
+    columns = [
+        Column("id"),
+        Column("class", 2),
+        Column("phenotype addressed", 1),
+        Column("evidence level"),
+        Column("trials", 3, "right"),
+    ]
+    print_table(console=out, columns=columns, rows=rows, title="sepsistwin evidence base")
+    out.print(f"[dim]{DISCLAIMER}[/]", soft_wrap=terminal_width(out) is None)
+
+
+def _flat(value: Any) -> Any:
+    """A Value record as text ('200 mg', '5-10 mg/kg'); other values unchanged."""
+    if isinstance(value, dict) and "value" in value and "unit" in value:
+        upper = f"-{value['upper']:g}" if value.get("upper") is not None else ""
+        return f"{value['value']:g}{upper} {value['unit']}".strip()
+    return value
 
 
 def render_therapy(t: Therapy, ev: EvidenceBase, out: Console) -> None:
@@ -142,9 +185,14 @@ def register(app: typer.Typer) -> None:
     )
 
     @group.command("list")
-    def list_command() -> None:
+    def list_command(fmt: Annotated[OutputFormat | None, format_option()] = None) -> None:
         """List the therapies: id, class, phenotype addressed, evidence level, trials."""
-        render_list(load_evidence(), console)
+        form = resolve_format(fmt)
+        ev = load_evidence()
+        if form is OutputFormat.table:
+            render_list(ev, console)
+        else:
+            print_records(list_records(ev), form)
 
     @group.command("show")
     def show_command(
@@ -152,16 +200,34 @@ def register(app: typer.Typer) -> None:
         json_out: Annotated[
             bool, typer.Option("--json", help="Print the therapy record as JSON.")
         ] = False,
+        fmt: Annotated[
+            OutputFormat | None,
+            typer.Option(
+                "--format",
+                "-f",
+                help="table (readable) or json (the full record); csv/tsv: its regimens.",
+                case_sensitive=False,
+            ),
+        ] = None,
     ) -> None:
         """Show one therapy with its regimens, trials and sources."""
+        form = resolve_format(fmt, json_out)
         ev = load_evidence()
         try:
             t = ev.therapy(therapy)
         except UnknownTherapyError as exc:
             fail(str(exc))
-        if json_out:
+        if form is OutputFormat.json:
             payload = {**ev.therapy_dict(t.id), "disclaimer": DISCLAIMER}
             typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        elif form is not OutputFormat.table:
+            print_records(
+                [
+                    {"therapy": t.id, **{k: _flat(v) for k, v in r.items()}}
+                    for r in ev.therapy_dict(t.id).get("regimens", [])
+                ],
+                form,
+            )
         else:
             render_therapy(t, ev, console)
 

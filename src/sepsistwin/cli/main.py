@@ -6,9 +6,12 @@ Each domain registers its commands from its own module (``cli/assess.py``,
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from sepsistwin import __version__
+from sepsistwin.cli._help import apply_help_style
 
 app = typer.Typer(
     name="sepsistwin",
@@ -22,8 +25,24 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"sepsistwin {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the sepsistwin version and exit.",
+        ),
+    ] = False,
+) -> None:
     """Immune rebalancing in septic shock. Research decision support, not a clinical order."""
 
 
@@ -41,6 +60,7 @@ def _register_all() -> None:
     from sepsistwin.cli import demo as _demo
     from sepsistwin.cli import endotype as _endotype
     from sepsistwin.cli import evidence as _evidence
+    from sepsistwin.cli import examples as _examples
     from sepsistwin.cli import recommend as _recommend
     from sepsistwin.cli import serve as _serve
     from sepsistwin.cli import simulate as _simulate
@@ -58,6 +78,8 @@ def _register_all() -> None:
     _trial.register(app)
     _serve.register(app)
     _validate.register(app)
+    _examples.register(app)
+    apply_help_style(app)
 
 
 _register_all()

@@ -3,25 +3,41 @@
 from __future__ import annotations
 
 import json
+import time
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich.console import Console
 
-from sepsistwin.cli._common import console, fail, jsonable
+from sepsistwin.cli._common import ENCODING_HELP, console, fail, jsonable, waiting
+from sepsistwin.cli._output import (
+    OutputFormat,
+    format_option,
+    print_records,
+    resolve_format,
+    terminal_width,
+)
 
 
 def _assess(
-    input: Path, *, onset: Path | None, lenient: bool, endotypes: Path | None = None
+    input: Path,
+    *,
+    onset: Path | None,
+    lenient: bool,
+    endotypes: Path | None = None,
+    encoding: str = "utf-8",
 ) -> pd.DataFrame:
     """Run the assessment through the public API (``sepsistwin.assess``)."""
     from sepsistwin.api import assess  # what ``sepsistwin.assess`` exposes
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), waiting(f"reading and assessing {input.name}"):
         warnings.simplefilter("ignore")
-        result: pd.DataFrame = assess(input, onset=onset, lenient=lenient, endotypes=endotypes)
+        result: pd.DataFrame = assess(
+            input, onset=onset, lenient=lenient, endotypes=endotypes, encoding=encoding
+        )
     return result
 
 
@@ -48,6 +64,15 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option(help="Drop invalid input rows instead of stopping.")
         ] = False,
         details: Annotated[bool, typer.Option(help="Show every effect and adverse event.")] = False,
+        fmt: Annotated[OutputFormat | None, format_option()] = None,
+        table: Annotated[
+            bool,
+            typer.Option(
+                "--table",
+                help="Every patient-day's panel even for a large cohort or piped output "
+                "(which otherwise print a summary).",
+            ),
+        ] = False,
         endotypes: Annotated[
             Path | None,
             typer.Option(
@@ -55,25 +80,114 @@ def register(app: typer.Typer) -> None:
                 "(CSV/Parquet): SRS read as evidence on the days a sample exists."
             ),
         ] = None,
+        encoding: Annotated[str, typer.Option(help=ENCODING_HELP)] = "utf-8",
     ) -> None:
         """Assess the timeline and list ranked, phenotype-matched immunotherapy options per
         patient-day, with rationale, evidence, warnings and timing. Research decision support,
         not a prescription."""
         from sepsistwin.recommend import recommend, render
 
+        form = resolve_format(fmt, json_out)
+        started = time.perf_counter()
         if not input.exists():
             fail(f"INPUT {input}: file not found")
         try:
-            assessment = _assess(input, onset=onset, lenient=lenient, endotypes=endotypes)
+            assessment = _assess(
+                input, onset=onset, lenient=lenient, endotypes=endotypes, encoding=encoding
+            )
         except (ValueError, KeyError) as exc:
-            fail(f"{input}: {exc}")
+            fail(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc))
         try:
             result = recommend(assessment).filter(patient=patient, day=day)
         except KeyError as exc:
             fail(str(exc.args[0]) if exc.args else str(exc))
         except ValueError as exc:
             fail(str(exc))
-        if json_out:
+        if form is OutputFormat.json:
             typer.echo(json.dumps(jsonable(result.to_records()), indent=2, ensure_ascii=False))
             return
-        render(result, console, details=details)
+        if form is not OutputFormat.table:
+            print_records(option_rows(result), form)
+            return
+        from sepsistwin.cli.assess import wants_summary
+
+        chosen = patient is not None or day is not None
+        n_patients = len(result.patients())
+        if not table and not chosen and wants_summary(console, n_patients, writes_file=False):
+            render_recommend_summary(result, time.perf_counter() - started, console)
+        else:
+            render(result, console, details=details)
+
+
+def option_rows(result: Any) -> list[dict[str, Any]]:
+    """One flat row per patient-day and option (rank 0 and no therapy where none is offered),
+    for CSV/TSV output."""
+    rows: list[dict[str, Any]] = []
+    for d in result:
+        base = {
+            "patient_id": d.patient_id,
+            "day": d.day,
+            "phenotype": d.phenotype,
+            "immune_state": d.immune_state,
+        }
+        if not d.options:
+            rows.append(
+                {
+                    **base,
+                    "rank": 0,
+                    "therapy": "",
+                    "dose": "",
+                    "route": "",
+                    "schedule": "",
+                    "evidence_level": "",
+                    "why": d.no_immunotherapy_reason or "",
+                }
+            )
+        for o in d.options:
+            rows.append(
+                {
+                    **base,
+                    "rank": o["rank"],
+                    "therapy": o["therapy"],
+                    "dose": o["dose"]["text"],
+                    "route": o["route"],
+                    "schedule": o["schedule"],
+                    "evidence_level": o["evidence_level_label"],
+                    "why": o["rationale"]["fired_because"],
+                }
+            )
+    return rows
+
+
+def render_recommend_summary(result: Any, seconds: float, out: Console) -> None:
+    """Counts for a cohort: patient-days, first-ranked therapy per patient-day, patient-days
+    without an immunotherapy option and why, time taken."""
+    from collections import Counter
+
+    from sepsistwin import DISCLAIMER
+
+    days = list(result)
+    n = max(len(days), 1)
+    first = Counter(d.options[0]["therapy"] for d in days if d.options)
+    none = Counter(d.phenotype for d in days if not d.options)
+    phen = Counter(d.phenotype for d in days)
+    piped = terminal_width(out) is None
+    lines = [
+        f"[bold]{len({d.patient_id for d in days}):,} patients, {len(days):,} patient-days[/] "
+        f"assessed and matched in {seconds:.1f} s",
+        "phenotype (patient-days): "
+        + ", ".join(f"{k} {v:,} ({100 * v / n:.0f}%)" for k, v in phen.most_common()),
+        "first-ranked option (patient-days): "
+        + (", ".join(f"{k} {v:,}" for k, v in first.most_common()) or "none"),
+        f"no immunotherapy option: {sum(none.values()):,} patient-days"
+        + (
+            " (by phenotype: " + ", ".join(f"{k} {v:,}" for k, v in none.most_common()) + ")"
+            if none
+            else ""
+        ),
+        "[dim]every panel: --table; one patient: --patient ID [--day N]; every option: "
+        "--format csv|tsv|json[/]",
+    ]
+    for line in lines:
+        out.print(line, highlight=False, soft_wrap=piped)
+    out.print(f"[dim]{DISCLAIMER}[/]", soft_wrap=piped)

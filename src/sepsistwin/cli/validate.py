@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from sepsistwin.cli._common import console, err_console, fail, print_json
+from sepsistwin.cli._common import check_out_path, console, err_console, fail, print_json
+from sepsistwin.cli._output import OutputFormat
 
 #: Population sizes of the quick (CI) and the full scorecard.
 QUICK_SIZE = 600
@@ -36,13 +37,27 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--out", help="Markdown scorecard (default: docs/validation.md)."),
         ] = None,
+        fmt: Annotated[
+            OutputFormat | None,
+            typer.Option(
+                "--format",
+                "-f",
+                help="table, json (the scorecard) or csv/tsv (a row per behaviour).",
+                case_sensitive=False,
+            ),
+        ] = None,
     ) -> None:
         """Run the validation scorecard: published behaviours vs paired simulations.
 
         Example: sepsistwin validate --quick --json
         """
+        from sepsistwin.cli._compile import ensure_compiled
+        from sepsistwin.cli._output import print_records, resolve_format
         from sepsistwin.validation import markdown, run_scorecard
 
+        check_out_path(out)
+        form = resolve_format(fmt, as_json)
+        ensure_compiled("sepsistwin", err_console)
         n = size or (QUICK_SIZE if quick else FULL_SIZE)
         try:
             card = run_scorecard(
@@ -61,8 +76,23 @@ def register(app: typer.Typer) -> None:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(markdown(card, " ".join(parts)))
-        if as_json:
+        if form is OutputFormat.json:
             print_json({**card.as_dict(), "report": str(path) if path else None})
+            return
+        if form is not OutputFormat.table:
+            print_records(
+                [
+                    {
+                        "behaviour": v.behaviour.id,
+                        "value": v.value,
+                        "unit": v.behaviour.unit,
+                        "expected": v.behaviour.expected.text(),
+                        "passed": v.passed,
+                    }
+                    for v in card.verdicts
+                ],
+                form,
+            )
             return
         for v in card.verdicts:
             mark = "[green]pass[/]" if v.passed else "[red]miss[/]"

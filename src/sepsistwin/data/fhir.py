@@ -18,12 +18,17 @@ Reading (docs/data-formats.md, "FHIR R4"):
 - Local meta codes: an Observation coded ``time-zero`` sets the patient's time zero (its
   effective time); ``baseline-sofa`` (``valueInteger``) the baseline SOFA.
 - Resources with status ``entered-in-error``, ``cancelled`` or ``not-done`` are skipped (FHIR
-  says they carry no data); other resource types (Patient, Encounter, ...) are skipped.
+  says they carry no data), as are other FHIR R4 resource types (Encounter, Condition, ...);
+  each is listed in ``Timeline.skipped``. A ``resourceType`` that is not a FHIR R4 type
+  (``observation``, ``Observaton``) is a rejected row, never a silent skip.
 """
 
 from __future__ import annotations
 
+import codecs
+import difflib
 import json
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -39,7 +44,15 @@ from sepsistwin.data.catalogue import (
     RXNORM_SYSTEM,
     UCUM_SYSTEM,
 )
+from sepsistwin.data.encoding import DEFAULT_ENCODING, check_encoding, decode_error
 from sepsistwin.data.errors import InputError, file_error
+from sepsistwin.data.limits import (
+    MAX_BUNDLE_BYTES,
+    MAX_NDJSON_BYTES,
+    MAX_NDJSON_LINE_BYTES,
+    check_size,
+    human_bytes,
+)
 from sepsistwin.data.timeline import Timeline
 from sepsistwin.data.validate import OnsetValue, RawRows, build_timeline
 
@@ -58,46 +71,149 @@ _EXPECTED_CODE = (
 _EXPECTED_DRUG = f"an RxNorm ingredient code ({RXNORM_SYSTEM}) of a vasopressor in the catalogue"
 
 
-def _load_resources(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield (fallback label, resource) from a Bundle/resource JSON file or NDJSON."""
+#: Resource types of FHIR R4 (4.0.1), https://hl7.org/fhir/R4/resourcelist.html: a type
+#: outside this list (``observation``, ``Observaton``) is an error, not a silent skip.
+FHIR_R4_TYPES = frozenset(
+    """Account ActivityDefinition AdverseEvent AllergyIntolerance Appointment
+    AppointmentResponse AuditEvent Basic Binary BiologicallyDerivedProduct BodyStructure Bundle
+    CapabilityStatement CarePlan CareTeam CatalogEntry ChargeItem ChargeItemDefinition Claim
+    ClaimResponse ClinicalImpression CodeSystem Communication CommunicationRequest
+    CompartmentDefinition Composition ConceptMap Condition Consent Contract Coverage
+    CoverageEligibilityRequest CoverageEligibilityResponse DetectedIssue Device
+    DeviceDefinition DeviceMetric DeviceRequest DeviceUseStatement DiagnosticReport
+    DocumentManifest DocumentReference EffectEvidenceSynthesis Encounter Endpoint
+    EnrollmentRequest EnrollmentResponse EpisodeOfCare EventDefinition Evidence
+    EvidenceVariable ExampleScenario ExplanationOfBenefit FamilyMemberHistory Flag Goal
+    GraphDefinition Group GuidanceResponse HealthcareService ImagingStudy Immunization
+    ImmunizationEvaluation ImmunizationRecommendation ImplementationGuide InsurancePlan Invoice
+    Library Linkage List Location Measure MeasureReport Media Medication
+    MedicationAdministration MedicationDispense MedicationKnowledge MedicationRequest
+    MedicationStatement MedicinalProduct MedicinalProductAuthorization
+    MedicinalProductContraindication MedicinalProductIndication MedicinalProductIngredient
+    MedicinalProductInteraction MedicinalProductManufactured MedicinalProductPackaged
+    MedicinalProductPharmaceutical MedicinalProductUndesirableEffect MessageDefinition
+    MessageHeader MolecularSequence NamingSystem NutritionOrder Observation
+    ObservationDefinition OperationDefinition OperationOutcome Organization
+    OrganizationAffiliation Parameters Patient PaymentNotice PaymentReconciliation Person
+    PlanDefinition Practitioner PractitionerRole Procedure Provenance Questionnaire
+    QuestionnaireResponse RelatedPerson RequestGroup ResearchDefinition
+    ResearchElementDefinition ResearchStudy ResearchSubject RiskAssessment
+    RiskEvidenceSynthesis Schedule SearchParameter ServiceRequest Slot Specimen
+    SpecimenDefinition StructureDefinition StructureMap Subscription Substance
+    SubstanceNucleicAcid SubstancePolymer SubstanceProtein SubstanceReferenceInformation
+    SubstanceSourceMaterial SubstanceSpecification SupplyDelivery SupplyRequest Task
+    TerminologyCapabilities TestReport TestScript ValueSet VerificationResult
+    VisionPrescription""".split()
+)
+#: Types read for observations, and types read only to resolve references.
+_READ_TYPES = ("Observation", "MedicationAdministration")
+_REFERENCE_TYPES = ("Patient", "Medication")
+
+
+def _json_error(file: str, exc: Exception, where: str = "") -> InputError:
+    if isinstance(exc, RecursionError):
+        problem = (
+            f"JSON nested more than about {sys.getrecursionlimit()} levels deep "
+            "(a FHIR resource needs fewer than 10)"
+        )
+    else:
+        assert isinstance(exc, json.JSONDecodeError)
+        problem = (
+            f"not valid JSON ({exc.msg})"
+            if where
+            else f"not valid JSON (line {exc.lineno}: {exc.msg})"
+        )
+    return file_error(file, f"{where}{problem}", row=where.rstrip(": ") or None)
+
+
+def _load_resources(path: Path, encoding: str) -> Iterator[tuple[str, Any]]:
+    """Yield (fallback label, resource) from a Bundle/resource JSON file or NDJSON.
+
+    Sizes are bounded (:mod:`sepsistwin.data.limits`): a Bundle is parsed whole, so it is
+    refused above ``MAX_BUNDLE_BYTES``; NDJSON is read line by line.
+    """
     file = path.name
-    if not path.exists():
+    if not path.is_file():
         raise file_error(file, f"file not found: {path}")
-    text = path.read_text(encoding="utf-8-sig")
+    codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+    if path.suffix.lower() == ".ndjson":
+        check_size(path, MAX_NDJSON_BYTES, "a FHIR NDJSON file")
+        yield from _ndjson_resources(path, codec)
+        return
+    check_size(path, MAX_BUNDLE_BYTES, "a FHIR Bundle (use NDJSON for larger exports)")
+    try:
+        text = path.read_bytes().decode(codec)
+    except UnicodeDecodeError:
+        raise decode_error(path, codec, style="resource") from None
     if not text.strip():
         raise file_error(file, "the file is empty; expected a FHIR Bundle or NDJSON resources")
-    if path.suffix.lower() == ".ndjson":
-        for lineno, line in enumerate(text.splitlines(), start=1):
+    try:
+        doc = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise _json_error(file, exc) from None
+    del text
+    if not isinstance(doc, dict) or "resourceType" not in doc:
+        raise file_error(file, "not a FHIR resource (no resourceType); expected a Bundle")
+    if doc["resourceType"] != "Bundle":
+        yield "resource 1", doc
+        return
+    entries = doc.get("entry") or []
+    if not isinstance(entries, list):
+        raise file_error(file, "Bundle.entry is not a list of entries", field="entry")
+    for k, entry in enumerate(entries, start=1):
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(res, dict) or "resourceType" not in res:
+            raise file_error(file, f"entry {k}: no resource with a resourceType", row=f"entry {k}")
+        yield f"entry {k}", {**res, "_fullUrl": entry.get("fullUrl")}
+
+
+def _ndjson_resources(path: Path, codec: str) -> Iterator[tuple[str, Any]]:
+    file = path.name
+    seen = False
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(iter(lambda: fh.readline(MAX_NDJSON_LINE_BYTES + 1), b""), 1):
+            if len(raw) > MAX_NDJSON_LINE_BYTES:
+                raise file_error(
+                    file,
+                    f"line {lineno}: longer than {human_bytes(MAX_NDJSON_LINE_BYTES)}; "
+                    "NDJSON holds one resource per line",
+                    row=f"line {lineno}",
+                )
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 and codec == "utf-8-sig" else codec)
+            except UnicodeDecodeError:
+                raise decode_error(path, codec, style="resource") from None
             if not line.strip():
                 continue
             try:
                 res = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise file_error(
-                    file, f"line {lineno}: not valid JSON ({exc.msg})", row=f"line {lineno}"
-                ) from None
+            except (json.JSONDecodeError, RecursionError) as exc:
+                raise _json_error(file, exc, f"line {lineno}: ") from None
             if not isinstance(res, dict) or "resourceType" not in res:
                 raise file_error(
                     file,
                     f"line {lineno}: not a FHIR resource (no resourceType)",
                     row=f"line {lineno}",
                 )
+            seen = True
             yield f"line {lineno}", res
-        return
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise file_error(file, f"not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    if not isinstance(doc, dict) or "resourceType" not in doc:
-        raise file_error(file, "not a FHIR resource (no resourceType); expected a Bundle")
-    if doc["resourceType"] != "Bundle":
-        yield "resource 1", doc
-        return
-    for k, entry in enumerate(doc.get("entry") or [], start=1):
-        res = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(res, dict) or "resourceType" not in res:
-            raise file_error(file, f"entry {k}: no resource with a resourceType", row=f"entry {k}")
-        yield f"entry {k}", {**res, "_fullUrl": entry.get("fullUrl")}
+    if not seen:
+        raise file_error(file, "the file is empty; expected a FHIR Bundle or NDJSON resources")
+
+
+def _type_problem(rtype: Any) -> str | None:
+    """Why a resourceType is not one of FHIR R4 (None when it is)."""
+    if isinstance(rtype, str) and rtype in FHIR_R4_TYPES:
+        return None
+    if not isinstance(rtype, str):
+        return f"resourceType {rtype!r} is not text"
+    by_case = {t.lower(): t for t in FHIR_R4_TYPES}
+    hint = by_case.get(rtype.strip().lower())
+    if hint is None:
+        close = difflib.get_close_matches(rtype, sorted(FHIR_R4_TYPES), n=1, cutoff=0.8)
+        hint = close[0] if close else None
+    problem = f"resourceType '{rtype}' is not a FHIR R4 resource type"
+    return problem + (f"; did you mean '{hint}'?" if hint else "")
 
 
 def _coding_key(coding: Mapping[str, Any]) -> tuple[str, str]:
@@ -117,6 +233,14 @@ class _Rows:
         self.onsets: dict[str, OnsetValue] = {}
         self.onset_labels: dict[str, str] = {}
         self.baseline: dict[str, int] = {}
+
+    def truncate(self, n: int) -> None:
+        """Drop rows added after the first ``n`` (a resource that failed half-way)."""
+        for col in self.cols.values():
+            del col[n:]
+        del self.paths[n:]
+        for i in [k for k in self.preset if k >= n]:
+            del self.preset[i]
 
     def add(
         self,
@@ -432,8 +556,13 @@ def _read_medication(
     )
 
 
-def read_fhir_rows(path: str | Path) -> RawRows:
+def read_fhir_rows(path: str | Path, encoding: str = DEFAULT_ENCODING) -> RawRows:
     """Read a FHIR Bundle (``.json``) or NDJSON (``.ndjson``) into raw long rows.
+
+    Resources of other FHIR R4 types, and those with status ``entered-in-error``,
+    ``cancelled`` or ``not-done``, are listed in ``RawRows.skipped``; a resourceType that
+    is not a FHIR R4 type (a lowercase or misspelt ``observation``) and a resource that
+    is not well-formed are problems of their own row.
 
     Examples
     --------
@@ -449,31 +578,83 @@ def read_fhir_rows(path: str | Path) -> RawRows:
     """
     path = Path(path)
     file = path.name
-    resources = list(_load_resources(path))
+    resources = list(_load_resources(path, check_encoding(encoding)))
     patients_by_url: dict[str, str] = {}
     medications: dict[str, dict[str, Any]] = {}
     for _, res in resources:
         rid = res.get("id")
-        if res["resourceType"] == "Patient" and rid and res.get("_fullUrl"):
-            patients_by_url[str(res["_fullUrl"])] = str(rid)
+        if not isinstance(rid, str | int) or isinstance(rid, bool):
+            rid = None
+        url = res.get("_fullUrl")
+        url = url if isinstance(url, str) else None
+        if res["resourceType"] == "Patient" and rid is not None and url:
+            patients_by_url[url] = str(rid)
         if res["resourceType"] == "Medication":
-            if rid:
+            if rid is not None:
                 medications[f"Medication/{rid}"] = res
-            if res.get("_fullUrl"):
-                medications[str(res["_fullUrl"])] = res
+            if url:
+                medications[url] = res
     rows = _Rows(file)
+    skipped: list[tuple[int | str | None, str | None, str]] = []
     for fallback, res in resources:
         rtype = res["resourceType"]
-        if rtype not in ("Observation", "MedicationAdministration"):
+        rid = res.get("id")
+        label = (
+            f"{rtype}/{rid}"
+            if isinstance(rtype, str) and isinstance(rid, str | int) and rid != ""
+            else f"{rtype if isinstance(rtype, str) else 'resource'} at {fallback}"
+        )
+        type_problem = _type_problem(rtype)
+        if type_problem is not None:
+            rows.add(
+                pid=None,
+                time=None,
+                end=None,
+                variable=None,
+                value=None,
+                unit="",
+                label=label,
+                paths={},
+                problem=("resourceType", rtype, "a FHIR R4 resource type", type_problem, None),
+            )
             continue
-        if res.get("status") in _SKIP_STATUS:
+        if rtype not in _READ_TYPES:
+            if rtype not in _REFERENCE_TYPES:
+                skipped.append((label, None, f"{rtype}: a resource type holding no observation"))
             continue
-        label = f"{rtype}/{res['id']}" if res.get("id") else f"{rtype} at {fallback}"
-        pid, pid_problem = _patient_of(res, patients_by_url)
-        if rtype == "Observation":
-            _read_observation(res, label, pid, pid_problem, rows, file)
-        else:
-            _read_medication(res, label, pid, pid_problem, rows, medications)
+        status = res.get("status")
+        if isinstance(status, str) and status in _SKIP_STATUS:
+            skipped.append((label, None, f"status '{status}': FHIR says it carries no data"))
+            continue
+        n_before = len(rows.paths)
+        try:
+            pid, pid_problem = _patient_of(res, patients_by_url)
+            if rtype == "Observation":
+                _read_observation(res, label, pid, pid_problem, rows, file)
+            else:
+                _read_medication(res, label, pid, pid_problem, rows, medications)
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            if isinstance(exc, InputError):
+                raise
+            rows.truncate(n_before)
+            rows.add(
+                pid=None,
+                time=None,
+                end=None,
+                variable=None,
+                value=None,
+                unit="",
+                label=label,
+                paths={},
+                problem=(
+                    "resource",
+                    None,
+                    "a well-formed FHIR R4 resource",
+                    f"{rtype} is not well-formed FHIR (an element has the wrong type: "
+                    f"{type(exc).__name__}: {exc})",
+                    None,
+                ),
+            )
     if not rows.paths:
         raise file_error(file, "no Observation or MedicationAdministration resources found")
     cols = rows.cols
@@ -502,6 +683,7 @@ def read_fhir_rows(path: str | Path) -> RawRows:
         field_path=lambda i, name: paths[i].get(name, name),
         onsets=rows.onsets,
         baseline_sofa=rows.baseline,
+        skipped=skipped,
     )
 
 
@@ -512,9 +694,10 @@ def read_fhir_timeline(
     onset_source: str = "onset",
     baseline_sofa: Mapping[str, int] | None = None,
     lenient: bool = False,
+    encoding: str = DEFAULT_ENCODING,
 ) -> Timeline:
     """Read a FHIR Bundle or NDJSON file into a :class:`Timeline` (see ``read_timeline``)."""
-    raw = read_fhir_rows(path)
+    raw = read_fhir_rows(path, encoding)
     return build_timeline(
         raw, onset=onset, onset_source=onset_source, baseline_sofa=baseline_sofa, lenient=lenient
     )

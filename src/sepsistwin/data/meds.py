@@ -41,7 +41,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from sepsistwin.data.catalogue import CATALOGUE, LOINC_SYSTEM, CatalogueError
@@ -49,6 +48,7 @@ from sepsistwin.data.errors import file_error
 from sepsistwin.data.mimic import load_mimic_map
 from sepsistwin.data.timeline import Timeline
 from sepsistwin.data.validate import RawRows, build_timeline
+from sepsistwin.data.yaml_schema import read_yaml
 
 #: The MEDS data schema written (MEDS v0.3 core columns).
 DATA_SCHEMA = pa.schema(
@@ -114,10 +114,7 @@ def load_meds_rules(path: str | Path) -> list[MedsRule]:
         Naming the file, the rule's position and the problem.
     """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"{path.name}: cannot read the code map: {exc}") from None
+    raw = read_yaml(path, CatalogueError)
     if not isinstance(raw, list):
         raise CatalogueError(f"{path.name}: expected a list of rules (pattern, variable, unit)")
     rules = []
@@ -496,6 +493,9 @@ def _assemble(
         value=pd.Series(value[keep]),
         unit=pd.Series(unit[keep], dtype="category"),
         labels=labels,
+        # MEDS extracts keep every source item: two items of one variable at the same time
+        # are one measurement, as in the MIMIC-IV and eICU-CRD importers.
+        same_time="merge",
     )
     timeline = build_timeline(raw, onset=onset, baseline_sofa=baseline, lenient=lenient)
     skipped_frame = pd.concat([s for s in skipped if len(s)] or [unmapped], ignore_index=True)

@@ -40,13 +40,13 @@ from typing import Any, Literal
 import duckdb
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sepsistwin.data.catalogue import CATALOGUE, CatalogueError
 from sepsistwin.data.errors import InputError, file_error
 from sepsistwin.data.timeline import Timeline
 from sepsistwin.data.validate import RawRows, build_timeline
+from sepsistwin.data.yaml_schema import read_yaml
 
 MAP_PATH = Path(__file__).with_name("mimic_iv_map.yaml")
 SOURCE_NAME = "mimic-iv"
@@ -56,6 +56,7 @@ TABLES: dict[str, str] = {
     "icustays": "icu",
     "chartevents": "icu",
     "inputevents": "icu",
+    "procedureevents": "icu",
     "outputevents": "icu",
     "labevents": "hosp",
     "prescriptions": "hosp",
@@ -76,6 +77,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "patientweight",
     ),
     "outputevents": ("stay_id", "charttime", "itemid", "value"),
+    "procedureevents": ("stay_id", "starttime", "endtime", "itemid", "value"),
     "labevents": (
         "subject_id",
         "specimen_id",
@@ -112,6 +114,7 @@ class MimicItem(BaseModel):
     gcs_component: Literal["eye", "verbal", "motor"] | None = None
     sign: Literal[1, -1] = 1
     as_flag: bool = False
+    present: bool = False
 
     @model_validator(mode="after")
     def _known_variable(self) -> MimicItem:
@@ -141,11 +144,18 @@ class MimicMap(BaseModel):
     chartevents: list[MimicItem]
     outputevents: list[MimicItem]
     inputevents: list[MimicItem]
+    procedureevents: list[MimicItem] = Field(default_factory=list)
     antibiotics: AntibioticRule
 
     def items(self) -> Iterable[tuple[str, MimicItem]]:
         """Every (table, item) pair."""
-        for table in ("labevents", "chartevents", "outputevents", "inputevents"):
+        for table in (
+            "labevents",
+            "chartevents",
+            "outputevents",
+            "inputevents",
+            "procedureevents",
+        ):
             for item in getattr(self, table):
                 yield table, item
 
@@ -165,10 +175,7 @@ def load_mimic_map(path: str | Path = MAP_PATH) -> MimicMap:
     'creatinine'
     """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"{path.name}: cannot read the map: {exc}") from None
+    raw = read_yaml(path, CatalogueError)
     try:
         mapping = MimicMap.model_validate(raw)
     except ValidationError as exc:
@@ -407,6 +414,10 @@ def read_mimic_iv(
             rows, skip = _vasopressors(con, mapping)
             parts.append(rows)
             skipped.append(skip)
+        if tables["procedureevents"] is not None and mapping.procedureevents:
+            rows, skip = _procedures(con, mapping)
+            parts.append(rows)
+            skipped.append(skip)
         suspicion = pd.DataFrame({"stay_id": [], "time": []})
         if tables["prescriptions"] is not None:
             parts.append(_antibiotics(con, mapping))
@@ -418,7 +429,11 @@ def read_mimic_iv(
         else:
             notes.append("hosp/prescriptions not found: no antibiotics, no suspicion of infection")
         for name, path in tables.items():
-            if path is None and name not in ("prescriptions", "microbiologyevents"):
+            if path is None and name not in (
+                "prescriptions",
+                "microbiologyevents",
+                "procedureevents",
+            ):
                 notes.append(f"{TABLES[name]}/{name} not found: its variables are absent")
     finally:
         con.close()
@@ -495,6 +510,7 @@ def _items_frame(items: list[MimicItem]) -> pd.DataFrame:
             "fio2_scale": [i.fio2_scale for i in items],
             "sign": [float(i.sign) for i in items],
             "as_flag": [i.as_flag for i in items],
+            "present": [i.present for i in items],
         }
     )
 
@@ -591,12 +607,15 @@ def _charts(con: duckdb.DuckDBPyConnection, mapping: MimicMap) -> tuple[pd.DataF
             FROM chartevents
             WHERE TRY_CAST(itemid AS INTEGER) IN (SELECT itemid FROM chart_items)
               AND TRY_CAST(stay_id AS BIGINT) IN (SELECT stay_id FROM st)
+              AND NULLIF(CAST(value AS VARCHAR), '') IS NOT NULL
         )
         SELECT ce.stay_id, ce.charttime AS time, m.variable, m.label, ce.itemid,
                ce.value_text,
-               CASE WHEN ce.itemid IN (SELECT itemid FROM chart_text_items) THEN t.number
+               CASE WHEN m.present THEN 1.0
+                    WHEN ce.itemid IN (SELECT itemid FROM chart_text_items) THEN t.number
                     ELSE ce.valuenum END AS value,
-               CASE WHEN ce.itemid IN (SELECT itemid FROM chart_text_items) THEN ''
+               CASE WHEN m.present OR ce.itemid IN (SELECT itemid FROM chart_text_items)
+                    THEN ''
                     ELSE {_FIO2_UNIT.format(uom="NULLIF(ce.valueuom, '')", v="ce.valuenum")}
                END AS unit
         FROM ce
@@ -791,6 +810,45 @@ def _vasopressors(
     return rows, pd.DataFrame(skips, columns=["table", "itemid", "label", "reason", "rows"])
 
 
+def _procedures(
+    con: duckdb.DuckDBPyConnection, mapping: MimicMap
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Support given over a period (dialysis, ventilation): a 0/1 flag over
+    ``[starttime, endtime)``, repeated at each day boundary by the validation layer."""
+    con.register("proc_items", _items_frame(mapping.procedureevents))
+    base = """
+        WITH pe AS (
+            SELECT TRY_CAST(stay_id AS BIGINT) AS stay_id,
+                   TRY_CAST(starttime AS TIMESTAMP) AS starttime,
+                   TRY_CAST(endtime AS TIMESTAMP) AS endtime,
+                   TRY_CAST(itemid AS INTEGER) AS itemid,
+                   CAST(value AS VARCHAR) AS value_text
+            FROM procedureevents
+            WHERE TRY_CAST(itemid AS INTEGER) IN (SELECT itemid FROM proc_items)
+              AND TRY_CAST(stay_id AS BIGINT) IN (SELECT stay_id FROM st)
+        )
+        SELECT pe.*, m.variable, m.label FROM pe JOIN proc_items m ON pe.itemid = m.itemid
+    """
+    rows = con.execute(
+        f"""SELECT stay_id, starttime AS time,
+                   CASE WHEN endtime > starttime THEN endtime END AS end_time,
+                   variable, 1.0 AS value, '' AS unit, 'procedureevents ' || itemid AS label
+            FROM ({base})
+            WHERE starttime IS NOT NULL AND NULLIF(value_text, '') IS NOT NULL"""
+    ).df()
+    skip = _skip_counts(
+        con,
+        f"""SELECT 'procedureevents' AS "table", itemid, label,
+                   CASE WHEN starttime IS NULL THEN 'no readable starttime'
+                        ELSE 'no value (mimic-code rrt.sql keeps value IS NOT NULL)' END
+                   AS reason,
+                   COUNT(*) AS rows
+            FROM ({base}) WHERE starttime IS NULL OR NULLIF(value_text, '') IS NULL
+            GROUP BY ALL ORDER BY itemid""",
+    )
+    return rows, skip
+
+
 def _antibiotic_sql(mapping: MimicMap) -> str:
     rule = mapping.antibiotics
     words = (n.lower().replace("'", "") for n in rule.names)
@@ -903,6 +961,7 @@ def _validate(rows: pd.DataFrame, stays: pd.DataFrame, lenient: bool) -> Timelin
         unit=rows["unit"].fillna("").astype(str).astype("category"),
         labels=labels,
         end_time=rows["end_time"] if rows["end_time"].notna().any() else None,
+        same_time="merge",
     )
     return build_timeline(raw, onset=onset, onset_source="icustays", lenient=lenient)
 

@@ -8,12 +8,16 @@ checked strictly: it is small and every row matters.
 
 from __future__ import annotations
 
+import codecs
+import csv
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from sepsistwin.data.encoding import DEFAULT_ENCODING, check_encoding, decode_error
 from sepsistwin.data.errors import InputError, file_error, format_message
+from sepsistwin.data.limits import MAX_ONSET_BYTES, check_size
 from sepsistwin.data.tabular import match_columns
 from sepsistwin.data.times import MixedTimeFormats, parse_times
 from sepsistwin.data.validate import OnsetValue
@@ -21,33 +25,49 @@ from sepsistwin.data.validate import OnsetValue
 SOFA_MAX = 24
 
 
-def _read(path: Path) -> pd.DataFrame:
+def _read(path: Path, encoding: str) -> pd.DataFrame:
     file = path.name
-    if not path.exists():
+    if not path.is_file():
         raise file_error(file, f"file not found: {path}")
+    check_size(path, MAX_ONSET_BYTES, "an onset file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
+        codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
         try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=codec)
         except pd.errors.EmptyDataError:
             raise file_error(
                 file, "the file is empty; expected a header row patient_id,onset"
             ) from None
+        except UnicodeDecodeError:
+            raise decode_error(path, codec) from None
+        except (pd.errors.ParserError, ValueError, csv.Error) as exc:
+            text = str(exc).strip().splitlines()
+            raise file_error(file, f"cannot read as CSV: {text[0] if text else exc}") from None
         return frame
     if suffix in (".parquet", ".pq"):
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pandas()
+        try:
+            return pq.read_table(path).to_pandas()
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            text = str(exc).strip().splitlines()
+            raise file_error(file, f"cannot read as Parquet: {text[0] if text else exc}") from None
     raise file_error(file, f"unsupported onset file type '{suffix}'; expected .csv or .parquet")
 
 
-def read_onsets(path: str | Path) -> tuple[dict[str, OnsetValue], dict[str, int]]:
+def read_onsets(
+    path: str | Path, *, encoding: str = DEFAULT_ENCODING
+) -> tuple[dict[str, OnsetValue], dict[str, int]]:
     """Read an onset file.
 
     Parameters
     ----------
     path : str or Path
         CSV or Parquet with ``patient_id, onset[, baseline_sofa]``.
+    encoding : str
+        Text encoding of a CSV onset file (default UTF-8).
 
     Returns
     -------
@@ -74,7 +94,7 @@ def read_onsets(path: str | Path) -> tuple[dict[str, OnsetValue], dict[str, int]
     """
     path = Path(path)
     file = path.name
-    frame = _read(path)
+    frame = _read(path, check_encoding(encoding))
     cols = match_columns([str(c) for c in frame.columns], file, ("patient_id", "onset"))
     sofa_col = next((c for c in frame.columns if str(c).strip().lower() == "baseline_sofa"), None)
     if len(frame) == 0:

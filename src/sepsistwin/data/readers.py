@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from sepsistwin.data.encoding import DEFAULT_ENCODING, check_encoding
 from sepsistwin.data.errors import file_error
 from sepsistwin.data.fhir import read_fhir_timeline
 from sepsistwin.data.onsets import read_onsets
@@ -28,6 +29,7 @@ def read_timeline(
     onset: str | Path | Mapping[str, OnsetValue] | None = None,
     lenient: bool = False,
     baseline_sofa: Mapping[str, int] | None = None,
+    encoding: str = DEFAULT_ENCODING,
 ) -> Timeline:
     """Read patient observations from a file into canonical units and hours since time zero.
 
@@ -45,6 +47,10 @@ def read_timeline(
         on the first (strict, the default).
     baseline_sofa : mapping, optional
         Baseline SOFA per patient; overrides the onset file's column.
+    encoding : str
+        Text encoding of CSV, NDJSON/JSON and onset files (default UTF-8, with or without
+        a byte-order mark); e.g. ``"latin-1"`` or ``"cp1252"`` for files saved by older
+        spreadsheet software. A byte not valid in it is an error naming row and byte.
 
     Returns
     -------
@@ -64,8 +70,9 @@ def read_timeline(
     onset_map: Mapping[str, OnsetValue] | None
     sofa: dict[str, int] = {}
     onset_source = "onset"
+    encoding = check_encoding(encoding)
     if isinstance(onset, str | Path):
-        onset_map, sofa = read_onsets(onset)
+        onset_map, sofa = read_onsets(onset, encoding=encoding)
         onset_source = Path(onset).name
     else:
         onset_map = onset
@@ -73,7 +80,11 @@ def read_timeline(
         sofa.update(baseline_sofa)
     suffix = path.suffix.lower()
     kwargs = dict(
-        onset=onset_map, onset_source=onset_source, baseline_sofa=sofa or None, lenient=lenient
+        onset=onset_map,
+        onset_source=onset_source,
+        baseline_sofa=sofa or None,
+        lenient=lenient,
+        encoding=encoding,
     )
     if suffix in (".csv", ".parquet", ".pq"):
         return read_table_timeline(path, **kwargs)  # type: ignore[arg-type]

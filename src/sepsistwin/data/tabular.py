@@ -8,6 +8,7 @@ numbered the same way, so a CSV converted to Parquet reports the same row number
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +19,14 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from sepsistwin.data.encoding import (
+    DEFAULT_ENCODING,
+    check_encoding,
+    decode_error,
+    first_undecodable,
+)
 from sepsistwin.data.errors import InputError, Problem, file_error, format_message
+from sepsistwin.data.limits import MAX_TABLE_BYTES, check_size
 from sepsistwin.data.timeline import Timeline
 from sepsistwin.data.validate import OnsetValue, RawRows, build_timeline
 
@@ -83,12 +91,19 @@ def _raw_from_frame(frame: pd.DataFrame, file: str, row_offset: int) -> RawRows:
     )
 
 
-def _read_header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        first = fh.readline()
+def _read_header(path: Path, encoding: str) -> list[str]:
+    codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+    try:
+        with path.open(newline="", encoding=codec) as fh:
+            first = fh.readline(1 << 20)
+    except UnicodeDecodeError:
+        raise decode_error(path, codec) from None
     if not first.strip():
         return []
-    return next(csv.reader([first]))
+    try:
+        return next(csv.reader([first]))
+    except csv.Error as exc:
+        raise file_error(path.name, f"cannot read the header row: {exc}") from None
 
 
 class _BadRows:
@@ -102,17 +117,32 @@ class _BadRows:
         return "skip"
 
 
-def read_csv_frame(path: str | Path) -> tuple[pd.DataFrame, list[Problem]]:
+def read_csv_frame(
+    path: str | Path, encoding: str = DEFAULT_ENCODING
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Read a long CSV with pyarrow (multi-threaded, text columns as categoricals).
 
     Returns the frame and the rows pyarrow could not split into the header's number of
-    fields (as problems; their row numbers follow the spreadsheet convention).
+    fields (as problems; their row numbers follow the spreadsheet convention). A byte
+    that is not valid in ``encoding`` raises an :class:`InputError` naming row and byte.
     """
     path = Path(path)
     file = path.name
-    if not path.exists():
+    if not path.is_file():
         raise file_error(file, f"file not found: {path}")
-    header = _read_header(path)
+    encoding = check_encoding(encoding)
+    check_size(path, MAX_TABLE_BYTES, "a CSV long table")
+    try:
+        return _read_csv_frame(path, encoding)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if first_undecodable(path, encoding) is not None:
+            raise decode_error(path, encoding) from None
+        raise file_error(file, f"cannot read as CSV: {exc}") from None
+
+
+def _read_csv_frame(path: Path, encoding: str) -> tuple[pd.DataFrame, list[Problem]]:
+    file = path.name
+    header = _read_header(path, encoding)
     if not header:
         raise file_error(
             file,
@@ -123,21 +153,25 @@ def read_csv_frame(path: str | Path) -> tuple[pd.DataFrame, list[Problem]]:
     # CSV reader for dictionaries directly is ~2x slower on 20 M rows.
     types: dict[str, pa.DataType] = {cols[c]: pa.string() for c in _TEXT_COLUMNS}
     convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False)
+    read = pacsv.ReadOptions(encoding=encoding)
     try:
-        table = pacsv.read_csv(path, convert_options=convert)
+        table = pacsv.read_csv(path, read_options=read, convert_options=convert)
         bad: list[Problem] = []
     except pa.ArrowInvalid as exc:
         text = str(exc)
-        if "conversion error" in text:
+        if "conversion error" in text and "UTF8" not in text:
             # A later block broke the inferred type: read value and time as text.
             types.update({cols["value"]: pa.string(), cols["time"]: pa.string()})
             convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False)
-            table = pacsv.read_csv(path, convert_options=convert)
+            table = pacsv.read_csv(path, read_options=read, convert_options=convert)
             bad = []
         elif "Expected" in text and "columns" in text:
-            table, bad = _read_csv_collecting_bad_rows(path, types)
+            # Bad bytes first: pyarrow's row handler cannot show a row it cannot decode.
+            if first_undecodable(path, encoding) is not None:
+                raise decode_error(path, encoding) from None
+            table, bad = _read_csv_collecting_bad_rows(path, types, encoding)
         else:
-            raise file_error(file, f"cannot read as CSV: {text}") from None
+            raise
     return _dictionary_encode(table, [cols[c] for c in _TEXT_COLUMNS]).to_pandas(), bad
 
 
@@ -153,19 +187,14 @@ def _dictionary_encode(table: pa.Table, names: list[str]) -> pa.Table:
 
 
 def _read_csv_collecting_bad_rows(
-    path: Path, types: dict[str, pa.DataType]
+    path: Path, types: dict[str, pa.DataType], encoding: str
 ) -> tuple[pa.Table, list[Problem]]:
     file = path.name
     handler = _BadRows()
     parse = pacsv.ParseOptions(invalid_row_handler=handler)
-    read = pacsv.ReadOptions(use_threads=False)
+    read = pacsv.ReadOptions(use_threads=False, encoding=encoding)
     convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False)
-    try:
-        table = pacsv.read_csv(
-            path, read_options=read, parse_options=parse, convert_options=convert
-        )
-    except pa.ArrowInvalid as exc:
-        raise file_error(file, f"cannot read as CSV: {exc}") from None
+    table = pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
     problems = []
     for number, expected, actual, text in handler.rows:
         # pyarrow numbers lines from 1 with the header as line 1, as a spreadsheet does.
@@ -211,13 +240,14 @@ def read_table_timeline(
     onset_source: str = "onset",
     baseline_sofa: Mapping[str, int] | None = None,
     lenient: bool = False,
+    encoding: str = DEFAULT_ENCODING,
 ) -> Timeline:
     """Read a long CSV or Parquet file into a :class:`Timeline` (see ``read_timeline``)."""
     path = Path(path)
     suffix = path.suffix.lower()
     bad: list[Problem] = []
     if suffix == ".csv":
-        frame, bad = read_csv_frame(path)
+        frame, bad = read_csv_frame(path, encoding)
         if bad and not lenient:
             raise InputError.from_problems(bad[:10], total=len(bad))
     elif suffix in (".parquet", ".pq"):
@@ -239,15 +269,58 @@ def read_parquet_frame(path: str | Path) -> pd.DataFrame:
     """Read a long Parquet file (text columns as categoricals where stored so)."""
     path = Path(path)
     file = path.name
-    if not path.exists():
+    if not path.is_file():
         raise file_error(file, f"file not found: {path}")
+    check_size(path, MAX_TABLE_BYTES, "a Parquet long table")
     try:
         schema = pq.read_schema(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise file_error(file, f"cannot read as Parquet: {exc}") from None
-    cols = match_columns(list(schema.names), file)
-    table = pq.read_table(path, columns=[cols[c] for c in REQUIRED_COLUMNS])
-    return _dictionary_encode(table, [cols[c] for c in _TEXT_COLUMNS]).to_pandas()
+        cols = match_columns(list(schema.names), file)
+        table = pq.read_table(path, columns=[cols[c] for c in REQUIRED_COLUMNS])
+        table = _text_columns_as_strings(table, [cols[c] for c in REQUIRED_COLUMNS], file)
+        return _dictionary_encode(table, [cols[c] for c in _TEXT_COLUMNS]).to_pandas()
+    except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise file_error(file, f"cannot read as Parquet: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _text_columns_as_strings(table: pa.Table, names: list[str], file: str) -> pa.Table:
+    """Binary text columns (bytes written by other tools) decoded as UTF-8, or an error
+    naming the row; other types (numbers as ids) are left for the validation layer."""
+    for name in names:
+        i = table.schema.get_field_index(name)
+        typ = table.schema.field(i).type
+        if pa.types.is_binary(typ) or pa.types.is_large_binary(typ):
+            column = table.column(i)
+            try:
+                table = table.set_column(i, name, column.cast(pa.large_string()))
+            except pa.ArrowInvalid:
+                bad = next(
+                    k for k, v in enumerate(column.to_pylist()) if v is not None and not _is_utf8(v)
+                )
+                raise InputError(
+                    format_message(
+                        file, bad + 2, f"{name} holds bytes that are not valid UTF-8 text"
+                    ),
+                    file=file,
+                    row=bad + 2,
+                    field=name,
+                    expected="UTF-8 text",
+                ) from None
+    return table
+
+
+def _is_utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def observations_from_frame(

@@ -10,11 +10,34 @@ import pandas as pd
 OBSERVATION_COLUMNS = ("patient_id", "hours", "variable", "value", "source")
 #: Columns of :attr:`Timeline.rejected`, in order.
 REJECTED_COLUMNS = ("file", "row", "patient_id", "field", "value", "message")
+#: Columns of :attr:`Timeline.skipped`, in order.
+SKIPPED_COLUMNS = ("file", "row", "patient_id", "reason")
 
 
 def empty_rejected() -> pd.DataFrame:
     """An empty rejected-rows table with the documented columns."""
     return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECTED_COLUMNS})
+
+
+def empty_skipped() -> pd.DataFrame:
+    """An empty skipped-input table with the documented columns."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in SKIPPED_COLUMNS})
+
+
+def skipped_table(entries: list[tuple[str, int | str | None, str | None, str]]) -> pd.DataFrame:
+    """A skipped-input table from ``(file, row, patient_id, reason)`` entries.
+
+    Examples
+    --------
+    >>> skipped_table([("b.json", "entry 3", None, "a Patient resource")]).shape
+    (1, 4)
+    """
+    if not entries:
+        return empty_skipped()
+    cols = list(zip(*entries, strict=True))
+    return pd.DataFrame(
+        {c: pd.Series(list(v), dtype=object) for c, v in zip(SKIPPED_COLUMNS, cols, strict=True)}
+    )
 
 
 @dataclass
@@ -34,6 +57,12 @@ class Timeline:
     rejected : pandas.DataFrame
         Rows dropped in lenient mode with the reason, columns ``file, row, patient_id,
         field, value, message``; empty in strict mode (which raises instead).
+    skipped : pandas.DataFrame
+        Input left out on purpose, in both modes, with the reason (columns ``file, row,
+        patient_id, reason``): FHIR resources of types that carry no observations
+        (Patient, Encounter, ...) or with status ``entered-in-error``, and onset rows of
+        patients without any observation. Nothing is left out without a row here or in
+        ``rejected``.
     time_zero : dict
         Per patient: a ``pandas.Timestamp`` (ISO-8601 input; tz-aware UTC when the input
         carried offsets) or a float (input in hours: the onset in those hours, else 0.0).
@@ -56,6 +85,7 @@ class Timeline:
     rejected: pd.DataFrame = field(default_factory=empty_rejected)
     time_zero: dict[str, pd.Timestamp | float] = field(default_factory=dict)
     baseline_sofa: dict[str, int] = field(default_factory=dict)
+    skipped: pd.DataFrame = field(default_factory=empty_skipped)
 
     @property
     def patients(self) -> list[str]:
@@ -103,5 +133,6 @@ class Timeline:
         n_pat = len(self.patients)
         return (
             f"Timeline({n_pat} patient{'s' if n_pat != 1 else ''}, "
-            f"{len(self.observations)} observations, {len(self.rejected)} rejected rows)"
+            f"{len(self.observations)} observations, {len(self.rejected)} rejected rows"
+            + (f", {len(self.skipped)} skipped)" if len(self.skipped) else ")")
         )

@@ -63,13 +63,25 @@ class MixedTimeFormats(ValueError):
         self.first, self.second, self.kinds = first, second, kinds
 
 
-def _datetime_series_to_ns(series: pd.Series) -> tuple[np.ndarray, bool]:
-    """Int64 nanoseconds (UTC for tz-aware data; NaT = int64 min) without extra copies."""
+def _datetime_series_to_ns(series: pd.Series) -> tuple[np.ndarray, bool, np.ndarray]:
+    """Int64 nanoseconds (UTC for tz-aware data; NaT = int64 min) without extra copies.
+
+    A column stored at a coarser unit (Parquet or Arrow seconds) may hold times outside
+    the nanosecond range (years before 1678 or after 2261): those come back as NaT with
+    their mask (third value) set, so they are reported instead of raising.
+    """
     arr = pd.array(series, copy=False)
     aware = getattr(arr, "tz", None) is not None
-    if getattr(arr, "unit", "ns") != "ns":
-        arr = arr.as_unit("ns")
-    return np.asarray(arr.asi8), aware
+    unit = getattr(arr, "unit", "ns")
+    if unit == "ns":
+        ns = np.asarray(arr.asi8)
+        return ns, aware, np.zeros(len(ns), dtype=bool)
+    raw = np.asarray(arr.asi8)
+    per = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000}[unit]
+    limit = np.iinfo(np.int64).max // per
+    out_of_range = (raw != NAT) & (np.abs(raw) >= limit)
+    ns = np.where(out_of_range | (raw == NAT), NAT, raw * per)
+    return ns, aware, out_of_range
 
 
 def parse_times(series: pd.Series) -> ParsedTimes:
@@ -87,8 +99,6 @@ def parse_times(series: pd.Series) -> ParsedTimes:
     >>> parse_times(pd.Series(["2024-03-01T08:00Z", "2024-03-01T10:00+02:00"])).aware
     True
     """
-    n = len(series)
-    none = np.zeros(n, dtype=bool)
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
         series = series.astype(object)
@@ -99,9 +109,10 @@ def parse_times(series: pd.Series) -> ParsedTimes:
         bad = np.isinf(hours)
         return ParsedTimes("hours", hours, None, False, missing, bad, None)
     if pd.api.types.is_datetime64_any_dtype(dtype):
-        ns, aware = _datetime_series_to_ns(series)
-        missing = ns == NAT
-        return ParsedTimes("datetime", None, ns, aware, missing, none, None)
+        ns, aware, out_of_range = _datetime_series_to_ns(series)
+        missing = (ns == NAT) & ~out_of_range
+        text = series.astype(str).to_numpy(dtype=object) if out_of_range.any() else None
+        return ParsedTimes("datetime", None, ns, aware, missing, out_of_range, text)
     return _parse_text_times(series)
 
 
@@ -134,7 +145,7 @@ def _parse_text_times(series: pd.Series) -> ParsedTimes:
     iso_ok = np.zeros(n, dtype=bool)
     if rest.any():
         parsed = pd.to_datetime(text[rest], format="ISO8601", errors="coerce", utc=aware)
-        got, _ = _datetime_series_to_ns(parsed)
+        got, _, _ = _datetime_series_to_ns(parsed)
         ns[rest] = got
         iso_ok[rest] = got != NAT
     if is_num.any() and iso_ok.any():

@@ -231,6 +231,13 @@ def conversion_for(variable: str, unit: str) -> Conversion | UnitProblem:
     "unit 'mg' is not a concentration"
     """
     var = CATALOGUE[variable]
+    try:
+        return _conversion(var, unit)
+    except Exception:  # pint's arithmetic errors (an offset unit times a molar mass, ...)
+        return UnitProblem(f"unit '{unit}' is not a {var.quantity}", var.expected_units)
+
+
+def _conversion(var: Variable, unit: str) -> Conversion | UnitProblem:
     expected = var.expected_units
     expr = normalise_unit(unit, var)
     canon_expr = normalise_unit(var.canonical_unit, var)

@@ -6,14 +6,18 @@ column; unit conversion runs once per distinct (variable, unit) pair and is appl
 numpy. Python loops only build the messages of offending rows.
 
 Each row gets the first problem found, in this order: reader-specific problem (FHIR
-coding or subject), patient_id, variable, time, value, unit, plausible range.
+resource type, coding or subject), patient_id, variable, time (readable, within the
+bounded span of ``limits.MAX_SPAN_HOURS``, a period no longer than it), value, unit,
+plausible range, and last a conflict with an earlier row (same patient, variable and time,
+another value).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -28,7 +32,8 @@ from sepsistwin.data.errors import (
     file_error,
     format_message,
 )
-from sepsistwin.data.timeline import REJECTED_COLUMNS, Timeline
+from sepsistwin.data.limits import MAX_SPAN_HOURS, MAX_YEAR, MIN_YEAR
+from sepsistwin.data.timeline import REJECTED_COLUMNS, Timeline, skipped_table
 from sepsistwin.data.times import NAT, NS_PER_HOUR, MixedTimeFormats, ParsedTimes, parse_times
 from sepsistwin.data.units import Conversion, UnitProblem, conversion_for
 
@@ -42,8 +47,15 @@ _IS_INT = np.array([CATALOGUE[v].integer for v in VARIABLE_NAMES])
 _TOL = 1e-9 * np.maximum(1.0, np.maximum(np.abs(_MIN), np.abs(_MAX)))
 _LOW, _HIGH = _MIN - _TOL, _MAX + _TOL
 
-# Problem kinds, in the order rows are checked.
-K_PRESET, K_PID, K_VAR, K_TIME, K_VALUE, K_UNIT, K_RANGE = range(1, 8)
+# Problem kinds, in the order rows are checked (a time too far from the patient's time zero,
+# K_SPAN, ranks with the time; a conflicting duplicate, K_CONFLICT, is checked last).
+K_PRESET, K_PID, K_VAR, K_TIME, K_VALUE, K_UNIT, K_RANGE, K_SPAN, K_CONFLICT, K_PERIOD = range(
+    1, 11
+)
+#: Variables whose events add up (two urine volumes charted at one time are two voids),
+#: so equal times with different values are not a conflict.
+_ADDS_UP = np.array([CATALOGUE[v].quantity == "volume" for v in VARIABLE_NAMES])
+_YEAR = re.compile(r"^(\d{1,4})-\d{2}")
 _FLAG_WORDS = {"true": 1.0, "yes": 1.0, "y": 1.0, "false": 0.0, "no": 0.0, "n": 0.0}
 #: How many problems a strict-mode error lists.
 MAX_LISTED_PROBLEMS = 10
@@ -58,6 +70,10 @@ class RawRows:
 
     ``labels`` are per-row locations for FHIR (``"Observation/abc"``); tables use
     ``position + row_offset`` (2 = spreadsheet numbering with a header row).
+    ``same_time`` says what good rows of one patient, variable and time with different
+    values are: a ``"conflict"`` (the default: an error, or in lenient mode the first is
+    kept and the others listed), or one measurement to ``"merge"`` (numbers averaged,
+    flags their maximum: how mimic-code treats items charted at the same minute).
     ``preset`` holds problems a reader already found, by row position, as
     ``(field, value, expected, problem, variable)``. ``end_time`` is the end of a
     MedicationAdministration period (None for points). ``field_path`` renames the
@@ -78,6 +94,8 @@ class RawRows:
     field_path: Callable[[int, str], str] | None = None
     onsets: dict[str, OnsetValue] = field(default_factory=dict)
     baseline_sofa: dict[str, int] = field(default_factory=dict)
+    skipped: list[tuple[int | str | None, str | None, str]] = field(default_factory=list)
+    same_time: Literal["conflict", "merge"] = "conflict"
 
     def label(self, i: int) -> int | str:
         return str(self.labels[i]) if self.labels is not None else int(i + self.row_offset)
@@ -187,6 +205,10 @@ class _State:
     pair_key: np.ndarray
     pair_conv: dict[int, Conversion | UnitProblem]
     converted: np.ndarray
+    has_onset: np.ndarray
+    onset_val: np.ndarray
+    span_ref: np.ndarray
+    conflict_with: np.ndarray
 
 
 def build_timeline(
@@ -248,6 +270,15 @@ def build_timeline(
         raise _mixed_times_error(raw, exc, "time") from None
     kind[(times.missing | times.bad) & (kind == 0)] = K_TIME
 
+    onsets = dict(raw.onsets)
+    if onset:
+        onsets.update(onset)
+    has_onset, onset_val = _onset_arrays(pid_names, times, raw.file, onsets, onset_source)
+    far, span_ref = _far_times(times, pid_codes, has_onset, onset_val, kind == 0)
+    kind[far & (kind == 0)] = K_SPAN
+    long_period = _long_periods(raw, times)
+    kind[long_period & (kind == 0)] = K_PERIOD
+
     vals = _parse_values(raw.value, row_var)
     kind[(vals.missing | vals.not_number | vals.not_finite) & (kind == 0)] = K_VALUE
 
@@ -272,6 +303,12 @@ def build_timeline(
         if len(rows):
             bad_value[rows[~ok(converted[rows])]] = True
     kind[bad_value & (kind == 0)] = K_RANGE
+    conflict_with = _conflicting_duplicates(kind, pid_codes, row_var, times, converted)
+    merged_away = np.zeros(n, dtype=bool)
+    if raw.same_time == "merge":
+        merged_away = _merge_same_time(conflict_with, row_var, converted)
+        conflict_with[:] = -1
+    kind[conflict_with >= 0] = K_CONFLICT
 
     state = _State(
         raw,
@@ -288,6 +325,10 @@ def build_timeline(
         pair_key,
         pair_conv,
         converted,
+        has_onset,
+        onset_val,
+        span_ref,
+        conflict_with,
     )
     bad_positions = np.flatnonzero(kind)
     if len(bad_positions) and not lenient:
@@ -295,11 +336,180 @@ def build_timeline(
         raise InputError.from_problems(shown, total=len(bad_positions))
     rejected = _rejected_table([_problem(state, int(i)) for i in bad_positions])
 
-    keep = kind == 0
-    onsets = dict(raw.onsets)
-    if onset:
-        onsets.update(onset)
-    return _assemble(state, keep, onsets, onset_source, baseline_sofa, rejected)
+    keep = (kind == 0) & ~merged_away
+    timeline = _assemble(state, keep, baseline_sofa, rejected)
+    timeline.skipped = _skipped_table(raw, onsets, onset_source, set(timeline.time_zero))
+    return timeline
+
+
+_SAME_VALUE_RTOL = 1e-3
+_NS_SPAN = MAX_SPAN_HOURS * NS_PER_HOUR
+_MIN_NS = pd.Timestamp(f"{MIN_YEAR}-01-01").value
+_MAX_NS = pd.Timestamp(f"{MAX_YEAR + 1}-01-01").value - 1
+
+
+def _far_times(
+    times: ParsedTimes,
+    pid_codes: np.ndarray,
+    has_onset: np.ndarray,
+    onset_val: np.ndarray,
+    usable: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose time lies outside the bounded span, and each patient's reference time.
+
+    The reference is the patient's time zero when known (onset, or hour 0 for times in
+    hours); for ISO times without an onset it is the median of the patient's times, so a
+    single year typo is the row rejected rather than every other row. Absolute times
+    outside the years ``MIN_YEAR``-``MAX_YEAR`` are rejected too (reference: -1).
+    """
+    n = len(pid_codes)
+    far = np.zeros(n, dtype=bool)
+    usable = usable & (pid_codes >= 0)
+    pid = np.maximum(pid_codes, 0)
+    if not usable.any():
+        return far, np.zeros(len(has_onset), dtype=np.float64)
+    if times.mode == "hours":
+        assert times.hours is not None
+        ref = np.where(has_onset, onset_val, 0.0)
+        with np.errstate(invalid="ignore"):
+            far = usable & (np.abs(times.hours - ref[pid]) > MAX_SPAN_HOURS)
+        return far, ref
+    if times.ns is None or not usable.any():
+        return far, np.zeros(len(has_onset), dtype=np.int64)
+    ns = times.ns
+    out_of_years = usable & ((ns < _MIN_NS) | (ns > _MAX_NS))
+    ok = usable & ~out_of_years
+    ref = np.where(has_onset, onset_val, 0).astype(np.int64)
+    need = ~has_onset
+    if need.any() and ok.any():
+        rows = np.flatnonzero(ok & need[pid])
+        grouped = pd.Series(ns[rows]).groupby(pid[rows], sort=False)
+        lo, hi = grouped.min(), grouped.max()
+        ref[lo.index.to_numpy()] = lo.to_numpy()
+        wide = hi.index.to_numpy()[(hi.to_numpy() - lo.to_numpy()) > _NS_SPAN]
+        if len(wide):
+            sel = rows[np.isin(pid[rows], wide)]
+            medians = pd.Series(ns[sel]).groupby(pid[sel], sort=False).median()
+            ref[medians.index.to_numpy()] = medians.to_numpy().astype(np.int64)
+    with np.errstate(over="ignore"):
+        far = ok & (np.abs(ns - ref[pid]) > _NS_SPAN)
+    return far | out_of_years, ref
+
+
+def _long_periods(raw: RawRows, times: ParsedTimes) -> np.ndarray:
+    """Rows whose period (``end_time``) lasts longer than ``MAX_SPAN_HOURS``: each day of a
+    period becomes a row, so a year typo in an end would make tens of thousands of rows."""
+    n = len(raw.patient_id)
+    if raw.end_time is None or times.ns is None:
+        return np.zeros(n, dtype=bool)
+    try:
+        ends = parse_times(raw.end_time)
+    except MixedTimeFormats:
+        return np.zeros(n, dtype=bool)  # reported with its rows by _expand_periods
+    if ends.ns is None:
+        return np.zeros(n, dtype=bool)
+    ok = (ends.ns != NAT) & (times.ns != NAT)
+    with np.errstate(over="ignore"):
+        span = np.where(ok, ends.ns - times.ns, 0)
+    return ok & (span > _NS_SPAN)
+
+
+def _conflicting_duplicates(
+    kind: np.ndarray,
+    pid_codes: np.ndarray,
+    row_var: np.ndarray,
+    times: ParsedTimes,
+    converted: np.ndarray,
+) -> np.ndarray:
+    """Per row, the position of an earlier good row it contradicts (-1: none).
+
+    Two good rows contradict when they give the same patient, variable and time with
+    values more than ``_SAME_VALUE_RTOL`` apart (0.1 %: the same result charted in two
+    units, converted with a factor rounded to a few digits, is the same value). Identical
+    repeats are harmless and kept; volumes (``quantity: volume``) add up, so are never in conflict.
+    Cost: one hash of an int64 key per row; exact comparison only on candidate rows.
+    """
+    n = len(kind)
+    out = np.full(n, -1, dtype=np.int64)
+    good = kind == 0
+    good &= ~_ADDS_UP[np.maximum(row_var, 0)]
+    idx = np.flatnonzero(good)
+    if len(idx) < 2:
+        return out
+    if times.mode == "hours":
+        assert times.hours is not None
+        t = times.hours[idx].view(np.int64)
+    else:
+        assert times.ns is not None
+        t = times.ns[idx]
+    key = t * np.int64(1_000_003) + pid_codes[idx].astype(np.int64) * np.int64(257)
+    key += row_var[idx].astype(np.int64)
+    candidates = pd.Series(key).duplicated(keep=False).to_numpy()
+    if not candidates.any():
+        return out
+    cand = idx[candidates]
+    frame = pd.DataFrame(
+        {
+            "p": pid_codes[cand],
+            "v": row_var[cand],
+            "t": t[candidates],
+            "x": converted[cand],
+            "pos": cand,
+        }
+    )
+    for _, group in frame.groupby(["p", "v", "t"], sort=False):
+        if len(group) < 2:
+            continue
+        first_pos = int(group["pos"].iloc[0])
+        first_val = float(group["x"].iloc[0])
+        differs = ~np.isclose(group["x"].to_numpy(), first_val, rtol=_SAME_VALUE_RTOL, atol=0.0)
+        out[group["pos"].to_numpy()[differs]] = first_pos
+    return out
+
+
+def _merge_same_time(
+    conflict_with: np.ndarray, row_var: np.ndarray, converted: np.ndarray
+) -> np.ndarray:
+    """Fold same-time rows into the first of their group (in place on ``converted``):
+    the mean for numbers, the maximum for flags. Returns the rows folded away."""
+    rows = np.flatnonzero(conflict_with >= 0)
+    if not len(rows):
+        return np.zeros(len(conflict_with), dtype=bool)
+    frame = pd.DataFrame({"first": conflict_with[rows], "x": converted[rows]})
+    firsts = np.unique(frame["first"].to_numpy())
+    groups = pd.concat(
+        [frame, pd.DataFrame({"first": firsts, "x": converted[firsts]})], ignore_index=True
+    ).groupby("first")["x"]
+    mean, top = groups.mean(), groups.max()
+    idx = mean.index.to_numpy()
+    flags = _IS_FLAG[np.maximum(row_var[idx], 0)]
+    converted[idx] = np.where(flags, top.to_numpy(), mean.to_numpy())
+    away = np.zeros(len(conflict_with), dtype=bool)
+    away[rows] = True
+    return away
+
+
+def _skipped_table(
+    raw: RawRows,
+    onsets: Mapping[str, OnsetValue],
+    onset_source: str,
+    with_data: set[str],
+) -> pd.DataFrame:
+    """What the reader left out on purpose, and onset rows of patients without data."""
+    entries: list[tuple[str, int | str | None, str | None, str]] = [
+        (raw.file, row, pid, reason) for row, pid, reason in raw.skipped
+    ]
+    for pid in onsets:
+        if pid not in with_data and pid not in raw.onsets:
+            entries.append(
+                (
+                    onset_source,
+                    None,
+                    pid,
+                    f"onset of patient '{pid}', who has no usable observation in {raw.file}",
+                )
+            )
+    return skipped_table(entries)
 
 
 def _mixed_times_error(raw: RawRows, exc: MixedTimeFormats, col: str) -> InputError:
@@ -404,8 +614,22 @@ def _problem(s: _State, i: int) -> Problem:
         }.get(s.times.mode, "an ISO-8601 time or a number of hours")
         if s.times.missing[i]:
             problem = f"{fld} is missing; expected {expected}"
+        elif (year := _YEAR.match(str(value))) and not 1678 <= int(year.group(1)) <= 2261:
+            problem = f"{fld} '{value}' is outside the supported years {MIN_YEAR}-{MAX_YEAR}"
+            expected = f"a time in the years {MIN_YEAR}-{MAX_YEAR}"
         else:
             problem = f"{fld} '{value}' is not readable; expected {expected}"
+    elif k == K_SPAN:
+        fld, value, expected, problem = _span_problem(s, i, path("time"))
+    elif k == K_PERIOD:
+        fld = path("end_time")
+        assert raw.end_time is not None
+        value = raw.end_time.iloc[i]
+        days = MAX_SPAN_HOURS // 24
+        expected = f"a period of at most {days} days"
+        problem = f"period from '{s.times.raw(i)}' to '{value}' lasts more than {days} days"
+    elif k == K_CONFLICT:
+        fld, value, expected, problem = _conflict_problem(s, i, var, path("value"))
     elif k == K_VALUE:
         fld = path("value")
         value = s.vals.text[i] if s.vals.text is not None else s.vals.values[i]
@@ -433,6 +657,50 @@ def _problem(s: _State, i: int) -> Problem:
         fld, value, expected, problem = _range_problem(s, i, var, path)
     message = format_message(raw.file, label, problem, variable=var, style=raw.style)
     return Problem(raw.file, label, fld, value, expected, var, message, pid)
+
+
+def _span_problem(s: _State, i: int, fld: str) -> tuple[str, Any, str, str]:
+    value = s.times.raw(i)
+    limit = f"{MAX_SPAN_HOURS} h ({MAX_SPAN_HOURS // 24} days)"
+    expected = f"a time within {limit} of the patient's time zero"
+    c = int(s.pid_codes[i])
+    if s.times.mode == "hours":
+        assert s.times.hours is not None
+        gap = abs(float(s.times.hours[i]) - float(s.span_ref[c]))
+        zero = f"onset at hour {_fmt(float(s.span_ref[c]))}" if s.has_onset[c] else "hour 0"
+        problem = (
+            f"{fld} '{_fmt(value)}' is {gap:,.0f} h from the patient's time zero ({zero}); "
+            f"expected within {limit}"
+        )
+        return fld, value, expected, problem
+    assert s.times.ns is not None
+    ns = int(s.times.ns[i])
+    if ns < _MIN_NS or ns > _MAX_NS:
+        expected = f"a time in the years {MIN_YEAR}-{MAX_YEAR}"
+        return fld, value, expected, f"{fld} '{value}' is outside the years {MIN_YEAR}-{MAX_YEAR}"
+    ref = pd.Timestamp(int(s.span_ref[c]))
+    days = abs(ns - int(s.span_ref[c])) / NS_PER_HOUR / 24
+    what = "onset" if s.has_onset[c] else "the median of the patient's times"
+    problem = (
+        f"{fld} '{value}' is {days:,.0f} days from {what} ({ref:%Y-%m-%d %H:%M}); "
+        f"expected within {limit}; a typo in the year?"
+    )
+    return fld, value, expected, problem
+
+
+def _conflict_problem(s: _State, i: int, var: str | None, fld: str) -> tuple[str, Any, str, str]:
+    j = int(s.conflict_with[i])
+    other = s.raw.label(j)
+    where = f"row {other}" if s.raw.style == "table" else str(other)
+    unit = CATALOGUE[var].canonical_unit if var else ""
+    unit = "" if unit == "1" else f" {unit}"
+    value = float(s.converted[i])
+    problem = (
+        f"conflicts with {where}: same patient, time and variable but value "
+        f"{value:.6g}{unit} vs {float(s.converted[j]):.6g}{unit}; remove one, or pass "
+        "--lenient to keep the first and list the others"
+    )
+    return fld, value, "one value per patient, time and variable", problem
 
 
 def _range_problem(
@@ -484,20 +752,21 @@ def _rejected_table(problems: list[Problem]) -> pd.DataFrame:
 
 
 def _onset_arrays(
-    s: _State,
+    pid_names: np.ndarray,
+    times: ParsedTimes,
+    file: str,
     onsets: Mapping[str, OnsetValue],
     onset_source: str,
-    present: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per patient code: (has onset, onset as float hours or int64 ns)."""
-    n_pid = len(s.pid_names)
+    n_pid = len(pid_names)
     has = np.zeros(n_pid, dtype=bool)
-    hours_mode = s.times.mode == "hours"
+    hours_mode = times.mode == "hours"
     value = np.zeros(n_pid, dtype=np.float64 if hours_mode else np.int64)
     if not onsets:
         return has, value
-    for c in np.flatnonzero(present):
-        pid = str(s.pid_names[c])
+    for c in range(n_pid):
+        pid = str(pid_names[c])
         if pid not in onsets:
             continue
         o = onsets[pid]
@@ -506,7 +775,7 @@ def _onset_arrays(
             if is_time:
                 raise file_error(
                     onset_source,
-                    f"onset of patient '{pid}' is a date-time ('{o}') but {s.raw.file} gives "
+                    f"onset of patient '{pid}' is a date-time ('{o}') but {file} gives "
                     "times in hours since time zero; give the onset in hours too",
                     field="onset",
                     value=o,
@@ -517,19 +786,19 @@ def _onset_arrays(
             if not is_time:
                 raise file_error(
                     onset_source,
-                    f"onset of patient '{pid}' is a number ({o}) but {s.raw.file} gives "
+                    f"onset of patient '{pid}' is a number ({o}) but {file} gives "
                     "ISO-8601 times; give the onset as an ISO-8601 time too",
                     field="onset",
                     value=o,
                     expected="an ISO-8601 time",
                 )
             ts = pd.Timestamp(o)
-            if (ts.tzinfo is not None) != s.times.aware:
+            if (ts.tzinfo is not None) != times.aware:
                 raise file_error(
                     onset_source,
                     f"onset of patient '{pid}' ('{o}') is "
                     f"{'with' if ts.tzinfo is not None else 'without'} a UTC offset but the "
-                    f"times of {s.raw.file} are {'with' if s.times.aware else 'without'}; "
+                    f"times of {file} are {'with' if times.aware else 'without'}; "
                     "write both with offsets or both without",
                     field="onset",
                     value=o,
@@ -545,8 +814,6 @@ def _onset_arrays(
 def _assemble(
     s: _State,
     keep: np.ndarray,
-    onsets: Mapping[str, OnsetValue],
-    onset_source: str,
     baseline_sofa: Mapping[str, int] | None,
     rejected: pd.DataFrame,
 ) -> Timeline:
@@ -557,7 +824,7 @@ def _assemble(
     n_pid = len(s.pid_names)
     present = np.zeros(n_pid, dtype=bool)
     present[pid] = True
-    has_onset, onset_val = _onset_arrays(s, onsets, onset_source, present)
+    has_onset, onset_val = s.has_onset, s.onset_val
 
     if s.times.mode == "hours":
         assert s.times.hours is not None

@@ -8,7 +8,8 @@ intermediate, plus septic shock, an evolving course, missing data, a neutropenic
 patient and a patient without sepsis.
 
 The shipped files under ``examples/data/`` are written by :func:`write_example_cohort`
-(``python -m sepsistwin.examples``); a test checks they are up to date.
+(``python -m sepsistwin.examples src/sepsistwin/examples/data``); a test checks they are up
+to date.
 """
 
 from __future__ import annotations

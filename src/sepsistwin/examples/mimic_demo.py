@@ -24,16 +24,23 @@ the ratio would be 80 and respiration 4. SOFA-2 the same day: respiration 2 (152
 150), hemostasis 2, liver 1, cardiovascular 3 (norepinephrine 0.15 + epinephrine 0.0625 =
 0.2125 > 0.2), brain 3, kidney 3 (412 mL/day / 80 kg / 24 h = 0.21 mL/kg/h < 0.3): 14.
 
+Day 1 of the same stay: CVVHDF (procedureevents 225809) from 12:00 with a charted CRRT
+blood flow (chartevents 224144): renal replacement therapy, so SOFA-2 kidney 4 on days 1
+and 2 (the run ends at 12:00 on day 2); SOFA (Sepsis-3 Table 1) has no RRT criterion and
+its renal component that day stays 0 (no creatinine or urine charted). Invasive
+ventilation (procedureevents 225792) from 09:00 on day 0 to day 2.
+
 Stay 30000002 (subject 10000002): suspected infection (blood culture at 12:00, vancomycin
 IV at 14:00, two hours after ICU admission at 10:00); a topical antibiotic (route TP) is
 not counted; two voids only (too little of the day covered for a urine rate); high-flow
-nasal oxygen with SpO2 93 % at 16:00; vasopressin 18:00-23:00 (a flag: its units/h are not
-a catalogue rate).
+nasal oxygen with SpO2 93 % at 16:00; a cuff MAP of 72 and an arterial MAP of 68 charted
+the same minute (one measurement of 70 mmHg, as mimic-code vitalsign.sql averages);
+vasopressin 18:00-23:00 (a flag: its units/h are not a catalogue rate).
 
 Stay 30000003 (subject 10000003): rows a real extract has and the importer must report,
 never silently use: a heart rate of 999/min, an FiO2 of 5, lab rows without a numeric
 value, an unmapped O2 device text, a norepinephrine row without a rate, a rate per minute
-without body weight.
+without body weight, a haemodialysis procedure row without a value.
 """
 
 from __future__ import annotations
@@ -62,6 +69,13 @@ COLUMNS: dict[str, list[str]] = {
         "ordercomponenttypedescription", "ordercategorydescription", "patientweight",
         "totalamount", "totalamountuom", "isopenbag", "continueinnextdept",
         "statusdescription", "originalamount", "originalrate",
+    ],
+    "icu/procedureevents": [
+        "subject_id", "hadm_id", "stay_id", "caregiver_id", "starttime", "endtime",
+        "storetime", "itemid", "value", "valueuom", "location", "locationcategory",
+        "orderid", "linkorderid", "ordercategoryname", "ordercategorydescription",
+        "patientweight", "isopenbag", "continueinnextdept", "statusdescription",
+        "originalamount", "originalrate",
     ],
     "hosp/labevents": [
         "labevent_id", "subject_id", "hadm_id", "specimen_id", "itemid", "order_provider_id",
@@ -128,9 +142,11 @@ def _chart() -> list[dict[str, object]]:
     add(A, "2150-01-01 20:00:00", 223900, 2)
     add(A, "2150-01-01 20:00:00", 223901, 4)
     add(A, "2150-01-02 12:00:00", 220052, 71, "mmHg")
+    add(A, "2150-01-02 12:00:00", 224144, 150, "ml/min")  # CRRT blood flow: dialysis running
     # stay B
     add(B, "2150-02-01 10:00:00", 220045, 96, "bpm")
     add(B, "2150-02-01 10:00:00", 220181, 72, "mmHg")
+    add(B, "2150-02-01 10:00:00", 220052, 68, "mmHg")  # arterial line, same minute: averaged
     add(B, "2150-02-01 10:00:00", 223762, 38.4, "°C")
     add(B, "2150-02-01 11:00:00", 220739, 4)
     add(B, "2150-02-01 11:00:00", 223900, 5)
@@ -222,6 +238,20 @@ def _inputs() -> list[dict[str, object]]:
     ]  # fmt: skip
 
 
+def _procedures() -> list[dict[str, object]]:
+    return [
+        {"stay_id": A, "starttime": "2150-01-01 09:00:00", "endtime": "2150-01-03 08:00:00",
+         "itemid": 225792, "value": 2820, "valueuom": "min", "patientweight": 80,
+         "ordercategoryname": "Ventilation", "statusdescription": "FinishedRunning"},
+        {"stay_id": A, "starttime": "2150-01-02 12:00:00", "endtime": "2150-01-03 12:00:00",
+         "itemid": 225809, "value": 1440, "valueuom": "min", "patientweight": 80,
+         "ordercategoryname": "Dialysis", "statusdescription": "FinishedRunning"},
+        {"stay_id": C, "starttime": "2150-03-01 09:00:00", "endtime": "2150-03-01 10:00:00",
+         "itemid": 225441, "value": "", "valueuom": "min", "patientweight": 70,
+         "ordercategoryname": "Dialysis", "statusdescription": "Stopped"},
+    ]  # fmt: skip
+
+
 def _prescriptions() -> list[dict[str, object]]:
     return [
         {"subject_id": _SUBJECT[B], "hadm_id": _HADM[B], "starttime": "2150-02-01 14:00:00",
@@ -267,6 +297,7 @@ def write_mimic_iv_demo(folder: str | Path) -> Path:
         "icu/chartevents": _chart(),
         "icu/outputevents": _output(),
         "icu/inputevents": _inputs(),
+        "icu/procedureevents": _procedures(),
         "hosp/labevents": _labs(),
         "hosp/prescriptions": _prescriptions(),
         "hosp/microbiologyevents": _micro(),

@@ -17,8 +17,9 @@ Stages (each a small search on a few quantities, everything seeded):
    constants (``death_log_h3``, ``death_gamma``) are fitted by least squares to the PROVIDE
    class mortalities on the simulated organ-failure trajectories (the hazard does not feed
    back, so this needs no re-simulation).
-4. **Day-4 lymphocytes** - the apoptosis rates ``k_apo`` (cytokine storm) and ``k_apo_d``
-   (persistent damage) are fitted by least squares to the Drewry day-4 counts of survivors and
+4. **Lymphocytes** - the apoptosis rates ``k_apo`` (cytokine storm) and ``k_apo_d``
+   (persistent damage) and the stress redistribution out of the blood ``m_marg`` are fitted by
+   least squares to the Drewry counts: at screening, and at day 4 in survivors and
    non-survivors.
 
 Stages 2-4 are repeated (``rounds``). 5. **IL-7** - the IL-7 gain ``a_il7`` is bisected so 10 ug/kg
@@ -61,7 +62,7 @@ HORIZON_H = SCREEN_H + 28 * 24.0
 DAY4_H = 96.0
 PHENOTYPES = ("MALS", "immunoparalysis", "intermediate")
 LPS_PARAMS = {"tnf": ("kTNFM",), "il6": ("k6M", "k6TNF"), "il10": ("k10M", "k106")}
-HAZARD_PARAMS = ("death_log_h3", "death_gamma")
+HAZARD_PARAMS = ("death_log_h3", "death_gamma", "tau_ofp")
 #: Search bounds of the least-squares stages (the report flags values that end on one).
 #: ``death_gamma``: >= 2 so the hazard vanishes without organ failure; up to 16, where the
 #: hazard rises ~100-fold between OFI 2.25 and 3 - the smooth limit of the IIRABM hard death
@@ -69,8 +70,11 @@ HAZARD_PARAMS = ("death_log_h3", "death_gamma")
 #: ``k_apo``: no source sets a floor on storm-driven apoptosis (the 4-h lymphocyte nadir after
 #: endotoxin, Copeland 2005 doi 10.1128/CDLI.12.1.60-67.2005, is largely redistribution), so
 #: the lower bound is 1e-4 /h (half-life > 9 months, i.e. none).
-HAZARD_BOUNDS = {"death_log_h3": (-12.0, 0.0), "death_gamma": (2.0, 16.0)}
-ALC_BOUNDS = {"k_apo": (1e-4, 1.0), "k_apo_d": (0.001, 0.5)}
+#: ``tau_ofp``: from a day (a transient peak of organ failure counts) to a week.
+HAZARD_BOUNDS = {"death_log_h3": (-12.0, 0.0), "death_gamma": (2.0, 16.0), "tau_ofp": (24.0, 168.0)}
+#: ``m_marg``: a share of the recirculating pool, 0.01-0.95 (the hydrocortisone nadir empties
+#: most of it, Fauci & Dale 1974 doi 10.1172/JCI107544).
+ALC_BOUNDS = {"k_apo": (1e-4, 1.0), "k_apo_d": (0.001, 0.5), "m_marg": (0.01, 0.95)}
 
 
 def _model() -> Any:
@@ -248,6 +252,30 @@ def hazard_rate(ofi: NDArray[np.float64], log_h3: float, gamma: float) -> NDArra
     return np.exp(log_h3) * (np.maximum(ofi, 0.0) / 3.0) ** gamma
 
 
+def persistent_failure(
+    ofi: NDArray[np.float64], time: NDArray[np.float64], tau: float
+) -> NDArray[np.float64]:
+    """The organs module's persistent organ failure ``OFP`` recomputed from an OFI trajectory.
+
+    Solves ``dOFP/dt = (OFI - OFP)/tau`` exactly for OFI linear between save points (from
+    ``OFP = 0`` at the first one), so the averaging time can be refitted without re-simulating.
+
+    Examples
+    --------
+    >>> t = np.arange(0.0, 200.0, 1.0)
+    >>> round(float(persistent_failure(np.full((1, t.size), 2.0), t, 48.0)[0, -1]), 3)
+    1.968
+    """
+    ofi = np.asarray(ofi, dtype=float)
+    out = np.zeros_like(ofi)
+    for j in range(1, ofi.shape[1]):
+        h = float(time[j] - time[j - 1])
+        a = np.exp(-h / tau)
+        slope = (ofi[:, j] - ofi[:, j - 1]) / h
+        out[:, j] = ofi[:, j] - slope * tau + (out[:, j - 1] - ofi[:, j - 1] + slope * tau) * a
+    return out
+
+
 def post_hoc_hazard(
     ofi: NDArray[np.float64], time: NDArray[np.float64], log_h3: float, gamma: float
 ) -> NDArray[np.float64]:
@@ -261,6 +289,13 @@ def post_hoc_hazard(
     return np.concatenate(
         [np.zeros((h.shape[0], 1)), np.cumsum(0.5 * (h[:, 1:] + h[:, :-1]) * dt, axis=1)], axis=1
     )
+
+
+def death_hazard(result: SimulationResult, constants: tuple[float, ...]) -> NDArray[np.float64]:
+    """Cumulative death hazard of ``result`` for the hazard constants ``HAZARD_PARAMS``."""
+    lh, gam, tau = constants
+    ofi = np.atleast_2d(result.observables["organ_failure_index"])
+    return post_hoc_hazard(persistent_failure(ofi, result.time, tau), result.time, lh, gam)
 
 
 def _wmean(w: NDArray[np.float64], x: NDArray[np.float64]) -> float:
@@ -519,13 +554,8 @@ def _bisect_frailty_weight(
         h = {k: dict(v) for k, v in hyper.items()}
         h["k_nd"][key] = rho
         res = _simulate(sample_population(size, seed=seed, hyper=h), t, overrides)
-        lh, gam = calibrate_mortality(
-            res, seed, (overrides["death_log_h3"], overrides["death_gamma"])
-        )
-        hz = post_hoc_hazard(
-            np.atleast_2d(res.observables["persistent_organ_failure"]), res.time, lh, gam
-        )
-        v = cohort_stats(res, seed=seed, hz=hz).values
+        fitted = calibrate_mortality(res, seed, tuple(overrides[k] for k in HAZARD_PARAMS))
+        v = cohort_stats(res, seed=seed, hz=death_hazard(res, fitted)).values
         return v[f"mortality_{higher}"] / max(v[f"mortality_{lower}"], 1e-12)
 
     hyper["k_nd"][key] = _bisect(gap, *bounds, target, steps)
@@ -589,23 +619,29 @@ def calibrate_mals_frailty(
 
 
 def calibrate_mortality(
-    result: SimulationResult, seed: int, start: tuple[float, float]
-) -> tuple[float, float]:
-    """Least-squares fit of (``death_log_h3``, ``death_gamma``) to the mortality targets.
+    result: SimulationResult, seed: int, start: tuple[float, ...]
+) -> tuple[float, ...]:
+    """Least-squares fit of the hazard constants ``HAZARD_PARAMS`` to the mortality targets.
 
     The overall 28-day mortality and the early-death share (Daviaud 2015) and PROVIDE's
-    mortality ratios between phenotypes. ``death_gamma`` is kept >= 2 so the hazard vanishes
-    without organ failure.
+    mortality ratios between phenotypes, on the simulated organ failure (the hazard does not
+    feed back, so no re-simulation). ``death_gamma`` is kept >= 2 so the hazard vanishes
+    without organ failure; the averaging time ``tau_ofp`` of the persistent organ failure sets
+    how much a transient peak counts against failure sustained for days (the early-death share).
     """
-    ofi = np.atleast_2d(result.observables["persistent_organ_failure"])
+    ofi = np.atleast_2d(result.observables["organ_failure_index"])
     t = result.time
+    ofp_cache: dict[float, NDArray[np.float64]] = {}
     s = screen(result, SCREEN_H, seed=seed)
     ph = s["phenotype"].to_numpy(dtype=object)
     inc = screened(s)
     i0 = int(np.argmin(np.abs(t - SCREEN_H)))
 
     def resid(x: NDArray[np.float64]) -> NDArray[np.float64]:
-        hz = post_hoc_hazard(ofi, t, float(x[0]), float(x[1]))
+        tau = float(np.exp(x[2]))
+        if tau not in ofp_cache:
+            ofp_cache[tau] = persistent_failure(ofi, t, tau)
+        hz = post_hoc_hazard(ofp_cache[tau], t, float(x[0]), float(x[1]))
         mort = expected_mortality(hz, t)
         w = np.exp(-hz[:, i0]) * inc
         cls = {p: _wmean(w[ph == p], mort[ph == p]) for p in PHENOTYPES}
@@ -623,55 +659,57 @@ def calibrate_mortality(
             ]
         )
 
-    lo, hi = zip(*HAZARD_BOUNDS.values(), strict=True)
-    fit = least_squares(resid, np.array(start), bounds=(lo, hi), diff_step=1e-3)
-    return float(fit.x[0]), float(fit.x[1])
+    lo, hi = (np.array(b, dtype=float) for b in zip(*HAZARD_BOUNDS.values(), strict=True))
+    lo[2], hi[2] = np.log(lo[2]), np.log(hi[2])
+    x0 = np.clip(np.array([start[0], start[1], np.log(start[2])]), lo, hi)
+    fit = least_squares(resid, x0, bounds=(lo, hi), diff_step=1e-3)
+    return float(fit.x[0]), float(fit.x[1]), float(np.exp(fit.x[2]))
 
 
-# ---- stage 4: day-4 lymphocytes -------------------------------------------------------------
-ALC_PARAMS = ("k_apo", "k_apo_d")
+# ---- stage 4: lymphocytes at screening and day 4 -------------------------------------------
+ALC_PARAMS = ("k_apo", "k_apo_d", "m_marg")
+#: The ALC targets of stage 4, each fitted with its stated tolerance.
+ALC_TARGETS = ("alc_screening", "alc_day4_survivors", "alc_day4_nonsurvivors")
 
 
 def calibrate_alc(
     pop: VirtualPopulation,
     overrides: Mapping[str, float],
     stats: CohortStats,
-    start: tuple[float, float],
-) -> tuple[float, float]:
-    """Least-squares fit of the apoptosis rates (``k_apo``, ``k_apo_d``) to the ALC targets.
+    start: tuple[float, ...],
+) -> tuple[float, ...]:
+    """Least-squares fit of the lymphocyte constants ``ALC_PARAMS`` to the ALC targets.
 
-    ALC at day 4 in survivors and non-survivors (Drewry 2014). The ALC at screening is checked,
-    not fitted: with two apoptosis rates the fit cannot also set the depth of the first-day
-    nadir without losing the day-4 separation of survivors from non-survivors.
-
-    The survivor / non-survivor weights come from the last 28-day simulation (``stats``);
-    only the first four days are re-simulated per evaluation.
+    The ALC at screening and at day 4 in survivors and non-survivors (Drewry 2014), from the
+    storm and damage apoptosis rates (``k_apo``, ``k_apo_d``: cells lost) and the stress
+    redistribution out of the blood (``m_marg``: cells moved, back when the organ failure
+    resolves). The survivor / non-survivor weights come from the last 28-day simulation
+    (``stats``); only the first four days are re-simulated per evaluation.
     """
     w = stats.weight
     surv, dead = w * (1 - stats.mortality), w * stats.mortality
     t = np.array([0.0, SCREEN_H, DAY4_H])
-    cache: dict[tuple[float, float], NDArray[np.float64]] = {}
+    cache: dict[tuple[float, ...], NDArray[np.float64]] = {}
 
     def resid(x: NDArray[np.float64]) -> NDArray[np.float64]:
-        key = (float(x[0]), float(x[1]))
+        key = tuple(float(v) for v in x)
         if key not in cache:
-            ov = {**overrides, "k_apo": float(np.exp(x[0])), "k_apo_d": float(np.exp(x[1]))}
-            alc = np.atleast_2d(_simulate(pop, t, ov).observables["lymphocytes"])[:, 2]
+            ov = {**overrides, **dict(zip(ALC_PARAMS, np.exp(x).tolist(), strict=True))}
+            alc = np.atleast_2d(_simulate(pop, t, ov).observables["lymphocytes"])
+            model = {
+                "alc_screening": _wmean(w, alc[:, 1]),
+                "alc_day4_survivors": _wmean(surv, alc[:, 2]),
+                "alc_day4_nonsurvivors": _wmean(dead, alc[:, 2]),
+            }
             cache[key] = np.array(
-                [
-                    (_wmean(surv, alc) - TARGETS["alc_day4_survivors"].value)
-                    / TARGETS["alc_day4_survivors"].tolerance,
-                    (_wmean(dead, alc) - TARGETS["alc_day4_nonsurvivors"].value)
-                    / TARGETS["alc_day4_nonsurvivors"].tolerance,
-                ]
+                [(model[k] - TARGETS[k].value) / TARGETS[k].tolerance for k in ALC_TARGETS]
             )
         return cache[key]
 
-    lo, hi = zip(*ALC_BOUNDS.values(), strict=True)
-    fit = least_squares(
-        resid, np.log(np.array(start)), bounds=(np.log(lo), np.log(hi)), diff_step=0.02, max_nfev=30
-    )
-    return float(np.exp(fit.x[0])), float(np.exp(fit.x[1]))
+    lo, hi = zip(*(ALC_BOUNDS[k] for k in ALC_PARAMS), strict=True)
+    x0 = np.clip(np.log(np.array(start)), np.log(lo), np.log(hi))
+    fit = least_squares(resid, x0, bounds=(np.log(lo), np.log(hi)), diff_step=0.02, max_nfev=40)
+    return tuple(float(v) for v in np.exp(fit.x))
 
 
 # ---- stage 5: IL-7 --------------------------------------------------------------------------
@@ -682,7 +720,11 @@ IL7_REGIMEN = "il7:10ug/kg@48,every=84,n=8,route=im"
 def il7_fold(
     pop: VirtualPopulation, overrides: Mapping[str, float], model: Any = "sepsistwin"
 ) -> float:
-    """Median ALC fold rise, 4 weeks of IL-7 (10 ug/kg IM twice weekly) vs the first dose."""
+    """Median ALC fold rise, 4 weeks of IL-7 (10 ug/kg IM twice weekly) vs the first dose.
+
+    Taken over the patients alive at the end (weighted by the probability of being alive), as
+    the trial measured the survivors' counts.
+    """
     end = IL7_START_H + 28 * 24.0
     t = np.array([0.0, IL7_START_H, end])
     sched = therapy_schedule(
@@ -692,27 +734,44 @@ def il7_fold(
         warnings.simplefilter("ignore", RuntimeWarning)
         r = pop.simulate(t, doses=sched, model=model, overrides=overrides)
     alc = np.atleast_2d(r.observables["lymphocytes"])
-    return float(np.median(alc[:, 2] / alc[:, 1]))
+    alive = np.exp(-np.atleast_2d(r.states["HZ"])[:, 2])
+    return weighted_median(alc[:, 2] / alc[:, 1], alive)
 
 
-def lymphopenic_survivors(
-    result: SimulationResult, n_max: int = 60, hz: NDArray[np.float64] | None = None
-) -> NDArray[np.int64]:
-    """IRIS-7-like patients: ALC <= 1.1 x10^9/L at 48 h, the likeliest survivors first.
+#: IRIS-7 enrolled septic shock with severe lymphopenia, ALC <= 900 cells/uL (Francois 2018).
+IRIS7_ALC = 0.9
 
-    ``hz`` is the cumulative hazard (default: the simulated ``HZ`` state).
-    """
+
+def lymphopenic_patients(result: SimulationResult, n_max: int = 120) -> NDArray[np.int64]:
+    """IRIS-7-like patients: ALC <= 0.9 x10^9/L at 48 h (an evenly spread subset of n_max)."""
     t = result.time
     alc48 = np.atleast_2d(result.observables["lymphocytes"])[:, int(np.argmin(np.abs(t - 48)))]
-    mort = expected_mortality(np.atleast_2d(result.states["HZ"]) if hz is None else hz, t)
-    idx = np.flatnonzero(alc48 <= 1.1)
-    idx = idx[np.argsort(mort[idx], kind="stable")][:n_max]
+    idx = np.flatnonzero(alc48 <= IRIS7_ALC)
     if idx.size == 0:
         raise ValueError(
-            "no virtual patient has ALC <= 1.1 x10^9/L at 48 h; the IL-7 stage "
+            f"no virtual patient has ALC <= {IRIS7_ALC} x10^9/L at 48 h; the IL-7 stage "
             "needs lymphopenic patients (enlarge the population)"
         )
-    return np.sort(idx)
+    if idx.size > n_max:
+        idx = idx[np.linspace(0, idx.size - 1, n_max).round().astype(int)]
+    return idx
+
+
+def weighted_median(x: NDArray[np.float64], w: NDArray[np.float64]) -> float:
+    """Weighted median (the smallest value holding half the weight).
+
+    Examples
+    --------
+    >>> weighted_median(np.array([3.0, 1.0, 2.0]), np.array([1.0, 1.0, 1.0]))
+    2.0
+    >>> weighted_median(np.array([1.0, 10.0]), np.array([0.1, 0.9]))
+    10.0
+    """
+    o = np.argsort(x, kind="stable")
+    c = np.cumsum(w[o])
+    if c.size == 0 or c[-1] <= 0:
+        return float("nan")
+    return float(x[o][int(np.searchsorted(c, 0.5 * c[-1]))])
 
 
 def calibrate_il7(pop: VirtualPopulation, overrides: Mapping[str, float], steps: int = 6) -> float:
@@ -811,28 +870,29 @@ def run_calibration(
         log(f"    MALS frailty weight (log k_nd on log g_mals) {hyper['k_nd']['rho_g_mals']:.3g}")
         pop = sample_population(size, seed=seed, hyper=hyper)
         res = _simulate(pop, t, vals)
-        lh, gam = calibrate_mortality(res, seed, (vals["death_log_h3"], vals["death_gamma"]))
-        vals.update(death_log_h3=lh, death_gamma=gam)
+        hazard = calibrate_mortality(res, seed, tuple(vals[k] for k in HAZARD_PARAMS))
+        vals.update(zip(HAZARD_PARAMS, hazard, strict=True))
         log(
-            f"    k_nd median {hyper['k_nd']['center']:.4g}, death_log_h3 {lh:.4g}, "
-            f"death_gamma {gam:.4g}"
+            f"    k_nd median {hyper['k_nd']['center']:.4g}, "
+            + ", ".join(f"{k} {vals[k]:.4g}" for k in HAZARD_PARAMS)
         )
         log("  stage 3b: tissue IL-6 (share > 1,000 pg/mL at screening)")
         vals["k6D"] = calibrate_il6(pop, vals, seed)
         log(f"    k6D {vals['k6D']:.4g}")
-        log("  stage 4: apoptosis rates for day-4 lymphocytes")
-        hz = post_hoc_hazard(
-            np.atleast_2d(res.observables["persistent_organ_failure"]), res.time, lh, gam
+        log("  stage 4: lymphocytes at screening and day 4 (apoptosis, redistribution)")
+        hz = death_hazard(res, hazard)
+        fitted = calibrate_alc(
+            pop,
+            vals,
+            cohort_stats(res, seed=seed, hz=hz),
+            tuple(vals[k] for k in ALC_PARAMS),
         )
-        ka, kd = calibrate_alc(
-            pop, vals, cohort_stats(res, seed=seed, hz=hz), (vals["k_apo"], vals["k_apo_d"])
-        )
-        vals.update(k_apo=ka, k_apo_d=kd)
-        log(f"    k_apo {ka:.4g}, k_apo_d {kd:.4g}")
+        vals.update(zip(ALC_PARAMS, fitted, strict=True))
+        log("    " + ", ".join(f"{k} {vals[k]:.4g}" for k in ALC_PARAMS))
     pop = sample_population(size, seed=seed, hyper=hyper)
     res = _simulate(pop, t, vals)
     log("stage 5: IL-7 gain")
-    idx = lymphopenic_survivors(res)
+    idx = lymphopenic_patients(res)
     vals["a_il7"] = calibrate_il7(pop.subset(idx), vals)
     log(f"  a_il7 {vals['a_il7']:.4g} ({idx.size} lymphopenic patients)")
     meta = {
@@ -873,7 +933,7 @@ def evaluate_calibration(cal: Calibration, size: int, seed: int) -> CalibrationR
     pop = sample_population(size, seed=seed, hyper=hyper)
     res = _simulate(pop, t, vals)
     stats = cohort_stats(res, seed=seed)
-    idx = lymphopenic_survivors(res)
+    idx = lymphopenic_patients(res)
     values = dict(stats.values)
     values.update(lps_response(vals, m))
     values["tolerance_tnf_ratio"] = tolerance_ratio(vals, m)

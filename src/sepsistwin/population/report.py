@@ -46,11 +46,18 @@ BOUND_REASONS = {
     "death_gamma": (
         "the lower bound 2 keeps the hazard vanishing without organ failure; the early-death "
         "share (Daviaud 2015) asks for a flatter hazard than that, so the fit rests on it and "
-        "the early share sits at the top of its tolerance"
+        "meets the share through the averaging time of persistent organ failure (tau_ofp) "
+        "fitted beside it"
     ),
     "k_apo": (
-        "no source sets a floor on storm-driven (IL-6) apoptosis; the day-4 counts are met by "
-        "damage-driven apoptosis alone, so the early lymphopenia at screening is a reported miss"
+        "no source sets a floor on storm-driven (IL-6) apoptosis; the counts at screening and "
+        "day 4 are met by the stress redistribution and damage-driven apoptosis without it"
+    ),
+    "k_apo_d": (
+        "the stress redistribution out of the blood follows organ failure, which persists in "
+        "non-survivors: it carries both the onset nadir and the day-4 gap between survivors and "
+        "non-survivors, so damage-driven apoptosis rests at its floor (0.001 /h, a half-life of "
+        "four weeks; storm-driven apoptosis stays)"
     ),
     "rho_g_il10": (
         "with monocyte reprogramming and competence following mHLA-DR, immunoparalysis is "
@@ -118,10 +125,12 @@ def markdown(cal: CalibrationResult, figure: str | None) -> str:
         "bisection of the host-gain medians; tissue IL-6 `k6D` by bisection on the share above "
         "1,000 pg/mL; severity by bisection of the damage-susceptibility median `k_nd`, of its "
         "correlation with the IL-10 gain and of the weight of the macrophage-activation gain in "
-        "it (PROVIDE's mortality ratios between phenotypes), and the death hazard by least "
-        "squares (overall mortality, early-death share, mortality ratios); the apoptosis rates "
-        "by least squares on the ALC at screening and day 4; stages 2-4 repeated; IL-7 gain by "
-        "bisection). The screened cohort is the virtual patients alive and in Sepsis-3 septic "
+        "it (PROVIDE's mortality ratios between phenotypes), and the death hazard constants "
+        "and the averaging time of persistent organ failure by least squares (overall "
+        "mortality, early-death share, mortality ratios); the apoptosis rates and the stress "
+        "redistribution of lymphocytes out of the blood by least squares on the ALC at "
+        "screening and day 4; stages 2-4 repeated; IL-7 gain by bisection). The screened "
+        "cohort is the virtual patients alive and in Sepsis-3 septic "
         "shock at screening (24 h) as scored by the clinical code. PROVIDE's screened cohort "
         "died at ~60% (79/67/42% by phenotype), more than septic shock at large (37-45%, "
         "Daviaud 2015): the calibration takes the ratios between phenotypes from PROVIDE and "

@@ -131,7 +131,7 @@ TARGETS: dict[str, Target] = {
             0.15,
             "1e9/L",
             DREWRY,
-            "ALC at screening (septic shock; checked, not fitted)",
+            "ALC at screening (septic shock)",
         ),
         Target("alc_day4_survivors", 1.1, 0.25, "1e9/L", DREWRY, "day-4 ALC, survivors"),
         Target("alc_day4_nonsurvivors", 0.7, 0.25, "1e9/L", DREWRY, "day-4 ALC, non-survivors"),

@@ -148,6 +148,27 @@ def _module_key(model: Any, lanes: int) -> str:
     return h.hexdigest()[:20]
 
 
+def is_compiled(model: Any, lanes: int | None = None) -> bool:
+    """True when ``model``'s kernel is loaded in this process or its machine code is in the
+    disk cache (Numba's index files beside the generated module), so using it costs well under
+    a second; False when the first use will compile it. Lets a caller say that it waits.
+
+    Examples
+    --------
+    >>> from sepsistwin.model import get_model
+    >>> is_compiled(get_model("reynolds2006")) in (True, False)
+    True
+    """
+    if lanes is None:
+        lanes = default_lanes(len(model.state_names))
+    key = _module_key(model, lanes)
+    if key in _LOADED and any(getattr(f, "signatures", None) for f in vars(_LOADED[key]).values()):
+        return True
+    safe_name = "".join(c if c.isalnum() else "_" for c in model.name)
+    mod_name = f"sepsistwin_kernel_{safe_name}_l{lanes}_{key}"
+    return any((cache_dir() / "__pycache__").glob(f"{mod_name}.integrate_chunk-*.nbi"))
+
+
 def load_compiled(model: Any, lanes: int | None = None) -> ModuleType:
     """Return the compiled module (``integrate_chunk``, ``observables_series``, ...) for ``model``.
 

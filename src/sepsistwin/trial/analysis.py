@@ -168,6 +168,15 @@ class TrialResult:
     trajectories: pd.DataFrame = field(repr=False)
     notes: list[str] = field(default_factory=list)
     store_path: str = ""
+    #: Patients still at risk (alive and followed) per arm at regular days (``arm, day, n``).
+    at_risk: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    #: The trial specification as run (plain data) and the run's metadata (seed, simulator
+    #: and calibration fingerprint, version, dates).
+    spec: dict[str, Any] = field(default_factory=dict, repr=False)
+    run_meta: dict[str, str] = field(default_factory=dict, repr=False)
+    #: True when :func:`~sepsistwin.trial.run_trial` found this run complete in its store and
+    #: analysed it without running it again.
+    loaded_from_store: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: ``{"arms": [...], "comparisons": [...], "subgroups": [...]}`` plus
@@ -183,6 +192,10 @@ class TrialResult:
             "comparisons": self.comparisons,
             "subgroups": self.subgroups,
             "screening": self.screening,
+            "numbers_at_risk": {
+                str(arm): [{"day": int(r["day"]), "n": int(r["n"])} for _, r in g.iterrows()]
+                for arm, g in (self.at_risk.groupby("arm", sort=False) if len(self.at_risk) else [])
+            },
             "counterfactual": self.counterfactual,
             "methods": {
                 "mortality_ci": "Wilson score, 95%",
@@ -276,6 +289,15 @@ def _screening(store: TrialStore, enrolled: int) -> dict[str, Any]:
         if store.has_table("screening")
         else pd.DataFrame()
     )
+    reasons: dict[str, dict[str, int]] = {}
+    if (
+        store.has_table("screening")
+        and "not_enrolled" in store.query("SELECT * FROM screening LIMIT 0").columns
+    ):
+        for _, r in store.query("SELECT phenotype, not_enrolled FROM screening").iterrows():
+            per = reasons.setdefault(str(r["phenotype"]), {})
+            for why, k in json.loads(r["not_enrolled"] or "{}").items():
+                per[why] = per.get(why, 0) + int(k)
     return {
         "n_sampled": int(led["s"] or 0),
         "n_died_before_screening": int(led["d"] or 0),
@@ -287,6 +309,9 @@ def _screening(store: TrialStore, enrolled: int) -> dict[str, Any]:
             str(r["phenotype"]): {
                 "screened": int(r["n_screened"]),
                 "enrolled": int(r["n_enrolled"]),
+                "not_enrolled": dict(
+                    sorted(reasons.get(str(r["phenotype"]), {}).items(), key=lambda kv: -kv[1])
+                ),
             }
             for _, r in by.iterrows()
         },
@@ -378,11 +403,33 @@ def analyze(store: TrialStore) -> TrialResult:
             if note:
                 notes.append(f"subgroup {ph}: {note}")
         subgroups.append({"phenotype": ph, "n": len(s), "arms": sub_arms, "comparisons": sub_comps})
+    cf = _counterfactual(store, arm_names)
+    for c in cf["comparisons"] if cf else []:
+        if c.get("n") and c.get("helped") == 0 and c.get("harmed") == 0:
+            rand = next((x for x in comparisons if x["arm"] == c["arm"]), None)
+            if rand is not None:
+                rand["no_counterfactual_effect"] = True
+            notes.append(
+                f"arm {c['arm']} changed no enrolled patient's 28-day survival in the paired "
+                f"counterfactual (0 helped, 0 harmed of {c['n']}): its randomised differences "
+                f"from {ref} (HR, log-rank, risk difference) compare different patients and "
+                "are sampling noise, not an effect"
+            )
     km = {a: _km(d[d["arm"] == a]) for a in arm_names}
     traj = (
         _trajectories(store)
         if store.has_table("patients")
         else pd.DataFrame(columns=["arm", "variable", "day", "n", "q25", "median", "q75"])
+    )
+    fu = int(spec["follow_up_days"])
+    step = 7 if fu <= 42 else 14
+    days = sorted({*range(0, fu + 1, step), fu})
+    at_risk = pd.DataFrame(
+        [
+            {"arm": a, "day": t, "n": int((d.loc[d["arm"] == a, "time_days"] >= t).sum())}
+            for a in arm_names
+            for t in days
+        ]
     )
     return TrialResult(
         name=str(spec["name"]),
@@ -391,12 +438,15 @@ def analyze(store: TrialStore) -> TrialResult:
         arms=arms,
         comparisons=comparisons,
         subgroups=subgroups,
-        counterfactual=_counterfactual(store, arm_names),
+        counterfactual=cf,
         screening=_screening(store, len(d)),
         km=km,
         trajectories=traj,
         notes=notes,
         store_path=store.path,
+        at_risk=at_risk,
+        spec=spec,
+        run_meta={k: v for k, v in meta.items() if k != "spec"},
     )
 
 
@@ -486,7 +536,7 @@ def summary_tables(r: TrialResult) -> list[SummaryTable]:
         osfd = a["organ_support_free_days_mean"]
         arm_rows.append(
             [
-                a["name"],
+                a["name"] + (" (no effect)" if c and c.get("no_counterfactual_effect") else ""),
                 str(a["n"]),
                 "-" if a["deaths_28d"] is None else str(a["deaths_28d"]),
                 _pct_ci(a["mortality_28d"], a["mortality_28d_ci"]),
@@ -499,6 +549,15 @@ def summary_tables(r: TrialResult) -> list[SummaryTable]:
                 "-" if osfd is None else f"{osfd:.1f}",
             ]
         )
+    no_effect = [c["arm"] for c in r.comparisons if c.get("no_counterfactual_effect")]
+    arms_note = (
+        f"No effect: {', '.join(no_effect)} changed no patient's 28-day survival in the paired "
+        "counterfactual; the randomised HR, log-rank p and RD of "
+        + ("that arm" if len(no_effect) == 1 else "those arms")
+        + " are noise."
+        if no_effect
+        else ""
+    )
     tables = [
         SummaryTable(
             "Arms",
@@ -516,6 +575,7 @@ def summary_tables(r: TrialResult) -> list[SummaryTable]:
                 "OSFD",
             ],
             arm_rows,
+            note=arms_note,
         ),
         SummaryTable(
             "Secondary outcomes",
@@ -600,6 +660,8 @@ def _format_summary(r: TrialResult) -> str:
     ]
     for t in summary_tables(r):
         lines += ["---", f"{t.title[:1].lower()}{t.title[1:]}:", *_table(t.headers, t.rows)]
+        if t.note and t.title == "Arms":
+            lines.append(f"!! {t.note}")
     lines += [
         "---",
         f"mortality CI: Wilson; RD CI: {RISK_DIFFERENCE_METHOD}; HR: {HAZARD_RATIO_METHOD}",

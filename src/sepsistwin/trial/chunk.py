@@ -156,7 +156,9 @@ def split_schedule(schedule: Schedule, at: float) -> tuple[Schedule, Schedule]:
 
 def screening_times(at_hours: float, n_days: int) -> NDArray[np.float64]:
     """Observation times (hours since onset) of the ``n_days`` days up to screening: the
-    window ``(at - 24 n_days, at]``, screening time included.
+    window ``(at - 24 n_days, at]``, screening time included, clipped at onset (the
+    assessment window rule of :mod:`sepsistwin.clinical.windows`: before 24 h the last day
+    holds only the hours since onset).
 
     Examples
     --------
@@ -360,14 +362,29 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
     }
 
     eligible = alive.copy()
+    # Why each screened patient was not enrolled: the first criterion it fails, in the order
+    # they are applied (the CONSORT flow's reasons).
+    reason = np.full(n, "", dtype=object)
+
+    def require(ok: NDArray[np.bool_], why: str) -> None:
+        nonlocal eligible
+        reason[eligible & ~ok] = why
+        eligible &= ok
+
     # A preset's patients are enrolled only once they meet its criterion (septic shock for
     # ``septic_shock``, Sepsis-3 for ``sepsis``).
     criterion_of = getattr(sim, "enrolment_criterion", None)
     criterion = criterion_of(spec.population.preset) if criterion_of is not None else None
     if criterion is not None and criterion in last:
-        eligible &= last[criterion].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        require(
+            last[criterion].astype("boolean").fillna(False).to_numpy(dtype=bool),
+            f"not {criterion.replace('_', ' ')} ({spec.population.preset} preset)",
+        )
     if spec.enrollment.phenotypes:
-        eligible &= np.isin(phenotype, spec.enrollment.phenotypes)
+        require(
+            np.isin(phenotype, spec.enrollment.phenotypes),
+            "phenotype not enrolled (" + ", ".join(spec.enrollment.phenotypes) + " only)",
+        )
     for rule in spec.enrollment.rules:
         col = (
             # Float64 first: yes/no criteria (sepsis3) are nullable booleans -> 1/0, NA -> NaN.
@@ -378,7 +395,7 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
             if rule.variable in a
             else np.full((n, n_days), np.nan)
         )
-        eligible &= rule.holds(col[:, n_days - rule.for_days :])
+        require(rule.holds(col[:, n_days - rule.for_days :]), f"rule not met: {rule.text}")
     idx = np.flatnonzero(eligible)
 
     strata_cols = {
@@ -439,12 +456,26 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
     if tables["patients"].empty:
         del tables["patients"]
 
-    screened = pd.DataFrame({"phenotype": phenotype[alive], "enrolled": eligible[alive]})
+    screened = pd.DataFrame(
+        {"phenotype": phenotype[alive], "enrolled": eligible[alive], "reason": reason[alive]}
+    )
     counts = (
         screened.groupby("phenotype")
         .agg(n_screened=("enrolled", "size"), n_enrolled=("enrolled", "sum"))
         .reset_index()
     )
+    # Reasons for non-enrolment per phenotype, as JSON {reason: count} (one column, so the
+    # table keeps its shape whatever the enrollment rules are).
+    excluded = screened[~screened["enrolled"]]
+    by_reason = excluded.groupby(["phenotype", "reason"]).size()
+    counts["not_enrolled"] = [
+        json.dumps(
+            {str(r): int(k) for r, k in by_reason.loc[ph].items()}
+            if ph in by_reason.index.get_level_values(0)
+            else {}
+        )
+        for ph in counts["phenotype"]
+    ]
     counts.insert(0, "chunk", np.int32(chunk))
     counts["n_screened"] = counts["n_screened"].astype(np.int64)
     counts["n_enrolled"] = counts["n_enrolled"].astype(np.int64)

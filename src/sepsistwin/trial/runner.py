@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -65,29 +66,33 @@ def default_simulator(preset: str) -> TrialSimulator:
 
 def _open_store(
     path: str | Path, meta: Mapping[str, Any], *, resume: bool, overwrite: bool
-) -> TrialStore:
+) -> tuple[TrialStore, bool]:
+    """The store to run in, and whether it already holds this run, complete (then it is
+    analysed as it is, unless ``overwrite``)."""
     store = TrialStore(path)
     old = store.metadata()
     if not old:
         store.initialise(meta)
-        return store
+        return store, False
     same = old.get("run_id") == meta["run_id"]
     if overwrite:
         store.reset()
         store.initialise(meta)
-        return store
+        return store, False
+    if same and old.get("complete") == "true":
+        return store, True
     if resume and same:
-        return store
+        return store, False
     store.close()
-    if resume:
+    if not same:
         raise StoreError(
             f"store {path} holds another run (run id {old.get('run_id')}, this run "
             f"{meta['run_id']}: the spec, size, chunk size, paired mode or model differ); "
-            "use another --store or --overwrite"
+            "use another --store or --rerun"
         )
     raise StoreError(
-        f"store {path} already holds this run ({len(store_chunks(path))} chunk(s) "
-        "committed); use --resume to continue it or --overwrite to start again"
+        f"store {path} holds an unfinished run of this trial ({len(store_chunks(path))} "
+        "chunk(s) committed); use --resume to continue it or --rerun to start again"
     )
 
 
@@ -114,12 +119,64 @@ def _run_chunk_for_parent(plan: TrialPlan, chunk: int) -> ChunkOutput:
     return run_chunk(plan, chunk).to_arrow()
 
 
+#: What to do when worker processes would re-run the caller's script.
+GUARD_ADVICE = (
+    "worker processes start by importing the script that called run_trial (multiprocessing "
+    "'spawn'), so an unguarded call starts the trial again in each of them: put the call "
+    "under 'if __name__ == \"__main__\":', or pass workers=1"
+)
+
+
+def _unguarded_main_call() -> str | None:
+    """``file:line`` of a ``run_trial`` call made from the top level of the ``__main__``
+    script outside an ``if __name__ == "__main__":`` block, else ``None``."""
+    import ast
+    import inspect
+    import sys
+
+    main = sys.modules.get("__main__")
+    main_file = getattr(main, "__file__", None)
+    if main is None or not main_file or not str(main_file).endswith(".py"):
+        return None  # interactive session, notebook, python -c, or a frozen/zipped entry
+    frame = inspect.currentframe()
+    line = None
+    while frame is not None:
+        if frame.f_globals is main.__dict__ and frame.f_code.co_name == "<module>":
+            line = frame.f_lineno
+            break
+        frame = frame.f_back
+    if line is None:
+        return None  # called from a function: a worker importing the script does not call it
+    try:
+        tree = ast.parse(Path(main_file).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.If)
+            and "__name__" in ast.unparse(node.test)
+            and "__main__" in ast.unparse(node.test)
+            and node.lineno <= line <= (node.end_lineno or node.lineno)
+        ):
+            return None
+    return f"{main_file}:{line}"
+
+
+def _refuse_in_worker_bootstrap() -> None:
+    """A worker process importing the caller's script must not start the trial again."""
+    import multiprocessing
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise RuntimeError(f"run_trial was called while a worker process started: {GUARD_ADVICE}")
+
+
 def _execute_local(plan: TrialPlan, pending: list[int], workers: int) -> Iterator[ChunkOutput]:
     if workers <= 1 or len(pending) <= 1:
         for k in pending:
             yield run_chunk(plan, k)
         return
     import multiprocessing
+    from concurrent.futures.process import BrokenProcessPool
 
     # spawn: a fresh interpreter per worker (no forked Numba/threads state). The compiled
     # kernel is itself multi-threaded: share the cores among the workers.
@@ -137,15 +194,73 @@ def _execute_local(plan: TrialPlan, pending: list[int], workers: int) -> Iterato
                 done, running = wait(running, return_when=FIRST_COMPLETED)
                 for f in done:
                     yield f.result()
+        except BrokenProcessPool as exc:
+            raise RuntimeError(
+                "a trial worker process died before finishing its chunk; if run_trial is "
+                f"called from a script: {GUARD_ADVICE}; otherwise a worker may have run out "
+                "of memory (try a smaller chunk_size); committed chunks are kept (resume=True)"
+            ) from exc
         finally:
             for f in running:
                 f.cancel()
 
 
+#: Seconds to wait for a Dask scheduler to answer before giving up.
+SCHEDULER_TIMEOUT_S = 5.0
+
+
+class SchedulerUnreachable(ValueError):
+    """The Dask scheduler address is malformed or nothing answers there."""
+
+
+def check_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT_S) -> tuple[str, int]:
+    """Check that a Dask scheduler address is well-formed and something listens there.
+
+    Accepts ``tcp://host:port`` or ``host:port``. Raises :class:`SchedulerUnreachable` with
+    one line (the address and what went wrong) within ``timeout`` seconds, instead of the
+    distributed client's long retries and traceback.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_scheduler("tcp://no-port")
+    ... except SchedulerUnreachable as e:
+    ...     print(e)
+    --scheduler 'tcp://no-port': expected tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786)
+    """
+    text = str(address).strip()
+    rest = text.split("://", 1)[1] if "://" in text else text
+    scheme = text.split("://", 1)[0] if "://" in text else "tcp"
+    host, sep, port_text = rest.rstrip("/").rpartition(":")
+    host = host.strip("[]")
+    if scheme != "tcp" or not sep or not host or not port_text.isdigit():
+        raise SchedulerUnreachable(
+            f"--scheduler {address!r}: expected tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786)"
+        )
+    port = int(port_text)
+    if not 0 < port < 65536:
+        raise SchedulerUnreachable(f"--scheduler {address!r}: port {port} is not 1-65535")
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except TimeoutError:
+        raise SchedulerUnreachable(
+            f"--scheduler {address!r}: no answer within {timeout:g} s; is the Dask scheduler "
+            "running and reachable from here?"
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise SchedulerUnreachable(
+            f"--scheduler {address!r}: cannot connect ({reason}); start one with "
+            "'dask scheduler' or leave --scheduler out to use local processes"
+        ) from None
+    return host, port
+
+
 def _execute_dask(plan: TrialPlan, pending: list[int], address: str) -> Iterator[ChunkOutput]:
     from distributed import Client, as_completed
 
-    with Client(address) as client:
+    with Client(address, timeout=f"{SCHEDULER_TIMEOUT_S * 2:g}s") as client:
         slots = max(1, sum(client.nthreads().values())) * 2
         plan_f = client.scatter(plan, broadcast=True)
         todo = list(pending)
@@ -170,6 +285,7 @@ def run_trial(
     store: str | Path | None = None,
     resume: bool = False,
     overwrite: bool = False,
+    rerun: bool = False,
     chunk_size: int | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
@@ -193,6 +309,9 @@ def run_trial(
         Continue a killed run in ``store``: committed chunks are kept, the rest are run.
     overwrite
         Discard what ``store`` holds and start again.
+    rerun
+        Run again even if ``store`` holds this run complete (same as ``overwrite``). Without
+        it, a completed run of the same trial (same run id) is loaded and analysed, not run.
     chunk_size
         Patients per chunk (default :data:`DEFAULT_CHUNK_SIZE`; part of the run's identity).
     workers
@@ -210,13 +329,24 @@ def run_trial(
     Returns
     -------
     TrialResult
-        Per-arm summaries, comparisons against the first arm, phenotype subgroups.
+        Per-arm summaries, comparisons against the first arm, phenotype subgroups;
+        ``loaded_from_store`` is True when a completed run was loaded instead of run.
+
+    Raises
+    ------
+    RuntimeError
+        When worker processes would be started from a script's top level without an
+        ``if __name__ == "__main__":`` guard (they would each start the trial again).
 
     Examples
     --------
     >>> result = run_trial("provide-like", size=200, store=":memory:")  # doctest: +SKIP
     >>> print(result.summary())  # doctest: +SKIP
     """
+    if scheduler:
+        check_scheduler(scheduler)
+    _refuse_in_worker_bootstrap()
+    overwrite = overwrite or rerun
     sp = load_spec(spec).with_size(size)
     if counterfactual is not None:
         sp = sp.model_copy(update={"counterfactual": bool(counterfactual)})
@@ -246,11 +376,22 @@ def run_trial(
     }
     if str(path) == ":memory:" and resume:
         raise ValueError("resume needs a store file, not ':memory:'")
-    st = _open_store(path, meta, resume=resume, overwrite=overwrite)
+    n_workers = int(workers) if workers is not None else (os.cpu_count() or 1)
+    if not scheduler and n_workers > 1 and plan.n_chunks > 1:
+        where = _unguarded_main_call()
+        if where is not None:
+            raise RuntimeError(f"run_trial at {where} would start worker processes: {GUARD_ADVICE}")
+    st, complete = _open_store(path, meta, resume=resume, overwrite=overwrite)
+    if complete:
+        try:
+            result = analyze(st)
+            result.loaded_from_store = True
+            return result
+        finally:
+            st.close()
     try:
         done = st.completed_chunks()
         pending = [k for k in range(plan.n_chunks) if k not in done]
-        n_workers = int(workers) if workers is not None else (os.cpu_count() or 1)
         if scheduler:
             outputs = _execute_dask(plan, pending, scheduler)
         else:

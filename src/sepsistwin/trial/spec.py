@@ -38,7 +38,9 @@ from pydantic import (
 )
 
 from sepsistwin.clinical import PHENOTYPES
-from sepsistwin.data.yaml_schema import validation_messages
+from sepsistwin.clinical.windows import rule_window_problem
+from sepsistwin.data.errors import InputError
+from sepsistwin.data.yaml_schema import load_yaml_text, read_yaml_text, validation_messages
 from sepsistwin.dosing import (
     MAX_REPEATS,
     MG_PER_MASS_UNIT,
@@ -66,15 +68,17 @@ ROUTES: dict[str, str] = {
 STRATIFY_BY = ("phenotype", "immune_state", "septic_shock")
 
 
-class TrialSpecError(ValueError):
+class TrialSpecError(InputError):
     """A trial specification is invalid; ``errors`` lists one message per problem.
 
-    Each message reads ``FILE: line L: key.path: what is wrong; what was expected``.
+    Each message reads ``FILE: line L: key.path: what is wrong; what was expected``. An
+    :class:`~sepsistwin.data.InputError` (so a ``ValueError``), like every input problem.
     """
 
     def __init__(self, errors: Sequence[str]) -> None:
         self.errors = list(errors)
-        super().__init__("invalid trial specification:\n  " + "\n  ".join(self.errors))
+        source = self.errors[0].split(":", 1)[0] if self.errors else None
+        super().__init__("invalid trial specification:\n  " + "\n  ".join(self.errors), file=source)
 
 
 class _Strict(BaseModel):
@@ -332,13 +336,12 @@ class TrialSpec(_Strict):
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"arms: names must be unique; repeated: {dup}")
-        need = max((r.for_days for r in self.enrollment.rules), default=1)
-        if need * 24 > self.screening.at_hours:
-            raise ValueError(
-                f"enrollment.rules: a rule 'for {need} days' needs {need} assessment days before "
-                f"screening, but screening.at_hours is {self.screening.at_hours:g}; expected "
-                f"at_hours >= {need * 24}"
-            )
+        # The assessment window rule (sepsistwin.clinical.windows): screening may be at any
+        # hour; only a rule over several days needs that many days with observations.
+        for i, rule in enumerate(self.enrollment.rules):
+            problem = rule_window_problem(rule.text, rule.for_days, self.screening.at_hours)
+            if problem is not None:
+                raise ValueError(f"enrollment.rules[{i}]: {problem}")
         if self.randomization.stratify_by:
             for a in self.arms:
                 if a.allocation != int(a.allocation):
@@ -418,19 +421,7 @@ def parse_spec(text: str, source: str = "<spec>") -> TrialSpec:
     ...     print(e.errors[0])
     <spec>: line 3: population.size: Input should be greater than or equal to 1 (got -5)
     """
-    try:
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise TrialSpecError(
-            [f"{source}: {where}not valid YAML: {getattr(e, 'problem', None) or e}"]
-        ) from None
+    data, node = load_yaml_text(text, source, _one_line_spec_error, line_first=True)
     if not isinstance(data, dict):
         raise TrialSpecError(
             [
@@ -455,6 +446,10 @@ def parse_spec(text: str, source: str = "<spec>") -> TrialSpec:
                 unknown_key_hint="check its spelling (see docs/trials.md for the keys)",
             )
         ) from None
+
+
+def _one_line_spec_error(message: str) -> TrialSpecError:
+    return TrialSpecError([message])
 
 
 def load_spec(spec: str | Path | Mapping[str, Any] | TrialSpec) -> TrialSpec:
@@ -483,4 +478,4 @@ def load_spec(spec: str | Path | Mapping[str, Any] | TrialSpec) -> TrialSpec:
                 f"trial spec {str(spec)!r}: no such file and not an example "
                 f"trial; examples: {', '.join(list_examples())}"
             )
-    return parse_spec(path.read_text(), str(path))
+    return parse_spec(read_yaml_text(path, _one_line_spec_error), str(path))

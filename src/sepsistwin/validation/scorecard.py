@@ -34,6 +34,7 @@ from sepsistwin.population.calibrate import (
     expected_mortality,
     secondary_infection_incidence,
     tolerance_ratio,
+    weighted_median,
 )
 from sepsistwin.population.sampler import VirtualPopulation, sample_population
 from sepsistwin.population.screening import screen
@@ -345,8 +346,10 @@ def evaluate(b: Behaviour, c: Cohort, reps: int = 200, seed: int = 0) -> Verdict
         vals = y[m, i1] / y[m, i0] if b.metric == "observable_fold" else y[m, i1]
         if vals.size == 0:
             return Verdict(b, float("nan"), (np.nan, np.nan), 0, False, "no patient selected")
-        v = float(np.median(vals))
-        ci = _boot(lambda i: float(np.median(vals[i])), vals.size, rng, reps)
+        # Measured in the patients alive at the end of the window, as a study measures them.
+        alive = np.exp(-np.atleast_2d(r.states["HZ"])[m, i1])
+        v = weighted_median(vals, alive)
+        ci = _boot(lambda i: weighted_median(vals[i], alive[i]), vals.size, rng, reps)
         return Verdict(b, v, ci, int(vals.size), b.expected.holds(v))
     if b.metric == "tolerance_ratio":
         from sepsistwin.population.calibrated import parameter_set
@@ -461,7 +464,9 @@ def markdown(card: Scorecard, command: str = "sepsistwin validate") -> str:
         "the model was built to express; `calibration` = a calibration target "
         "(docs/calibration.md); `held_out` = kept aside, never used to set a parameter. A "
         "miss stays in the table. Mortality differences are treatment minus control in "
-        "percentage points (negative = benefit). Research software: decision support, never "
+        "percentage points (negative = benefit); biomarker medians and folds are taken over "
+        "the patients alive at the time of measurement (weighted by the probability of "
+        "being alive then), as a study measures them. Research software: decision support, never "
         "a clinical order.",
         "",
         "| behaviour | role | source | published | expected | model (95% CI) | verdict |",

@@ -111,3 +111,18 @@ def test_interferon_gamma_priming_needs_the_drug_not_health_or_endotoxin() -> No
     assert quiet.states["IFN_prime"].max() < 0.01
     assert lps.states["IFN_prime"].max() < 0.01
     assert lps.observables["mhla_dr"][6] < 0.95 * lps.observables["mhla_dr"][0]  # by 3 h
+
+
+def test_gm_csf_primes_monocytes_against_il10_like_interferon_gamma() -> None:
+    # GM-CSF restores HLA-DR of septic monocytes ex vivo (Williams 1998) and within 24 h in
+    # patients (Nierhaus 2003): in the model it primes monocytes against the IL-10 suppression,
+    # so mHLA-DR rises in an immunoparalysed host within a day of the first dose.
+    t = np.arange(0.0, 4 * 24 + 1.0, 1.0)
+    sched = standard_care(6.0)
+    dosed = sched + therapy_schedule("gm_csf", "4ug/kg", 24.0, route="sc", every=24.0, n=3)
+    p, init = {"g_il10": 8.0}, {"P": 0.5}
+    r0 = simulate("sepsistwin", p, init, t, doses=sched)
+    r1 = simulate("sepsistwin", p, init, t, doses=dosed)
+    assert r0.observables["mhla_dr"][24] < 5000
+    assert r1.states["IFN_prime"][48] > 0.2 > 10 * r0.states["IFN_prime"][48]
+    assert r1.observables["mhla_dr"][48] > 2.0 * r0.observables["mhla_dr"][48]

@@ -21,6 +21,15 @@ stationary-phase tolerance of dense populations (Brook 1989 Rev Infect Dis 11:36
 So under appropriate antibiotics the infection clears over days when defence is intact, and
 persists or relapses (once the antibiotic course ends) when mHLA-DR, lymphocytes or cytokine
 signalling fail. Equation form and rates: PROPOSAL.
+
+Infected tissue is also damaged by the bacteria themselves (toxins, invasion, local necrosis) once
+they pass colonisation density (a Hill function of exponent 2 of the tissue load), not only by the
+inflammatory response: the damage variable of the reduced sepsis models
+integrates bacterial as well as inflammatory inputs (Barber 2021 Front Syst Biol 1:755913 doi
+10.3389/fsysb.2021.755913). So an infection that persists or is acquired in the ICU harms organs
+even in a host whose inflammatory response is reprogrammed (immunoparalysis), which is how
+late deaths follow persistent infection and ICU-acquired infection (Otto 2011 Crit Care 15:R183
+doi 10.1186/cc10332; Daviaud 2015 Ann Intensive Care 5:16 doi 10.1186/s13613-015-0058-8).
 """
 
 from __future__ import annotations
@@ -70,6 +79,24 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
         "IL-1-dependent share of focus clearance",
     ),
     (
+        "k_dP",
+        0.12,
+        "D-unit/h",
+        f"{PROPOSAL}: an established ICU-acquired infection at its carrying capacity "
+        "(P2_inf = 0.5) with no inflammatory response holds damage at k_dP/2/mu_d = 3 D-units, "
+        "a SOFA rise of about 2: the organ dysfunction that defines sepsis (Singer 2016 JAMA "
+        "315:801 doi 10.1001/jama.2016.0287)",
+        "maximal tissue damage done by the pathogens themselves",
+    ),
+    (
+        "K_dP",
+        0.5,
+        "1e6 CFU/mL",
+        f"{PROPOSAL}: half-maximal at the carrying capacity of an ICU-acquired infection; "
+        "Hill exponent 2, so colonisation (~1e4 CFU/mL) does no harm",
+        "tissue pathogen load for half-maximal direct damage",
+    ),
+    (
         "f_pen",
         0.005,
         "1",
@@ -91,6 +118,7 @@ def focus(b: ModelBuilder) -> None:
     hook(b, "IL1R_block", "0", "1", "fraction of IL-1 receptors blocked")
     hook(b, "phago_gain", "0", "1", "relative rise of phagocytic killing (IFN-gamma priming)")
     hook(b, "abx_kill", "0", "1/h", "antibiotic kill rate (antibiotic module)")
+    hook(b, "P2_tissue", "0", "1e6 CFU/mL", "ICU-acquired pathogen load (secondary infection)")
     b.add_expression(
         "defence",
         "(k_fm*mono_comp*(1 + phago_gain) + k_fT*T_func/(T_func + K_fT))"
@@ -103,3 +131,12 @@ def focus(b: ModelBuilder) -> None:
     b.add_term("P", "k_sF*PF", "P_seeding", "seeding from the focus")
     provide(b, "P_primary", "P + PF", "1e6 CFU/mL", "primary infection load (accessible + focus)")
     b.replace_expression("R", "(k_nn*N + k_np*P_primary + k_nd*D)/inhib")
+    b.add_expression(
+        "P_tissue", "max(PF + P + P2_tissue, 0)", "1e6 CFU/mL", "pathogen load in the tissues"
+    )
+    b.add_term(
+        "D",
+        "k_dP*P_tissue**2/(P_tissue**2 + K_dP**2)",
+        "D_pathogen",
+        "tissue damage done by the pathogens themselves",
+    )

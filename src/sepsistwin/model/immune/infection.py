@@ -18,7 +18,8 @@ background carbapenem (resistant), so meropenem does not kill it by default (``f
 With normal mHLA-DR and lymphocytes the seeded organism is held at colonisation
 level (~1e4 CFU/mL); in immunoparalysis it establishes. Its systemic weight ``f_sys2`` (antigen,
 endotoxin equivalents, phagocyte recruitment relative to the primary infection) is small: an
-ICU-acquired infection is mostly local and adds few deaths (attributable mortality ~2%, van
+ICU-acquired infection is mostly local (its local tissue damage counts in full, through the
+direct pathogen damage of the focus module) and adds few deaths (attributable mortality ~2%, van
 Vught 2016, RECALLED). Incidence of ICU-acquired infection: 23% of ICU patients with shock
 (Adrie 2017, 174/753, VERIFIED), 24% after septic shock with low mHLA-DR independently
 predictive (Landelle 2010 doi 10.1007/s00134-010-1962-x, 37/153, aHR 2.5, VERIFIED), 13.5% of
@@ -115,5 +116,7 @@ def secondary_infection(b: ModelBuilder) -> None:
         "phagocytes, monocytes, T cells, antibiotics",
     )
     provide(b, "P_total", "P_primary + f_sys2*P2", "1e6 CFU/mL", "total pathogen load")
+    # Its local tissue damage counts in full (the focus module's direct damage term).
+    provide(b, "P2_tissue", "P2", "1e6 CFU/mL", "ICU-acquired pathogen load")
     # The second pathogen recruits phagocytes like the first (Reynolds k_np), with its weight.
     b.replace_expression("R", "(k_nn*N + k_np*(P_primary + f_sys2*P2) + k_nd*D)/inhib")

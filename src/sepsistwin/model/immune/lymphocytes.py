@@ -15,6 +15,17 @@ x10^9/L in survivors vs non-survivors (Drewry 2014 doi 10.1097/SHK.0000000000000
 IL-7 raises ALC 3-4 fold (IRIS-7, Francois 2018 doi 10.1172/jci.insight.98960, VERIFIED).
 Functional T cells kill pathogen and make IFN-gamma (feeds the core and HLA-DR). The storm and
 damage apoptosis rates ``k_apo`` and ``k_apo_d`` are CALIBRATED to the Drewry day-4 counts.
+
+The states count the whole recirculating pool; the blood count ``ALC_blood`` (the catalogue's
+``lymphocytes``) is what stays in the circulation. Stress hormones move recirculating
+lymphocytes out of the blood within hours and they return when the stress ends: endotoxin in
+volunteers gives a lymphocytopenia that follows the cortisol rise (Richardson 1989 Ann Surg
+210:239 doi 10.1097/00000658-198908000-00018, PMID 2667476), hydrocortisone alone empties the
+recirculating pool with a nadir at 4-6 h and recovery by 24 h (Fauci & Dale 1974 J Clin Invest
+53:240 doi 10.1172/JCI107544). In septic shock the stress follows the organ failure, so the blood
+share is ``1 - m_marg*OFI^2/(OFI^2 + K_marg^2)`` (algebraic: the redistribution is fast on the
+model's time scale). ``m_marg`` is CALIBRATED with the apoptosis rates to the onset and day-4
+counts (ALC about 0.7 x10^9/L at septic-shock onset, Drewry 2014).
 """
 
 from __future__ import annotations
@@ -64,6 +75,21 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
         PROPOSAL,
         "fraction of endogenous T cells with PD-1 knocked out (in-vivo gene editing)",
     ),
+    (
+        "m_marg",
+        0.5,
+        "1",
+        f"{CALIBRATED}: ALC at screening and day 4 (Drewry 2014); Richardson 1989, Fauci & "
+        "Dale 1974 (redistribution out of the blood)",
+        "largest share of recirculating lymphocytes that stress moves out of the blood",
+    ),
+    (
+        "K_marg",
+        2.0,
+        "1",
+        f"{PROPOSAL}: two failing organs' worth of organ failure index",
+        "organ failure index for half the maximal redistribution",
+    ),
     ("a_il7_apo", 0.6, "1", PROPOSAL, "maximal protection from apoptosis by IL-7 (Bcl-2)"),
     (
         "a_il15_apo",
@@ -104,7 +130,15 @@ def lymphocytes(b: ModelBuilder) -> None:
     hook(b, "PD1_block", "0", "1", "PD-1 receptor occupancy by anti-PD-1")
     hook(b, "PDL1_block", "0", "1", "PD-L1 occupancy by anti-PD-L1")
 
-    provide(b, "ALC", "T + TEX + TKO", "1e9/L", "absolute lymphocyte count")
+    hook(b, "OFI", "0", "1", "organ failure index (organs module; stress of the host)")
+    provide(b, "ALC", "T + TEX + TKO", "1e9/L", "lymphocytes of the recirculating pool")
+    provide(
+        b,
+        "ALC_blood",
+        "ALC*(1 - m_marg*max(OFI, 0)**2/(max(OFI, 0)**2 + K_marg**2))",
+        "1e9/L",
+        "absolute lymphocyte count in blood (stress redistribution out of the circulation)",
+    )
     b.add_expression(
         "CP_block",
         "1 - (1 - PD1_block)*(1 - PDL1_block)",

@@ -10,8 +10,11 @@ make human or mouse macrophages produce TNF, LPS is required; Schroder, Sweet & 
 Immunobiology 211:511 doi 10.1016/j.imbio.2006.05.007, PMID 16920490; Mueller 2017 Front Immunol
 doi 10.3389/fimmu.2017.01383: IFN-gamma alone not sufficient; all VERIFIED abstracts). IFN-gamma
 priming also raises phagocyte microbicidal activity (``phago_gain``, read by the pathogen-kill
-terms). Activated macrophages make IL-1beta and
-IFN-gamma (cytokine module), ferritin, and hepatobiliary and coagulation damage (MALS = HBD +
+terms). GM-CSF primes macrophages for activation with the same weight (``GM_mac_sig``, its receptor
+occupancy): it is a driver of macrophage activation in cytokine release syndrome, which GM-CSF
+blockade reduces (Sterner 2019 Blood 133:697 doi 10.1182/blood-2018-10-881722), so the drug that
+restores monocytes in immunoparalysis feeds the loop in MALS. Activated macrophages make IL-1beta
+and IFN-gamma (cytokine module), ferritin, and hepatobiliary and coagulation damage (MALS = HBD +
 DIC, Shakoory 2016 doi 10.1097/CCM.0000000000001402, VERIFIED). Ferritin > 4,420 ng/mL marks MALS
 (PROVIDE, Leventogiannis 2022 PMID 36384100, VERIFIED). Equation form:
 PROPOSAL.
@@ -107,6 +110,7 @@ def macrophage(b: ModelBuilder) -> None:
     hook(b, "IL1R_block", "0", "1", "fraction of IL-1 receptors blocked (anakinra)")
     hook(b, "IL6R_block", "0", "1", "fraction of IL-6 receptors blocked (tocilizumab)")
     hook(b, "IFNG_tot", "IFNG", "pg/mL", "IFN-gamma seen by macrophages")
+    hook(b, "GM_mac_sig", "0", "1", "GM-CSF receptor signalling of macrophages (0-1)")
     # Hill exponent 2: baseline cytokine levels leave resting macrophages (nearly) at rest.
     # Only the excess over the healthy baselines activates: resting macrophages stay at rest.
     b.add_expression(
@@ -137,9 +141,9 @@ def macrophage(b: ModelBuilder) -> None:
     # winds down once the infection is controlled and MALS resolves in survivors.
     b.add_term(
         "MAC",
-        "g_mals*k_mac*MAC_trigger*IL1_sig*(1 + w_mac_ifn*IFN_sig_mac)*(1 - MAC)",
+        "g_mals*k_mac*MAC_trigger*IL1_sig*(1 + w_mac_ifn*(IFN_sig_mac + GM_mac_sig))*(1 - MAC)",
         "MAC_activation",
-        "IL-1 driven activation with the microbial trigger, primed by IFN-gamma",
+        "IL-1 driven activation with the microbial trigger, primed by IFN-gamma or GM-CSF",
     )
     b.add_term("MAC", "-mu_mac*MAC", "MAC_deactivation", "return to rest")
     b.add_term(

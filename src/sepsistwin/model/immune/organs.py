@@ -17,8 +17,9 @@ the last ~``tau_ofp`` = 48 h) is 0 without organ failure (a healthy subject has 
 h < 1e-10 per hour) and rises steeply in persistent multi-organ failure: a transient peak of
 organ failure kills less than the same failure sustained for days. ``HZ`` integrates
 it, and a patient with uniform draw ``U`` dies at the first time ``HZ >= -log(U)``
-(``sepsistwin.population``). ``death_log_h3`` and ``death_gamma`` are CALIBRATED to the septic-shock
-mortality and early-death share (Daviaud 2015) and PROVIDE's mortality ratios by phenotype.
+(``sepsistwin.population``). ``death_log_h3``, ``death_gamma`` and ``tau_ofp`` are CALIBRATED
+to the septic-shock mortality and early-death share (Daviaud 2015) and PROVIDE's mortality
+ratios by phenotype.
 """
 
 from __future__ import annotations
@@ -47,10 +48,10 @@ PARAMETERS: tuple[tuple[str, float, str, str, str], ...] = (
         "tau_ofp",
         48.0,
         "h",
-        f"{PROPOSAL}: death follows organ failure that persists, not a transient peak (organ "
-        "failure lasting > 48 h defines severe disease in acute pancreatitis, Banks 2013 Gut "
-        "62:102 doi 10.1136/gutjnl-2012-302779, RECALLED; 32% of septic-shock deaths within "
-        "3 days, Daviaud 2015 doi 10.1186/s13613-015-0058-8, VERIFIED)",
+        f"{CALIBRATED}: with the hazard constants, to the share of septic-shock deaths within "
+        "3 days (32%, Daviaud 2015 doi 10.1186/s13613-015-0058-8, VERIFIED); default 48 h, the "
+        "duration that makes organ failure persistent (Banks 2013 Gut 62:102 doi "
+        "10.1136/gutjnl-2012-302779, RECALLED)",
         "averaging time of the organ failure that drives the death hazard",
     ),
     (
@@ -84,7 +85,8 @@ def organs(b: ModelBuilder) -> None:
     )
     b.add_expression("org_renal", "OD", "1", "kidney injury driver")
     b.add_expression("org_cns", "0.9*OD", "1", "encephalopathy driver")
-    b.add_expression(
+    provide(
+        b,
         "OFI",
         "org_cv + org_resp + org_coag + org_liver + org_renal + org_cns",
         "1",

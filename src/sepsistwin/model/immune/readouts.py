@@ -30,6 +30,7 @@ def readouts(b: ModelBuilder) -> None:
         ("IFNG_tot", "IFNG", "pg/mL", "total IFN-gamma"),
         ("P_total", "P", "1e6 CFU/mL", "total pathogen load"),
         ("ALC", "0", "1e9/L", "absolute lymphocyte count"),
+        ("ALC_blood", "ALC", "1e9/L", "absolute lymphocyte count in blood"),
         ("PD1_block", "0", "1", "PD-1 receptor occupancy"),
         ("org_cv", "0", "1", "vasoplegia driver"),
         ("org_resp", "0", "1", "lung injury driver"),
@@ -50,10 +51,10 @@ def readouts(b: ModelBuilder) -> None:
     obs("il1b", "IL1B", "pg/mL", "interleukin-1beta")
     obs("ifng", "IFNG_tot", "pg/mL", "interferon-gamma (endogenous + drug)")
     obs("crp", "CRP", "mg/L", "C-reactive protein")
-    obs("lymphocytes", "ALC", "10^9/L", "absolute lymphocyte count")
+    obs("lymphocytes", "ALC_blood", "10^9/L", "absolute lymphocyte count")
     obs("infection_suspected", "1", "1", "infection suspected (septic cohort)")
     obs("neutrophils", "4 + 14*N/(N + 0.3)", "10^9/L", "neutrophil count (PROPOSAL map)")
-    obs("wbc", "4.5 + 14*N/(N + 0.3) + ALC", "10^9/L", "white cell count (PROPOSAL map)")
+    obs("wbc", "4.5 + 14*N/(N + 0.3) + ALC_blood", "10^9/L", "white cell count (PROPOSAL map)")
     obs("temperature", "36.8 + 2.2*IL6/(IL6 + 400)", "degC", "core temperature (PROPOSAL map)")
     obs(
         "heart_rate",

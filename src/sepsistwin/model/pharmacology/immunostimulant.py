@@ -138,6 +138,8 @@ def gm_csf(b: ModelBuilder) -> None:
         "reversal of monocyte reprogramming at full GM-CSF receptor occupancy",
     )
     provide(b, "TOL_rev_drug", f"k_tol_gm*{occ}", "1/h", "reversal of reprogramming by GM-CSF")
+    provide(b, "GM_prime_sig", occ, "1", "GM-CSF priming of monocytes against IL-10")
+    provide(b, "GM_mac_sig", occ, "1", "GM-CSF priming of macrophage activation")
 
 
 def thymosin_alpha1(b: ModelBuilder) -> None:
