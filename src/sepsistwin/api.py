@@ -1,4 +1,5 @@
-"""High-level Python API: the functions behind the CLI commands.
+"""High-level Python API: the functions behind the CLI commands, and the forms the CLI and the
+dashboard share (JSON conversion of results, ``NAME=VALUE`` assignments).
 
 Each function validates its input once (through :mod:`sepsistwin.data`) and then
 calls the domain packages, which trust their inputs.
@@ -6,11 +7,13 @@ calls the domain packages, which trust their inputs.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from sepsistwin.clinical import ClinicalConfig, load_config
@@ -132,3 +135,64 @@ def assess(
             stacklevel=2,
         )
     return result
+
+
+def jsonable(value: Any) -> Any:
+    """Convert numpy/pandas scalars and containers to plain JSON types (NaN -> null).
+
+    The JSON form of every result the CLI prints with ``--json`` and the web API returns.
+
+    Examples
+    --------
+    >>> jsonable({"x": np.float64("nan"), "n": np.int64(3)})
+    {'x': None, 'n': 3}
+    """
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if value is pd.NA or value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """DataFrame rows as JSON-ready dicts (:func:`jsonable`).
+
+    Examples
+    --------
+    >>> frame_records(pd.DataFrame({"a": [1.5, float("nan")]}))
+    [{'a': 1.5}, {'a': None}]
+    """
+    return [jsonable(rec) for rec in frame.to_dict(orient="records")]
+
+
+def parse_assignments(items: list[str] | None, kind: str) -> dict[str, float]:
+    """Parse ``NAME=VALUE`` strings; ``ValueError`` naming the bad item.
+
+    Examples
+    --------
+    >>> parse_assignments(["k_pg=0.6"], "--param")
+    {'k_pg': 0.6}
+    """
+    out: dict[str, float] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"{kind} {item!r}: expected NAME=VALUE")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"{kind} {item!r}: value {value!r} is not a number") from None
+    return out

@@ -72,7 +72,7 @@ def test_simulate_html_plot(tmp_path) -> None:  # type: ignore[no-untyped-def]
         (["--init", "P=-1"], "initial state 'P'"),
         (["--param", "k_pg=abc"], "k_pg=abc"),
         (["--dose", "X:1@2"], "state 'X'"),
-        (["--dose", "P:-1@2"], "amount must be >= 0"),
+        (["--dose", "P:-1@2"], "amount must be > 0"),
         (["--hours", "-5"], "--hours"),
         (["--model", "nope"], "unknown model 'nope'"),
     ],

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sepsistwin.trial import TrialSpecError, list_examples, load_spec, parse_spec
-from sepsistwin.trial.spec import parse_dose_text
+from sepsistwin.trial.spec import Dose
 
 ISSUE_EXAMPLE = textwrap.dedent("""\
     name: provide-like
@@ -168,14 +168,14 @@ def test_spec_round_trips_through_its_canonical_form() -> None:
     ],
 )
 def test_dose_text_parses_value_and_unit(text: str, value: float, unit: str) -> None:
-    d = parse_dose_text(text)
+    d = Dose.from_text(text)
     assert (d.value, d.unit) == (value, unit)
 
 
 @pytest.mark.parametrize("bad", ["200", "mg 200", "0 mg", 200])
 def test_dose_text_rejects_missing_unit_or_amount(bad: object) -> None:
     with pytest.raises(ValueError, match="dose"):
-        parse_dose_text(bad)
+        Dose.from_text(bad)
 
 
 def test_missing_example_name_lists_the_examples() -> None:
@@ -211,7 +211,7 @@ def test_a_rate_dose_runs_for_its_infusion_hours() -> None:
 
 
 def test_rates_per_minute_and_volume_rates_become_per_hour_drug_rates() -> None:
-    per_min = parse_dose_text("0.1 ug/kg/min")
+    per_min = Dose.from_text("0.1 ug/kg/min")
     assert (round(per_min.value, 9), per_min.unit, per_min.text) == (6.0, "ug/kg/h", "6 ug/kg/h")
     text = RATE_SPEC.replace("dose: 2 mg/kg/h,", "dose: 10 mL/h, concentration: 4 mg/mL,")
     dose = parse_spec(text, "t.yaml").arms[1].guided["MALS"][0].dose

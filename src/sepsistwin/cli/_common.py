@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, NoReturn
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console, ConsoleDimensions
+
+from sepsistwin.api import frame_records, jsonable
+
+__all__ = [
+    "check_out_path",
+    "console",
+    "err_console",
+    "fail",
+    "frame_records",
+    "jsonable",
+    "print_json",
+    "waiting",
+]
 
 
 class _Console(Console):
@@ -75,33 +85,6 @@ def check_out_path(path: Path | None, option: str = "--out") -> None:
         fail(f"{option} {path}: is a folder; give a file name")
     if not os.access(parent, os.W_OK):
         fail(f"{option} {path}: the folder {parent} is not writable")
-
-
-def jsonable(value: Any) -> Any:
-    """Convert numpy/pandas scalars and containers to plain JSON types (NaN -> null)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.bool_ | bool):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        f = float(value)
-        return None if math.isnan(f) or math.isinf(f) else f
-    if value is pd.NA or value is None:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
-
-
-def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """DataFrame rows as JSON-ready dicts."""
-    return [jsonable(rec) for rec in frame.to_dict(orient="records")]
 
 
 def print_json(payload: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from sepsistwin.api import parse_assignments
 from sepsistwin.cli._common import check_out_path, console, fail, print_json
 from sepsistwin.cli._output import OutputFormat, print_frame, resolve_format
 
@@ -15,53 +16,12 @@ _PARAM_HELP = "Parameter override NAME=VALUE (repeatable)."
 _INIT_HELP = "Initial state override STATE=VALUE (repeatable)."
 _DOSE_HELP = (
     "A therapy dose in clinical units, THERAPY:AMOUNTUNIT@HOURS followed by any of ,every=H "
-    ",n=N ,route=R ,over=H (e.g. nivolumab:480mg@24 or il7:10ug/kg@48,every=84,n=8; model "
-    "'sepsistwin'), or a raw state dose, STATE:AMOUNT@HOURS (bolus) or STATE:RATE/h@START-END "
-    "(infusion), with ,every=H ,n=N if repeated. Repeatable."
+    ",n=N ,route=R ,over=H ,conc=C (e.g. nivolumab:480mg@24, il7:10ug/kg@48,every=84,n=8 or "
+    "anakinra:2mg/kg/h@24-96; model 'sepsistwin'), or a raw state dose, STATE:AMOUNT@HOURS "
+    "(bolus) or STATE:RATE/h@START-END (infusion), with ,every=H ,n=N if repeated "
+    "(docs/dosing.md). Repeatable."
 )
 _WEIGHT_HELP = "Body weight (kg) for per-kg therapy doses."
-
-
-def parse_assignments(items: list[str] | None, kind: str) -> dict[str, float]:
-    """Parse ``NAME=VALUE`` strings; ``ValueError`` naming the bad item.
-
-    Examples
-    --------
-    >>> parse_assignments(["k_pg=0.6"], "--param")
-    {'k_pg': 0.6}
-    """
-    out: dict[str, float] = {}
-    for item in items or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise ValueError(f"{kind} {item!r}: expected NAME=VALUE")
-        try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            raise ValueError(f"{kind} {item!r}: value {value!r} is not a number") from None
-    return out
-
-
-def parse_any_dose(spec: str, state_names: tuple[str, ...], weight_kg: float = 75.0) -> Any:
-    """A raw state dose (``STATE:...``) or a therapy dose in clinical units (``THERAPY:...``).
-
-    Examples
-    --------
-    >>> parse_any_dose("P:0.5@12", ("P", "N")).doses[0].state
-    'P'
-    """
-    from sepsistwin.model.pharmacology import CHALLENGES, THERAPIES, parse_therapy_dose
-    from sepsistwin.solve import parse_dose
-
-    head = spec.partition(":")[0].strip()
-    if head in state_names:
-        return parse_dose(spec)
-    if head.lower() in THERAPIES or head.lower() in CHALLENGES:
-        return parse_therapy_dose(spec, weight_kg=weight_kg)
-    raise ValueError(
-        f"--dose {spec!r}: state {head!r} is not in the model and {head!r} is not a therapy "
-        f"id; states: {', '.join(state_names)}; therapies: {', '.join(sorted(THERAPIES))}"
-    )
 
 
 def _inputs(
@@ -72,9 +32,10 @@ def _inputs(
     weight_kg: float = 75.0,
     parameters: str = "calibrated",
 ) -> tuple[Any, dict[str, float], dict[str, float], Any]:
+    from sepsistwin.dosing import Schedule
     from sepsistwin.model import get_model
+    from sepsistwin.model.pharmacology import dose_schedule
     from sepsistwin.population.calibrated import parameter_set
-    from sepsistwin.solve import Schedule
 
     if not (weight_kg > 0) or not np.isfinite(weight_kg):
         fail(f"--weight must be > 0 kg, got {weight_kg}")
@@ -91,7 +52,7 @@ def _inputs(
         y = parse_assignments(init, "--init")
         sched = Schedule()
         for spec in doses or []:
-            sched = sched + parse_any_dose(spec, m.state_names, weight_kg)
+            sched = sched + dose_schedule(spec, m.state_names, weight_kg)
     except ValueError as exc:
         fail(str(exc))
     missing_states = sorted({d.state for d in sched.doses} - set(m.state_names))
@@ -148,9 +109,13 @@ def _plot(result: Any, path: Path, title: str) -> None:
 
 def _therapy_amount(spec: str) -> tuple[str, str] | tuple[()]:
     """``(therapy, amount)`` of a ``THERAPY:AMOUNT@HOURS...`` dose; ``()`` for others."""
-    head, sep, rest = spec.partition(":")
-    amount = rest.partition("@")[0].strip()
-    return (head.strip().lower(), amount) if sep and amount else ()
+    from sepsistwin.dosing import DoseError, parse_dose_text
+
+    try:
+        dose = parse_dose_text(spec)
+    except DoseError:
+        return ()
+    return (dose.target.lower(), dose.amount.text)
 
 
 def check_dose_ranges(
@@ -249,6 +214,7 @@ def render_simulation(
     day (SOFA, death probability, phenotype and key biomarkers when the model has them;
     the states otherwise), fitted to the terminal."""
     from sepsistwin.cli._output import Column, print_table
+    from sepsistwin.model.pharmacology import dose_schedule
 
     n_obs = len(m.observable_names)
     out.print(
@@ -259,7 +225,7 @@ def render_simulation(
     for spec in dose_specs:
         # Parsed again on its own (it parsed before the run) to say what it became.
         out.print(
-            f"  dose {spec}: {_describe(parse_any_dose(spec, m.state_names, weight_kg))}",
+            f"  dose {spec}: {_describe(dose_schedule(spec, m.state_names, weight_kg))}",
             highlight=False,
         )
     if not dose_specs:

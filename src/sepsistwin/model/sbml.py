@@ -116,7 +116,7 @@ def to_sbml(
     """
     import libsbml
 
-    from sepsistwin.solve.doses import Bolus, Infusion, as_schedule
+    from sepsistwin.dosing import Bolus, Infusion, as_schedule
 
     params = dict(params or {})
     init = dict(init or {})

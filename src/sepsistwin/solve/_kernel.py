@@ -4,10 +4,11 @@ Written against the model hooks ``derive(p, q)`` (parameters plus parameter-only
 per patient), ``rhs(t, y, q, dy)``, ``jac(t, y, q, J)``,
 ``observables_series(t_eval, states, q, gi, obs)`` (one patient's observables at every save
 time) and the constants ``USES_TIME``, ``N_STATES``, ``N_PARAMETERS`` and ``N_DERIVED``.
-Here they come from ``_hooks.py`` (a linear test problem); for a real model ``compile.py`` writes
-a module holding the model's generated hooks followed by this file's source, without the hook
-import line, so Numba compiles (and caches on disk) one kernel per model with the right-hand side
-inlined. The kernel knows no biology: states are indices, parameters a vector.
+Here they come from ``_hooks.py`` (a linear test problem, imported at the end of this file); for
+a real model ``compile.py`` fills its module template with the model's generated hooks followed
+by this file's source up to that import, so Numba compiles (and caches on disk) one kernel per
+model with the right-hand side inlined. The kernel knows no biology: states are indices,
+parameters a vector.
 
 Each thread runs blocks of patients on ``LANES`` lanes (``integrate_block``): a lane holds one
 patient's whole integrator state, DOPRI5 attempts run in lock step over the lanes stage by stage
@@ -45,19 +46,6 @@ import numpy as np
 from numba.core import cgutils
 from numba.core import types as nbt
 from numba.extending import intrinsic
-
-from sepsistwin.solve._hooks import (  # MODEL-HOOKS (replaced when compiled)
-    LANES,  # MODEL-HOOKS
-    N_DERIVED,  # MODEL-HOOKS
-    N_PARAMETERS,  # MODEL-HOOKS
-    N_STATES,  # MODEL-HOOKS
-    USES_TIME,  # MODEL-HOOKS
-    derive,  # MODEL-HOOKS
-    jac,  # MODEL-HOOKS
-    observables_series,  # MODEL-HOOKS
-    rhs,  # MODEL-HOOKS
-    rhs_lanes,  # MODEL-HOOKS
-)  # MODEL-HOOKS
 
 #: LLVM fast-math flags for all kernel code: only fused multiply-add contraction. Flags that
 #: assume no NaN/inf ('nnan', 'ninf', hence 'fast') would break the finiteness checks.
@@ -448,6 +436,32 @@ def _factor(M, piv, sp):
     return _lu_factor_sparse(M, piv, sp[4], sp[0, : n + 1], sp[1], sp[2, : n + 1], sp[3])
 
 
+# Lane record rows (LS[row, lane]; one patient's integrator state). Rows LS_T..LS_CROSSED are
+# the segment state that ``_rodas_segment`` and ``_stop_after`` read and write (as a 1-D record
+# ``state`` of the same layout).
+LS_T = 0  # time
+LS_H = 1  # step size
+LS_J = 2  # next save index
+LS_H_EXP = 3  # the explicit step DOPRI5 was held to at the last stiff switch
+LS_BACK = 4  # switches back from Rodas4 to DOPRI5
+LS_NSTIFF = 5  # stiff steps counted towards the stiffness test
+LS_NNONSTIFF = 6  # non-stiff steps counted towards the stiffness test
+LS_CROSSED = 7  # the terminal condition was crossed (0/1)
+LS_SEG_END = 8  # end of the current dose segment
+LS_LFAC = 9  # log of the previous accepted error (PI controller memory)
+LS_STIFF_COUNT = 10  # stiff steps needed to switch to Rodas4
+LS_REJECT = 11  # the previous attempt was rejected (0/1)
+LS_LAST = 12  # this attempt ends the segment (0/1)
+N_LS = 13
+
+# Terminal-condition record (``stop``; ``STOPS[lane]``).
+STOP_STATE = 0  # state index (-1: never)
+STOP_VALUE = 1  # the value that, once reached at a save point, stops the patient
+STOP_ORIGIN = 2  # origin of the grid of save times to stop on
+STOP_GRID = 3  # grid spacing (<= 0: stop at once)
+N_STOP = 4
+
+
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _rodas_segment(
     state,
@@ -476,23 +490,23 @@ def _rodas_segment(
     allow_back,
     stop,
 ):
-    """Integrate from ``state[0]`` to ``t_end`` with Rodas4 (stiff); same contract as DOPRI.
+    """Integrate from ``state[LS_T]`` to ``t_end`` with Rodas4 (stiff); same contract as DOPRI.
 
     With ``allow_back``, returns ``_SWITCH`` (continue with DOPRI5, starting step in
-    ``state[1]``) once Rodas4's steps are no longer worth their cost: ``BACK_COUNT`` accepted
-    steps in a row shorter than ``rodas_cost(n)`` times ``state[3]``, the step DOPRI5 was
+    ``state[LS_H]``) once Rodas4's steps are no longer worth their cost: ``BACK_COUNT`` accepted
+    steps in a row shorter than ``rodas_cost(n)`` times ``state[LS_H_EXP]``, the step DOPRI5 was
     held to when it detected stiffness. Transients after the switch are then crossed
     explicitly, which is cheaper per step (the idea of LSODA's method switching).
     """
     n = N_STATES  # a compile-time constant: LLVM unrolls and vectorises the state loops
-    t = state[0]
-    j = int(state[2])
+    t = state[LS_T]
+    j = int(state[LS_J])
     n_t = t_eval.size
-    h = state[1]
+    h = state[LS_H]
     cost = rodas_cost(n)
     n_small = 0
     n_here = 0
-    h_exp = state[3]
+    h_exp = state[LS_H_EXP]
     if not (h > 0.0) or not math.isfinite(h):
         h = 1e-6 * max(1.0, t_end - t)
     h = min(h, t_end - t, h_max)
@@ -614,10 +628,10 @@ def _rodas_segment(
                             h00 * y[i] + h10 * h * f0[i] + h01 * ynew[i] + h11 * h * f1[i]
                         )
                     j += 1
-                    if stop[0] >= 0.0 and _stop_after(out, gi, j - 1, t_eval, state, stop):
-                        state[2] = j
+                    if stop[STOP_STATE] >= 0.0 and _stop_after(out, gi, j - 1, t_eval, state, stop):
+                        state[LS_J] = j
                         return _STOP
-                state[2] = j
+                state[LS_J] = j
                 for i in range(n):
                     y[i] = ynew[i]
                     f0[i] = f1[i]
@@ -634,10 +648,10 @@ def _rodas_segment(
                     else:
                         n_small = 0
                     if n_small >= BACK_COUNT and n_here >= BACK_MIN_STEPS and t < t_end:
-                        state[0] = t
-                        state[1] = min(h, h_exp)
-                        state[2] = j
-                        state[4] += 1.0
+                        state[LS_T] = t
+                        state[LS_H] = min(h, h_exp)
+                        state[LS_J] = j
+                        state[LS_BACK] += 1.0
                         stats[STAT_BACK] += 1
                         return _SWITCH
             else:
@@ -647,9 +661,9 @@ def _rodas_segment(
                 reject_more = reject_last
                 reject_last = True
                 h = h_new
-    state[0] = t_end
-    state[1] = h
-    state[2] = j
+    state[LS_T] = t_end
+    state[LS_H] = h
+    state[LS_J] = j
     return _DONE
 
 
@@ -658,39 +672,23 @@ def _stop_after(out, gi, j, t_eval, state, stop):
     """True if the patient stops after save point ``j`` (just written).
 
     ``stop = [state index (-1: never), value, grid origin, grid spacing]``: once the state has
-    reached the value at a save point (``state[7]`` remembers it), integration goes on to the
-    next save time on the grid ``origin + k * spacing`` (at once if spacing <= 0), so that a
-    daily summary of the day the condition was met is complete.
+    reached the value at a save point (``state[LS_CROSSED]`` remembers it), integration goes on
+    to the next save time on the grid ``origin + k * spacing`` (at once if spacing <= 0), so that
+    a daily summary of the day the condition was met is complete.
     """
-    k = int(stop[0])
+    k = int(stop[STOP_STATE])
     if k < 0:
         return False
-    if state[7] == 0.0:
-        if out[k, gi, j] >= stop[1]:
-            state[7] = 1.0
+    if state[LS_CROSSED] == 0.0:
+        if out[k, gi, j] >= stop[STOP_VALUE]:
+            state[LS_CROSSED] = 1.0
         else:
             return False
-    if stop[3] <= 0.0:
+    if stop[STOP_GRID] <= 0.0:
         return True
-    x = (t_eval[j] - stop[2]) / stop[3]
+    x = (t_eval[j] - stop[STOP_ORIGIN]) / stop[STOP_GRID]
     return abs(x - round(x)) <= 1e-9 * max(1.0, abs(x))
 
-
-# Lane record rows (LS[row, lane]). Rows 0-7 are the segment state shared with
-# ``_rodas_segment`` and ``_stop_after``: t, h, next save index, explicit step at the last
-# stiff switch, switches back, stiff and non-stiff steps counted towards the stiffness test,
-# terminal condition crossed (0/1).
-LS_T = 0
-LS_H = 1
-LS_J = 2
-LS_NSTIFF = 5
-LS_NNONSTIFF = 6
-LS_SEG_END = 8  # end of the current dose segment
-LS_LFAC = 9  # log of the previous accepted error (PI controller memory)
-LS_STIFF_COUNT = 10  # stiff steps needed to switch to Rodas4
-LS_REJECT = 11  # the previous attempt was rejected (0/1)
-LS_LAST = 12  # this attempt ends the segment (0/1)
-N_LS = 13
 
 # Lane phases: what a lane needs next. Only PH_STEP lanes take part in a lock-step attempt.
 PH_IDLE = 0  # no patient left for this lane
@@ -792,11 +790,11 @@ def _attempt_lanes(Y, YT, YN, k1, k2, k3, k4, k5, k6, k7, U, QL, LS, TT, E2, rto
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _lane_stops(out, gi, j, t_eval, LS, ln, st, STOPS):
-    """``_stop_after`` for the patient on lane ``ln`` (its crossed flag lives in ``LS[7, ln]``,
-    ``st`` is scratch)."""
-    st[7] = LS[7, ln]
+    """``_stop_after`` for the patient on lane ``ln`` (its crossed flag lives in
+    ``LS[LS_CROSSED, ln]``, ``st`` is scratch)."""
+    st[LS_CROSSED] = LS[LS_CROSSED, ln]
     hit = _stop_after(out, gi, j, t_eval, st, STOPS[ln])
-    LS[7, ln] = st[7]
+    LS[LS_CROSSED, ln] = st[LS_CROSSED]
     return hit
 
 
@@ -818,32 +816,7 @@ def _ready(LS, ln, n_attempts, max_steps):
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
-def integrate_block(
-    lo,
-    hi,
-    y0,
-    p,
-    t_eval,
-    ev_time,
-    ev_end,
-    ev_val,
-    ev_state,
-    ev_kind,
-    rtol,
-    atol,
-    max_steps,
-    h_max,
-    allow_stiff,
-    force_stiff,
-    out,
-    obs,
-    offset,
-    stats,
-    stop_state,
-    stop_value,
-    stop_origin,
-    stop_grid,
-):
+def integrate_block(lo, hi, problem, events, control, output, terminal):
     """Integrate chunk patients ``lo..hi`` on ``LANES`` interleaved lanes; see ``integrate_chunk``.
 
     Each lane holds one patient's whole integrator state (its own time, step, method, dose
@@ -853,7 +826,18 @@ def integrate_block(
     boundaries, the starting step, Rodas4, save points, failures) is per-lane scalar work. A
     lane that finishes its patient takes the next one. Per patient the arithmetic is that of
     one patient alone, so results do not depend on ``LANES`` or on the other patients.
+
+    The arguments come in bundles (tuples, unpacked once here): ``problem = (y0, p, t_eval)``
+    (what is solved), ``events = (ev_time, ev_end, ev_val, ev_state, ev_kind)`` (the dose
+    event table), ``control = (rtol, atol, max_steps, h_max, allow_stiff, force_stiff)`` (step
+    control and method choice), ``output = (out, obs, offset, stats)`` (what is saved) and
+    ``terminal = (stop_state, stop_value, stop_origin, stop_grid)`` (the terminal condition).
     """
+    y0, p, t_eval = problem
+    ev_time, ev_end, ev_val, ev_state, ev_kind = events
+    rtol, atol, max_steps, h_max, allow_stiff, force_stiff = control
+    out, obs, offset, stats = output
+    stop_state, stop_value, stop_origin, stop_grid = terminal
     n = N_STATES
     L = LANES
     n_t = t_eval.size
@@ -911,7 +895,7 @@ def integrate_block(
     QS = _borrow(QS_own)
     US_own = np.zeros((L, n))
     US = _borrow(US_own)
-    STOPS_own = np.zeros((L, 4))
+    STOPS_own = np.zeros((L, N_STOP))
     STOPS = _borrow(STOPS_own)
     # Scalar scratch (Rodas4, starting step, dense output).
     st_own = np.zeros(N_LS)
@@ -979,13 +963,13 @@ def integrate_block(
                             code = -ST_NON_FINITE
                     for k in range(N_LS):
                         LS[k, ln] = 0.0
-                    LS[3, ln] = math.inf
+                    LS[LS_H_EXP, ln] = math.inf
                     T[ln] = t_eval[0]
                     STIFF[ln] = force_stiff
-                    STOPS[ln, 0] = stop_state
-                    STOPS[ln, 1] = stop_value[i] if stop_value.size > 1 else stop_value[0]
-                    STOPS[ln, 2] = stop_origin
-                    STOPS[ln, 3] = stop_grid
+                    STOPS[ln, STOP_STATE] = stop_state
+                    STOPS[ln, STOP_VALUE] = stop_value[i] if stop_value.size > 1 else stop_value[0]
+                    STOPS[ln, STOP_ORIGIN] = stop_origin
+                    STOPS[ln, STOP_GRID] = stop_grid
                     CODE[ln] = code
                     PH[ln] = PH_BOUNDARY if code == _DONE else PH_FINISH
                 elif ph == PH_BOUNDARY:
@@ -1000,7 +984,7 @@ def integrate_block(
                         for k in range(n):
                             out[k, gi, j] = Y[k * L + ln]
                         j += 1
-                        if STOPS[ln, 0] >= 0.0 and _lane_stops(
+                        if STOPS[ln, STOP_STATE] >= 0.0 and _lane_stops(
                             out, gi, j - 1, t_eval, LS, ln, st, STOPS
                         ):
                             stopped = True
@@ -1113,7 +1097,7 @@ def integrate_block(
                     # what a Rodas4 step costs relative to a small model's, doubled by each
                     # switch back (no ping-pong). The stiff/non-stiff counts carry over dose
                     # boundaries (q8h antibiotics must not reset them).
-                    LS[LS_STIFF_COUNT, ln] = stiff_base << min(int(LS[4, ln]), 4)
+                    LS[LS_STIFF_COUNT, ln] = stiff_base << min(int(LS[LS_BACK, ln]), 4)
                     LS[LS_REJECT, ln] = 0.0
                     PH[ln] = PH_CHECK
                 elif ph == PH_CHECK:
@@ -1126,7 +1110,7 @@ def integrate_block(
                     else:  # the step collapsed
                         if allow_stiff:
                             H[ln] = 0.0
-                            LS[3, ln] = 0.0  # no explicit step to go back to
+                            LS[LS_H_EXP, ln] = 0.0  # no explicit step to go back to
                             LS[LS_NSTIFF, ln] = 0.0
                             LS[LS_NNONSTIFF, ln] = 0.0
                             STIFF[ln] = True
@@ -1242,7 +1226,7 @@ def integrate_block(
                             Q[0, i] + x * (Q[1, i] + x * (Q[2, i] + x * Q[3, i]))
                         )
                     j += 1
-                    if STOPS[ln, 0] >= 0.0 and _lane_stops(
+                    if STOPS[ln, STOP_STATE] >= 0.0 and _lane_stops(
                         out, gi, j - 1, t_eval, LS, ln, st, STOPS
                     ):
                         stopped = True
@@ -1264,7 +1248,7 @@ def integrate_block(
             if last:
                 PH[ln] = PH_BOUNDARY  # segment done: t is its end
             elif allow_stiff and LS[LS_NSTIFF, ln] >= LS[LS_STIFF_COUNT, ln]:
-                LS[3, ln] = H[ln]  # the stability-limited explicit step, for the way back
+                LS[LS_H_EXP, ln] = H[ln]  # the stability-limited explicit step, for the way back
                 LS[LS_NSTIFF, ln] = 0.0
                 LS[LS_NNONSTIFF, ln] = 0.0
                 STIFF[ln] = True
@@ -1357,30 +1341,37 @@ def integrate_chunk(
     n_pat = y0.shape[0]
     per_block = min(BLOCK, max(LANES, -(-n_pat // (4 * max(n_threads, 1)))))
     n_blocks = -(-n_pat // per_block)
+    # The argument bundles of ``integrate_block`` (see its docstring).
+    problem = (y0, p, t_eval)
+    events = (ev_time, ev_end, ev_val, ev_state, ev_kind)
+    control = (rtol, atol, max_steps, h_max, allow_stiff, force_stiff)
+    output = (out, obs, offset, stats)
+    terminal = (stop_state, stop_value, stop_origin, stop_grid)
     for b in nb.prange(n_blocks):
         integrate_block(
             b * per_block,
             min(n_pat, (b + 1) * per_block),
-            y0,
-            p,
-            t_eval,
-            ev_time,
-            ev_end,
-            ev_val,
-            ev_state,
-            ev_kind,
-            rtol,
-            atol,
-            max_steps,
-            h_max,
-            allow_stiff,
-            force_stiff,
-            out,
-            obs,
-            offset,
-            stats,
-            stop_state,
-            stop_value,
-            stop_origin,
-            stop_grid,
+            problem,
+            events,
+            control,
+            output,
+            terminal,
         )
+
+
+# ---- model hooks ------------------------------------------------------------------------------
+# Everything above is the kernel proper. Compiled for a model (``compile.py``), the module is
+# the model's generated hooks followed by the kernel up to this line, so the names below are the
+# model's; imported as is, the kernel runs on the test problem of ``_hooks.py``.
+from sepsistwin.solve._hooks import (  # noqa: E402
+    LANES,
+    N_DERIVED,
+    N_PARAMETERS,
+    N_STATES,
+    USES_TIME,
+    derive,
+    jac,
+    observables_series,
+    rhs,
+    rhs_lanes,
+)

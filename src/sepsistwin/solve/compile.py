@@ -1,11 +1,12 @@
 """Compile a model's generated hooks together with the integration kernel, cached on disk.
 
-The module for a model is the model's generated ``rhs``/``jac``/``observables_series`` source
-followed by the sources of ``_vmath.py`` (vector powers) and ``_kernel.py`` (without its hook
-import). It is written once to the cache directory (``$SEPSISTWIN_CACHE`` or
-``~/.cache/sepsistwin``) under a name keyed by a hash of that source, the Numba version and the
-model fingerprint; Numba's ``cache=True`` then stores the machine code beside it, so later
-processes load it in well under a second instead of compiling.
+The module for a model fills :data:`MODULE_TEMPLATE`: the model's generated
+``rhs``/``jac``/``observables_series`` source, then the sources of ``_vmath.py`` (vector powers)
+and ``_kernel.py`` (up to its model-hooks section, which imports the test problem's hooks). It is
+written once to the cache directory (``$SEPSISTWIN_CACHE`` or ``~/.cache/sepsistwin``) under a
+name keyed by a hash of that source, the Numba version and the model fingerprint; Numba's
+``cache=True`` then stores the machine code beside it, so later processes load it in well under
+a second instead of compiling.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import string
 import sys
 import tempfile
 import threading
@@ -24,7 +26,6 @@ import numba
 
 from sepsistwin.solve import _kernel, _vmath
 
-_HOOK_MARKER = "# MODEL-HOOKS"
 _LOCK = threading.Lock()
 _LOADED: dict[str, ModuleType] = {}
 
@@ -61,18 +62,59 @@ def cache_dir() -> Path:
         return fallback
 
 
+#: The module compiled for a model: its generated hooks (constants, ``derive``, ``rhs``,
+#: ``rhs_lanes``, ``jac``, ``observables_series``), then the vector powers of ``_vmath.py`` and
+#: the kernel of ``_kernel.py``, each from after its ``__future__`` import (the kernel up to its
+#: model-hooks section, whose names the generated hooks define instead).
+MODULE_TEMPLATE = string.Template(
+    "$hooks\n\n"
+    "# ---- vector powers (sepsistwin/solve/_vmath.py) ----\n"
+    "$vmath\n\n"
+    "# ---- integration kernel (sepsistwin/solve/_kernel.py) ----\n"
+    "$kernel"
+)
+_FUTURE = "from __future__ import annotations\n"
+_KERNEL_HOOKS = "# ---- model hooks ---"
+
+
+def _section(module: ModuleType, end: str | None = None) -> str:
+    """The source of ``module`` after its ``__future__`` import, up to the line starting ``end``."""
+    text = Path(str(module.__file__)).read_text()
+    _, found, body = text.partition(_FUTURE)
+    if not found:  # pragma: no cover - guarded by the kernel tests
+        raise RuntimeError(f"{module.__name__}: no '{_FUTURE.strip()}' line to start from")
+    if end is not None:
+        body, found, _ = body.partition("\n" + end)
+        if not found:  # pragma: no cover - guarded by the kernel tests
+            raise RuntimeError(f"{module.__name__}: no line starting {end!r}")
+    return body.strip("\n") + "\n"
+
+
 def kernel_source() -> str:
-    """Source of the kernel, minus the hook import and ``__future__`` line, preceded by the
-    vector powers (``_vmath.py``) the generated right-hand side may call."""
-    keep = []
-    for module in (_vmath, _kernel):
-        text = Path(str(module.__file__)).read_text()
-        keep += [
-            ln
-            for ln in text.splitlines()
-            if _HOOK_MARKER not in ln and not ln.startswith("from __future__")
-        ]
-    return "\n".join(keep) + "\n"
+    """The model-independent part of a compiled module: the vector powers and the kernel.
+
+    Examples
+    --------
+    >>> src = kernel_source()
+    >>> "def integrate_chunk(" in src and "sepsistwin.solve._hooks" not in src
+    True
+    """
+    return _section(_vmath) + "\n\n" + _section(_kernel, _KERNEL_HOOKS)
+
+
+def module_source(hooks: str) -> str:
+    """The module compiled for a model with generated hooks ``hooks`` (:data:`MODULE_TEMPLATE`).
+
+    Examples
+    --------
+    >>> module_source("N_STATES = 2").startswith("N_STATES = 2")
+    True
+    """
+    return MODULE_TEMPLATE.substitute(
+        hooks=hooks.strip("\n"),
+        vmath=_section(_vmath),
+        kernel=_section(_kernel, _KERNEL_HOOKS),
+    )
 
 
 def default_lanes(n_states: int) -> int:
@@ -155,7 +197,7 @@ def load_compiled(model: Any, lanes: int | None = None) -> ModuleType:
         if not path.exists():
             from sepsistwin.model.codegen import numba_hooks_source
 
-            source = numba_hooks_source(model, lanes) + "\n\n" + kernel_source()
+            source = module_source(numba_hooks_source(model, lanes))
             tmp = directory / f".{mod_name}.{os.getpid()}.tmp"
             tmp.write_text(source)
             os.replace(tmp, path)  # atomic: concurrent processes see a whole file

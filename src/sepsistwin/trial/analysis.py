@@ -128,7 +128,9 @@ def _comparison(
 
 @dataclass
 class TrialResult:
-    """The analysed trial (lifelines-style: :meth:`summary`, :meth:`to_dict`, :meth:`plot_km`).
+    """The analysed trial (lifelines-style: :meth:`summary`, :meth:`to_dict`; its figures and
+    HTML report are renderings of :mod:`sepsistwin.report`: ``km_figure(result)``,
+    ``trajectory_figure(result)``, ``write_report(result, path)``).
 
     Attributes
     ----------
@@ -211,24 +213,6 @@ class TrialResult:
 
     def __str__(self) -> str:
         return self.summary()
-
-    def plot_km(self) -> Any:
-        """Kaplan-Meier curves per arm as a Plotly figure."""
-        from sepsistwin.report.figures import km_figure
-
-        return km_figure(self)
-
-    def plot_trajectories(self) -> Any:
-        """SOFA, lymphocyte and mHLA-DR trajectories per arm (median, IQR) as a Plotly figure."""
-        from sepsistwin.report.figures import trajectory_figure
-
-        return trajectory_figure(self)
-
-    def write_html(self, path: str | Any) -> Any:
-        """Write the HTML report (tables, Kaplan-Meier, trajectories); return its path."""
-        from sepsistwin.report import write_report
-
-        return write_report(self, path)
 
     def write_summaries(self, store: TrialStore) -> None:
         """Write ``arm_summaries`` and ``comparisons`` tables to ``store``."""

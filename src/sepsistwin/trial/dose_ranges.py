@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sepsistwin.dosing import Amount
 from sepsistwin.evidence import EvidenceBase, load_evidence
 
 #: Mass units in mg.
@@ -58,6 +59,11 @@ def _amount(value: float, unit: str, per_kg: bool, weight_kg: float) -> tuple[fl
     return (value * weight_kg if per_kg else value), u
 
 
+def _value_unit(a: Amount) -> tuple[float, str]:
+    """A parsed amount as (number, unit): masses in their unit, counts in single cells/CFU."""
+    return (a.value, a.base) if a.kind == "mass" else (a.count(), a.base or a.unit)
+
+
 def _num(x: float) -> str:
     """1,000,000,000 rather than 1e+09; three significant digits below 100."""
     if abs(x) >= 100:
@@ -96,12 +102,12 @@ def check_dose(
     >>> "is 5,000,000 times the highest studied dose, above the studied range 200 mg" in c.message
     True
     """
-    from sepsistwin.model.pharmacology import parse_amount
+    from sepsistwin.dosing import parse_amount
 
     ev = evidence or load_evidence()
     asked = parse_amount(dose, f"{therapy} dose")
-    kind = _kind(asked.per_hour, asked.per_day)
-    mine = _amount(asked.value, asked.unit, asked.per_kg, weight_kg)
+    kind = _kind(asked.is_rate, asked.daily)
+    mine = _amount(*_value_unit(asked), asked.per_kg, weight_kg)
     t = ev.therapy(therapy)
     lows: list[float] = []
     highs: list[float] = []
@@ -115,12 +121,13 @@ def check_dose(
             studied = parse_amount(f"{r.dose.value:g} {r.dose.unit}", f"{therapy} regimen {r.id}")
         except ValueError:
             continue
-        if _kind(studied.per_hour, studied.per_day) != kind:
+        if _kind(studied.is_rate, studied.daily) != kind:
             continue
-        lo = _amount(studied.value, studied.unit, studied.per_kg, weight_kg)
+        lo = _amount(*_value_unit(studied), studied.per_kg, weight_kg)
+        upper = r.dose.upper if r.dose.upper is not None else studied.value
         hi = _amount(
-            r.dose.upper if r.dose.upper is not None else studied.value,
-            studied.unit,
+            upper * (studied.factor if studied.kind != "mass" else 1.0),
+            _value_unit(studied)[1],
             studied.per_kg,
             weight_kg,
         )

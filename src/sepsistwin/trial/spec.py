@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +41,14 @@ from sepsistwin.clinical import PHENOTYPES
 from sepsistwin.clinical.windows import rule_window_problem
 from sepsistwin.data.errors import InputError
 from sepsistwin.data.yaml_schema import load_yaml_text, read_yaml_text, validation_messages
+from sepsistwin.dosing import (
+    MAX_REPEATS,
+    MG_PER_MASS_UNIT,
+    Amount,
+    drug_rate,
+    parse_amount,
+    parse_concentration,
+)
 from sepsistwin.evidence import THERAPY_IDS
 from sepsistwin.trial.rules import Rule, parse_rule
 
@@ -57,42 +63,6 @@ ROUTES: dict[str, str] = {
     "rectal": "rectal",
     "ex_vivo": "ex_vivo",
 }
-
-#: Dose units accepted (spelling -> canonical spelling). Mass units are also kept in mg.
-DOSE_UNITS: dict[str, str] = {
-    "g": "g",
-    "mg": "mg",
-    "ug": "ug",
-    "µg": "ug",
-    "mcg": "ug",
-    "ng": "ng",
-    "g/kg": "g/kg",
-    "mg/kg": "mg/kg",
-    "ug/kg": "ug/kg",
-    "µg/kg": "ug/kg",
-    "mcg/kg": "ug/kg",
-    "ng/kg": "ng/kg",
-    "iu": "IU",
-    "iu/kg": "IU/kg",
-    "miu": "MIU",
-    "cells": "cells",
-    "cells/kg": "cells/kg",
-    "x10^6 cells/kg": "x10^6 cells/kg",
-    "cfu": "CFU",
-    "x10^9 cfu": "x10^9 CFU",
-    "ml": "mL",
-    "g/day": "g/day",
-}
-_MG_PER_UNIT = {"g": 1e3, "mg": 1.0, "ug": 1e-3, "ng": 1e-6}
-#: A rate: an amount unit of DOSE_UNITS (mass or IU, optionally per kg) or mL, per time.
-_RATE = re.compile(r"^(?P<amount>.+?)/(?P<per>h|hr|hour|min|minute)$", re.IGNORECASE)
-_PER_HOUR = {"h": 1.0, "hr": 1.0, "hour": 1.0, "min": 60.0, "minute": 60.0}
-#: A concentration for mL/h rates: a mass (or IU) per mL.
-_CONCENTRATION = re.compile(
-    r"^\s*(?P<value>[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(?P<unit>[^/\s]+)\s*/\s*mL\s*$",
-    re.IGNORECASE,
-)
-_DOSE = re.compile(r"^\s*(?P<value>[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(?P<unit>\S.*?)\s*$")
 
 #: Variables a stratification may use (columns of the screening assessment).
 STRATIFY_BY = ("phenotype", "immune_state", "septic_shock")
@@ -116,10 +86,16 @@ class _Strict(BaseModel):
 
 
 class Dose(_Strict):
-    """An amount with its unit, parsed from text such as ``"200 mg"`` or ``"4 ug/kg"``.
+    """An amount with its unit, read from text such as ``"200 mg"`` or ``"4 ug/kg"``.
 
-    A rate (``"2 mg/kg/h"``, ``"0.1 ug/kg/min"``, ``"10 mL/h"``) is held per hour
-    (``per_hour``; per-minute rates x 60), and ``text`` is what the model is given.
+    The text follows the dose grammar of :mod:`sepsistwin.dosing`. A rate (``"2 mg/kg/h"``,
+    ``"0.1 ug/kg/min"``, ``"10 mL/h"``) is held per hour (``per_hour``; per-minute rates x 60),
+    and ``text`` is what the model is given.
+
+    Examples
+    --------
+    >>> Dose.from_text("0.1 ug/kg/min").text
+    '6 ug/kg/h'
     """
 
     value: float
@@ -127,60 +103,31 @@ class Dose(_Strict):
     text: str
     per_hour: bool = False
 
+    @classmethod
+    def from_text(cls, text: Any) -> Dose:
+        """Read ``"<number> <unit>"`` (:func:`sepsistwin.dosing.parse_amount`).
+
+        Examples
+        --------
+        >>> Dose.from_text("1 g").mg, Dose.from_text("100 µg").unit
+        (1000.0, 'ug')
+        """
+        return cls.from_amount(parse_amount(text))
+
+    @classmethod
+    def from_amount(cls, amount: Amount) -> Dose:
+        """The spec's record of a parsed amount (rates in their canonical per-hour text)."""
+        if amount.is_rate:
+            return cls(
+                value=amount.value, unit=amount.unit_text, text=amount.canonical, per_hour=True
+            )
+        return cls(value=amount.value, unit=amount.unit_text, text=amount.text)
+
     @property
     def mg(self) -> float | None:
         """The amount in mg for plain mass units (g, mg, ug, ng), else None."""
-        f = _MG_PER_UNIT.get(self.unit)
+        f = MG_PER_MASS_UNIT.get(self.unit)
         return None if f is None else self.value * f
-
-
-def parse_dose_text(text: Any) -> Dose:
-    """Parse ``"<number> <unit>"`` into a :class:`Dose`; ``ValueError`` naming the accepted units.
-
-    Examples
-    --------
-    >>> parse_dose_text("1 g").mg
-    1000.0
-    >>> parse_dose_text("100 µg").unit
-    'ug'
-    """
-    if isinstance(text, int | float) and not isinstance(text, bool):
-        raise ValueError(
-            f"dose {text!r} has no unit; expected e.g. '200 mg' (units: "
-            f"{', '.join(sorted(set(DOSE_UNITS.values())))})"
-        )
-    if not isinstance(text, str):
-        raise ValueError(f"dose must be text such as '200 mg', got {text!r}")
-    m = _DOSE.match(text)
-    if not m:
-        raise ValueError(f"dose {text!r} is not '<number> <unit>' (e.g. '200 mg')")
-    rate = _RATE.match(m["unit"].replace(" ", ""))
-    if rate and not m["unit"].lower().endswith("/day"):
-        return _parse_rate(text, float(m["value"]), rate["amount"], rate["per"])
-    unit = DOSE_UNITS.get(m["unit"].lower()) or DOSE_UNITS.get(m["unit"])
-    if unit is None:
-        raise ValueError(
-            f"dose {text!r}: unit {m['unit']!r} not understood; expected one of "
-            f"{', '.join(sorted(set(DOSE_UNITS.values())))}"
-        )
-    value = float(m["value"])
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"dose {text!r}: amount must be > 0")
-    return Dose(value=value, unit=unit, text=text.strip())
-
-
-def _parse_rate(text: str, value: float, amount: str, per: str) -> Dose:
-    """A rate dose, held per hour (``"0.1 ug/kg/min"`` -> 6 ug/kg/h)."""
-    unit = DOSE_UNITS.get(amount.lower()) or DOSE_UNITS.get(amount)
-    if unit is None or unit in ("g/day",):
-        raise ValueError(
-            f"dose {text!r}: rate unit {amount!r}/{per} not understood; expected a rate such as "
-            "'2 mg/kg/h', '0.1 ug/kg/min', '50 mg/h' or '10 mL/h' (with a concentration)"
-        )
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"dose {text!r}: rate must be > 0")
-    hourly = value * _PER_HOUR[per.lower()]
-    return Dose(value=hourly, unit=f"{unit}/h", text=f"{hourly:g} {unit}/h", per_hour=True)
 
 
 class TherapySpec(_Strict):
@@ -200,7 +147,7 @@ class TherapySpec(_Strict):
     route: str = "iv"
     start_hours: float = Field(0.0, ge=0)
     every_hours: float | None = Field(None, gt=0)
-    doses: int = Field(1, ge=1, le=10_000)
+    doses: int = Field(1, ge=1, le=MAX_REPEATS)
     infusion_hours: float | None = Field(None, gt=0)
     concentration: str | None = None
 
@@ -217,7 +164,7 @@ class TherapySpec(_Strict):
     @field_validator("dose", mode="before")
     @classmethod
     def _parse_dose(cls, v: Any) -> Any:
-        return v if isinstance(v, Dose | dict) else parse_dose_text(v)
+        return v if isinstance(v, Dose | dict) else Dose.from_text(v)
 
     @field_validator("route", mode="before")
     @classmethod
@@ -236,16 +183,10 @@ class TherapySpec(_Strict):
                     f"dose '{d.text}' is a volume rate: give concentration (e.g. '4 mg/mL') "
                     "so it becomes a rate of the drug"
                 )
-            m = _CONCENTRATION.match(self.concentration)
-            mass = m and (DOSE_UNITS.get(m["unit"].lower()) or DOSE_UNITS.get(m["unit"]))
-            if not m or mass is None or "/" in mass or mass == "mL":
-                raise ValueError(
-                    f"concentration {self.concentration!r} is not '<number> <amount>/mL' "
-                    "(e.g. '4 mg/mL', '16 ug/mL')"
-                )
-            value = d.value * float(m["value"])
-            drug = Dose(value=value, unit=f"{mass}/h", text=f"{value:g} {mass}/h", per_hour=True)
-            object.__setattr__(self, "dose", drug)
+            drug = drug_rate(
+                parse_amount(d.text), parse_concentration(self.concentration, "concentration")
+            )
+            object.__setattr__(self, "dose", Dose.from_amount(drug))
         elif self.concentration is not None:
             raise ValueError(
                 f"concentration is only used with a volume rate (mL/h); dose is '{d.text}'"

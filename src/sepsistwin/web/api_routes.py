@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from sepsistwin import DISCLAIMER, __version__
-from sepsistwin.cli._common import jsonable
+from sepsistwin.api import jsonable
 from sepsistwin.evidence import UnknownTherapyError, load_evidence
 from sepsistwin.trial import list_examples
 from sepsistwin.web.charts import patient_figures

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from sepsistwin.cli._common import frame_records, jsonable
+from sepsistwin.api import frame_records, jsonable
 from sepsistwin.recommend import RecommendationSet, recommend
 
 #: Identifier of the bundled example cohort (shared by every session, read-only).

@@ -88,7 +88,7 @@ def load_simulator(target: str | None) -> Any:
 def interim_summary(store: str, max_points: int = 200) -> dict[str, Any]:
     """Analysis of the chunks committed so far: per-arm summaries, comparisons, screening and
     each arm's Kaplan-Meier curve (at most ``max_points`` points)."""
-    from sepsistwin.cli._common import jsonable
+    from sepsistwin.api import jsonable
     from sepsistwin.store import TrialStore
     from sepsistwin.trial import analyze
 

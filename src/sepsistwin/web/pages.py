@@ -14,8 +14,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from sepsistwin.cli._common import jsonable
-from sepsistwin.cli.simulate import parse_assignments
+from sepsistwin.api import jsonable, parse_assignments
 from sepsistwin.evidence import UnknownTherapyError, load_evidence
 from sepsistwin.model import list_models
 from sepsistwin.population import PRESETS

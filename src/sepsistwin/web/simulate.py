@@ -75,12 +75,12 @@ class SimulationPlan:
 
 
 def _schedule(model: Any, doses: tuple[str, ...], weight_kg: float) -> Any:
-    from sepsistwin.cli.simulate import parse_any_dose
-    from sepsistwin.solve import Schedule
+    from sepsistwin.dosing import Schedule
+    from sepsistwin.model.pharmacology import dose_schedule
 
     sched = Schedule()
     for spec in doses:
-        sched = sched + parse_any_dose(spec, model.state_names, weight_kg)
+        sched = sched + dose_schedule(spec, model.state_names, weight_kg)
     return sched
 
 
@@ -186,7 +186,7 @@ def virtual_patient(plan: SimulationPlan) -> tuple[dict[str, float], dict[str, f
 
 def run_plan(plan: SimulationPlan) -> dict[str, Any]:
     """Integrate every scenario (in the worker process); JSON-ready result."""
-    from sepsistwin.cli._common import jsonable
+    from sepsistwin.api import jsonable
     from sepsistwin.model import get_model
     from sepsistwin.solve import simulate
 

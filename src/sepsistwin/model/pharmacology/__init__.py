@@ -3,7 +3,7 @@
 Every drug acts only through its mechanism: its PK gives a concentration, an occupancy or Emax
 effect of that concentration changes a rate of the immune model (through the hooks of
 :mod:`sepsistwin.model.immune`). :func:`therapy_schedule` and :func:`parse_therapy_dose` turn
-clinical doses into solver schedules.
+clinical doses (the grammar of :mod:`sepsistwin.dosing`) into solver schedules.
 
 Examples
 --------
@@ -33,10 +33,11 @@ from sepsistwin.model.pharmacology.registry import (
     THERAPIES,
     Route,
     Therapy,
+    dose_schedule,
     get_therapy,
-    parse_amount,
     parse_therapy_dose,
     standard_care,
+    text_schedule,
     therapy_schedule,
 )
 
@@ -77,10 +78,11 @@ __all__ = [
     "THERAPY_MODULES",
     "Route",
     "Therapy",
+    "dose_schedule",
     "get_therapy",
-    "parse_amount",
     "parse_therapy_dose",
     "pharmacology",
     "standard_care",
+    "text_schedule",
     "therapy_schedule",
 ]

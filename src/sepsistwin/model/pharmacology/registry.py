@@ -1,9 +1,9 @@
 """Therapy registry: each therapy id of the evidence base -> its PK states, target and routes.
 
-Clinical doses (mg, ug, ug/kg, cells/kg, CFU, g; rates per hour; doses per day) are converted to
-amounts in the model states, and a route picks the state: ``iv`` (bolus, or a short infusion for
-the drugs given that way), ``iv_bolus``, ``iv_infusion`` (``over=H``), ``sc``, ``im``,
-``enteral`` (depot states with bioavailability F).
+Clinical doses (the grammar of :mod:`sepsistwin.dosing`: mg, ug, ug/kg, cells/kg, CFU, g; rates
+per hour or minute; doses per day) are converted to amounts in the model states, and a route
+picks the state: ``iv`` (bolus, or a short infusion for the drugs given that way), ``iv_bolus``,
+``iv_infusion`` (``over=H``), ``sc``, ``im``, ``enteral`` (depot states with bioavailability F).
 
 Examples
 --------
@@ -17,14 +17,29 @@ Examples
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from sepsistwin.solve.doses import Bolus, Dose, Infusion, Schedule
+from sepsistwin.dosing import (
+    MG_PER_MASS_UNIT,
+    Amount,
+    Bolus,
+    Dose,
+    DoseError,
+    DoseText,
+    Infusion,
+    Schedule,
+    check_count,
+    check_repeat,
+    drug_rate,
+    parse_amount,
+    parse_concentration,
+    parse_dose_text,
+    state_schedule,
+)
 
 ROUTES = ("iv", "iv_bolus", "iv_infusion", "sc", "im", "enteral")
 _ROUTE_ALIASES = {
@@ -319,103 +334,51 @@ CHALLENGES: dict[str, Therapy] = {
 
 BLOOD_VOLUME_L_PER_KG = 0.07  # adult blood volume ~70 mL/kg (general knowledge)
 
-_MASS_MG = {"g": 1e3, "mg": 1.0, "ug": 1e-3, "µg": 1e-3, "μg": 1e-3, "mcg": 1e-3, "ng": 1e-6}
 _STATE_MASS_MG = {"g": 1e3, "mg": 1.0, "ug": 1e-3}
-_CELLS = re.compile(r"^(?:(?:x?10\^?(?P<e1>\d+))|(?:1?e(?P<e2>\d+))|(?P<m>million|m))?cells?$")
-_CFU = re.compile(r"^(?:(?:x?10\^?(?P<e1>\d+))|(?:1?e(?P<e2>\d+)))?cfu$")
-_AMOUNT = re.compile(r"^\s*(?P<num>[0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\s*(?P<unit>.*?)\s*$")
 
 
-@dataclass(frozen=True)
-class ParsedAmount:
-    """A dose amount split into number, base unit and qualifiers."""
-
-    value: float
-    unit: str  # base unit without /kg, /h, /d
-    per_kg: bool
-    per_hour: bool
-    per_day: bool
-
-
-def parse_amount(text: str, where: str = "dose") -> ParsedAmount:
-    """Split ``"10ug/kg"``, ``"2 mg/kg/h"``, ``"3e6 cells/kg"``, ``"4ug/kg/d"`` into parts.
+def state_amount(therapy: Therapy, amount: Amount, weight_kg: ArrayLike, where: str) -> np.ndarray:
+    """Convert a clinical amount (:func:`sepsistwin.dosing.parse_amount`) to the dosed state's
+    unit (array over patients).
 
     Examples
     --------
-    >>> parse_amount("2 mg/kg/h")
-    ParsedAmount(value=2.0, unit='mg', per_kg=True, per_hour=True, per_day=False)
+    >>> float(state_amount(THERAPIES["msc"], parse_amount("3e6 cells/kg"), 70.0, "msc"))
+    3.0
     """
-    m = _AMOUNT.match(text)
-    if not m or not m["unit"]:
-        raise ValueError(
-            f"{where}: amount {text!r} must be a number followed by a unit, e.g. "
-            "'480mg', '10ug/kg', '3e6cells/kg', '2mg/kg/h'"
-        )
-    value = float(m["num"])
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{where}: amount {text!r} must be a finite number >= 0")
-    parts = [p.strip().lower().replace(" ", "") for p in m["unit"].split("/")]
-    unit, quals = parts[0], parts[1:]
-    per_kg = per_hour = per_day = False
-    for q in quals:
-        if q == "kg" and not per_kg:
-            per_kg = True
-        elif q == "h" and not (per_hour or per_day):
-            per_hour = True
-        elif q in ("d", "day") and not (per_hour or per_day):
-            per_day = True
-        else:
-            raise ValueError(
-                f"{where}: unit {m['unit']!r} not understood ('/{q}'); expected "
-                "UNIT[/kg][/h|/d], e.g. 'mg', 'ug/kg', 'mg/kg/h', 'ug/kg/d'"
-            )
-    return ParsedAmount(value, unit, per_kg, per_hour, per_day)
-
-
-def _power(m: re.Match[str]) -> float:
-    if m["e1"] or m["e2"]:
-        return 10.0 ** int(m["e1"] or m["e2"])
-    return 1e6 if m.groupdict().get("m") else 1.0
-
-
-def state_amount(
-    therapy: Therapy, amount: ParsedAmount, weight_kg: ArrayLike, where: str
-) -> np.ndarray:
-    """Convert a parsed clinical amount to the dosed state's unit (array over patients)."""
     w = np.asarray(weight_kg, dtype=float)
-    unit = amount.unit
     if therapy.kind in ("mass", "mass_per_kg"):
-        if unit not in _MASS_MG:
-            raise ValueError(
-                f"{where}: unit {unit!r} is not a mass; {therapy.id} is dosed in "
-                f"mass units {sorted(set(_MASS_MG) - {'µg', 'μg'})} (optionally "
-                "/kg)"
+        if amount.kind != "mass":
+            raise DoseError(
+                where,
+                f"unit {amount.unit_text!r} is not a mass; {therapy.id} is dosed in mass units "
+                f"{sorted(MG_PER_MASS_UNIT)} (optionally /kg)",
             )
-        mg = amount.value * _MASS_MG[unit] * np.ones_like(w)
+        mg = amount.value * MG_PER_MASS_UNIT[amount.base] * np.ones_like(w)
         if therapy.kind == "mass_per_kg":  # challenge agents are kept per kg (ng/kg)
             per_kg = mg if amount.per_kg else mg / w
             return np.asarray(per_kg / 1e-6, dtype=float)
         total = mg * w if amount.per_kg else mg
         return np.asarray(total / _STATE_MASS_MG[therapy.state_unit], dtype=float)
     if therapy.kind == "cells":
-        m = _CELLS.match(unit)
-        if not m:
-            raise ValueError(
-                f"{where}: unit {unit!r} is not a cell count; {therapy.id} is dosed "
-                "in cells (e.g. '3e6cells/kg', '1x10^6cells/kg')"
+        if amount.kind != "cells":
+            raise DoseError(
+                where,
+                f"unit {amount.unit_text!r} is not a cell count; {therapy.id} is dosed in cells "
+                "(e.g. '3e6cells/kg', '1x10^6cells/kg')",
             )
-        per_kg = amount.value * _power(m) * (1.0 if amount.per_kg else 1.0 / w)
+        per_kg = amount.value * amount.factor * (1.0 if amount.per_kg else 1.0 / w)
         if therapy.state_unit == "1e6 cells/kg":
             return np.asarray(per_kg / 1e6 * np.ones_like(w), dtype=float)
         # 10^9/L in blood: cells/kg over the blood volume per kg
         return np.asarray(per_kg / BLOOD_VOLUME_L_PER_KG / 1e9 * np.ones_like(w), dtype=float)
-    m = _CFU.match(unit)
-    if not m or amount.per_kg:
-        raise ValueError(
-            f"{where}: unit {unit!r} is not a CFU count; {therapy.id} is dosed in "
-            "colony-forming units (e.g. '1e10CFU')"
+    if amount.kind != "cfu" or amount.per_kg:
+        raise DoseError(
+            where,
+            f"unit {amount.unit_text!r} is not a CFU count; {therapy.id} is dosed in "
+            "colony-forming units (e.g. '1e10CFU')",
         )
-    return np.asarray(amount.value * _power(m) / 1e9 * np.ones_like(w), dtype=float)
+    return np.asarray(amount.value * amount.factor / 1e9 * np.ones_like(w), dtype=float)
 
 
 def get_therapy(therapy_id: str) -> Therapy:
@@ -435,48 +398,51 @@ def _route(therapy: Therapy, route: str | None, where: str) -> str:
     r = (route or therapy.default_route).strip().lower()
     r = _ROUTE_ALIASES.get(r, r)
     if r not in ROUTES:
-        raise ValueError(f"{where}: route {route!r} unknown; routes: {list(ROUTES)}")
+        raise DoseError(where, f"route {route!r} unknown; routes: {list(ROUTES)}")
     base = "iv" if r.startswith("iv") else r
     if base not in therapy.routes:
         ivs = {"iv", "iv_bolus", "iv_infusion"} if "iv" in therapy.routes else set()
         allowed = sorted(ivs | (set(therapy.routes) - {"iv"}))
-        raise ValueError(
-            f"{where}: route {r!r} is not allowed for {therapy.id}; allowed: {allowed}"
-        )
+        raise DoseError(where, f"route {r!r} is not allowed for {therapy.id}; allowed: {allowed}")
     return r
 
 
 def therapy_schedule(
     therapy: str,
-    dose: str,
+    dose: str | Amount,
     at_hours: ArrayLike,
     route: str | None = None,
     every: float | None = None,
     n: int = 1,
     weight_kg: ArrayLike = 75.0,
     over_hours: float | None = None,
+    concentration: str | Amount | None = None,
 ) -> Schedule:
-    """Turn a clinical dose into a solver :class:`~sepsistwin.solve.Schedule`.
+    """Turn a clinical dose into a solver :class:`~sepsistwin.dosing.Schedule`.
 
     Parameters
     ----------
     therapy : str
         Therapy id (see :data:`THERAPIES`) or a challenge (``"endotoxin"``).
-    dose : str
-        Amount with unit: ``"480 mg"``, ``"10ug/kg"``, ``"3e6cells/kg"``, ``"1e10CFU"``;
-        a rate ``"2mg/kg/h"`` (needs ``over_hours``); a daily dose ``"4ug/kg/d"`` (repeats
-        every 24 h unless ``every`` is given).
+    dose : str or Amount
+        Amount with unit (the grammar of :mod:`sepsistwin.dosing`): ``"480 mg"``,
+        ``"10ug/kg"``, ``"3e6cells/kg"``, ``"1e10CFU"``; a rate ``"2mg/kg/h"``,
+        ``"0.1 ug/kg/min"`` (needs ``over_hours``) or ``"10 mL/h"`` (needs ``concentration``
+        too); a daily dose ``"4ug/kg/d"`` (repeats every 24 h unless ``every`` is given).
     at_hours : float or array
         Time of the first dose (per patient allowed).
     route : str, optional
         ``iv``, ``iv_bolus``, ``iv_infusion``, ``sc``, ``im``, ``enteral`` (default: the
         therapy's usual route).
     every, n : float, int
-        Repeat ``n`` doses ``every`` hours apart.
+        Repeat ``n`` doses (at most :data:`~sepsistwin.dosing.MAX_REPEATS`) ``every`` hours
+        apart.
     weight_kg : float or array
         Body weight for per-kg doses and cell/CFU conversions.
     over_hours : float, optional
         Infusion duration (``iv_infusion``; rates).
+    concentration : str or Amount, optional
+        Drug per mL (``"4 mg/mL"``) of a volume rate (``mL/h``).
 
     Examples
     --------
@@ -484,42 +450,77 @@ def therapy_schedule(
     >>> type(s.doses[0]).__name__, s.doses[0].duration, round(float(s.doses[0].rate))
     ('Infusion', 0.5, 960)
     """
-    t = get_therapy(therapy)
-    where = f"dose {therapy}:{dose}"
-    amount = parse_amount(dose, where)
+    text = dose.text if isinstance(dose, Amount) else str(dose)
+    where = f"dose {therapy}:{text}"
+    amount = dose if isinstance(dose, Amount) else parse_amount(dose, where)
+    conc = (
+        parse_concentration(concentration, where)
+        if isinstance(concentration, str)
+        else concentration
+    )
+    return _schedule(
+        get_therapy(therapy), amount, at_hours, route, every, n, weight_kg, over_hours, conc, where
+    )
+
+
+def _schedule(
+    t: Therapy,
+    amount: Amount,
+    at_hours: ArrayLike,
+    route: str | None,
+    every: float | None,
+    n: int,
+    weight_kg: ArrayLike,
+    over_hours: float | None,
+    concentration: Amount | None,
+    where: str,
+) -> Schedule:
+    if amount.kind == "state":
+        raise DoseError(
+            where, f"amount {amount.text!r} has no unit; {t.id} is dosed in clinical units"
+        )
+    if amount.kind == "volume" and amount.is_rate and concentration is None:
+        raise DoseError(
+            where,
+            f"'{amount.canonical}' is a volume rate: give conc= (e.g. '4 mg/mL') so it becomes "
+            "a rate of the drug",
+        )
+    if concentration is not None:
+        amount = drug_rate(amount, concentration, where)
     r = _route(t, route, where)
-    if isinstance(n, bool) or int(n) != n or int(n) < 1:
-        raise ValueError(f"{where}: n={n!r} must be a positive integer")
-    n = int(n)
-    if amount.per_day and every is None:
+    n = check_count(n, where)
+    if amount.daily and every is None:
         every = 24.0
     if n > 1 and every is None:
-        raise ValueError(f"{where}: n={n} doses need every=H (hours between doses)")
+        raise DoseError(where, f"n={n} doses need every=H (hours between doses)")
     if every is not None and (not math.isfinite(float(every)) or float(every) <= 0):
-        raise ValueError(f"{where}: every={every!r} must be > 0 hours")
+        raise DoseError(where, f"every={every!r} must be > 0 hours")
     times = np.asarray(at_hours, dtype=float)
     if not np.all(np.isfinite(times)) or np.any(times < 0):
-        raise ValueError(f"{where}: time {at_hours!r} must be finite hours >= 0")
+        raise DoseError(where, f"time {at_hours!r} must be finite hours >= 0")
     weight = np.asarray(weight_kg, dtype=float)
     if not np.all(np.isfinite(weight)) or np.any(weight <= 0):
-        raise ValueError(f"{where}: weight_kg {weight_kg!r} must be > 0")
+        raise DoseError(where, f"weight_kg {weight_kg!r} must be > 0")
     raw = state_amount(t, amount, weight, where)
     value: float | np.ndarray = raw if raw.ndim else float(raw)
-    if amount.per_hour:
+    if amount.is_rate:
         if over_hours is None:
-            raise ValueError(f"{where}: a rate (/h) needs over=H, the infusion duration in hours")
+            raise DoseError(
+                where,
+                "a rate (/h) needs over=H (the infusion length in hours) or START-END after '@'",
+            )
         if r not in ("iv", "iv_infusion"):
-            raise ValueError(f"{where}: a rate (/h) is an IV infusion; route {r!r} not allowed")
+            raise DoseError(where, f"a rate (/h) is an IV infusion; route {r!r} not allowed")
         r = "iv_infusion"
     route_info = t.routes["iv" if r.startswith("iv") else r]
     infuse = r == "iv_infusion" or (r == "iv" and t.iv_infusion_hours is not None)
-    if amount.per_hour:
+    if amount.is_rate:
         dur = float(over_hours)  # type: ignore[arg-type]
         first: Dose = Infusion(route_info.state, _scalar(times), dur, value)
     elif infuse:
         dur = float(over_hours if over_hours is not None else (t.iv_infusion_hours or 0.5))
         if not dur > 0:
-            raise ValueError(f"{where}: over={over_hours!r} must be > 0 hours")
+            raise DoseError(where, f"over={over_hours!r} must be > 0 hours")
         first = Infusion(route_info.state, _scalar(times), dur, _div(value, dur))
     else:
         first = Bolus(route_info.state, _scalar(times), _mul(value, route_info.bioavailability))
@@ -532,7 +533,7 @@ def therapy_schedule(
         )
     if n == 1:
         return Schedule((first,))
-    return first.repeat(float(every), n)  # type: ignore[arg-type]
+    return first.repeat(*check_repeat(every, n, where))  # type: ignore[arg-type]
 
 
 def _scalar(a: np.ndarray) -> float | np.ndarray:
@@ -547,15 +548,11 @@ def _div(v: float | np.ndarray, d: float) -> float | np.ndarray:
     return v / d
 
 
-_SPEC = re.compile(
-    r"^\s*(?P<id>[A-Za-z_][\w-]*)\s*:\s*(?P<amount>[^@]+?)\s*@\s*(?P<time>[^,]+?)"
-    r"\s*(?:,(?P<opts>.*))?$"
-)
-_OPTIONS = ("every", "n", "route", "over")
-
-
 def parse_therapy_dose(spec: str, weight_kg: ArrayLike = 75.0) -> Schedule:
-    """Parse ``THERAPY:AMOUNTUNIT@HOURS[,every=H,n=N][,route=R][,over=H]`` into a Schedule.
+    """Parse ``THERAPY:AMOUNTUNIT@HOURS[,every=H,n=N][,route=R][,over=H][,conc=C]``.
+
+    The grammar is :mod:`sepsistwin.dosing`'s (a rate may also give its infusion as
+    ``@START-END``).
 
     Examples
     --------
@@ -563,54 +560,49 @@ def parse_therapy_dose(spec: str, weight_kg: ArrayLike = 75.0) -> Schedule:
     22.0
     >>> parse_therapy_dose("anakinra:200mg@24,route=sc").doses[0].state
     'anakinra_depot'
+    >>> parse_therapy_dose("anakinra:2mg/kg/h@24-96", weight_kg=70.0).doses[0].duration
+    72.0
     """
-    m = _SPEC.match(spec or "")
-    if not m:
-        raise ValueError(
-            f"dose {spec!r}: expected THERAPY:AMOUNTUNIT@HOURS[,every=H,n=N]"
-            "[,route=R][,over=H], e.g. 'nivolumab:480mg@24'"
-        )
-    try:
-        at = float(m["time"])
-    except ValueError:
-        raise ValueError(
-            f"dose {spec!r}: time {m['time']!r} after '@' is not a number of hours"
-        ) from None
-    opts: dict[str, str] = {}
-    for part in (m["opts"] or "").split(","):
-        if not part.strip():
-            continue
-        key, sep, val = part.partition("=")
-        key = key.strip().lower()
-        if not sep or key not in _OPTIONS or not val.strip():
-            raise ValueError(
-                f"dose {spec!r}: option {part.strip()!r} not understood; expected "
-                f"one of {[o + '=...' for o in _OPTIONS]}"
-            )
-        if key in opts:
-            raise ValueError(f"dose {spec!r}: option {key!r} given twice")
-        opts[key] = val.strip()
+    return text_schedule(parse_dose_text(spec), weight_kg)
 
-    def num(key: str) -> float | None:
-        if key not in opts:
-            return None
-        try:
-            return float(opts[key])
-        except ValueError:
-            raise ValueError(f"dose {spec!r}: {key}={opts[key]!r} is not a number") from None
 
-    n_text = opts.get("n", "1")
-    if not n_text.isdigit() or int(n_text) < 1:
-        raise ValueError(f"dose {spec!r}: n={n_text!r} must be a positive integer")
-    return therapy_schedule(
-        m["id"],
-        m["amount"],
-        at,
-        route=opts.get("route"),
-        every=num("every"),
-        n=int(n_text),
-        weight_kg=weight_kg,
-        over_hours=num("over"),
+def text_schedule(dose: DoseText, weight_kg: ArrayLike = 75.0) -> Schedule:
+    """The schedule of a parsed therapy dose text (:func:`sepsistwin.dosing.parse_dose_text`)."""
+    return _schedule(
+        get_therapy(dose.target),
+        dose.amount,
+        dose.start,
+        dose.route,
+        dose.every,
+        dose.doses,
+        weight_kg,
+        dose.duration,
+        dose.concentration,
+        dose.where,
+    )
+
+
+def dose_schedule(spec: str, state_names: Sequence[str], weight_kg: ArrayLike = 75.0) -> Schedule:
+    """A dose text into a model state (``STATE:...``) or of a therapy (``THERAPY:...``).
+
+    What ``--dose`` of ``sepsistwin simulate`` and the dashboard's scenarios read.
+
+    Examples
+    --------
+    >>> dose_schedule("P:0.5@12", ("P", "N")).doses[0].state
+    'P'
+    >>> dose_schedule("nivolumab:480mg@24", ("P", "nivolumab_c")).doses[0].state
+    'nivolumab_c'
+    """
+    dose = parse_dose_text(spec)
+    if dose.target in state_names:
+        return state_schedule(dose)
+    if dose.target.lower() in THERAPIES or dose.target.lower() in CHALLENGES:
+        return text_schedule(dose, weight_kg)
+    raise DoseError(
+        dose.where,
+        f"state {dose.target!r} is not in the model and {dose.target!r} is not a therapy id; "
+        f"states: {', '.join(state_names)}; therapies: {', '.join(sorted(THERAPIES))}",
     )
 
 
