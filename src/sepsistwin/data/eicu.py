@@ -658,7 +658,9 @@ def _antibiotics(con: duckdb.DuckDBPyConnection, m: EicuMap) -> tuple[pd.DataFra
 def _validate(rows: pd.DataFrame, stays: pd.DataFrame, lenient: bool) -> Timeline:
     if rows.empty:
         raise file_error(SOURCE_NAME, "no observation of a mapped item in the selected stays")
-    rows = rows.sort_values(["stay_id", "hours"], kind="stable").reset_index(drop=True)
+    # DuckDB scans tables in parallel: sort on every column so the order is reproducible.
+    keys = ["stay_id", "hours", *(c for c in rows.columns if c not in ("stay_id", "hours"))]
+    rows = rows.sort_values(keys, kind="stable").reset_index(drop=True)
     stay_text = rows["stay_id"].astype("int64").astype(str)
     offsets = (rows["hours"] * 60).round().astype("Int64").astype(str)
     labels = (rows["label"].astype(str) + ", stay " + stay_text + ", offset " + offsets).to_numpy()
