@@ -100,9 +100,10 @@ def run(n: int, seed: int, fresh: bool) -> None:
             if pid in done:
                 continue
             rec: dict[str, Any] = {"id": pid, "seed": seed}
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             tw = fit(fit_tl, pid, until_day=FIT_DAYS, observation=om, seed=k)
             rec["fit_s"] = time.perf_counter() - t0
+            rec["fit_cpu_s"] = time.process_time() - c0
             rec["converged"] = tw.converged
             rec["reason"] = tw.diagnostics.reason
             rec["ess"] = tw.diagnostics.ess
@@ -137,9 +138,10 @@ def run(n: int, seed: int, fresh: bool) -> None:
                 rec["phenotype_forecast_day3"] = f.phenotype.iloc[FIT_DAYS][
                     ["MALS", "immunoparalysis", "intermediate"]
                 ].tolist()
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 w_opts = tw.whatif(include_recommended=True)
                 rec["whatif_s"] = time.perf_counter() - t0
+                rec["whatif_cpu_s"] = time.process_time() - c0
                 rec["n_options"] = len(w_opts)
                 w_fixed = tw.whatif(specs, include_recommended=False)
                 rec["whatif"] = [
@@ -153,9 +155,10 @@ def run(n: int, seed: int, fresh: bool) -> None:
                     for m, ((t, _), w) in enumerate(zip(REGIMENS, w_fixed, strict=True))
                 ]
                 if k < UPDATE_PATIENTS:
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     tw2 = tw.update(next_tl, until_day=FIT_DAYS + 1)
                     rec["update_s"] = time.perf_counter() - t0
+                    rec["update_cpu_s"] = time.process_time() - c0
                     rec["update_converged"] = tw2.converged
             fh.write(json.dumps(rec) + "\n")
             fh.flush()
@@ -192,6 +195,9 @@ def report() -> str:
     fit_s = np.array([r["fit_s"] for r in recs])
     upd = np.array([r["update_s"] for r in conv if "update_s" in r])
     wif = np.array([r["whatif_s"] for r in conv if "whatif_s" in r])
+    fit_c = np.array([r.get("fit_cpu_s", np.nan) for r in recs])
+    upd_c = np.array([r.get("update_cpu_s", np.nan) for r in conv if "update_s" in r])
+    wif_c = np.array([r.get("whatif_cpu_s", np.nan) for r in conv if "whatif_s" in r])
     nopt = np.array([r["n_options"] for r in conv if "n_options" in r])
     lines = [
         f"{today()}, {machine_description()} (shared with other work: timings are upper bounds).",
@@ -200,20 +206,24 @@ def report() -> str:
         f"{len(conv)} fits converged ({len(conv) / max(n, 1):.0%}); fit on days 0-3, "
         "forecast to day 28.",
         "",
-        "| step | median | 90th percentile | target |",
-        "|---|---|---|---|",
+        "Wall-clock times on the shared machine, and the process CPU time (both threads of the "
+        "kernel summed) beside them, which the other work on the machine does not inflate:",
+        "",
+        "| step | median wall | 90th percentile wall | median CPU | target |",
+        "|---|---|---|---|---|",
         f"| fit (4 days of data) | {np.median(fit_s):.1f} s | "
-        f"{np.quantile(fit_s, 0.9):.1f} s | <= 30 s |",
+        f"{np.quantile(fit_s, 0.9):.1f} s | {np.nanmedian(fit_c):.1f} s | <= 30 s |",
     ]
     if upd.size:
         lines.append(
             f"| update with day 4 (warm start, {upd.size} patients) | {np.median(upd):.1f} s | "
-            f"{np.quantile(upd, 0.9):.1f} s | <= 10 s |"
+            f"{np.quantile(upd, 0.9):.1f} s | {np.nanmedian(upd_c):.1f} s | <= 10 s |"
         )
     if wif.size:
         lines.append(
             f"| what-if, all listed options (median {np.median(nopt):.0f}, max {nopt.max()}) | "
-            f"{np.median(wif):.1f} s | {np.quantile(wif, 0.9):.1f} s | <= 10 s |"
+            f"{np.median(wif):.1f} s | {np.quantile(wif, 0.9):.1f} s | "
+            f"{np.nanmedian(wif_c):.1f} s | <= 10 s |"
         )
     lines += ["", "Coverage of the forecast bands (observations of days 4-27):", ""]
     lines += ["| observable | n | 50% band | 90% band |", "|---|---|---|---|"]

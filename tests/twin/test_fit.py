@@ -37,7 +37,8 @@ def test_fit_reports_convergence_and_ess(twin: Twin, small: SamplerSettings) -> 
 
 def test_posterior_shrinks_informed_quantities(twin: Twin) -> None:
     post = twin.posterior().set_index("quantity")
-    assert bool(post.loc["body_weight", "fixed"])  # recorded: known
+    assert post.loc["body_weight", "role"] == "known"  # recorded
+    assert post.loc["mic", "role"] == "marginalised"
     # mHLA-DR and lymphocyte set points are measured almost directly: the data shrink them.
     assert post.loc["L_hom", "shrinkage"] > 0.3
 

@@ -70,6 +70,7 @@ class Twin:
     seed: int
     timeline: Timeline | None = None
     horizon_days: int = 28
+    marginal_names: tuple[str, ...] = ()
     _forecast: Forecast | None = field(default=None, repr=False)
 
     @property
@@ -124,7 +125,13 @@ class Twin:
                 {
                     "quantity": name,
                     "unit": prior.units[j],
-                    "fixed": name not in self.free_names,
+                    "role": (
+                        "fitted"
+                        if name in self.free_names
+                        else "marginalised"
+                        if name in self.marginal_names
+                        else "known"
+                    ),
                     "prior_median": float(prior.to_values(prior.mean)[j]),
                     "median": float(np.median(x)),
                     "lo90": float(np.quantile(x, 0.05)),
@@ -274,10 +281,10 @@ class Twin:
         post = self.posterior()
         lines.append("  quantity        prior    posterior [90%]                shrinkage")
         for r in post.itertuples():
-            tag = " (known)" if r.fixed else ""
+            tag = "" if r.role == "fitted" else f" ({r.role})"
             lines.append(
                 f"  {r.quantity:<14} {r.prior_median:>8.3g}  {r.median:>8.3g} "
-                f"[{r.lo90:.3g}, {r.hi90:.3g}]{tag:<10} {r.shrinkage:>6.2f}"
+                f"[{r.lo90:.3g}, {r.hi90:.3g}]{tag:<15} {r.shrinkage:>6.2f}"
             )
         if self.converged:
             f = self.forecast()
@@ -455,6 +462,7 @@ def _fit_data(
         seed,
         timeline,
         horizon_days,
+        cond.marginal_names,
     )
 
 
