@@ -16,7 +16,16 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "sepsistwin"
 #: Patient data to recommendation: reads files, applies the clinical rules, recommends.
 CLINICAL_SIDE = ("data", "clinical", "evidence", "recommend", "omics")
 #: The mechanistic model and everything built on it, and the interfaces on top.
-SIMULATION_SIDE = ("model", "solve", "population", "trial", "store", "report", "validation")
+SIMULATION_SIDE = (
+    "model",
+    "solve",
+    "population",
+    "trial",
+    "store",
+    "report",
+    "validation",
+    "twin",
+)
 #: The interfaces: the dashboard (``web``) shares the CLI's JSON contracts and dose grammar.
 INTERFACES = ("api", "cli", "web")
 
@@ -29,6 +38,9 @@ ALLOWED: dict[str, set[str]] = {
     "omics": {"data"},
     "examples": {"data"},
     "store": set(),
+    # The twin conditions the model on one patient: the population is its prior, the clinical
+    # rules phenotype its forecasts, the evidence base and recommendations give its what-ifs.
+    "twin": {"data", "clinical", "evidence", "recommend", "model", "solve", "population"},
 }
 
 

@@ -59,6 +59,7 @@ def test_json_contract_has_the_issue_keys(twin: Twin) -> None:
     assert wi["therapy"] == "anakinra"
     assert {"mean", "lo90", "hi90"} <= set(wi["delta_mortality_28d"])
     assert 0.0 <= wi["p_harm"] <= 1.0 and 0.0 <= wi["p_benefit"] <= 1.0
+    assert isinstance(out["recommendation"], list)
 
 
 def test_forecast_bands_cover_the_fitted_observations(twin: Twin) -> None:

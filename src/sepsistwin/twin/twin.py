@@ -143,26 +143,34 @@ class Twin:
             )
         return pd.DataFrame(rows)
 
-    def options(self) -> list[tuple[str, str, str]]:
-        """``(therapy, dose spec, label)`` of each option ``recommend`` lists at the fit day.
+    def recommendation(self) -> Any:
+        """What ``recommend`` lists for the patient at the fitted day (``None`` without a
+        timeline or when it has no row for that day).
 
         The assessment and recommendation use the timeline up to the fitted day, as the
-        clinician sees it; each regimen starts at the end of the fitted data.
+        clinician sees it.
         """
         if self.timeline is None:
-            return []
+            return None
         from sepsistwin.clinical import assess
         from sepsistwin.recommend import recommend
 
         obs = self.timeline.observations
         rows = obs[(obs["patient_id"] == self.patient_id) & (obs["hours"] < self.data.until_hours)]
         if rows.empty:
-            return []
+            return None
         a = assess(rows.assign(patient_id=rows["patient_id"].astype(str)))
-        day = self.data.fitted_until_day
         try:
-            rec = recommend(a).get(self.patient_id, day)
+            return recommend(a).get(self.patient_id, self.data.fitted_until_day)
         except (KeyError, ValueError):
+            return None
+
+    def options(self) -> list[tuple[str, str, str]]:
+        """``(therapy, dose spec, label)`` of each option ``recommend`` lists at the fit day,
+        each regimen starting at the end of the fitted data (options whose regimen the model
+        cannot dose are left out)."""
+        rec = self.recommendation()
+        if rec is None:
             return []
         start = float(np.ceil(self.data.last_hours))
         out = []
@@ -266,6 +274,7 @@ class Twin:
             out["forecast"] = self.forecast().to_dict()
         if whatifs is not None:
             out["whatif"] = [w.to_dict() for w in whatifs]
+            out["recommendation"] = annotate_options(self.recommendation(), whatifs)
         return out
 
     def summary(self) -> str:
@@ -322,6 +331,28 @@ class Twin:
         return out
 
 
+def annotate_options(rec: Any, whatifs: Sequence[WhatIf]) -> list[dict[str, Any]]:
+    """The recommended options of ``rec`` (a DayRecommendation) with the twin's what-if
+    numbers under ``twin`` (``None`` where the model cannot dose the regimen)."""
+    if rec is None:
+        return []
+    by_therapy = {w.therapy: w for w in whatifs if w.source == "recommend"}
+    out = []
+    for opt in rec.options:
+        w = by_therapy.get(str(opt["therapy"]))
+        out.append(
+            {
+                "therapy": opt["therapy"],
+                "rank": opt["rank"],
+                "name": opt["name"],
+                "regimen": opt["regimen"]["label"],
+                "evidence_level": opt["evidence_level"],
+                "twin": None if w is None else w.to_dict(),
+            }
+        )
+    return out
+
+
 def _start_hours(spec: str) -> float:
     at = spec.split("@", 1)[1].split(",", 1)[0]
     return float(at)
@@ -346,7 +377,7 @@ def fit(
     Parameters
     ----------
     timeline : Timeline, path or DataFrame
-        The patient data (read through :func:`sepsistwin.api.load_timeline` when a path).
+        The patient data (read and validated by :mod:`sepsistwin.data` when a path or frame).
     patient_id : str
         The patient to fit.
     onset : path, optional
@@ -382,9 +413,12 @@ def fit(
     if isinstance(timeline, Timeline):
         tl = timeline
     else:
-        from sepsistwin.api import load_timeline
+        from sepsistwin.data import observations_from_frame, read_timeline
 
-        tl = load_timeline(timeline, onset=onset)
+        if isinstance(timeline, pd.DataFrame):
+            tl = observations_from_frame(timeline)
+        else:
+            tl = read_timeline(timeline, onset=onset)
     om = (
         observation
         if isinstance(observation, ObservationModel)
