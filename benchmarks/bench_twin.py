@@ -58,7 +58,7 @@ REGIMENS = (
 #: PROVIDE 28-day mortality per phenotype: the phenotype-only baseline's score (Leventogiannis
 #: et al. Cell Rep Med 2022;3:100817, doi:10.1016/j.xcrm.2022.100817).
 PHENOTYPE_MORTALITY = (0.79, 0.67, 0.42)
-UPDATE_PATIENTS = 40  # patients whose update with day 4 is timed
+UPDATE_PATIENTS = 12  # patients whose update with day 4 is timed (the first ones)
 
 
 def run(n: int, seed: int, fresh: bool) -> None:
@@ -283,6 +283,23 @@ def report() -> str:
                 f"| {t} | {len(ws)} | {cov:.1%} | {np.mean([w['true_delta'] for w in ws]):+.4f} "
                 f"| {np.mean([w['mean'] for w in ws]):+.4f} |"
             )
+    names = ("MALS", "immunoparalysis", "intermediate")
+    conf = np.zeros((3, 3))
+    for r in conv:
+        if "phenotype_forecast_day3" in r:
+            conf[r["phenotype_day3"]] += np.asarray(r["phenotype_forecast_day3"], dtype=float)
+    lines += [
+        "",
+        "Phenotype on day 3 (the last fitted day): true class (rows) against the twin's "
+        "probability mass (columns), patients summed:",
+        "",
+        "| true \\ twin | " + " | ".join(names) + " | n |",
+        "|---|---|---|---|---|",
+    ]
+    for i, nm in enumerate(names):
+        tot_i = conf[i].sum()
+        cells = [f"{conf[i, j] / tot_i:.0%}" if tot_i else "-" for j in range(3)]
+        lines.append(f"| {nm} | " + " | ".join(cells) + f" | {tot_i:.0f} |")
     shrink: dict[str, list[float]] = {}
     for r in conv:
         for q, s in r["shrinkage"].items():

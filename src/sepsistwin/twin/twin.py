@@ -229,10 +229,17 @@ class Twin:
     ) -> Twin:
         """Condition on more data (e.g. one more day), warm-starting from this twin's walkers.
 
-        ``new`` is the patient's timeline with the new data (the whole timeline or only the
-        new rows: old and new observations are merged, duplicates dropped).
+        ``new`` is the patient's timeline with the new data (a Timeline, or a long table
+        ``patient_id, time, variable, value, unit`` validated like any input; the whole
+        timeline or only the new rows: old and new observations are merged, duplicates
+        dropped).
         """
-        tl = new if isinstance(new, Timeline) else Timeline(new)
+        if isinstance(new, Timeline):
+            tl = new
+        else:
+            from sepsistwin.data import observations_from_frame
+
+            tl = observations_from_frame(new)
         if self.timeline is not None and tl is not self.timeline:
             merged = pd.concat([self.timeline.observations, tl.observations], ignore_index=True)
             keys = ["patient_id", "hours", "variable", "value"]
