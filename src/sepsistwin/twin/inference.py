@@ -64,7 +64,7 @@ class SamplerSettings:
     n_walkers: int = 48
     burn: int = 150
     block: int = 50
-    max_steps: int = 400
+    max_steps: int = 600
     min_steps: int = 100
     init_draws: int = 1024
     init_scale: float = 1.5
