@@ -1,7 +1,7 @@
 """Twin recovery validation and speed on virtual septic-shock patients whose truth is known.
 
 Virtual patients are drawn from the calibrated septic-shock population, simulated under
-standard care and observed as an ICU does (``sepsistwin.twin.virtual``: daily labs with assay
+standard care, enrolled when in Sepsis-3 septic shock at 24 h, and observed as an ICU does (``sepsistwin.twin.virtual``: daily labs with assay
 noise, mHLA-DR and cytokines on some days, missing values). Patients alive at the end of day 3
 are fitted on days 0-3 and forecast to day 28. Per patient the script records: fit, forecast,
 update (one more day) and what-if times; for each later observation whether it fell inside the
@@ -23,10 +23,13 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from sepsistwin.population import screen
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import machine_description, today, write_section
@@ -50,6 +53,9 @@ from sepsistwin.twin.virtual import virtual_cohort
 RESULTS = Path(__file__).resolve().parent / "results" / "twin_recovery.jsonl"
 FIT_DAYS = 3  # fit on days 0-3
 START = 24.0 * (FIT_DAYS + 1)  # what-if regimens start at 96 h
+#: Virtual patients are enrolled when in Sepsis-3 septic shock at 24 h (the trial engine's
+#: septic_shock enrolment, assessed by the clinical rules on the simulated observables).
+SCREEN_HOURS = 24.0
 REGIMENS = (
     ("anakinra", "provide_iv"),
     ("interferon_gamma", "provide_sc"),
@@ -73,11 +79,15 @@ def run(n: int, seed: int, fresh: bool) -> None:
     )
     prior = population_prior()
     om = without_discrepancy(observation_model())
-    pool = virtual_cohort(int(n * 1.8) + 10, prior, om, seed=seed)
-    alive = [i for i in range(len(pool.ids)) if pool.death_hours[i] > START]
-    chosen = alive[:n]
+    pool = virtual_cohort(int(n * 4) + 20, prior, om, seed=seed)
     sim = TwinSimulator(prior)
     grid = forecast_grid()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        shock = screen(sim.run(pool.truth, grid), at_hours=SCREEN_HOURS)["septic_shock"]
+    in_shock = shock.fillna(False).to_numpy(dtype=bool)
+    eligible = [i for i in range(len(pool.ids)) if in_shock[i] and pool.death_hours[i] > START]
+    chosen = eligible[:n]
     truth = pool.truth[chosen]
     base = sim.run(truth, grid)
     specs = [regimen_spec(t, r, START) for t, r in REGIMENS]
@@ -204,7 +214,7 @@ def report() -> str:
     lines = [
         f"{today()}, {machine_description()} (shared with other work: timings are upper bounds).",
         "",
-        f"Patients: {n} virtual septic-shock patients alive at 96 h (seeded); "
+        f"Patients: {n} virtual patients in septic shock at 24 h and alive at 96 h (seeded); "
         f"{len(conv)} fits converged ({len(conv) / max(n, 1):.0%}); fit on days 0-3, "
         "forecast to day 28.",
         "",
