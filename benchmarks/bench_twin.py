@@ -1,8 +1,9 @@
 """Twin recovery validation and speed on virtual septic-shock patients whose truth is known.
 
 Virtual patients are drawn from the calibrated septic-shock population, simulated under
-standard care, enrolled when in Sepsis-3 septic shock at 24 h, and observed as an ICU does (``sepsistwin.twin.virtual``: daily labs with assay
-noise, mHLA-DR and cytokines on some days, missing values). Patients alive at the end of day 3
+standard care, enrolled when in Sepsis-3 septic shock at 24 h, and observed as an ICU does
+(``sepsistwin.twin.virtual``: daily labs with assay noise, mHLA-DR and cytokines on some days,
+missing values). Patients alive at the end of day 3
 are fitted on days 0-3 and forecast to day 28. Per patient the script records: fit, forecast,
 update (one more day) and what-if times; for each later observation whether it fell inside the
 50% and 90% bands; the forecast 28-day death probability against the true outcome; the
