@@ -55,6 +55,10 @@ class SamplerSettings:
     init_scale : float
         Those draws come from the whitened prior widened by this factor, so walkers can start
         in the prior's tails when the data put the patient there.
+    proposal_scale : float
+        Widening of the independence proposal fitted to the burned-in ensemble.
+    independence_weight : float
+        Share of sampling steps made by the independence move (the rest: DE moves).
     rhat_max, ess_min : float
         Convergence: every split R-hat below ``rhat_max`` and every ESS at least ``ess_min``.
     tau_factor : float
@@ -68,6 +72,8 @@ class SamplerSettings:
     min_steps: int = 100
     init_draws: int = 1024
     init_scale: float = 1.5
+    proposal_scale: float = 1.3
+    independence_weight: float = 0.7
     rhat_max: float = 1.1
     ess_min: float = 100.0
     tau_factor: float = 5.0
@@ -330,13 +336,18 @@ def run_sampler(
     state = emcee.State(prune_walkers(state.coords, state.log_prob, rng))
     state = burner.run_mcmc(state, n_burn - half, progress=False)
     tail = burner.get_chain(discard=half + (n_burn - half) // 2, flat=True)
-    move = IndependenceMove(tail.mean(axis=0), np.cov(tail, rowvar=False))
+    move = IndependenceMove(
+        tail.mean(axis=0), np.cov(tail, rowvar=False), scale=settings.proposal_scale
+    )
     sampler = emcee.EnsembleSampler(
         start.shape[0],
         ndim,
         counted,
         vectorize=True,
-        moves=[(move, 0.7), (emcee.moves.DEMove(), 0.3)],
+        moves=[
+            (move, settings.independence_weight),
+            (emcee.moves.DEMove(), 1.0 - settings.independence_weight),
+        ],
     )
     sampler.random_state = np.random.RandomState(seed + 1).get_state()
     diag: Diagnostics | None = None
