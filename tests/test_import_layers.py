@@ -36,10 +36,13 @@ ALLOWED: dict[str, set[str]] = {
     "population": {"data", "clinical", "dosing", "model", "solve"},
     "validation": {"data", "clinical", "dosing", "model", "solve", "population"},
     "trial": {"data", "clinical", "evidence", "dosing", "model", "solve", "population", "store"},
+    # The twin conditions the model on one patient: the population is its prior, the clinical
+    # rules phenotype its forecasts, the evidence base and recommendations give its what-ifs.
+    "twin": {"data", "clinical", "evidence", "recommend", "dosing", "model", "solve", "population"},
     "report": CLINICAL | SIMULATION,
     "api": CLINICAL,
-    "web": CLINICAL | SIMULATION | {"report", "api"},
-    "cli": CLINICAL | SIMULATION | {"report", "api", "web"},
+    "web": CLINICAL | SIMULATION | {"report", "api", "twin"},
+    "cli": CLINICAL | SIMULATION | {"report", "api", "web", "twin"},
 }
 
 

@@ -12,8 +12,9 @@ def test_demo_assesses_recommends_simulates_and_runs_a_trial():
     assert res.exit_code == 0, res.output
     out = res.stdout
     assert all(len(line) <= 80 for line in out.splitlines()), max(out.splitlines(), key=len)
-    for section in ("1. Assess", "2. Recommend", "3. Simulate", "4. Trial"):
+    for section in ("1. Assess", "2. Recommend", "3. Simulate", "4. Twin", "5. Trial"):
         assert section in out
+    assert "Twin of ICU-001" in out
     assert "Patient ICU-001" in out and "MALS" in out
     assert "anakinra" in out and "interferon_gamma" in out
     assert "placebo" in out and "guided" in out and "HR vs placebo" in out

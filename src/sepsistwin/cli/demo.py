@@ -41,7 +41,8 @@ def register(app: typer.Typer) -> None:
     def demo_command() -> None:
         """Run the main job on the bundled example data: assess the example cohort, recommend
         phenotype-matched immunotherapy for each patient's screening day, simulate one virtual
-        patient with and without therapy, and run a small PROVIDE-like in-silico trial."""
+        patient with and without therapy, fit a digital twin of one patient (forecast and
+        what-if), and run a small PROVIDE-like in-silico trial."""
         from sepsistwin.api import assess
         from sepsistwin.cli.assess import render_assessment
         from sepsistwin.examples import COHORT_PATIENTS, example_path
@@ -65,6 +66,7 @@ def register(app: typer.Typer) -> None:
 
         ensure_compiled("sepsistwin", console)
         _simulate_section()
+        _twin_section()
         _trial_section()
 
 
@@ -103,10 +105,25 @@ def _simulate_section() -> None:
         )
 
 
+def _twin_section() -> None:
+    """A twin of one example patient: fit days 0-2, forecast, what-if."""
+    from sepsistwin.cli.twin import _whatif_table
+    from sepsistwin.examples import example_path
+    from sepsistwin.twin import NotConvergedError, fit
+
+    console.rule("[bold]4. Twin: ICU-001 fitted to days 0-2, forecast and what-if")
+    twin = fit(example_path("cohort.csv"), "ICU-001", onset=example_path("onsets.csv"), until_day=2)
+    console.print(twin.summary(), highlight=False)
+    try:
+        console.print(_whatif_table(twin.whatif()), highlight=False)
+    except NotConvergedError as exc:
+        console.print(f"  {exc}", highlight=False)
+
+
 def _trial_section() -> None:
     from sepsistwin.trial import run_trial
 
-    console.rule("[bold]4. Trial: a small PROVIDE-like in-silico randomised trial")
+    console.rule("[bold]5. Trial: a small PROVIDE-like in-silico randomised trial")
     from sepsistwin.cli.trial import render_trial
 
     result = run_trial("provide-like", size=_DEMO_TRIAL_SIZE, store=":memory:", progress=True)

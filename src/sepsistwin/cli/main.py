@@ -65,6 +65,7 @@ def _register_all() -> None:
     from sepsistwin.cli import serve as _serve
     from sepsistwin.cli import simulate as _simulate
     from sepsistwin.cli import trial as _trial
+    from sepsistwin.cli import twin as _twin
     from sepsistwin.cli import validate as _validate
 
     _demo.register(app)
@@ -76,6 +77,7 @@ def _register_all() -> None:
     _simulate.register(app)
     _calibrate.register(app)
     _trial.register(app)
+    _twin.register(app)
     _serve.register(app)
     _validate.register(app)
     _examples.register(app)

@@ -1,0 +1,223 @@
+"""One patient's data as the twin uses it: fitted observations, known covariates, received doses.
+
+Observations come from a :class:`sepsistwin.data.Timeline` (already validated and in canonical
+units). Only variables with an error model and a model observable are kept; nothing is imputed.
+Body weight (``weight``) fixes the prior's body weight; the first ``antibiotic`` row with value
+1 fixes the antibiotic start (standard care, meropenem, from then). Immunotherapies the patient
+received are dose specifications ``THERAPY:AMOUNTUNIT@HOURS[,every=H,n=N][,route=R][,over=H]``
+(hours since time zero), given in Python or read from a doses CSV.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sepsistwin.data import Timeline
+from sepsistwin.model.pharmacology import parse_therapy_dose
+from sepsistwin.twin.observation import ObservationModel
+
+#: Columns of a doses file (one row per administration or repeated course).
+DOSE_COLUMNS = ("patient_id", "hours", "therapy", "dose")
+DOSE_OPTIONAL = ("route", "every_hours", "n", "infusion_hours")
+
+
+class TwinInputError(ValueError):
+    """Input the twin cannot use (one line naming the problem)."""
+
+
+@dataclass(frozen=True)
+class PatientData:
+    """The data a twin is conditioned on.
+
+    Attributes
+    ----------
+    patient_id : str
+        The patient.
+    observations : pandas.DataFrame
+        ``hours, variable, value`` (canonical units), sorted, only fitted variables.
+    all_observations : pandas.DataFrame
+        Every observation of the patient with a model observable (for plots and validation).
+    weight_kg : float or None
+        Recorded body weight.
+    abx_start : float or None
+        Recorded antibiotic start (hours since time zero).
+    received : tuple of str
+        Dose specifications of therapies given.
+    until_hours : float
+        End of the data window (end of the last day used).
+    """
+
+    patient_id: str
+    observations: pd.DataFrame
+    all_observations: pd.DataFrame
+    weight_kg: float | None
+    abx_start: float | None
+    received: tuple[str, ...] = field(default_factory=tuple)
+    until_hours: float = 0.0
+
+    @property
+    def last_hours(self) -> float:
+        """Time of the last fitted observation."""
+        return float(self.observations["hours"].max())
+
+    @property
+    def fitted_until_day(self) -> int:
+        """Last day (0 = the day of time zero) whose data the fit used."""
+        return int(np.floor(self.last_hours / 24.0))
+
+
+def patient_data(
+    timeline: Timeline,
+    patient_id: str,
+    om: ObservationModel,
+    *,
+    until_day: int | None = None,
+    received: list[str] | tuple[str, ...] = (),
+) -> PatientData:
+    """Select one patient's usable data (up to the end of ``until_day`` if given).
+
+    Examples
+    --------
+    >>> from sepsistwin.examples import example_path
+    >>> from sepsistwin.api import load_timeline
+    >>> from sepsistwin.twin.observation import observation_model
+    >>> tl = load_timeline(example_path("cohort.csv"), onset=example_path("onsets.csv"))
+    >>> d = patient_data(tl, "ICU-001", observation_model(), until_day=2)
+    >>> d.fitted_until_day <= 2, "ferritin" in set(d.observations["variable"])
+    (True, True)
+    """
+    if patient_id not in timeline.patients:
+        shown = ", ".join(timeline.patients[:8]) + (" ..." if len(timeline.patients) > 8 else "")
+        raise TwinInputError(f"patient {patient_id!r} is not in the timeline (patients: {shown})")
+    if until_day is not None and until_day < 0:
+        raise TwinInputError(f"until_day must be >= 0, got {until_day}")
+    rows = timeline.for_patient(patient_id)
+    rows = rows.assign(variable=rows["variable"].astype(str))
+    weight = _first(rows, "weight")
+    abx_rows = rows[(rows["variable"] == "antibiotic") & (rows["value"] >= 0.5)]
+    abx = float(abx_rows["hours"].min()) if len(abx_rows) else None
+    if abx is not None and abx < 0:
+        abx = 0.0
+    usable = rows[rows["variable"].isin(list(om.variables)) & (rows["hours"] >= 0)]
+    usable = usable[np.isfinite(usable["value"].to_numpy(dtype=float))]
+    all_obs = usable[["hours", "variable", "value"]].reset_index(drop=True)
+    fitted = all_obs[all_obs["variable"].isin(om.fitted)]
+    until = np.inf if until_day is None else 24.0 * (until_day + 1)
+    fitted = fitted[fitted["hours"] < until].reset_index(drop=True)
+    if fitted.empty:
+        usable_names = ", ".join(om.fitted)
+        window = "" if until_day is None else f" up to day {until_day}"
+        raise TwinInputError(
+            f"patient {patient_id!r} has no observations the model can use{window} "
+            f"(at or after time zero; usable variables: {usable_names})"
+        )
+    for spec in received:
+        check_dose_spec(spec)
+    last_day = int(np.floor(float(fitted["hours"].max()) / 24.0))
+    return PatientData(
+        patient_id,
+        fitted.sort_values("hours", kind="stable").reset_index(drop=True),
+        all_obs.sort_values("hours", kind="stable").reset_index(drop=True),
+        weight,
+        abx,
+        tuple(received),
+        24.0 * (last_day + 1),
+    )
+
+
+def _first(rows: pd.DataFrame, variable: str) -> float | None:
+    vals = rows.loc[rows["variable"] == variable, "value"]
+    return float(vals.iloc[0]) if len(vals) else None
+
+
+def check_dose_spec(spec: str) -> None:
+    """Raise :class:`TwinInputError` (one line) when ``spec`` is not a dose the model can give.
+
+    Examples
+    --------
+    >>> check_dose_spec("anakinra:200mg@24,every=8,n=3")
+    >>> check_dose_spec("aspirin:1g@0")
+    Traceback (most recent call last):
+    ...
+    sepsistwin.twin.patient.TwinInputError: therapy 'aspirin' does not exist; ...
+    """
+    from sepsistwin.model.pharmacology import THERAPIES
+
+    therapy = spec.split(":", 1)[0].strip().lower()
+    if ":" in spec and therapy not in THERAPIES:
+        raise TwinInputError(
+            f"therapy {therapy!r} does not exist; therapy ids: {', '.join(sorted(THERAPIES))}"
+        )
+    try:
+        parse_therapy_dose(spec)
+    except ValueError as exc:
+        raise TwinInputError(str(exc).splitlines()[0]) from None
+
+
+def read_doses(path: str | Path, patient_id: str | None = None) -> dict[str, list[str]]:
+    """Read a doses CSV into dose specifications per patient.
+
+    Columns ``patient_id, hours, therapy, dose`` and optionally ``route, every_hours, n,
+    infusion_hours``; ``hours`` since the patient's time zero, ``dose`` with its unit
+    (``200 mg``, ``4 ug/kg``). Errors name the file, row, field, value and what was expected.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "doses.csv")
+    >>> text = "patient_id,hours,therapy,dose,every_hours,n\\nP1,30,anakinra,200 mg,8,21\\n"
+    >>> _ = open(p, "w").write(text)
+    >>> read_doses(p)
+    {'P1': ['anakinra:200mg@30.0,every=8.0,n=21']}
+    """
+    p = Path(path)
+    try:
+        frame = pd.read_csv(p, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError) as exc:
+        raise TwinInputError(f"{p.name}: cannot be read as CSV ({exc})") from None
+    missing = [c for c in DOSE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise TwinInputError(
+            f"{p.name}: missing column(s) {missing}; expected {list(DOSE_COLUMNS)} "
+            f"and optionally {list(DOSE_OPTIONAL)}"
+        )
+    out: dict[str, list[str]] = {}
+    for i, rec in enumerate(frame.to_dict(orient="records")):
+        row = i + 2  # header is line 1
+        pid = str(rec["patient_id"]).strip()
+        if patient_id is not None and pid != patient_id:
+            continue
+        try:
+            hours = float(rec["hours"])
+        except ValueError:
+            raise TwinInputError(
+                f"{p.name}: row {row}: hours: {rec['hours']!r} is not a number of hours "
+                "since time zero"
+            ) from None
+        spec = f"{rec['therapy'].strip()}:{rec['dose'].replace(' ', '')}@{hours}"
+        for col, key in (
+            ("every_hours", "every"),
+            ("n", "n"),
+            ("route", "route"),
+            ("infusion_hours", "over"),
+        ):
+            val = str(rec.get(col, "") or "").strip()
+            if val:
+                if key in ("every", "over"):
+                    try:
+                        val = str(float(val))
+                    except ValueError:
+                        raise TwinInputError(
+                            f"{p.name}: row {row}: {col}: {val!r} is not a number of hours"
+                        ) from None
+                spec += f",{key}={val}"
+        try:
+            check_dose_spec(spec)
+        except TwinInputError as exc:
+            raise TwinInputError(f"{p.name}: row {row}: {exc}") from None
+        out.setdefault(pid, []).append(spec)
+    return out
