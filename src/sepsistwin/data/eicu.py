@@ -44,6 +44,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sepsistwin.data.catalogue import CATALOGUE, CatalogueError
+from sepsistwin.data.duckdb_tables import register_table
 from sepsistwin.data.errors import InputError, file_error
 from sepsistwin.data.timeline import Timeline
 from sepsistwin.data.validate import RawRows, build_timeline
@@ -242,27 +243,7 @@ def find_table(root: Path, name: str) -> Path | None:
 
 
 def _register(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
-    sql_path = str(path).replace("'", "''")
-    relation = (
-        f"read_parquet('{sql_path}')"
-        if path.name.endswith(".parquet")
-        else f"read_csv('{sql_path}', header = true, all_varchar = true)"
-    )
-    try:
-        con.execute(f"CREATE VIEW {name} AS SELECT * FROM {relation}")
-        columns = [str(c[0]).lower() for c in con.execute(f"DESCRIBE {name}").fetchall()]
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise file_error(path.name, f"cannot read eICU-CRD table {name}: {first}") from None
-    missing = [c for c in COLUMNS[name] if c not in columns]
-    if missing:
-        raise file_error(
-            path.name,
-            f"eICU-CRD table {name} lacks column(s) {', '.join(missing)}; expected "
-            f"{', '.join(COLUMNS[name])} (found: {', '.join(columns) or 'none'})",
-            field=missing[0],
-            expected=", ".join(COLUMNS[name]),
-        )
+    register_table(con, name, path, COLUMNS[name], "eICU-CRD")
 
 
 def _read_stay_ids(path: Path) -> list[int]:

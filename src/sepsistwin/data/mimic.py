@@ -43,6 +43,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sepsistwin.data.catalogue import CATALOGUE, CatalogueError
+from sepsistwin.data.duckdb_tables import register_table
 from sepsistwin.data.errors import InputError, file_error
 from sepsistwin.data.timeline import Timeline
 from sepsistwin.data.validate import RawRows, build_timeline
@@ -264,35 +265,8 @@ def find_table(root: Path, name: str) -> Path | None:
     return None
 
 
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
-def _relation(path: Path) -> str:
-    if path.is_dir():
-        return f"read_parquet('{_sql_path(path)}/*.parquet', union_by_name = true)"
-    if path.name.endswith(".parquet"):
-        return f"read_parquet('{_sql_path(path)}')"
-    # All text, cast where used: MIMIC's mixed columns never break type detection.
-    return f"read_csv('{_sql_path(path)}', header = true, all_varchar = true)"
-
-
 def _register(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
-    try:
-        con.execute(f"CREATE VIEW {name} AS SELECT * FROM {_relation(path)}")
-        columns = [str(c[0]).lower() for c in con.execute(f"DESCRIBE {name}").fetchall()]
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise file_error(path.name, f"cannot read MIMIC-IV table {name}: {first}") from None
-    missing = [c for c in COLUMNS[name] if c not in columns]
-    if missing:
-        raise file_error(
-            path.name,
-            f"MIMIC-IV table {name} lacks column(s) {', '.join(missing)}; expected "
-            f"{', '.join(COLUMNS[name])} (found: {', '.join(columns) or 'none'})",
-            field=missing[0],
-            expected=", ".join(COLUMNS[name]),
-        )
+    register_table(con, name, path, COLUMNS[name], "MIMIC-IV")
 
 
 def _read_stay_ids(path: Path) -> list[int]:
