@@ -107,3 +107,33 @@ def test_from_mimic_iv_refuses_a_missing_output_folder(tmp_path):
     )
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+@pytest.mark.parametrize("fmt,sep", [("csv", ","), ("tsv", "\t")])
+def test_data_check_prints_its_per_variable_table_as_csv_or_tsv(labs, fmt, sep):
+    import io
+
+    result = runner.invoke(app, ["data", "check", str(labs), "--format", fmt])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(io.StringIO(result.stdout), sep=sep)
+    assert list(table.columns) == ["variable", "count", "min", "max", "unit"]
+    row = table.set_index("variable").loc["creatinine"]
+    assert row["count"] == 1 and row["unit"] == "mg/dL"
+    assert abs(row["min"] - 2.0) < 1e-3  # 176.8 umol/L of creatinine (113.12 g/mol)
+
+
+def test_from_mimic_iv_prints_observations_per_variable_as_csv(tmp_path):
+    import io
+
+    from sepsistwin.examples.mimic_demo import write_mimic_iv_demo
+
+    demo = write_mimic_iv_demo(tmp_path / "mimic")
+    out = tmp_path / "timeline.parquet"
+    result = runner.invoke(
+        app, ["data", "from-mimic-iv", str(demo), "--out", str(out), "--format", "csv"]
+    )
+    assert result.exit_code == 1, result.output  # rows were left out (listed beside)
+    table = pd.read_csv(io.StringIO(result.stdout))
+    written = read_timeline(out).observations["variable"].value_counts()
+    counts = table.set_index("variable")["observations"]
+    assert counts.sum() == written.sum() and counts["lactate"] == written["lactate"]

@@ -21,6 +21,7 @@ from sepsistwin.cli._output import (
     Column,
     OutputFormat,
     format_option,
+    print_frame,
     print_records,
     print_table,
     resolve_format,
@@ -52,6 +53,7 @@ def check(
     lenient: Annotated[bool, _LENIENT] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     encoding: Annotated[str, _ENCODING] = "utf-8",
+    fmt: Annotated[OutputFormat | None, format_option()] = None,
 ) -> None:
     """Validate a file and summarise it: patients, observations per variable, rejected rows
     and skipped input (resources holding no observation, onsets of patients without data).
@@ -62,6 +64,7 @@ def check(
     """
     from sepsistwin.data import InputError, read_timeline
 
+    form = resolve_format(fmt, json_out)
     try:
         tl = read_timeline(input, onset=onset, lenient=lenient, encoding=encoding)
     except InputError as exc:
@@ -69,7 +72,16 @@ def check(
     _assess_or_fail(tl, input.name)
     obs = tl.observations
     per_variable = obs.groupby("variable", observed=True)["value"].agg(["count", "min", "max"])
-    if json_out:
+    if form in (OutputFormat.csv, OutputFormat.tsv):
+        from sepsistwin.data import CATALOGUE
+
+        table = per_variable.reset_index()
+        table["unit"] = [CATALOGUE[str(v)].canonical_unit for v in table["variable"]]
+        print_frame(table, form)
+        for message in tl.rejected["message"]:
+            err_console.print(f"  rejected: {message}", highlight=False, soft_wrap=True)
+        _print_skipped(tl.skipped)
+    elif form is OutputFormat.json:
         print_json(
             {
                 "file": input.name,
@@ -218,6 +230,7 @@ def from_mimic_iv(
         bool, typer.Option(help="Stop at the first bad row instead of listing it.")
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    fmt: Annotated[OutputFormat | None, format_option()] = None,
 ) -> None:
     """Import MIMIC-IV ICU stays (labs, vitals, GCS, urine, vasopressors, antibiotics).
 
@@ -240,11 +253,11 @@ def from_mimic_iv(
         )
     except InputError as exc:
         fail(str(exc))
-    _write_import(result, out, mimic_dir, json_out)
+    _write_import(result, out, mimic_dir, resolve_format(fmt, json_out))
 
 
 def _write_import(
-    result: MimicImport | EicuImport, out: Path, source_dir: Path, json_out: bool
+    result: MimicImport | EicuImport, out: Path, source_dir: Path, form: OutputFormat
 ) -> None:
     """Write an import (MIMIC-IV, eICU-CRD) and its side files, print the summary, and exit
     1 when rows were left out."""
@@ -266,8 +279,16 @@ def _write_import(
     summary["out"] = str(out)
     notes = result.notes
     summary["notes"] = notes
-    if json_out:
+    if form is OutputFormat.json:
         print_json(summary)
+    elif form in (OutputFormat.csv, OutputFormat.tsv):
+        import pandas as pd
+
+        counts = summary["per_variable"]
+        print_frame(
+            pd.DataFrame({"variable": list(counts), "observations": list(counts.values())}),
+            form,
+        )
     else:
         console.print(
             f"{source_dir.name or source_dir}: {summary['stays']} stays, "
@@ -309,6 +330,7 @@ def from_eicu(
         bool, typer.Option(help="Stop at the first bad row instead of listing it.")
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    fmt: Annotated[OutputFormat | None, format_option()] = None,
 ) -> None:
     """Import eICU-CRD ICU unit stays (labs, vitals, GCS, urine, vasopressors, antibiotics).
 
@@ -323,7 +345,7 @@ def from_eicu(
         result = read_eicu(eicu_dir, stays=stays, limit=limit, lenient=not strict)
     except InputError as exc:
         fail(str(exc))
-    _write_import(result, out, eicu_dir, json_out)
+    _write_import(result, out, eicu_dir, resolve_format(fmt, json_out))
 
 
 @data_app.command("from-meds")
@@ -348,6 +370,7 @@ def from_meds(
         bool, typer.Option(help="Stop at the first bad row instead of listing it.")
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    fmt: Annotated[OutputFormat | None, format_option()] = None,
 ) -> None:
     """Import a MEDS dataset: codes mapped to the catalogue, units converted, rows counted.
 
@@ -380,8 +403,17 @@ def from_meds(
         "skipped_codes": int(result.skipped["code"].nunique()) if len(result.skipped) else 0,
         "out": str(out),
     }
-    if json_out:
+    form = resolve_format(fmt, json_out)
+    if form is OutputFormat.json:
         print_json(summary)
+    elif form in (OutputFormat.csv, OutputFormat.tsv):
+        import pandas as pd
+
+        counts = tl.observations["variable"].value_counts().sort_index()
+        print_frame(
+            pd.DataFrame({"variable": counts.index.astype(str), "observations": counts.values}),
+            form,
+        )
     else:
         console.print(
             f"{meds_dir.name}: {summary['subjects']} subjects, {summary['observations']} "
