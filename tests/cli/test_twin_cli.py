@@ -82,3 +82,25 @@ def test_whatif_json_follows_the_contract(tmp_path: Path) -> None:
     assert {"death_28d", "observables", "phenotype_probability"} <= set(out["forecast"])
     assert any(w["therapy"] == "nivolumab" for w in out["whatif"])
     assert png.exists() and png.with_name("f_whatif.png").exists()
+
+
+@pytest.mark.integration
+def test_fit_prints_the_posterior_as_csv() -> None:
+    import io
+
+    import pandas as pd
+
+    r = _run(
+        "fit", COHORT, "--onset", ONSETS, "--patient", "ICU-001", "--until-day", "1",
+        "--format", "csv",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output  # type: ignore[attr-defined]
+    post = pd.read_csv(io.StringIO(r.stdout))  # type: ignore[attr-defined]
+    assert {"quantity", "median", "lo90", "hi90"} <= set(post.columns)
+    assert "k_nd" in set(post["quantity"])
+    assert (post["lo90"] <= post["median"]).all() and (post["median"] <= post["hi90"]).all()
+
+
+def test_too_few_sampling_steps_is_a_one_line_error() -> None:
+    r = _run("fit", COHORT, "--onset", ONSETS, "--patient", "ICU-001", "--max-steps", "1")
+    _one_line_error(r, "--max-steps 1:")

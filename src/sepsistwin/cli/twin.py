@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from sepsistwin.cli._common import fail, print_json
+from sepsistwin.cli._output import OutputFormat, format_option, print_frame, resolve_format
 
 twin_app = typer.Typer(
     help="Patient digital twin: fit the model to one patient, forecast to day 28, compare "
@@ -49,6 +50,7 @@ Plot = Annotated[
     Path | None, typer.Option("--plot", help="Write the forecast (and what-if) figure as PNG.")
 ]
 Seed = Annotated[int, typer.Option(help="Seed of the sampler.")]
+Fmt = Annotated[OutputFormat | None, format_option()]
 Steps = Annotated[
     int | None, typer.Option("--max-steps", help="Most MCMC sampling steps after burn-in.")
 ]
@@ -72,12 +74,15 @@ def _fit(
     if not timeline.exists():
         fail(f"{timeline}: no such file")
     specs = list(received or [])
+    settings = SamplerSettings()
+    if max_steps is not None:
+        try:
+            settings = replace(settings, max_steps=max_steps)
+        except ValueError as exc:
+            fail(f"--max-steps {max_steps}: {exc}")
     try:
         if doses is not None:
             specs += read_doses(doses, patient).get(patient, [])
-        settings = SamplerSettings()
-        if max_steps is not None:
-            settings = replace(settings, max_steps=max_steps)
         return fit(
             timeline,
             patient,
@@ -93,7 +98,36 @@ def _fit(
         fail(str(exc))
 
 
-def _finish(twin: Any, json_out: bool, out: Path | None, plot: Path | None, whatifs: Any) -> None:
+def _table(twin: Any, kind: str, whatifs: Any) -> Any:
+    """The command's result as one flat table (``--format csv|tsv``)."""
+    import pandas as pd
+
+    if kind == "whatif":
+        rows = []
+        for w in whatifs or []:
+            d = w.to_dict()
+            flat = {k: v for k, v in d.items() if not isinstance(v, dict)}
+            for key, band in d.items():
+                if isinstance(band, dict):
+                    flat.update({f"{key}_{k}": v for k, v in band.items()})
+            rows.append(flat)
+        return pd.DataFrame(rows)
+    if kind == "forecast":
+        bands = twin.forecast().to_dict()["observables"]
+        return pd.DataFrame(
+            [{"observable": name, **row} for name, rows in bands.items() for row in rows]
+        )
+    return twin.posterior()
+
+
+def _finish(
+    twin: Any,
+    form: OutputFormat,
+    out: Path | None,
+    plot: Path | None,
+    whatifs: Any,
+    kind: str = "fit",
+) -> None:
     from sepsistwin.twin import NotConvergedError
 
     if out is not None:
@@ -104,8 +138,10 @@ def _finish(twin: Any, json_out: bool, out: Path | None, plot: Path | None, what
                 typer.echo(f"figure: {p}", err=True)
     except NotConvergedError as exc:
         fail(str(exc), code=1)
-    if json_out:
+    if form is OutputFormat.json:
         print_json(twin.to_dict(whatifs=whatifs))
+    elif form in (OutputFormat.csv, OutputFormat.tsv):
+        print_frame(_table(twin, kind, whatifs), form)
     else:
         typer.echo(twin.summary())
         if whatifs:
@@ -144,10 +180,12 @@ def fit_command(
     plot: Plot = None,
     seed: Seed = 0,
     max_steps: Steps = None,
+    fmt: Fmt = None,
 ) -> None:
     """Fit the twin: posterior over the patient's quantities, convergence, forecast summary."""
+    form = resolve_format(fmt, json_out)
     twin = _fit(timeline, patient, onset, until_day, doses, received, seed, max_steps)
-    _finish(twin, json_out, out, plot if twin.converged else None, None)
+    _finish(twin, form, out, plot if twin.converged else None, None)
 
 
 @twin_app.command("forecast")
@@ -163,18 +201,20 @@ def forecast_command(
     plot: Plot = None,
     seed: Seed = 0,
     max_steps: Steps = None,
+    fmt: Fmt = None,
 ) -> None:
     """Fit, then forecast to day 28: bands per observable, phenotype per day, 28-day death.
     Refuses (exit 1) when the fit has not converged."""
     from sepsistwin.twin import NotConvergedError
 
+    form = resolve_format(fmt, json_out)
     twin = _fit(timeline, patient, onset, until_day, doses, received, seed, max_steps)
     try:
         twin.forecast()
     except NotConvergedError as exc:
         fail(str(exc), code=1)
-    _finish(twin, json_out, out, plot, None)
-    if not json_out:
+    _finish(twin, form, out, plot, None, "forecast")
+    if form is OutputFormat.table:
         typer.echo(_forecast_table(twin))
 
 
@@ -217,6 +257,7 @@ def whatif_command(
     plot: Plot = None,
     seed: Seed = 0,
     max_steps: Steps = None,
+    fmt: Fmt = None,
 ) -> None:
     """Fit, then compare each option ``recommend`` lists for the patient (and each --therapy)
     against standard care: change in 28-day mortality and SOFA, P(benefit), P(harm > 2 pp),
@@ -224,6 +265,7 @@ def whatif_command(
     from sepsistwin.twin import NotConvergedError, TwinInputError
     from sepsistwin.twin.patient import check_dose_spec
 
+    form = resolve_format(fmt, json_out)
     try:
         for spec in therapy or []:
             check_dose_spec(spec)
@@ -234,7 +276,7 @@ def whatif_command(
         whatifs = twin.whatif(list(therapy or []))
     except NotConvergedError as exc:
         fail(str(exc), code=1)
-    _finish(twin, json_out, out, plot, whatifs)
+    _finish(twin, form, out, plot, whatifs, "whatif")
 
 
 def register(app: typer.Typer) -> None:
