@@ -99,6 +99,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"report: {paths['report']} (figure {paths['figure']})")
             return
         cmd = f"sepsistwin calibrate --size {size} --seed {seed} --rounds {rounds} --out {out}"
+        if install:
+            cmd += " --install"
         result = run_calibration(size=size, seed=seed, command=cmd, rounds=rounds, log=typer.echo)
         if store:
             written = write_calibration(result.calibration, target)
