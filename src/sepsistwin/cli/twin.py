@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sepsistwin.cli._common import fail, print_json
+from sepsistwin.cli._common import fail, print_json, waiting
 from sepsistwin.cli._output import OutputFormat, format_option, print_frame, resolve_format
 
 twin_app = typer.Typer(
@@ -83,15 +83,19 @@ def _fit(
     try:
         if doses is not None:
             specs += read_doses(doses, patient).get(patient, [])
-        return fit(
-            timeline,
-            patient,
-            onset=onset,
-            until_day=until_day,
-            received=specs,
-            seed=seed,
-            settings=settings,
-        )
+        with waiting(
+            f"fitting the twin of {patient} (MCMC over the population prior; the first run "
+            "also compiles the model, minutes)"
+        ):
+            return fit(
+                timeline,
+                patient,
+                onset=onset,
+                until_day=until_day,
+                received=specs,
+                seed=seed,
+                settings=settings,
+            )
     except (TwinInputError, InputError) as exc:
         fail(str(exc).splitlines()[0])
     except RuntimeError as exc:
