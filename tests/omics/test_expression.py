@@ -152,3 +152,50 @@ def test_parquet_layouts_read_the_same(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(a, b[a.columns])
     with pytest.raises(InputError, match="NOT_A_GENE"):
         read_expression(tmp_path / "none.parquet")
+
+
+def _write_h5ad(path: Path, table: pd.DataFrame, sparse: bool) -> None:
+    """An AnnData file in its on-disk format (h5py only): X samples x genes, obs, var."""
+    import h5py
+    import scipy.sparse as sp
+
+    x = table.set_index("gene").T  # samples x genes
+    strings = h5py.string_dtype()
+    with h5py.File(path, "w") as f:
+        f.attrs["encoding-type"], f.attrs["encoding-version"] = "anndata", "0.1.0"
+        for key, names in (("obs", list(x.index)), ("var", list(x.columns))):
+            g = f.create_group(key)
+            g.attrs["encoding-type"], g.attrs["encoding-version"] = "dataframe", "0.2.0"
+            g.attrs["_index"], g.attrs["column-order"] = "_index", np.array([], dtype="S1")
+            g.create_dataset("_index", data=np.array(names, dtype=object), dtype=strings)
+        if sparse:
+            m = sp.csr_matrix(x.to_numpy())
+            g = f.create_group("X")
+            g.attrs["encoding-type"], g.attrs["encoding-version"] = "csr_matrix", "0.1.0"
+            g.attrs["shape"] = np.array(m.shape)
+            for name in ("data", "indices", "indptr"):
+                g.create_dataset(name, data=getattr(m, name))
+        else:
+            f.create_dataset("X", data=x.to_numpy())
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_h5ad_reads_like_the_csv(tmp_path: Path, sparse: bool) -> None:
+    t = _srs7(4)
+    t.to_csv(tmp_path / "e.csv", index=False)
+    _write_h5ad(tmp_path / "e.h5ad", t, sparse)
+    a = read_expression(tmp_path / "e.csv").values
+    b = read_expression(tmp_path / "e.h5ad").values
+    pd.testing.assert_frame_equal(a, b, check_names=False)
+    assert list(b.index) == [c for c in t.columns if c != "gene"]
+
+
+def test_h5ad_without_var_names_is_refused(tmp_path: Path) -> None:
+    import h5py
+
+    f = tmp_path / "x.h5ad"
+    with h5py.File(f, "w") as h:
+        h.create_dataset("X", data=np.ones((2, 2)))
+        h.create_group("obs")
+    with pytest.raises(InputError, match="no 'var'"):
+        read_expression(f)

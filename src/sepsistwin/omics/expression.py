@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,6 +60,68 @@ class Expression:
         return [str(s) for s in self.values.index]
 
 
+def _h5_strings(node: Any) -> list[str]:
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in node[...].tolist()]
+
+
+def _read_h5ad(path: Path) -> pd.DataFrame:
+    """An AnnData file (samples x genes ``X``, dense or CSR/CSC) as a samples-as-rows frame.
+
+    Read with h5py from the AnnData on-disk format (``X``, ``obs`` and ``var`` with their
+    ``_index``), so the anndata package is not needed; the expression values are ``X`` as
+    stored (check the scale the signature expects: log values, not counts).
+    """
+    import h5py
+    import scipy.sparse as sp
+
+    def bad(problem: str) -> InputError:
+        return InputError(
+            f"{path.name}: {problem}; expected an AnnData .h5ad file (X, obs and var with "
+            "their index)",
+            file=path.name,
+            field="format",
+            value=".h5ad",
+            expected="AnnData on-disk format",
+        )
+
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise bad(f"not readable as HDF5 ({exc})") from None
+    with f:
+        for key in ("X", "obs", "var"):
+            if key not in f:
+                raise bad(f"no '{key}'")
+        names = {}
+        for key in ("obs", "var"):
+            group = f[key]
+            index = group.attrs.get("_index", "_index")
+            index = index.decode() if isinstance(index, bytes) else str(index)
+            if index not in group:
+                raise bad(f"'{key}' has no index '{index}'")
+            names[key] = _h5_strings(group[index])
+        x = f["X"]
+        if isinstance(x, h5py.Dataset):
+            values = np.asarray(x[...], dtype=np.float64)
+        else:
+            kind = x.attrs.get("encoding-type", b"")
+            kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+            if kind not in ("csr_matrix", "csc_matrix"):
+                raise bad(f"X is stored as {kind or 'an unknown group'}")
+            shape = tuple(int(v) for v in x.attrs["shape"])
+            make = sp.csr_matrix if kind == "csr_matrix" else sp.csc_matrix
+            matrix = make((x["data"][...], x["indices"][...], x["indptr"][...]), shape=shape)
+            values = np.asarray(matrix.toarray(), dtype=np.float64)
+    if values.shape != (len(names["obs"]), len(names["var"])):
+        raise bad(
+            f"X is {values.shape[0]} x {values.shape[1]} but obs has {len(names['obs'])} "
+            f"and var {len(names['var'])} names"
+        )
+    frame = pd.DataFrame(values, columns=names["var"])
+    frame.insert(0, "sample", names["obs"])
+    return frame
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
     if suffix in (".parquet", ".pq"):
@@ -71,15 +134,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     if suffix in (".tsv", ".tsv.gz", ".txt", ".txt.gz"):
         return pd.read_csv(path, sep="\t")
     if suffix == ".h5ad":
-        raise InputError(
-            f"{path.name}: AnnData (.h5ad) is not read by sepsistwin (anndata is not a "
-            "dependency); expected CSV, TSV or Parquet: export with "
-            "adata.to_df().T.to_csv('expr.csv')",
-            file=path.name,
-            field="format",
-            value=suffix,
-            expected="CSV, TSV or Parquet",
-        )
+        return _read_h5ad(path)
     raise InputError(
         f"{path.name}: unknown expression file type {suffix!r}; expected .csv, .tsv, .txt or "
         ".parquet (optionally .gz)",
