@@ -78,7 +78,8 @@ def register(app: typer.Typer) -> None:
             Path,
             typer.Argument(
                 help="Gene x sample matrix (CSV/TSV/Parquet): first column HGNC symbols or "
-                "Ensembl gene ids, one column per sample, log scale."
+                "Ensembl gene ids, one column per sample, log scale; or an AnnData .h5ad "
+                "(samples x genes)."
             ),
         ],
         samples: Annotated[
