@@ -93,3 +93,40 @@ def test_readable_output_has_a_panel_per_patient_day_and_the_disclaimer(
     n_days = sum(r["patient_id"] == pid for r in records)
     assert result.stdout.count(f"Patient {pid}, day") == n_days  # type: ignore[attr-defined]
     assert "Research decision support" in result.stdout  # type: ignore[attr-defined]
+
+
+def test_twin_needs_one_patient() -> None:
+    from sepsistwin.examples import example_path
+
+    r = CliRunner().invoke(app, ["recommend", str(example_path("cohort.csv")), "--twin"])
+    assert r.exit_code == 2
+    assert "--twin needs --patient" in r.output
+
+
+@pytest.mark.integration
+def test_recommend_with_the_twin_adds_its_what_if_numbers_to_the_options() -> None:
+    from sepsistwin.examples import example_path
+
+    args = [
+        "recommend",
+        str(example_path("cohort.csv")),
+        "--onset",
+        str(example_path("onsets.csv")),
+    ]
+    args += ["--patient", "ICU-001", "--day", "2", "--twin", "--json"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["recommendations"] and all(
+        d["patient_id"] == "ICU-001" for d in out["recommendations"]
+    )
+    twin = out["twin"]
+    if not twin["converged"]:
+        assert "converged" in twin["reason"]
+        return
+    ranked = [o for o in twin["options"] if o["twin"] is not None]
+    assert ranked, twin
+    for o in ranked:
+        m = o["twin"]["delta_mortality_28d"]
+        assert m["lo90"] <= m["mean"] <= m["hi90"]
+        assert 0.0 <= o["twin"]["p_benefit"] <= 1.0 and 0.0 <= o["twin"]["p_harm"] <= 1.0

@@ -81,6 +81,15 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         encoding: Annotated[str, typer.Option(help=ENCODING_HELP)] = "utf-8",
+        twin: Annotated[
+            bool,
+            typer.Option(
+                "--twin",
+                help="With --patient: fit the patient's digital twin to the end of --day (default "
+                "the last day) and add its what-if numbers to each option (change in 28-day "
+                "mortality, P(benefit), P(harm > 2 pp), hyperinflammation risk).",
+            ),
+        ] = False,
     ) -> None:
         """Assess the timeline and list ranked, phenotype-matched immunotherapy options per
         patient-day, with rationale, evidence, warnings and timing. Research decision support,
@@ -91,6 +100,8 @@ def register(app: typer.Typer) -> None:
         started = time.perf_counter()
         if not input.exists():
             fail(f"INPUT {input}: file not found")
+        if twin and patient is None:
+            fail("--twin needs --patient ID (the twin is fitted to one patient)")
         try:
             assessment = _assess(
                 input, onset=onset, lenient=lenient, endotypes=endotypes, encoding=encoding
@@ -103,8 +114,14 @@ def register(app: typer.Typer) -> None:
             fail(str(exc.args[0]) if exc.args else str(exc))
         except ValueError as exc:
             fail(str(exc))
+        annotated = (
+            _twin_options(input, patient, day, onset) if twin and patient is not None else None
+        )
         if form is OutputFormat.json:
-            typer.echo(json.dumps(jsonable(result.to_records()), indent=2, ensure_ascii=False))
+            records = jsonable(result.to_records())
+            if annotated is not None:
+                records = {"recommendations": records, "twin": annotated}
+            typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
             return
         if form is not OutputFormat.table:
             print_records(option_rows(result), form)
@@ -117,6 +134,54 @@ def register(app: typer.Typer) -> None:
             render_recommend_summary(result, time.perf_counter() - started, console)
         else:
             render(result, console, details=details)
+        if annotated is not None:
+            _render_twin(annotated)
+
+
+def _twin_options(
+    timeline: Path, patient: str, day: int | None, onset: Path | None
+) -> dict[str, Any]:
+    """Fit the patient's twin and annotate the day's recommended options with its what-ifs."""
+    from sepsistwin.data import InputError
+    from sepsistwin.twin import NotConvergedError, TwinInputError, fit
+    from sepsistwin.twin.twin import annotate_options
+
+    try:
+        with waiting(f"fitting the twin of {patient}"):
+            tw = fit(timeline, patient, onset=onset, until_day=day)
+            whatifs = tw.whatif([])
+    except NotConvergedError as exc:
+        return {"converged": False, "reason": str(exc), "options": []}
+    except (TwinInputError, InputError) as exc:
+        fail(str(exc).splitlines()[0])
+    return {
+        "converged": True,
+        "fitted_until_day": tw.data.fitted_until_day,
+        "options": annotate_options(tw.recommendation(), whatifs),
+    }
+
+
+def _render_twin(annotated: dict[str, Any]) -> None:
+    if not annotated["converged"]:
+        console.print(f"twin: {annotated['reason']} (no what-if numbers)", highlight=False)
+        return
+    console.print(
+        f"[bold]Twin what-if[/] (fitted to day {annotated['fitted_until_day']}; change in "
+        "28-day mortality against standard care over the posterior):",
+        highlight=False,
+    )
+    for opt in annotated["options"]:
+        w = opt["twin"]
+        if w is None:
+            console.print(f"  {opt['therapy']}: regimen not dosable in the model", highlight=False)
+            continue
+        m = w["delta_mortality_28d"]
+        console.print(
+            f"  {opt['therapy']}: {100 * m['mean']:+.1f} pp [90% {100 * m['lo90']:+.1f} to "
+            f"{100 * m['hi90']:+.1f}], P(benefit) {w['p_benefit']:.0%}, P(harm) "
+            f"{w['p_harm']:.0%}, hyperinflammation {w['hyperinflammation_risk']:.0%}",
+            highlight=False,
+        )
 
 
 def option_rows(result: Any) -> list[dict[str, Any]]:
