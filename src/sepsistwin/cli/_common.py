@@ -15,6 +15,7 @@ from sepsistwin.api import frame_records, jsonable
 
 __all__ = [
     "check_out_path",
+    "check_output_path",
     "console",
     "err_console",
     "fail",
@@ -90,3 +91,19 @@ def check_out_path(path: Path | None, option: str = "--out") -> None:
 def print_json(payload: Any) -> None:
     """Print ``payload`` as JSON on stdout (no Rich markup, so it pipes cleanly)."""
     typer.echo(json.dumps(jsonable(payload), indent=2))
+
+
+def check_output_path(option: str, path: Path, suffixes: tuple[str, ...]) -> None:
+    """Refuse an output file whose extension is not one of ``suffixes`` (the file type
+    follows the extension) or whose folder does not exist, before any work is done."""
+    if path.suffix.lower() == ".pdf" and ".pdf" not in suffixes:
+        fail(
+            f"{option} {path}: PDF is not written (drawing the figures needs a browser); "
+            f"write {' or '.join(suffixes)} and print it to PDF from a browser"
+        )
+    if path.suffix.lower() not in suffixes:
+        fail(
+            f"{option} {path}: the file type follows the extension; {path.suffix or 'none'!r} "
+            f"is not written; expected {' or '.join(suffixes)}"
+        )
+    check_out_path(path, option)

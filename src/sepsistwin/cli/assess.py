@@ -13,7 +13,7 @@ from rich.console import Console
 from sepsistwin import DISCLAIMER
 from sepsistwin.cli._common import (
     ENCODING_HELP,
-    check_out_path,
+    check_output_path,
     console,
     err_console,
     fail,
@@ -225,14 +225,6 @@ def wants_summary(out: Console, n_patients: int, *, writes_file: bool) -> bool:
 _MAX_LISTED = 20
 
 
-def _check_out(path: Path) -> None:
-    """Refuse an --out path before the work starts: its type and its folder."""
-    if path.suffix.lower() not in (".parquet", ".csv"):
-        fail(f"--out {path}: unsupported file type {path.suffix!r}; expected .parquet or .csv")
-    if not path.parent.is_dir():
-        fail(f"--out {path}: folder {path.parent} does not exist")
-
-
 def _write(result: pd.DataFrame, path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix == ".parquet":
@@ -242,7 +234,7 @@ def _write(result: pd.DataFrame, path: Path) -> None:
         for col in ("reasons", "missing"):
             flat[col] = flat[col].map("; ".join)
         flat.to_csv(path, index=False)
-    else:  # pragma: no cover - _check_out ran first
+    else:  # pragma: no cover - check_output_path ran first
         fail(f"--out {path}: unsupported file type {suffix!r}; expected .parquet or .csv")
 
 
@@ -318,11 +310,10 @@ def register(app: typer.Typer) -> None:
 
         form = resolve_format(fmt, json_out)
         if out is not None:
-            _check_out(out)
+            check_output_path("--out", out, (".parquet", ".csv"))
         for name, value in (("--score", score), ("--sepsis3-score", sepsis3_score)):
             if value not in ("sofa", "sofa2"):
                 fail(f"{name} '{value}' is not known; expected 'sofa' or 'sofa2'")
-        check_out_path(out)
         started = time.perf_counter()
         try:
             with warnings.catch_warnings(), waiting(f"reading and assessing {input.name}"):

@@ -11,6 +11,7 @@ import typer
 from sepsistwin.cli._common import (
     ENCODING_HELP,
     check_out_path,
+    check_output_path,
     console,
     err_console,
     fail,
@@ -44,6 +45,8 @@ _LENIENT = typer.Option(
     "stopping at the first."
 )
 _ENCODING = typer.Option(help=ENCODING_HELP)
+_STRICT = typer.Option(help="Stop at the first bad row instead of listing it.")
+_JSON_SUMMARY = typer.Option("--json", help="Print a JSON summary.")
 
 
 @data_app.command("check")
@@ -51,7 +54,7 @@ def check(
     input: Annotated[Path, _INPUT],
     onset: Annotated[Path | None, _ONSET] = None,
     lenient: Annotated[bool, _LENIENT] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    json_out: Annotated[bool, _JSON_SUMMARY] = False,
     encoding: Annotated[str, _ENCODING] = "utf-8",
     fmt: Annotated[OutputFormat | None, format_option()] = None,
 ) -> None:
@@ -196,12 +199,6 @@ def _write_table(frame: object, path: Path) -> None:
         frame.to_parquet(path, index=False)
 
 
-def _check_out(out: Path) -> None:
-    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
-        fail(f"{out.name}: unsupported output type '{out.suffix}'; use .csv or .parquet")
-    check_out_path(out)
-
-
 @data_app.command("from-mimic-iv")
 def from_mimic_iv(
     mimic_dir: Annotated[
@@ -226,10 +223,8 @@ def from_mimic_iv(
             "infection, else ICU admission)."
         ),
     ] = "icu",
-    strict: Annotated[
-        bool, typer.Option(help="Stop at the first bad row instead of listing it.")
-    ] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    strict: Annotated[bool, _STRICT] = False,
+    json_out: Annotated[bool, _JSON_SUMMARY] = False,
     fmt: Annotated[OutputFormat | None, format_option()] = None,
 ) -> None:
     """Import MIMIC-IV ICU stays (labs, vitals, GCS, urine, vasopressors, antibiotics).
@@ -240,7 +235,7 @@ def from_mimic_iv(
     from sepsistwin.data import InputError
     from sepsistwin.data.mimic import read_mimic_iv
 
-    _check_out(out)
+    check_output_path("--out", out, (".csv", ".parquet", ".pq"))
     if onset not in ("icu", "suspicion"):
         fail(f"--onset '{onset}' is not known; expected 'icu' or 'suspicion'")
     try:
@@ -326,10 +321,8 @@ def from_eicu(
         typer.Option(help="CSV with a patientunitstayid column: import only these stays."),
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Import at most this many stays.")] = None,
-    strict: Annotated[
-        bool, typer.Option(help="Stop at the first bad row instead of listing it.")
-    ] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    strict: Annotated[bool, _STRICT] = False,
+    json_out: Annotated[bool, _JSON_SUMMARY] = False,
     fmt: Annotated[OutputFormat | None, format_option()] = None,
 ) -> None:
     """Import eICU-CRD ICU unit stays (labs, vitals, GCS, urine, vasopressors, antibiotics).
@@ -340,7 +333,7 @@ def from_eicu(
     from sepsistwin.data import InputError
     from sepsistwin.data.eicu import read_eicu
 
-    _check_out(out)
+    check_output_path("--out", out, (".csv", ".parquet", ".pq"))
     try:
         result = read_eicu(eicu_dir, stays=stays, limit=limit, lenient=not strict)
     except InputError as exc:
@@ -366,10 +359,8 @@ def from_meds(
         Path | None,
         typer.Option(help="YAML list of extra rules: pattern (regex), variable, unit."),
     ] = None,
-    strict: Annotated[
-        bool, typer.Option(help="Stop at the first bad row instead of listing it.")
-    ] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    strict: Annotated[bool, _STRICT] = False,
+    json_out: Annotated[bool, _JSON_SUMMARY] = False,
     fmt: Annotated[OutputFormat | None, format_option()] = None,
 ) -> None:
     """Import a MEDS dataset: codes mapped to the catalogue, units converted, rows counted.
@@ -381,7 +372,7 @@ def from_meds(
     from sepsistwin.data.catalogue import CatalogueError
     from sepsistwin.data.meds import read_meds
 
-    _check_out(out)
+    check_output_path("--out", out, (".csv", ".parquet", ".pq"))
     try:
         result = read_meds(meds_dir, code_map=code_map, lenient=not strict)
     except (InputError, CatalogueError) as exc:

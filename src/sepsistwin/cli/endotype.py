@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sepsistwin import DISCLAIMER
-from sepsistwin.cli._common import check_out_path, console, fail, print_json, waiting
+from sepsistwin.cli._common import check_output_path, console, fail, print_json, waiting
 from sepsistwin.cli._output import OutputFormat, print_frame, resolve_format
 
 _STYLE = {"SRS1": "bold red", "SRS2": "green", "SRS3": "dim"}
@@ -127,12 +127,9 @@ def register(app: typer.Typer) -> None:
 
         form = resolve_format(fmt, json_out)
         if out is not None:
-            from sepsistwin.cli.simulate import check_output_path
-
             check_output_path("--out", out, (".csv", ".parquet"))
         if srs_mode not in ("auto", "align", "project"):
             fail(f"--srs-mode '{srs_mode}' is not known; expected auto, align or project")
-        check_out_path(out)
         try:
             with waiting(f"scoring endotypes in {expr.name}"):
                 result = endotype(

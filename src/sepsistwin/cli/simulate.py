@@ -9,7 +9,7 @@ import numpy as np
 import typer
 
 from sepsistwin.api import parse_assignments
-from sepsistwin.cli._common import check_out_path, console, fail, print_json
+from sepsistwin.cli._common import check_output_path, console, fail, print_json
 from sepsistwin.cli._output import OutputFormat, print_frame, resolve_format
 
 _PARAM_HELP = "Parameter override NAME=VALUE (repeatable)."
@@ -135,22 +135,6 @@ def check_dose_ranges(
         )
     if found and strict:
         fail(f"{len(found)} dose(s) outside the studied range (--strict); see above")
-
-
-def check_output_path(option: str, path: Path, suffixes: tuple[str, ...]) -> None:
-    """Refuse an output file whose extension is not one of ``suffixes`` (the file type
-    follows the extension) or whose folder does not exist, before any work is done."""
-    if path.suffix.lower() == ".pdf" and ".pdf" not in suffixes:
-        fail(
-            f"{option} {path}: PDF is not written (drawing the figures needs a browser); "
-            f"write {' or '.join(suffixes)} and print it to PDF from a browser"
-        )
-    if path.suffix.lower() not in suffixes:
-        fail(
-            f"{option} {path}: the file type follows the extension; {path.suffix or 'none'!r} "
-            f"is not written; expected {' or '.join(suffixes)}"
-        )
-    check_out_path(path, option)
 
 
 #: Observables shown per day in the readable summary, when the model has them (label, unit).

@@ -187,7 +187,8 @@ def register(app: typer.Typer) -> None:
         """Run an in-silico randomised trial: screen a virtual population with the clinical
         rules, enroll, randomise, follow each arm, and compare arms (Kaplan-Meier, log-rank,
         Cox HR, risk difference, phenotype subgroups)."""
-        from sepsistwin.cli.simulate import check_dose_ranges, check_output_path
+        from sepsistwin.cli._common import check_output_path
+        from sepsistwin.cli.simulate import check_dose_ranges
 
         form = resolve_format(fmt, json_out)
         for name, value in (("--workers", workers), ("--chunk-size", chunk_size)):

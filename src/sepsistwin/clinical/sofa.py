@@ -7,6 +7,8 @@ caller lists it in ``missing``. Cut-offs come from :class:`SofaThresholds`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -16,20 +18,30 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 
-def _points_below(x: FloatArray, cuts: list[float]) -> IntArray:
-    """1 point per cut-off that ``x`` is strictly below (cuts in decreasing order)."""
+def points(
+    x: FloatArray, cuts: list[float], passes: Callable[[FloatArray, float], NDArray[np.bool_]]
+) -> IntArray:
+    """1 point per cut-off ``c`` for which ``passes(x, c)`` (NaN compares False: 0 points).
+
+    Examples
+    --------
+    >>> points(np.array([450.0, 250.0, np.nan]), [400, 300, 200, 100], np.less).tolist()
+    [0, 2, 0]
+    """
     pts = np.zeros(x.shape, dtype=np.int64)
     for c in cuts:
-        pts += x < c  # NaN compares False: 0 points
+        pts += passes(x, c)
     return pts
+
+
+def _points_below(x: FloatArray, cuts: list[float]) -> IntArray:
+    """1 point per cut-off that ``x`` is strictly below (cuts in decreasing order)."""
+    return points(x, cuts, np.less)
 
 
 def _points_at_or_above(x: FloatArray, cuts: list[float]) -> IntArray:
     """1 point per cut-off that ``x`` reaches (cuts in increasing order)."""
-    pts = np.zeros(x.shape, dtype=np.int64)
-    for c in cuts:
-        pts += x >= c
-    return pts
+    return points(x, cuts, np.greater_equal)
 
 
 def respiration(pf_ratio: FloatArray, ventilated: NDArray[np.bool_], t: SofaThresholds) -> IntArray:

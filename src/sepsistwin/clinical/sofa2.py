@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sepsistwin.clinical.config import Sofa2Thresholds
+from sepsistwin.clinical.sofa import points
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -32,18 +33,12 @@ COMPONENTS = (
 
 def _at_or_below(x: FloatArray, cuts: list[float]) -> IntArray:
     """1 point per cut-off that ``x`` is at or below (cuts in decreasing order)."""
-    pts = np.zeros(x.shape, dtype=np.int64)
-    for c in cuts:
-        pts += x <= c  # NaN compares False
-    return pts
+    return points(x, cuts, np.less_equal)
 
 
 def _above(x: FloatArray, cuts: list[float]) -> IntArray:
     """1 point per cut-off that ``x`` exceeds (cuts in increasing order)."""
-    pts = np.zeros(x.shape, dtype=np.int64)
-    for c in cuts:
-        pts += x > c
-    return pts
+    return points(x, cuts, np.greater)
 
 
 def respiration(

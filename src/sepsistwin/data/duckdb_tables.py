@@ -55,3 +55,37 @@ def register_table(
             field=missing[0],
             expected=", ".join(required),
         )
+
+
+def read_stay_ids(path: Path, columns: Sequence[str], dataset: str) -> list[int]:
+    """The stay ids of a one-column stay list (CSV): the first of ``columns`` found (case
+    and spaces ignored), each a whole number, else one error naming file, row and value."""
+    import pandas as pd
+
+    from sepsistwin.data.errors import InputError
+
+    file = path.name
+    if not path.is_file():
+        raise file_error(file, f"file not found: {path}")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.EmptyDataError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise file_error(file, f"cannot read the stay list: {exc}") from None
+    wanted = [c.lower() for c in columns]
+    col = next((c for c in frame.columns if str(c).strip().lower() in wanted), None)
+    if col is None:
+        raise file_error(file, f"missing required column '{columns[0]}'", field=columns[0])
+    ids: list[int] = []
+    for i, text in enumerate(frame[col].tolist()):
+        value = str(text).strip()
+        if not value.isdigit():
+            raise InputError(
+                f"row {i + 2} of {file}: {columns[0]} '{text}' is not a whole number",
+                file=file,
+                row=i + 2,
+                field=str(col),
+                value=text,
+                expected=f"a {dataset} {columns[0]} (whole number)",
+            )
+        ids.append(int(value))
+    return ids

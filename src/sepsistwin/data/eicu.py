@@ -44,7 +44,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sepsistwin.data.catalogue import CATALOGUE, CatalogueError
-from sepsistwin.data.duckdb_tables import register_table
+from sepsistwin.data.duckdb_tables import read_stay_ids, register_table
 from sepsistwin.data.errors import InputError, file_error
 from sepsistwin.data.timeline import Timeline
 from sepsistwin.data.validate import RawRows, build_timeline
@@ -247,28 +247,7 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
 
 
 def _read_stay_ids(path: Path) -> list[int]:
-    file = path.name
-    if not path.is_file():
-        raise file_error(file, f"file not found: {path}")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    col = next(
-        (c for c in frame.columns if c.strip().lower() in ("patientunitstayid", "stay_id")), None
-    )
-    if col is None:
-        raise file_error(file, "missing column 'patientunitstayid'", field="patientunitstayid")
-    ids = []
-    for i, v in enumerate(frame[col].tolist()):
-        if not str(v).strip().isdigit():
-            raise InputError(
-                f"row {i + 2} of {file}: patientunitstayid '{v}' is not a whole number",
-                file=file,
-                row=i + 2,
-                field=col,
-                value=v,
-                expected="a patientunitstayid",
-            )
-        ids.append(int(v))
-    return ids
+    return read_stay_ids(path, ("patientunitstayid", "stay_id"), "eICU-CRD")
 
 
 def read_eicu(

@@ -43,7 +43,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sepsistwin.data.catalogue import CATALOGUE, CatalogueError
-from sepsistwin.data.duckdb_tables import register_table
+from sepsistwin.data.duckdb_tables import read_stay_ids, register_table
 from sepsistwin.data.errors import InputError, file_error
 from sepsistwin.data.timeline import Timeline
 from sepsistwin.data.validate import RawRows, build_timeline
@@ -270,30 +270,7 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
 
 
 def _read_stay_ids(path: Path) -> list[int]:
-    file = path.name
-    if not path.exists():
-        raise file_error(file, f"file not found: {path}")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.EmptyDataError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise file_error(file, f"cannot read the stay list: {exc}") from None
-    col = next((c for c in frame.columns if str(c).strip().lower() == "stay_id"), None)
-    if col is None:
-        raise file_error(file, "missing required column 'stay_id'", field="stay_id")
-    ids: list[int] = []
-    for i, text in enumerate(frame[col].tolist()):
-        try:
-            ids.append(int(str(text).strip()))
-        except ValueError:
-            raise InputError(
-                f"row {i + 2} of {file}: stay_id '{text}' is not a whole number",
-                file=file,
-                row=i + 2,
-                field="stay_id",
-                value=text,
-                expected="a MIMIC-IV stay_id (whole number)",
-            ) from None
-    return ids
+    return read_stay_ids(path, ("stay_id",), "MIMIC-IV")
 
 
 def read_mimic_iv(
