@@ -21,8 +21,8 @@ HOOK_NAMES = {
 }
 
 
-def test_the_template_names_its_three_parts_in_order() -> None:
-    assert MODULE_TEMPLATE.get_identifiers() == ["hooks", "vmath", "kernel"]
+def test_the_template_names_its_four_parts_in_order() -> None:
+    assert MODULE_TEMPLATE.get_identifiers() == ["hooks", "vmath", "tableau", "kernel"]
 
 
 def _top_level_names(tree: ast.Module) -> set[str]:

@@ -1,40 +1,53 @@
 """Per-patient integration kernel (Numba): Dormand-Prince 5(4) with a Rodas4 stiff fallback.
 
 Written against the model hooks ``derive(p, q)`` (parameters plus parameter-only values, once
-per patient), ``rhs(t, y, q, dy)``, ``jac(t, y, q, J)``,
-``observables_series(t_eval, states, q, gi, obs)`` (one patient's observables at every save
-time) and the constants ``USES_TIME``, ``N_STATES``, ``N_PARAMETERS`` and ``N_DERIVED``.
-Here they come from ``_hooks.py`` (a linear test problem, imported at the end of this file); for
-a real model ``compile.py`` fills its module template with the model's generated hooks followed
-by this file's source up to that import, so Numba compiles (and caches on disk) one kernel per
-model with the right-hand side inlined. The kernel knows no biology: states are indices,
-parameters a vector.
+per patient), ``rhs(t, y, q, dy)``, ``rhs_lanes`` (the same for ``LANES`` patients),
+``jac(t, y, q, J)``, ``observables_series(t_eval, states, q, gi, obs)`` (one patient's
+observables at every save time) and the constants ``USES_TIME``, ``N_STATES``, ``N_PARAMETERS``,
+``N_DERIVED`` and ``LANES``, and against the methods' coefficients of ``_tableau.py``. Here both
+are imported at the end of this file (the hooks of ``_hooks.py``, a linear test problem); for a
+real model ``compile.py`` fills its module template with the model's generated hooks, the
+tableau and this file's source up to those imports, so Numba compiles (and caches on disk) one
+kernel per model with the right-hand side inlined. The kernel knows no biology: states are
+indices, parameters a vector.
 
-Each thread runs blocks of patients on ``LANES`` lanes (``integrate_block``): a lane holds one
-patient's whole integrator state, DOPRI5 attempts run in lock step over the lanes stage by stage
-(independent patients' right-hand sides overlap in the CPU), and all other work is per lane.
+The parts, in the order of this file, each a few small functions (the way diffrax separates
+terms, solver, step-size controller and saving):
+
+* **step-size control**: the PI controller of DOPRI5 (``_dopri5_control``, Hairer's DOPRI5
+  constants), Rodas4's step factor, the starting step (``_initial_step``), Hairer's stiffness
+  test (``_stiff_step``, ``_count_stiffness``) and the pre-attempt check (``_ready``);
+* **output**: save points at dose boundaries (``_save_exact``, right-continuous: after any
+  bolus at that time), inside DOPRI5 steps (``_save_dopri5``, its 4th-order dense output) and
+  Rodas4 steps (``_save_hermite``, cubic Hermite), the terminal condition (``_stop_after``) and
+  the NaN fill after a failure;
+* **steppers**: one lock-step DOPRI5 attempt over all lanes (``_dopri5_attempt``), one Rodas4
+  attempt (``_rodas4_attempt``: Hairer & Wanner's RODAS, 6 stages, order 4(3), analytic
+  Jacobian, dense or sparse-aware LU) and the Rodas4 segment loop (``_rodas_segment``);
+* **the lane state machine**: ``integrate_block`` runs blocks of patients on ``LANES`` lanes; a
+  lane holds one patient's whole integrator state (named rows ``LS_*`` of ``LS``) and a phase
+  (``PH_*``), each phase one function (``_phase_load``, ``_phase_boundary``, ``_phase_dopri``,
+  ``_phase_check``, ``_phase_step``, ``_phase_rodas``, ``_phase_finish``). DOPRI5 attempts run
+  in lock step over the lanes stage by stage (independent patients' right-hand sides overlap
+  in the CPU); all other work is per lane. Arguments travel in a few bundles (tuples).
+
 Per patient:
 
 * the horizon ``[t_eval[0], t_eval[-1]]`` is split at dose times (bolus times, infusion starts
   and ends); at each boundary boluses are added to their state, the piecewise-constant infusion
   input ``u`` is recomputed, and integration restarts from scratch (fresh derivative, fresh
   initial step), so no step straddles a discontinuity;
-* save points use the state after any bolus at that time (right-continuous);
-* Dormand-Prince 5(4) with PI step control (Hairer's DOPRI5 constants) and its 4th-order dense
-  output fills save points;
 * stiffness: Hairer's test (h*|lambda| > 3.25 on 15 accepted steps), applied per component, or a
-  step-size collapse switches that patient to Rodas4 (Hairer & Wanner, 6 stages, order 4(3),
-  analytic Jacobian, cubic Hermite dense output). Rodas4 hands the patient back to DOPRI5 when
-  its own steps are no longer worth their cost (shorter than ``rodas_cost(n)`` times the step
-  DOPRI5 was held to); each hand-back doubles the evidence needed to switch again. Larger models
-  use a sparse-aware LU;
+  step-size collapse switches that patient to Rodas4. Rodas4 hands the patient back to DOPRI5
+  when its own steps are no longer worth their cost (shorter than ``rodas_cost(n)`` times the
+  step DOPRI5 was held to); each hand-back doubles the evidence needed to switch again;
 * failures stop that patient only, fill its remaining save points with NaN and set its status
   bits (see ``status.py``); other patients are unaffected.
 
-Helpers that take arrays and run per step (the right-hand side wrappers, the Rodas4 segment and
-its LU routines, the lane checks) are inlined (``inline="always"``), and no array views are
-taken per step: a compiled call increments and decrements the reference count of every array
-argument with atomic operations, which cost ~20 % of the integration time.
+Every helper that runs per step or per phase is inlined into ``integrate_block`` at Numba's IR
+level (``inline="always"``), so the split into small functions costs nothing at run time, and no
+array views are taken per step: a compiled call increments and decrements the reference count
+of every array argument with atomic operations, which cost ~20 % of the integration time.
 """
 
 from __future__ import annotations
@@ -77,42 +90,6 @@ _DONE = 0
 _SWITCH = 1
 _STOP = 2  # the terminal condition is met: no further save points
 
-# ---- Dormand-Prince 5(4) (Dormand & Prince 1980; dense output: Shampine 1986 / Hairer) -------
-C2, C3, C4, C5 = 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0
-A21 = 1.0 / 5.0
-A31, A32 = 3.0 / 40.0, 9.0 / 40.0
-A41, A42, A43 = 44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0
-A51, A52, A53, A54 = 19372.0 / 6561.0, -25360.0 / 2187.0, 64448.0 / 6561.0, -212.0 / 729.0
-A61, A62, A63 = 9017.0 / 3168.0, -355.0 / 33.0, 46732.0 / 5247.0
-A64, A65 = 49.0 / 176.0, -5103.0 / 18656.0
-B1, B3, B4, B5, B6 = 35.0 / 384.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, 11.0 / 84.0
-E1, E3, E4 = -71.0 / 57600.0, 71.0 / 16695.0, -71.0 / 1920.0
-E5, E6, E7 = 17253.0 / 339200.0, -22.0 / 525.0, 1.0 / 40.0
-# Dense output: y(t + x h) = y + h * sum_k Q[:, k] x^(k+1), Q = K^T P (rows: stages 1..7).
-P10, P11, P12, P13 = (
-    1.0,
-    -8048581381.0 / 2820520608.0,
-    8663915743.0 / 2820520608.0,
-    -12715105075.0 / 11282082432.0,
-)
-P31, P32, P33 = (
-    131558114200.0 / 32700410799.0,
-    -68118460800.0 / 10900136933.0,
-    87487479700.0 / 32700410799.0,
-)
-P41, P42, P43 = (
-    -1754552775.0 / 470086768.0,
-    14199869525.0 / 1410260304.0,
-    -10690763975.0 / 1880347072.0,
-)
-P51, P52, P53 = (
-    127303824393.0 / 49829197408.0,
-    -318862633887.0 / 49829197408.0,
-    701980252875.0 / 199316789632.0,
-)
-P61, P62, P63 = -282668133.0 / 205662961.0, 2019193451.0 / 616988883.0, -1453857185.0 / 822651844.0
-P71, P72, P73 = 40617522.0 / 29380423.0, -110615467.0 / 29380423.0, 69997945.0 / 29380423.0
-
 # PI step control (Hairer's DOPRI5 defaults).
 SAFE = 0.9
 FAC_MIN = 0.2  # largest decrease: h_new >= 0.2 h
@@ -124,55 +101,7 @@ STIFF_LIMIT = 3.25
 STIFF_COUNT = 15
 NONSTIFF_RESET = 6
 
-# ---- Rodas4 (Hairer & Wanner 1996, RODAS order 4(3)), stored row-wise below the diagonal ----
-RO_GAMMA = 0.25
-RO_A = (
-    1.544,
-    0.9466785280815826,
-    0.2557011698983284,
-    3.314825187068521,
-    2.896124015972201,
-    0.9986419139977817,
-    1.221224509226641,
-    6.019134481288629,
-    12.53708332932087,
-    -0.6878860361058950,
-    1.221224509226641,
-    6.019134481288629,
-    12.53708332932087,
-    -0.6878860361058950,
-    1.0,
-)
-RO_C = (
-    -5.6688,
-    -2.430093356833875,
-    -0.2063599157091915,
-    -0.1073529058151375,
-    -9.594562251023355,
-    -20.47028614809616,
-    7.496443313967647,
-    -10.24680431464352,
-    -33.99990352819905,
-    11.70890893206160,
-    8.083246795921522,
-    -7.981132988064893,
-    -31.52159432874371,
-    16.31930543123136,
-    -6.058818238834054,
-)
-RO_ALPHA = (0.0, 0.386, 0.21, 0.63, 1.0, 1.0)
-RO_GAMMAS = (0.25, -0.1043, 0.1035, -0.0362, 0.0, 0.0)
-RA21 = RO_A[0]
-RA31, RA32 = RO_A[1], RO_A[2]
-RA41, RA42, RA43 = RO_A[3], RO_A[4], RO_A[5]
-RA51, RA52, RA53, RA54 = RO_A[6], RO_A[7], RO_A[8], RO_A[9]
-RC21 = RO_C[0]
-RC31, RC32 = RO_C[1], RO_C[2]
-RC41, RC42, RC43 = RO_C[3], RO_C[4], RO_C[5]
-RC51, RC52, RC53, RC54 = RO_C[6], RO_C[7], RO_C[8], RO_C[9]
-RC61, RC62, RC63, RC64, RC65 = RO_C[10], RO_C[11], RO_C[12], RO_C[13], RO_C[14]
-RAL2, RAL3, RAL4 = RO_ALPHA[1], RO_ALPHA[2], RO_ALPHA[3]
-RG1, RG2, RG3, RG4 = RO_GAMMAS[0], RO_GAMMAS[1], RO_GAMMAS[2], RO_GAMMAS[3]
+# Rodas4 step control (coefficients: RODAS4 in _tableau.py).
 RO_FAC_MIN = 0.2
 RO_FAC_MAX = 6.0
 RO_FAC_REJ = 0.1
@@ -462,209 +391,85 @@ STOP_GRID = 3  # grid spacing (<= 0: stop at once)
 N_STOP = 4
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
-def _rodas_segment(
-    state,
-    y,
-    p,
-    u,
-    t_end,
-    t_eval,
-    rtol,
-    atol,
-    max_steps,
-    h_max,
-    out,
-    gi,
-    stats,
-    K,
-    ytmp,
-    ynew,
-    f0,
-    f1,
-    dfdt,
-    J,
-    M,
-    piv,
-    sp,
-    allow_back,
-    stop,
-):
-    """Integrate from ``state[LS_T]`` to ``t_end`` with Rodas4 (stiff); same contract as DOPRI.
+# ---- step-size control ------------------------------------------------------------------------
 
-    With ``allow_back``, returns ``_SWITCH`` (continue with DOPRI5, starting step in
-    ``state[LS_H]``) once Rodas4's steps are no longer worth their cost: ``BACK_COUNT`` accepted
-    steps in a row shorter than ``rodas_cost(n)`` times ``state[LS_H_EXP]``, the step DOPRI5 was
-    held to when it detected stiffness. Transients after the switch are then crossed
-    explicitly, which is cheaper per step (the idea of LSODA's method switching).
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _dopri5_control(h, err2, lfac):
+    """PI control of a DOPRI5 attempt of size ``h`` (Hairer's DOPRI5 controller).
+
+    ``err2``: the attempt's squared scaled RMS error; ``lfac``: log of the last accepted error.
+    Returns ``(accepted, h_next, lfac_next)``: the step to try next (before the caps applied by
+    the caller) and the controller's memory. A non-finite error (a stage left the domain) is a
+    rejection with the largest decrease. ``err**EXPO1 / facold**BETA`` is one log and one exp
+    (two pow calls cost more).
     """
-    n = N_STATES  # a compile-time constant: LLVM unrolls and vectorises the state loops
-    t = state[LS_T]
-    j = int(state[LS_J])
-    n_t = t_eval.size
-    h = state[LS_H]
-    cost = rodas_cost(n)
-    n_small = 0
-    n_here = 0
-    h_exp = state[LS_H_EXP]
-    if not (h > 0.0) or not math.isfinite(h):
-        h = 1e-6 * max(1.0, t_end - t)
-    h = min(h, t_end - t, h_max)
-    _f(t, y, p, u, f0)
-    stats[STAT_RHS] += 1
-    reject_last = False
-    reject_more = False
-    # Stage rows, taken once (views cost reference-count updates).
-    k1 = K[0]
-    k2 = K[1]
-    k3 = K[2]
-    k4 = K[3]
-    k5 = K[4]
-    k6 = K[5]
-    while t < t_end:
-        for i in range(n):
-            if not math.isfinite(f0[i]):
-                return -ST_NON_FINITE
-        jac(t, y, p, J)
-        if USES_TIME:
-            delta = math.sqrt(2.2e-16) * max(1e-6, abs(t))
-            _f(t + delta, y, p, u, dfdt)
-            stats[STAT_RHS] += 1
-            for i in range(n):
-                dfdt[i] = (dfdt[i] - f0[i]) / delta
-        accepted = False
-        n_singular = 0
-        while not accepted:
-            if stats[STAT_ACCEPTED] + stats[STAT_REJECTED] >= max_steps:
-                return -ST_MAX_STEPS
-            if h <= 1e-14 * max(abs(t), 1.0):
-                return -ST_STEP_TOO_SMALL
-            last = False
-            if t + 1.01 * h >= t_end:
-                h = t_end - t
-                last = True
-            ghinv = 1.0 / (h * RO_GAMMA)
-            for r in range(n):
-                for c in range(n):
-                    M[r, c] = -J[r, c]
-                M[r, r] += ghinv
-            if not _factor(M, piv, sp):
-                n_singular += 1
-                if n_singular > 5:
-                    return -ST_SINGULAR
-                h *= 0.5
-                continue
-            # Six stages, written out (constant coefficients; c_ij / h folded once per step).
-            hinv = 1.0 / h
-            for i in range(n):
-                k1[i] = f0[i] + RG1 * h * dfdt[i] if USES_TIME else f0[i]
-            _solve(M, piv, sp, k1)
-            for i in range(n):
-                ytmp[i] = y[i] + RA21 * k1[i]
-            _f(t + RAL2 * h, ytmp, p, u, k2)
-            for i in range(n):
-                k2[i] += hinv * (RC21 * k1[i])
-                if USES_TIME:
-                    k2[i] += RG2 * h * dfdt[i]
-            _solve(M, piv, sp, k2)
-            for i in range(n):
-                ytmp[i] = y[i] + RA31 * k1[i] + RA32 * k2[i]
-            _f(t + RAL3 * h, ytmp, p, u, k3)
-            for i in range(n):
-                k3[i] += hinv * (RC31 * k1[i] + RC32 * k2[i])
-                if USES_TIME:
-                    k3[i] += RG3 * h * dfdt[i]
-            _solve(M, piv, sp, k3)
-            for i in range(n):
-                ytmp[i] = y[i] + RA41 * k1[i] + RA42 * k2[i] + RA43 * k3[i]
-            _f(t + RAL4 * h, ytmp, p, u, k4)
-            for i in range(n):
-                k4[i] += hinv * (RC41 * k1[i] + RC42 * k2[i] + RC43 * k3[i])
-                if USES_TIME:
-                    k4[i] += RG4 * h * dfdt[i]
-            _solve(M, piv, sp, k4)
-            for i in range(n):
-                ytmp[i] = y[i] + RA51 * k1[i] + RA52 * k2[i] + RA53 * k3[i] + RA54 * k4[i]
-            _f(t + h, ytmp, p, u, k5)
-            for i in range(n):
-                k5[i] += hinv * (RC51 * k1[i] + RC52 * k2[i] + RC53 * k3[i] + RC54 * k4[i])
-            _solve(M, piv, sp, k5)
-            # Stage 6 state = stage 5 state + k5 (a6j = a5j, a65 = 1); ynew = it + k6.
-            for i in range(n):
-                ytmp[i] += k5[i]
-            _f(t + h, ytmp, p, u, k6)
-            for i in range(n):
-                k6[i] += hinv * (
-                    RC61 * k1[i] + RC62 * k2[i] + RC63 * k3[i] + RC64 * k4[i] + RC65 * k5[i]
-                )
-            _solve(M, piv, sp, k6)
-            stats[STAT_RHS] += 5
-            for i in range(n):
-                ynew[i] = ytmp[i] + k6[i]
-            err = _rms(k6, y, ynew, rtol, atol)
-            if not math.isfinite(err):
-                stats[STAT_REJECTED] += 1
-                h *= RO_FAC_REJ
-                reject_last = True
-                continue
-            fac = min(RO_FAC_MAX, max(RO_FAC_MIN, SAFE / math.sqrt(math.sqrt(max(err, 1e-10)))))
-            h_new = h * fac
-            if err <= 1.0:
-                accepted = True
-                stats[STAT_ACCEPTED] += 1
-                stats[STAT_STIFF_STEPS] += 1
-                t_new = t_end if last else t + h
-                _f(t_new, ynew, p, u, f1)
-                stats[STAT_RHS] += 1
-                # Cubic Hermite dense output from (y, f0) and (ynew, f1).
-                while j < n_t and t_eval[j] <= t_new and t_eval[j] < t_end:
-                    x = (t_eval[j] - t) / h
-                    h00 = (1.0 + 2.0 * x) * (1.0 - x) ** 2
-                    h10 = x * (1.0 - x) ** 2
-                    h01 = x * x * (3.0 - 2.0 * x)
-                    h11 = x * x * (x - 1.0)
-                    for i in range(n):
-                        out[i, gi, j] = (
-                            h00 * y[i] + h10 * h * f0[i] + h01 * ynew[i] + h11 * h * f1[i]
-                        )
-                    j += 1
-                    if stop[STOP_STATE] >= 0.0 and _stop_after(out, gi, j - 1, t_eval, state, stop):
-                        state[LS_J] = j
-                        return _STOP
-                state[LS_J] = j
-                for i in range(n):
-                    y[i] = ynew[i]
-                    f0[i] = f1[i]
-                t = t_new
-                if reject_last:
-                    h_new = min(h_new, h)
-                reject_last = False
-                reject_more = False
-                h = min(h_new, h_max)
-                n_here += 1
-                if allow_back and not last:
-                    if h < cost * h_exp:
-                        n_small += 1
-                    else:
-                        n_small = 0
-                    if n_small >= BACK_COUNT and n_here >= BACK_MIN_STEPS and t < t_end:
-                        state[LS_T] = t
-                        state[LS_H] = min(h, h_exp)
-                        state[LS_J] = j
-                        state[LS_BACK] += 1.0
-                        stats[STAT_BACK] += 1
-                        return _SWITCH
-            else:
-                stats[STAT_REJECTED] += 1
-                if reject_more:
-                    h_new = h * RO_FAC_REJ
-                reject_more = reject_last
-                reject_last = True
-                h = h_new
-    state[LS_T] = t_end
-    state[LS_H] = h
-    state[LS_J] = j
-    return _DONE
+    if not math.isfinite(err2):
+        return False, h * FAC_MIN, lfac
+    lerr = 0.5 * math.log(err2) if err2 > 1e-300 else -345.0
+    if err2 > 1.0:
+        return False, h / min(1.0 / FAC_MIN, math.exp(EXPO1 * lerr) / SAFE), lfac
+    fac = math.exp(EXPO1 * lerr - BETA * lfac)
+    fac = max(1.0 / FAC_MAX, min(1.0 / FAC_MIN, fac / SAFE))
+    return True, h / fac, max(lerr, LOG_ERR_MIN)
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _rodas4_factor(err):
+    """Step-size factor after a Rodas4 attempt with scaled RMS error ``err`` (order 4(3))."""
+    return min(RO_FAC_MAX, max(RO_FAC_MIN, SAFE / math.sqrt(math.sqrt(max(err, 1e-10)))))
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _stiff_step(h, YT, YN, k6, k7, ln):
+    """Hairer's stiffness test on lane ``ln``'s accepted DOPRI5 step of size ``h``.
+
+    ``h*|lambda| > STIFF_LIMIT``, with lambda estimated from the two evaluations at ``t + h``
+    (stage 6 in ``YT``/``k6``, the solution in ``YN``/``k7``), per component: a state decaying
+    far below atol (P after clearance) caps the step by stability while the whole-vector norm
+    only sees the O(1) states. Differences at rounding level are ignored.
+    """
+    L = LANES
+    stiff = False
+    for i in range(N_STATES):
+        c = i * L + ln
+        dyi = abs(YN[c] - YT[c])
+        if dyi > 1e-13 * abs(YN[c]) and h * abs(k7[c] - k6[c]) > STIFF_LIMIT * dyi:
+            stiff = True
+    return stiff
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _count_stiffness(LS, ln, stiff):
+    """Count lane ``ln``'s step towards the stiffness test: ``STIFF_COUNT``-like stiff steps in
+    a row switch to Rodas4; ``NONSTIFF_RESET`` non-stiff steps in a row forget them."""
+    if stiff:
+        LS[LS_NNONSTIFF, ln] = 0.0
+        LS[LS_NSTIFF, ln] += 1.0
+    else:
+        LS[LS_NNONSTIFF, ln] += 1.0
+        if LS[LS_NNONSTIFF, ln] == NONSTIFF_RESET:
+            LS[LS_NSTIFF, ln] = 0.0
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _ready(LS, ln, n_attempts, max_steps):
+    """Before an attempt, the common case: within the step budget and no collapsed step. Then
+    clip the step to the segment end (marking the last step) and return True; otherwise return
+    False and leave the decision (give up, or switch to Rodas4) to the caller."""
+    t = LS[LS_T, ln]
+    h = LS[LS_H, ln]
+    if n_attempts >= max_steps or h <= 1e-14 * max(abs(t), 1.0):
+        return False
+    seg_end = LS[LS_SEG_END, ln]
+    last = t + 1.01 * h >= seg_end
+    if last:
+        LS[LS_H, ln] = seg_end - t
+    LS[LS_LAST, ln] = 1.0 if last else 0.0
+    return True
+
+
+# ---- output: save points, the terminal condition, failures ------------------------------------
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
@@ -690,15 +495,102 @@ def _stop_after(out, gi, j, t_eval, state, stop):
     return abs(x - round(x)) <= 1e-9 * max(1.0, abs(x))
 
 
-# Lane phases: what a lane needs next. Only PH_STEP lanes take part in a lock-step attempt.
-PH_IDLE = 0  # no patient left for this lane
-PH_LOAD = 1  # take the next patient
-PH_BOUNDARY = 2  # at a dose boundary (or the start): boluses, save points, next segment
-PH_RODAS = 3  # run Rodas4 to the segment end or a switch back
-PH_DOPRI = 4  # (re)start DOPRI5: fresh derivative and starting step
-PH_CHECK = 5  # before an attempt: step budget, step collapse, last step of the segment
-PH_STEP = 6  # ready for a DOPRI5 attempt
-PH_FINISH = 7  # the patient is done (``CODE`` says how): NaN-fill, status, observables
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _lane_stops(out, gi, j, t_eval, LS, ln, st, STOPS):
+    """``_stop_after`` for the patient on lane ``ln`` (its crossed flag lives in
+    ``LS[LS_CROSSED, ln]``, ``st`` is scratch)."""
+    st[LS_CROSSED] = LS[LS_CROSSED, ln]
+    hit = _stop_after(out, gi, j, t_eval, st, STOPS[ln])
+    LS[LS_CROSSED, ln] = st[LS_CROSSED]
+    return hit
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _save_exact(out, gi, j, t, t_eval, Y, LS, ln, st, STOPS):
+    """Save lane ``ln``'s state at every save time ``<= t`` from index ``j`` on (the state at
+    a dose boundary, after its boluses: right-continuous). Returns ``(next j, stopped)``."""
+    L = LANES
+    n_t = t_eval.size
+    while j < n_t and t_eval[j] <= t:
+        for k in range(N_STATES):
+            out[k, gi, j] = Y[k * L + ln]
+        j += 1
+        if STOPS[ln, STOP_STATE] >= 0.0 and _lane_stops(out, gi, j - 1, t_eval, LS, ln, st, STOPS):
+            return j, True
+    return j, False
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _dopri5_dense_coefficients(Q, h, k1, k3, k4, k5, k6, k7, ln):
+    """Rows of ``Q``: lane ``ln``'s continuous extension over its accepted DOPRI5 step,
+    ``y(t + x h) = y + sum_k Q[k] x**(k + 1)`` (``DOPRI5.dense``; stage 2 has no weight)."""
+    L = LANES
+    for i in range(N_STATES):
+        c = i * L + ln
+        Q[0, i] = h * P10 * k1[c]
+        Q[1, i] = h * (
+            P11 * k1[c] + P31 * k3[c] + P41 * k4[c] + P51 * k5[c] + P61 * k6[c] + P71 * k7[c]
+        )
+        Q[2, i] = h * (
+            P12 * k1[c] + P32 * k3[c] + P42 * k4[c] + P52 * k5[c] + P62 * k6[c] + P72 * k7[c]
+        )
+        Q[3, i] = h * (
+            P13 * k1[c] + P33 * k3[c] + P43 * k4[c] + P53 * k5[c] + P63 * k6[c] + P73 * k7[c]
+        )
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _save_dopri5(out, gi, j, t, h, t_new, seg_end, t_eval, Y, stages, Q, LS, ln, st, STOPS):
+    """Save points in ``(t, t_new]``, strictly before the segment end, from lane ``ln``'s
+    accepted DOPRI5 step (dense output). Returns ``(next j, stopped)``."""
+    k1, k2, k3, k4, k5, k6, k7, YT, YN, TT, E2 = stages
+    L = LANES
+    n_t = t_eval.size
+    if not (j < n_t and t_eval[j] <= t_new and t_eval[j] < seg_end):
+        return j, False
+    _dopri5_dense_coefficients(Q, h, k1, k3, k4, k5, k6, k7, ln)  # once per step
+    hinv = 1.0 / h
+    while j < n_t and t_eval[j] <= t_new and t_eval[j] < seg_end:
+        x = (t_eval[j] - t) * hinv
+        for i in range(N_STATES):
+            out[i, gi, j] = Y[i * L + ln] + x * (
+                Q[0, i] + x * (Q[1, i] + x * (Q[2, i] + x * Q[3, i]))
+            )
+        j += 1
+        if STOPS[ln, STOP_STATE] >= 0.0 and _lane_stops(out, gi, j - 1, t_eval, LS, ln, st, STOPS):
+            return j, True
+    return j, False
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _save_hermite(out, gi, j, t, h, t_new, t_end, t_eval, y, f0, ynew, f1, state, stop):
+    """Save points in ``(t, t_new]``, strictly before ``t_end``, from an accepted Rodas4 step:
+    cubic Hermite interpolation of ``(y, f0)`` and ``(ynew, f1)``. Returns ``(next j,
+    stopped)``."""
+    n_t = t_eval.size
+    while j < n_t and t_eval[j] <= t_new and t_eval[j] < t_end:
+        x = (t_eval[j] - t) / h
+        h00 = (1.0 + 2.0 * x) * (1.0 - x) ** 2
+        h10 = x * (1.0 - x) ** 2
+        h01 = x * x * (3.0 - 2.0 * x)
+        h11 = x * x * (x - 1.0)
+        for i in range(N_STATES):
+            out[i, gi, j] = h00 * y[i] + h10 * h * f0[i] + h01 * ynew[i] + h11 * h * f1[i]
+        j += 1
+        if stop[STOP_STATE] >= 0.0 and _stop_after(out, gi, j - 1, t_eval, state, stop):
+            return j, True
+    return j, False
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _fill_failed(out, gi, j, n_t):
+    """NaN at save points ``j..n_t - 1`` of patient ``gi`` (after a failure or a stop)."""
+    for jj in range(j, n_t):
+        for k in range(N_STATES):
+            out[k, gi, jj] = np.nan
+
+
+# ---- steppers ---------------------------------------------------------------------------------
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
@@ -723,11 +615,16 @@ def _f_lanes(T, Y, q, U, DY):
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
-def _attempt_lanes(Y, YT, YN, k1, k2, k3, k4, k5, k6, k7, U, QL, LS, TT, E2, rtol, atol):
-    """One DOPRI5 attempt on every lane, stage by stage: stage states in ``YT`` (stage 6
-    left there for the stiffness test), the 5th-order solution in ``YN``, stages in ``k1..k7``
-    (separate arrays, not views of one: a view costs reference-count updates per call), squared
-    scaled error norms (times n) in ``E2``."""
+def _dopri5_attempt(Y, stages, U, QL, LS, rtol, atol):
+    """One DOPRI5 attempt on every lane, stage by stage (coefficients: ``DOPRI5``).
+
+    ``stages = (k1, ..., k7, YT, YN, TT, E2)``: stage derivatives (``k1`` holds f(t, y) on entry:
+    first same as last), stage states in ``YT`` (stage 6 left there for the stiffness test),
+    the 5th-order solution in ``YN``, stage times in ``TT`` and the squared scaled error norms
+    (times n) in ``E2``. Stages are separate arrays, not rows of one (a row view costs
+    reference-count updates per call).
+    """
+    k1, k2, k3, k4, k5, k6, k7, YT, YN, TT, E2 = stages
     n = N_STATES
     L = LANES
     for i in range(n):
@@ -789,30 +686,485 @@ def _attempt_lanes(Y, YT, YN, k1, k2, k3, k4, k5, k6, k7, U, QL, LS, TT, E2, rto
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
-def _lane_stops(out, gi, j, t_eval, LS, ln, st, STOPS):
-    """``_stop_after`` for the patient on lane ``ln`` (its crossed flag lives in
-    ``LS[LS_CROSSED, ln]``, ``st`` is scratch)."""
-    st[LS_CROSSED] = LS[LS_CROSSED, ln]
-    hit = _stop_after(out, gi, j, t_eval, st, STOPS[ln])
-    LS[LS_CROSSED, ln] = st[LS_CROSSED]
-    return hit
+def _rodas4_attempt(t, h, y, p, u, work, rtol, atol):
+    """One Rodas4 attempt of size ``h`` from ``(t, y)`` (coefficients: ``RODAS4``), with the
+    matrix ``I/(gamma h) - J`` already factored in ``work``.
+
+    Stages in ``K`` (rows), the new solution in ``ynew``; returns the scaled RMS error (the
+    last stage is the error estimate: the method is stiffly accurate). The six stages are
+    written out (constant coefficients; c_ij / h folded once per step).
+    """
+    st, ys, K, Q, ytmp, ynew, f0, f1, dfdt, J, M, piv, sp = work
+    n = N_STATES
+    k1 = K[0]
+    k2 = K[1]
+    k3 = K[2]
+    k4 = K[3]
+    k5 = K[4]
+    k6 = K[5]
+    hinv = 1.0 / h
+    for i in range(n):
+        k1[i] = f0[i] + RG1 * h * dfdt[i] if USES_TIME else f0[i]
+    _solve(M, piv, sp, k1)
+    for i in range(n):
+        ytmp[i] = y[i] + RA21 * k1[i]
+    _f(t + RAL2 * h, ytmp, p, u, k2)
+    for i in range(n):
+        k2[i] += hinv * (RC21 * k1[i])
+        if USES_TIME:
+            k2[i] += RG2 * h * dfdt[i]
+    _solve(M, piv, sp, k2)
+    for i in range(n):
+        ytmp[i] = y[i] + RA31 * k1[i] + RA32 * k2[i]
+    _f(t + RAL3 * h, ytmp, p, u, k3)
+    for i in range(n):
+        k3[i] += hinv * (RC31 * k1[i] + RC32 * k2[i])
+        if USES_TIME:
+            k3[i] += RG3 * h * dfdt[i]
+    _solve(M, piv, sp, k3)
+    for i in range(n):
+        ytmp[i] = y[i] + RA41 * k1[i] + RA42 * k2[i] + RA43 * k3[i]
+    _f(t + RAL4 * h, ytmp, p, u, k4)
+    for i in range(n):
+        k4[i] += hinv * (RC41 * k1[i] + RC42 * k2[i] + RC43 * k3[i])
+        if USES_TIME:
+            k4[i] += RG4 * h * dfdt[i]
+    _solve(M, piv, sp, k4)
+    for i in range(n):
+        ytmp[i] = y[i] + RA51 * k1[i] + RA52 * k2[i] + RA53 * k3[i] + RA54 * k4[i]
+    _f(t + h, ytmp, p, u, k5)
+    for i in range(n):
+        k5[i] += hinv * (RC51 * k1[i] + RC52 * k2[i] + RC53 * k3[i] + RC54 * k4[i])
+    _solve(M, piv, sp, k5)
+    # Stage 6 state = stage 5 state + k5 (a6j = a5j, a65 = 1); ynew = it + k6.
+    for i in range(n):
+        ytmp[i] += k5[i]
+    _f(t + h, ytmp, p, u, k6)
+    for i in range(n):
+        k6[i] += hinv * (RC61 * k1[i] + RC62 * k2[i] + RC63 * k3[i] + RC64 * k4[i] + RC65 * k5[i])
+    _solve(M, piv, sp, k6)
+    for i in range(n):
+        ynew[i] = ytmp[i] + k6[i]
+    return _rms(k6, y, ynew, rtol, atol)
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
-def _ready(LS, ln, n_attempts, max_steps):
-    """Before an attempt, the common case: within the step budget and no collapsed step. Then
-    clip the step to the segment end (marking the last step) and return True; otherwise return
-    False and leave the decision (give up, or switch to Rodas4) to the caller."""
+def _rodas_segment(state, y, p, u, t_end, problem, control, output, gi, work, stop):
+    """Integrate from ``state[LS_T]`` to ``t_end`` with Rodas4 (stiff); same contract as DOPRI5.
+
+    ``state``: the lane's record (``LS_*`` layout); ``y``, ``p``, ``u``: its state,
+    parameters and infusion input; the bundles as in ``integrate_block``. Unless every step is
+    forced to be stiff, returns ``_SWITCH`` (continue with DOPRI5, starting step in
+    ``state[LS_H]``) once Rodas4's steps are no longer worth their cost: ``BACK_COUNT`` accepted
+    steps in a row shorter than ``rodas_cost(n)`` times ``state[LS_H_EXP]``, the step DOPRI5 was
+    held to when it detected stiffness. Transients after the switch are then crossed
+    explicitly, which is cheaper per step (the idea of LSODA's method switching).
+    """
+    y0_, p_, t_eval = problem
+    rtol, atol, max_steps, h_max, allow_stiff, force_stiff = control
+    out, obs, offset, stats = output
+    st, ys, K, Q, ytmp, ynew, f0, f1, dfdt, J, M, piv, sp = work
+    allow_back = not force_stiff
+    n = N_STATES  # a compile-time constant: LLVM unrolls and vectorises the state loops
+    t = state[LS_T]
+    j = int(state[LS_J])
+    h = state[LS_H]
+    cost = rodas_cost(n)
+    n_small = 0
+    n_here = 0
+    h_exp = state[LS_H_EXP]
+    if not (h > 0.0) or not math.isfinite(h):
+        h = 1e-6 * max(1.0, t_end - t)
+    h = min(h, t_end - t, h_max)
+    _f(t, y, p, u, f0)
+    stats[gi, STAT_RHS] += 1
+    reject_last = False
+    reject_more = False
+    while t < t_end:
+        for i in range(n):
+            if not math.isfinite(f0[i]):
+                return -ST_NON_FINITE
+        jac(t, y, p, J)
+        if USES_TIME:
+            delta = math.sqrt(2.2e-16) * max(1e-6, abs(t))
+            _f(t + delta, y, p, u, dfdt)
+            stats[gi, STAT_RHS] += 1
+            for i in range(n):
+                dfdt[i] = (dfdt[i] - f0[i]) / delta
+        accepted = False
+        n_singular = 0
+        while not accepted:
+            if stats[gi, STAT_ACCEPTED] + stats[gi, STAT_REJECTED] >= max_steps:
+                return -ST_MAX_STEPS
+            if h <= 1e-14 * max(abs(t), 1.0):
+                return -ST_STEP_TOO_SMALL
+            last = False
+            if t + 1.01 * h >= t_end:
+                h = t_end - t
+                last = True
+            ghinv = 1.0 / (h * RO_GAMMA)
+            for r in range(n):
+                for c in range(n):
+                    M[r, c] = -J[r, c]
+                M[r, r] += ghinv
+            if not _factor(M, piv, sp):
+                n_singular += 1
+                if n_singular > 5:
+                    return -ST_SINGULAR
+                h *= 0.5
+                continue
+            err = _rodas4_attempt(t, h, y, p, u, work, rtol, atol)
+            stats[gi, STAT_RHS] += 5
+            if not math.isfinite(err):
+                stats[gi, STAT_REJECTED] += 1
+                h *= RO_FAC_REJ
+                reject_last = True
+                continue
+            h_new = h * _rodas4_factor(err)
+            if err <= 1.0:
+                accepted = True
+                stats[gi, STAT_ACCEPTED] += 1
+                stats[gi, STAT_STIFF_STEPS] += 1
+                t_new = t_end if last else t + h
+                _f(t_new, ynew, p, u, f1)
+                stats[gi, STAT_RHS] += 1
+                j, stopped = _save_hermite(
+                    out, gi, j, t, h, t_new, t_end, t_eval, y, f0, ynew, f1, state, stop
+                )
+                state[LS_J] = j
+                if stopped:
+                    return _STOP
+                for i in range(n):
+                    y[i] = ynew[i]
+                    f0[i] = f1[i]
+                t = t_new
+                if reject_last:
+                    h_new = min(h_new, h)
+                reject_last = False
+                reject_more = False
+                h = min(h_new, h_max)
+                n_here += 1
+                if allow_back and not last:
+                    if h < cost * h_exp:
+                        n_small += 1
+                    else:
+                        n_small = 0
+                    if n_small >= BACK_COUNT and n_here >= BACK_MIN_STEPS and t < t_end:
+                        state[LS_T] = t
+                        state[LS_H] = min(h, h_exp)
+                        state[LS_J] = j
+                        state[LS_BACK] += 1.0
+                        stats[gi, STAT_BACK] += 1
+                        return _SWITCH
+            else:
+                stats[gi, STAT_REJECTED] += 1
+                if reject_more:
+                    h_new = h * RO_FAC_REJ
+                reject_more = reject_last
+                reject_last = True
+                h = h_new
+    state[LS_T] = t_end
+    state[LS_H] = h
+    state[LS_J] = j
+    return _DONE
+
+
+# ---- the lane state machine: one function per phase --------------------------------------------
+# Lane phases: what a lane needs next. Only PH_STEP lanes take part in a lock-step attempt.
+PH_IDLE = 0  # no patient left for this lane
+PH_LOAD = 1  # take the next patient
+PH_BOUNDARY = 2  # at a dose boundary (or the start): boluses, save points, next segment
+PH_RODAS = 3  # run Rodas4 to the segment end or a switch back
+PH_DOPRI = 4  # (re)start DOPRI5: fresh derivative and starting step
+PH_CHECK = 5  # before an attempt: step budget, step collapse, last step of the segment
+PH_STEP = 6  # ready for a DOPRI5 attempt; after it, step control (``_phase_step``)
+PH_FINISH = 7  # the patient is done (``CODE`` says how): NaN-fill, status, observables
+#
+# Bundles shared by the phases (tuples of borrowed views, see ``integrate_block``):
+# ``lanes = (Y, U, QL, LS, PH, PAT, CODE, STIFF, ANY_U, QS, US, STOPS)``: per-lane state, the
+# lock-step arrays flat (``x[i * LANES + lane]``), the others one row per lane;
+# ``stages = (k1, ..., k7, YT, YN, TT, E2)``: the DOPRI5 attempt's arrays;
+# ``work = (st, ys, K, Q, ytmp, ynew, f0, f1, dfdt, J, M, piv, sp)``: one lane's scalar scratch.
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _phase_load(ln, i, problem, control, terminal, lanes):
+    """PH_LOAD: put chunk patient ``i`` on lane ``ln``: state, derived parameters, a fresh
+    record; a non-finite initial state or parameter fails it at once."""
+    y0, p, t_eval = problem
+    rtol, atol, max_steps, h_max, allow_stiff, force_stiff = control
+    stop_state, stop_value, stop_origin, stop_grid = terminal
+    Y, U, QL, LS, PH, PAT, CODE, STIFF, ANY_U, QS, US, STOPS = lanes
+    L = LANES
+    nq = N_PARAMETERS + N_DERIVED
+    PAT[ln] = i
+    q = QS[ln]
+    derive(p[i], q)
+    code = _DONE
+    for k in range(N_STATES):
+        Y[k * L + ln] = y0[i, k]
+        if not math.isfinite(y0[i, k]):
+            code = -ST_NON_FINITE
+    for k in range(nq):
+        QL[k * L + ln] = q[k]
+        if not math.isfinite(q[k]):
+            code = -ST_NON_FINITE
+    for k in range(N_LS):
+        LS[k, ln] = 0.0
+    LS[LS_H_EXP, ln] = math.inf
+    LS[LS_T, ln] = t_eval[0]
+    STIFF[ln] = force_stiff
+    STOPS[ln, STOP_STATE] = stop_state
+    STOPS[ln, STOP_VALUE] = stop_value[i] if stop_value.size > 1 else stop_value[0]
+    STOPS[ln, STOP_ORIGIN] = stop_origin
+    STOPS[ln, STOP_GRID] = stop_grid
+    CODE[ln] = code
+    PH[ln] = PH_BOUNDARY if code == _DONE else PH_FINISH
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _phase_idle(ln, lanes):
+    """PH_IDLE: no patient left; the lane rides along in lock-step attempts without moving."""
+    Y, U, QL, LS, PH, PAT, CODE, STIFF, ANY_U, QS, US, STOPS = lanes
+    PH[ln] = PH_IDLE
+    LS[LS_H, ln] = 0.0
+    for k in range(N_STATES):
+        U[k * LANES + ln] = 0.0
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _phase_boundary(ln, gi, problem, events, lanes, output, work):
+    """PH_BOUNDARY: at a dose boundary (or the start) apply the boluses due now, save the
+    points at t (right-continuous), then set up the next dose segment: its end and the
+    piecewise-constant infusion input; integration restarts there with a fresh step."""
+    y0, p, t_eval = problem
+    ev_time, ev_end, ev_val, ev_state, ev_kind = events
+    Y, U, QL, LS, PH, PAT, CODE, STIFF, ANY_U, QS, US, STOPS = lanes
+    out, obs, offset, stats = output
+    st = work[0]
+    n = N_STATES
+    L = LANES
+    m = ev_kind.size
+    tf = t_eval[t_eval.size - 1]
+    i = PAT[ln]
     t = LS[LS_T, ln]
+    for k in range(m):
+        if ev_kind[k] == EV_BOLUS and ev_time[i, k] == t:
+            Y[ev_state[k] * L + ln] += ev_val[i, k]
+    j, stopped = _save_exact(out, gi, int(LS[LS_J, ln]), t, t_eval, Y, LS, ln, st, STOPS)
+    LS[LS_J, ln] = j
+    if stopped:
+        CODE[ln] = _STOP
+        PH[ln] = PH_FINISH
+        return
+    if t >= tf:
+        CODE[ln] = _DONE
+        PH[ln] = PH_FINISH
+        return
+    u = US[ln]
+    for k in range(n):
+        u[k] = 0.0
+    seg_end = tf
+    for k in range(m):
+        if ev_time[i, k] > t and ev_time[i, k] < seg_end:
+            seg_end = ev_time[i, k]
+        if ev_kind[k] == EV_INFUSION:
+            if ev_time[i, k] <= t and t < ev_end[i, k]:
+                u[ev_state[k]] += ev_val[i, k]
+            if ev_end[i, k] > t and ev_end[i, k] < seg_end:
+                seg_end = ev_end[i, k]
+    any_u = False
+    for k in range(n):
+        U[k * L + ln] = u[k]
+        if u[k] != 0.0:
+            any_u = True
+    ANY_U[ln] = any_u
+    LS[LS_SEG_END, ln] = seg_end
+    LS[LS_H, ln] = 0.0  # fresh starting step after a boundary
+    # Within a dose segment the patient may move between the methods either way.
+    PH[ln] = PH_RODAS if STIFF[ln] else PH_DOPRI
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _phase_rodas(ln, gi, problem, control, lanes, output, work):
+    """PH_RODAS: run Rodas4 on the lane's patient to the segment end (then PH_BOUNDARY), to a
+    switch back to DOPRI5 (PH_DOPRI), or to a stop or failure (PH_FINISH)."""
+    Y, U, QL, LS, PH, PAT, CODE, STIFF, ANY_U, QS, US, STOPS = lanes
+    st, ys, K, Q, ytmp, ynew, f0, f1, dfdt, J, M, piv, sp = work
+    L = LANES
+    row = US[ln]
+    uu = row if ANY_U[ln] else row[:0]  # empty: _f skips the add
+    for k in range(N_STATES):
+        ys[k] = Y[k * L + ln]
+    for k in range(N_LS):
+        st[k] = LS[k, ln]
+    code = _rodas_segment(
+        st, ys, QS[ln], uu, LS[LS_SEG_END, ln], problem, control, output, gi, work, STOPS[ln]
+    )
+    for k in range(N_STATES):
+        Y[k * L + ln] = ys[k]
+    for k in range(N_LS):
+        LS[k, ln] = st[k]
+    if code == _SWITCH:
+        STIFF[ln] = False
+        PH[ln] = PH_DOPRI
+    elif code == _DONE:
+        PH[ln] = PH_BOUNDARY  # t is the segment end
+    else:
+        CODE[ln] = code
+        PH[ln] = PH_FINISH
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _phase_dopri(ln, gi, control, lanes, output, work, stages, stiff_base):
+    """PH_DOPRI: (re)start DOPRI5 on the lane, as on entering a segment: a fresh derivative
+    (``k1``), a starting step (Hairer's heuristic, or Rodas4's estimate of the stable explicit
+    step when coming back from it) and a fresh controller memory."""
+    rtol, atol, max_steps, h_max, allow_stiff, force_stiff = control
+    Y, U, QL, LS, PH, PAT, CODE, STIFF, ANY_U, QS, US, STOPS = lanes
+    out, obs, offset, stats = output
+    st, ys, K, Q, ytmp, ynew, f0, f1, dfdt, J, M, piv, sp = work
+    k1 = stages[0]
+    L = LANES
+    row = US[ln]
+    uu = row if ANY_U[ln] else row[:0]
+    t = LS[LS_T, ln]
+    for k in range(N_STATES):
+        ys[k] = Y[k * L + ln]
+    _f(t, ys, QS[ln], uu, f0)
+    stats[gi, STAT_RHS] += 1
+    finite = True
+    for k in range(N_STATES):
+        k1[k * L + ln] = f0[k]
+        if not math.isfinite(f0[k]):
+            finite = False
+    if not finite:
+        CODE[ln] = -ST_NON_FINITE
+        PH[ln] = PH_FINISH
+        return
+    hmax = min(h_max, LS[LS_SEG_END, ln] - t)
+    if LS[LS_H, ln] > 0.0:
+        # Coming back from Rodas4: its estimate of the stable explicit step.
+        LS[LS_H, ln] = min(LS[LS_H, ln], hmax)
+    else:
+        LS[LS_H, ln] = _initial_step(t, ys, f0, QS[ln], uu, rtol, atol, hmax, ytmp, f1)
+        stats[gi, STAT_RHS] += 1
+    LS[LS_LFAC, ln] = math.log(1e-4)
+    # Evidence needed to switch to Rodas4: Hairer's 15 stiff steps, scaled by what a Rodas4
+    # step costs relative to a small model's, doubled by each switch back (no ping-pong). The
+    # stiff/non-stiff counts carry over dose boundaries (q8h antibiotics must not reset them).
+    LS[LS_STIFF_COUNT, ln] = stiff_base << min(int(LS[LS_BACK, ln]), 4)
+    LS[LS_REJECT, ln] = 0.0
+    PH[ln] = PH_CHECK
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _to_rodas(ln, gi, lanes, stats):
+    """Switch lane ``ln``'s patient to Rodas4 (stiffness detected, or DOPRI5's step
+    collapsed); the stiffness counts start again."""
+    Y, U, QL, LS, PH, PAT, CODE, STIFF, ANY_U, QS, US, STOPS = lanes
+    LS[LS_NSTIFF, ln] = 0.0
+    LS[LS_NNONSTIFF, ln] = 0.0
+    STIFF[ln] = True
+    stats[gi, STAT_STATUS] |= ST_STIFF
+    PH[ln] = PH_RODAS
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _phase_check(ln, gi, control, lanes, output):
+    """PH_CHECK: before an attempt: ready (PH_STEP), out of steps (PH_FINISH), or the step
+    collapsed: Rodas4 if allowed, else a failure."""
+    rtol, atol, max_steps, h_max, allow_stiff, force_stiff = control
+    Y, U, QL, LS, PH, PAT, CODE, STIFF, ANY_U, QS, US, STOPS = lanes
+    out, obs, offset, stats = output
+    n_att = stats[gi, STAT_ACCEPTED] + stats[gi, STAT_REJECTED]
+    if _ready(LS, ln, n_att, max_steps):
+        PH[ln] = PH_STEP
+    elif n_att >= max_steps:
+        CODE[ln] = -ST_MAX_STEPS
+        PH[ln] = PH_FINISH
+    elif allow_stiff:
+        LS[LS_H, ln] = 0.0
+        LS[LS_H_EXP, ln] = 0.0  # no explicit step to go back to
+        _to_rodas(ln, gi, lanes, stats)
+    else:
+        CODE[ln] = -ST_STEP_TOO_SMALL
+        PH[ln] = PH_FINISH
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _phase_finish(ln, gi, problem, control, lanes, output):
+    """PH_FINISH: close the lane's patient: NaN after a stop or failure, status bits, its
+    observables at every save time (its states are still in cache); then load the next."""
+    y0, p, t_eval = problem
+    rtol, atol, max_steps, h_max, allow_stiff, force_stiff = control
+    Y, U, QL, LS, PH, PAT, CODE, STIFF, ANY_U, QS, US, STOPS = lanes
+    out, obs, offset, stats = output
+    code = CODE[ln]
+    if code < 0 or code == _STOP:
+        stats[gi, STAT_STATUS] |= -code if code < 0 else ST_STOPPED
+        _fill_failed(out, gi, int(LS[LS_J, ln]), t_eval.size)
+    if force_stiff:
+        stats[gi, STAT_STATUS] |= ST_STIFF
+    if obs.shape[0] > 0:
+        observables_series(t_eval, out, QS[ln], gi, obs)
+    PAT[ln] = -1
+    PH[ln] = PH_LOAD
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _phase_step(ln, gi, problem, control, lanes, output, work, stages):
+    """PH_STEP, after the lock-step attempt: step control of lane ``ln``. A rejected attempt
+    is retried smaller (PH_CHECK); an accepted one is counted for the stiffness test, fills the
+    save points it covers, and advances the lane: to the next attempt, the segment end
+    (PH_BOUNDARY), Rodas4 (PH_RODAS) or a stop (PH_FINISH)."""
+    y0, p, t_eval = problem
+    rtol, atol, max_steps, h_max, allow_stiff, force_stiff = control
+    Y, U, QL, LS, PH, PAT, CODE, STIFF, ANY_U, QS, US, STOPS = lanes
+    out, obs, offset, stats = output
+    st, ys, K, Q, ytmp, ynew, f0, f1, dfdt, J, M, piv, sp = work
+    k1, k2, k3, k4, k5, k6, k7, YT, YN, TT, E2 = stages
+    L = LANES
+    stats[gi, STAT_RHS] += 6
     h = LS[LS_H, ln]
-    if n_attempts >= max_steps or h <= 1e-14 * max(abs(t), 1.0):
-        return False
+    t = LS[LS_T, ln]
+    PH[ln] = PH_CHECK
+    accepted, h_new, lfac = _dopri5_control(h, E2[ln] * (1.0 / N_STATES), LS[LS_LFAC, ln])
+    if not accepted:
+        stats[gi, STAT_REJECTED] += 1
+        LS[LS_H, ln] = h_new
+        LS[LS_REJECT, ln] = 1.0
+        return
+    LS[LS_LFAC, ln] = lfac
+    stats[gi, STAT_ACCEPTED] += 1
+    _count_stiffness(LS, ln, _stiff_step(h, YT, YN, k6, k7, ln))
+    last = LS[LS_LAST, ln] != 0.0
     seg_end = LS[LS_SEG_END, ln]
-    last = t + 1.01 * h >= seg_end
+    t_new = seg_end if last else t + h
+    j, stopped = _save_dopri5(
+        out, gi, int(LS[LS_J, ln]), t, h, t_new, seg_end, t_eval, Y, stages, Q, LS, ln, st, STOPS
+    )
+    LS[LS_J, ln] = j
+    if stopped:
+        CODE[ln] = _STOP
+        PH[ln] = PH_FINISH
+        return
+    for i in range(N_STATES):
+        c = i * L + ln
+        Y[c] = YN[c]
+        k1[c] = k7[c]
+    LS[LS_T, ln] = t_new
+    if LS[LS_REJECT, ln] != 0.0:
+        h_new = min(h_new, h)  # no growth right after a rejection
+    LS[LS_REJECT, ln] = 0.0
+    LS[LS_H, ln] = min(h_new, h_max)
     if last:
-        LS[LS_H, ln] = seg_end - t
-    LS[LS_LAST, ln] = 1.0 if last else 0.0
-    return True
+        PH[ln] = PH_BOUNDARY  # segment done: t is its end
+    elif allow_stiff and LS[LS_NSTIFF, ln] >= LS[LS_STIFF_COUNT, ln]:
+        LS[LS_H_EXP, ln] = LS[LS_H, ln]  # the stability-limited explicit step, for the way back
+        _to_rodas(ln, gi, lanes, stats)
+    elif _ready(LS, ln, stats[gi, STAT_ACCEPTED] + stats[gi, STAT_REJECTED], max_steps):
+        PH[ln] = PH_STEP  # the common case, without a pass through the phase loop
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FASTMATH)
@@ -823,28 +1175,22 @@ def integrate_block(lo, hi, problem, events, control, output, terminal):
     segment and save index). DOPRI5 attempts run in lock step over the lanes, stage by stage,
     so the right-hand sides of different patients overlap in the CPU (a small model's RHS is a
     latency-bound chain of divisions) and vectorise across lanes; everything else (dose
-    boundaries, the starting step, Rodas4, save points, failures) is per-lane scalar work. A
-    lane that finishes its patient takes the next one. Per patient the arithmetic is that of
-    one patient alone, so results do not depend on ``LANES`` or on the other patients.
+    boundaries, the starting step, Rodas4, save points, failures) is per-lane scalar work, one
+    function per lane phase (``_phase_*``). A lane that finishes its patient takes the next
+    one. Per patient the arithmetic is that of one patient alone, so results do not depend on
+    ``LANES`` or on the other patients.
 
-    The arguments come in bundles (tuples, unpacked once here): ``problem = (y0, p, t_eval)``
-    (what is solved), ``events = (ev_time, ev_end, ev_val, ev_state, ev_kind)`` (the dose
-    event table), ``control = (rtol, atol, max_steps, h_max, allow_stiff, force_stiff)`` (step
-    control and method choice), ``output = (out, obs, offset, stats)`` (what is saved) and
+    The arguments come in bundles (tuples): ``problem = (y0, p, t_eval)`` (what is solved),
+    ``events = (ev_time, ev_end, ev_val, ev_state, ev_kind)`` (the dose event table),
+    ``control = (rtol, atol, max_steps, h_max, allow_stiff, force_stiff)`` (step control and
+    method choice), ``output = (out, obs, offset, stats)`` (what is saved) and
     ``terminal = (stop_state, stop_value, stop_origin, stop_grid)`` (the terminal condition).
     """
-    y0, p, t_eval = problem
-    ev_time, ev_end, ev_val, ev_state, ev_kind = events
-    rtol, atol, max_steps, h_max, allow_stiff, force_stiff = control
+    rtol_in, atol_in, max_steps, h_max, allow_stiff, force_stiff = control
     out, obs, offset, stats = output
-    stop_state, stop_value, stop_origin, stop_grid = terminal
     n = N_STATES
     L = LANES
-    n_t = t_eval.size
-    m = ev_kind.size
     nq = N_PARAMETERS + N_DERIVED
-    tf = t_eval[n_t - 1]
-    inv_n = 1.0 / n
     # Lock-step (lane-major) arrays. Each has its own owner and is used through a borrowed view
     # (``_borrow``); carving them as rows of a few owners measured no faster (Reynolds, 4
     # alternating rounds: 39.4-44.0 vs 38.7-39.4 us per patient).
@@ -874,8 +1220,6 @@ def integrate_block(lo, hi, problem, events, control, output, terminal):
     QL = _borrow(QL_own)
     LS_own = np.zeros((N_LS, L))
     LS = _borrow(LS_own)
-    T = LS[LS_T]
-    H = LS[LS_H]
     TT_own = np.zeros(L)
     TT = _borrow(TT_own)
     E2_own = np.zeros(L)
@@ -925,339 +1269,49 @@ def integrate_block(lo, hi, problem, events, control, output, terminal):
     # Sparse-LU pattern and scratch rows (lp, li, up, ui, nzc), only for larger models.
     sp_own = np.empty((5 if n >= SPARSE_LU_MIN_N else 0, n * n + 1), np.int64)
     sp = _borrow(sp_own)
-    rt_own = rtol.copy()
+    rt_own = rtol_in.copy()
     rtol = _borrow(rt_own)
-    at_own = atol.copy()
+    at_own = atol_in.copy()
     atol = _borrow(at_own)
+    control = (rtol, atol, max_steps, h_max, allow_stiff, force_stiff)
+    lanes = (Y, U, QL, LS, PH, PAT, CODE, STIFF, ANY_U, QS, US, STOPS)
+    stages = (k1, k2, k3, k4, k5, k6, k7, YT, YN, TT, E2)
+    work = (st, ys, K, Q, ytmp, ynew, f0, f1, dfdt, Jm, Mm, piv, sp)
     stiff_base = int(STIFF_COUNT * rodas_cost(n) / rodas_cost(4) + 0.5)
     nxt = lo
     while True:
-        # ---- per-lane scalar work until every lane is ready for an attempt or idle ----
+        # ---- per-lane phases until every lane is ready for an attempt or idle ----
         n_ready = 0
         for ln in range(L):
             while PH[ln] != PH_STEP and PH[ln] != PH_IDLE:
-                i = PAT[ln]
-                gi = offset + i
+                gi = offset + PAT[ln]
                 ph = PH[ln]
                 if ph == PH_LOAD:
                     if nxt >= hi:
-                        PH[ln] = PH_IDLE
-                        H[ln] = 0.0  # idle lanes ride along without moving
-                        for k in range(n):
-                            U[k * L + ln] = 0.0
-                        break
-                    i = nxt
-                    nxt += 1
-                    PAT[ln] = i
-                    gi = offset + i
-                    q = QS[ln]
-                    derive(p[i], q)
-                    code = _DONE
-                    for k in range(n):
-                        Y[k * L + ln] = y0[i, k]
-                        if not math.isfinite(y0[i, k]):
-                            code = -ST_NON_FINITE
-                    for k in range(nq):
-                        QL[k * L + ln] = q[k]
-                        if not math.isfinite(q[k]):
-                            code = -ST_NON_FINITE
-                    for k in range(N_LS):
-                        LS[k, ln] = 0.0
-                    LS[LS_H_EXP, ln] = math.inf
-                    T[ln] = t_eval[0]
-                    STIFF[ln] = force_stiff
-                    STOPS[ln, STOP_STATE] = stop_state
-                    STOPS[ln, STOP_VALUE] = stop_value[i] if stop_value.size > 1 else stop_value[0]
-                    STOPS[ln, STOP_ORIGIN] = stop_origin
-                    STOPS[ln, STOP_GRID] = stop_grid
-                    CODE[ln] = code
-                    PH[ln] = PH_BOUNDARY if code == _DONE else PH_FINISH
+                        _phase_idle(ln, lanes)
+                    else:
+                        _phase_load(ln, nxt, problem, control, terminal, lanes)
+                        nxt += 1
                 elif ph == PH_BOUNDARY:
-                    # Apply boluses due now, then record save points at t (right-continuous).
-                    t = T[ln]
-                    for k in range(m):
-                        if ev_kind[k] == EV_BOLUS and ev_time[i, k] == t:
-                            Y[ev_state[k] * L + ln] += ev_val[i, k]
-                    j = int(LS[LS_J, ln])
-                    stopped = False
-                    while j < n_t and t_eval[j] <= t:
-                        for k in range(n):
-                            out[k, gi, j] = Y[k * L + ln]
-                        j += 1
-                        if STOPS[ln, STOP_STATE] >= 0.0 and _lane_stops(
-                            out, gi, j - 1, t_eval, LS, ln, st, STOPS
-                        ):
-                            stopped = True
-                            break
-                    LS[LS_J, ln] = j
-                    if stopped:
-                        CODE[ln] = _STOP
-                        PH[ln] = PH_FINISH
-                        continue
-                    if t >= tf:
-                        CODE[ln] = _DONE
-                        PH[ln] = PH_FINISH
-                        continue
-                    # Piecewise-constant infusion input and the end of this segment.
-                    u = US[ln]
-                    for k in range(n):
-                        u[k] = 0.0
-                    seg_end = tf
-                    for k in range(m):
-                        if ev_time[i, k] > t and ev_time[i, k] < seg_end:
-                            seg_end = ev_time[i, k]
-                        if ev_kind[k] == EV_INFUSION:
-                            if ev_time[i, k] <= t and t < ev_end[i, k]:
-                                u[ev_state[k]] += ev_val[i, k]
-                            if ev_end[i, k] > t and ev_end[i, k] < seg_end:
-                                seg_end = ev_end[i, k]
-                    any_u = False
-                    for k in range(n):
-                        U[k * L + ln] = u[k]
-                        if u[k] != 0.0:
-                            any_u = True
-                    ANY_U[ln] = any_u
-                    LS[LS_SEG_END, ln] = seg_end
-                    H[ln] = 0.0  # fresh starting step after a boundary
-                    # Within a dose segment the patient may move between the methods either way.
-                    PH[ln] = PH_RODAS if STIFF[ln] else PH_DOPRI
+                    _phase_boundary(ln, gi, problem, events, lanes, output, work)
                 elif ph == PH_RODAS:
-                    row = US[ln]
-                    uu = row if ANY_U[ln] else row[:0]  # empty: _f skips the add
-                    for k in range(n):
-                        ys[k] = Y[k * L + ln]
-                    for k in range(N_LS):
-                        st[k] = LS[k, ln]
-                    code = _rodas_segment(
-                        st,
-                        ys,
-                        QS[ln],
-                        uu,
-                        LS[LS_SEG_END, ln],
-                        t_eval,
-                        rtol,
-                        atol,
-                        max_steps,
-                        h_max,
-                        out,
-                        gi,
-                        stats[gi],
-                        K,
-                        ytmp,
-                        ynew,
-                        f0,
-                        f1,
-                        dfdt,
-                        Jm,
-                        Mm,
-                        piv,
-                        sp,
-                        not force_stiff,
-                        STOPS[ln],
-                    )
-                    for k in range(n):
-                        Y[k * L + ln] = ys[k]
-                    for k in range(N_LS):
-                        LS[k, ln] = st[k]
-                    if code == _SWITCH:
-                        STIFF[ln] = False
-                        PH[ln] = PH_DOPRI
-                    elif code == _DONE:
-                        PH[ln] = PH_BOUNDARY  # t is the segment end
-                    else:
-                        CODE[ln] = code
-                        PH[ln] = PH_FINISH
+                    _phase_rodas(ln, gi, problem, control, lanes, output, work)
                 elif ph == PH_DOPRI:
-                    # Fresh derivative (k1) and starting step, as on entering a segment.
-                    row = US[ln]
-                    uu = row if ANY_U[ln] else row[:0]
-                    t = T[ln]
-                    for k in range(n):
-                        ys[k] = Y[k * L + ln]
-                    _f(t, ys, QS[ln], uu, f0)
-                    stats[gi, STAT_RHS] += 1
-                    finite = True
-                    for k in range(n):
-                        k1[k * L + ln] = f0[k]
-                        if not math.isfinite(f0[k]):
-                            finite = False
-                    if not finite:
-                        CODE[ln] = -ST_NON_FINITE
-                        PH[ln] = PH_FINISH
-                        continue
-                    hmax = min(h_max, LS[LS_SEG_END, ln] - t)
-                    if H[ln] > 0.0:
-                        # Coming back from Rodas4: its estimate of the stable explicit step.
-                        H[ln] = min(H[ln], hmax)
-                    else:
-                        H[ln] = _initial_step(t, ys, f0, QS[ln], uu, rtol, atol, hmax, ytmp, f1)
-                        stats[gi, STAT_RHS] += 1
-                    LS[LS_LFAC, ln] = math.log(1e-4)
-                    # Evidence needed to switch to Rodas4: Hairer's 15 stiff steps, scaled by
-                    # what a Rodas4 step costs relative to a small model's, doubled by each
-                    # switch back (no ping-pong). The stiff/non-stiff counts carry over dose
-                    # boundaries (q8h antibiotics must not reset them).
-                    LS[LS_STIFF_COUNT, ln] = stiff_base << min(int(LS[LS_BACK, ln]), 4)
-                    LS[LS_REJECT, ln] = 0.0
-                    PH[ln] = PH_CHECK
+                    _phase_dopri(ln, gi, control, lanes, output, work, stages, stiff_base)
                 elif ph == PH_CHECK:
-                    n_att = stats[gi, STAT_ACCEPTED] + stats[gi, STAT_REJECTED]
-                    if _ready(LS, ln, n_att, max_steps):
-                        PH[ln] = PH_STEP
-                    elif n_att >= max_steps:
-                        CODE[ln] = -ST_MAX_STEPS
-                        PH[ln] = PH_FINISH
-                    else:  # the step collapsed
-                        if allow_stiff:
-                            H[ln] = 0.0
-                            LS[LS_H_EXP, ln] = 0.0  # no explicit step to go back to
-                            LS[LS_NSTIFF, ln] = 0.0
-                            LS[LS_NNONSTIFF, ln] = 0.0
-                            STIFF[ln] = True
-                            stats[gi, STAT_STATUS] |= ST_STIFF
-                            PH[ln] = PH_RODAS
-                        else:
-                            CODE[ln] = -ST_STEP_TOO_SMALL
-                            PH[ln] = PH_FINISH
+                    _phase_check(ln, gi, control, lanes, output)
                 else:  # PH_FINISH
-                    code = CODE[ln]
-                    if code < 0 or code == _STOP:
-                        stats[gi, STAT_STATUS] |= -code if code < 0 else ST_STOPPED
-                        for j in range(int(LS[LS_J, ln]), n_t):
-                            for k in range(n):
-                                out[k, gi, j] = np.nan
-                    if force_stiff:
-                        stats[gi, STAT_STATUS] |= ST_STIFF
-                    if obs.shape[0] > 0:
-                        observables_series(t_eval, out, QS[ln], gi, obs)
-                    PAT[ln] = -1
-                    PH[ln] = PH_LOAD
+                    _phase_finish(ln, gi, problem, control, lanes, output)
             if PH[ln] == PH_STEP:
                 n_ready += 1
         if n_ready == 0:
             break
         # ---- one DOPRI5 attempt on every lane, stage by stage ----
-        _attempt_lanes(Y, YT, YN, k1, k2, k3, k4, k5, k6, k7, U, QL, LS, TT, E2, rtol, atol)
+        _dopri5_attempt(Y, stages, U, QL, LS, rtol, atol)
         # ---- per-lane step control ----
         for ln in range(L):
-            if PH[ln] != PH_STEP:
-                continue
-            gi = offset + PAT[ln]
-            stats[gi, STAT_RHS] += 6
-            h = H[ln]
-            t = T[ln]
-            err2 = E2[ln] * inv_n
-            PH[ln] = PH_CHECK
-            if not math.isfinite(err2):
-                # A stage left the domain (e.g. overflow): retry smaller, as a rejected step.
-                stats[gi, STAT_REJECTED] += 1
-                H[ln] = h * FAC_MIN
-                LS[LS_REJECT, ln] = 1.0
-                continue
-            # err**EXPO1 / facold**BETA via one log and one exp (two pow calls cost more).
-            lerr = 0.5 * math.log(err2) if err2 > 1e-300 else -345.0
-            if err2 > 1.0:
-                stats[gi, STAT_REJECTED] += 1
-                H[ln] = h / min(1.0 / FAC_MIN, math.exp(EXPO1 * lerr) / SAFE)
-                LS[LS_REJECT, ln] = 1.0
-                continue
-            fac = math.exp(EXPO1 * lerr - BETA * LS[LS_LFAC, ln])
-            fac = max(1.0 / FAC_MAX, min(1.0 / FAC_MIN, fac / SAFE))
-            h_new = h / fac
-            LS[LS_LFAC, ln] = max(lerr, LOG_ERR_MIN)
-            stats[gi, STAT_ACCEPTED] += 1
-            # Hairer's stiffness test (h*|lambda| > STIFF_LIMIT from the two evaluations at
-            # t+h: stage 6 in YT, and YN), per component: a state decaying far below atol (P
-            # after clearance) caps the step by stability while the whole-vector norm only
-            # sees the O(1) states. Differences at rounding level are ignored.
-            stiff_step = False
-            for i in range(n):
-                c = i * L + ln
-                dyi = abs(YN[c] - YT[c])
-                if dyi > 1e-13 * abs(YN[c]) and h * abs(k7[c] - k6[c]) > STIFF_LIMIT * dyi:
-                    stiff_step = True
-            if stiff_step:
-                LS[LS_NNONSTIFF, ln] = 0.0
-                LS[LS_NSTIFF, ln] += 1.0
-            else:
-                LS[LS_NNONSTIFF, ln] += 1.0
-                if LS[LS_NNONSTIFF, ln] == NONSTIFF_RESET:
-                    LS[LS_NSTIFF, ln] = 0.0
-            last = LS[LS_LAST, ln] != 0.0
-            seg_end = LS[LS_SEG_END, ln]
-            t_new = seg_end if last else t + h
-            # Dense output for save points inside (t, t_new], strictly before the segment end.
-            j = int(LS[LS_J, ln])
-            if j < n_t and t_eval[j] <= t_new and t_eval[j] < seg_end:
-                # Interpolant coefficients once per step (rows of Q).
-                for i in range(n):
-                    c = i * L + ln
-                    Q[0, i] = h * P10 * k1[c]
-                    Q[1, i] = h * (
-                        P11 * k1[c]
-                        + P31 * k3[c]
-                        + P41 * k4[c]
-                        + P51 * k5[c]
-                        + P61 * k6[c]
-                        + P71 * k7[c]
-                    )
-                    Q[2, i] = h * (
-                        P12 * k1[c]
-                        + P32 * k3[c]
-                        + P42 * k4[c]
-                        + P52 * k5[c]
-                        + P62 * k6[c]
-                        + P72 * k7[c]
-                    )
-                    Q[3, i] = h * (
-                        P13 * k1[c]
-                        + P33 * k3[c]
-                        + P43 * k4[c]
-                        + P53 * k5[c]
-                        + P63 * k6[c]
-                        + P73 * k7[c]
-                    )
-                hinv = 1.0 / h
-                stopped = False
-                while j < n_t and t_eval[j] <= t_new and t_eval[j] < seg_end:
-                    x = (t_eval[j] - t) * hinv
-                    for i in range(n):
-                        out[i, gi, j] = Y[i * L + ln] + x * (
-                            Q[0, i] + x * (Q[1, i] + x * (Q[2, i] + x * Q[3, i]))
-                        )
-                    j += 1
-                    if STOPS[ln, STOP_STATE] >= 0.0 and _lane_stops(
-                        out, gi, j - 1, t_eval, LS, ln, st, STOPS
-                    ):
-                        stopped = True
-                        break
-                LS[LS_J, ln] = j
-                if stopped:
-                    CODE[ln] = _STOP
-                    PH[ln] = PH_FINISH
-                    continue
-            for i in range(n):
-                c = i * L + ln
-                Y[c] = YN[c]
-                k1[c] = k7[c]
-            T[ln] = t_new
-            if LS[LS_REJECT, ln] != 0.0:
-                h_new = min(h_new, h)
-            LS[LS_REJECT, ln] = 0.0
-            H[ln] = min(h_new, h_max)
-            if last:
-                PH[ln] = PH_BOUNDARY  # segment done: t is its end
-            elif allow_stiff and LS[LS_NSTIFF, ln] >= LS[LS_STIFF_COUNT, ln]:
-                LS[LS_H_EXP, ln] = H[ln]  # the stability-limited explicit step, for the way back
-                LS[LS_NSTIFF, ln] = 0.0
-                LS[LS_NNONSTIFF, ln] = 0.0
-                STIFF[ln] = True
-                stats[gi, STAT_STATUS] |= ST_STIFF
-                PH[ln] = PH_RODAS
-            if PH[ln] == PH_CHECK and _ready(
-                LS, ln, stats[gi, STAT_ACCEPTED] + stats[gi, STAT_REJECTED], max_steps
-            ):
-                PH[ln] = PH_STEP  # the common case, without a pass through the phase loop
+            if PH[ln] == PH_STEP:
+                _phase_step(ln, offset + PAT[ln], problem, control, lanes, output, work, stages)
     # The owners of the borrowed views are used last, so they live as long as the views.
     keep = 0
     keep += Y_own.size
@@ -1361,8 +1415,9 @@ def integrate_chunk(
 
 # ---- model hooks ------------------------------------------------------------------------------
 # Everything above is the kernel proper. Compiled for a model (``compile.py``), the module is
-# the model's generated hooks followed by the kernel up to this line, so the names below are the
-# model's; imported as is, the kernel runs on the test problem of ``_hooks.py``.
+# the model's generated hooks and the tableau followed by the kernel up to this line, so the
+# names below are the model's and the tableau section's; imported as is, the kernel runs on the
+# test problem of ``_hooks.py``.
 from sepsistwin.solve._hooks import (  # noqa: E402
     LANES,
     N_DERIVED,
@@ -1374,4 +1429,88 @@ from sepsistwin.solve._hooks import (  # noqa: E402
     observables_series,
     rhs,
     rhs_lanes,
+)
+from sepsistwin.solve._tableau import (  # noqa: E402
+    A21,
+    A31,
+    A32,
+    A41,
+    A42,
+    A43,
+    A51,
+    A52,
+    A53,
+    A54,
+    A61,
+    A62,
+    A63,
+    A64,
+    A65,
+    B1,
+    B3,
+    B4,
+    B5,
+    B6,
+    C2,
+    C3,
+    C4,
+    C5,
+    E1,
+    E3,
+    E4,
+    E5,
+    E6,
+    E7,
+    P10,
+    P11,
+    P12,
+    P13,
+    P31,
+    P32,
+    P33,
+    P41,
+    P42,
+    P43,
+    P51,
+    P52,
+    P53,
+    P61,
+    P62,
+    P63,
+    P71,
+    P72,
+    P73,
+    RA21,
+    RA31,
+    RA32,
+    RA41,
+    RA42,
+    RA43,
+    RA51,
+    RA52,
+    RA53,
+    RA54,
+    RAL2,
+    RAL3,
+    RAL4,
+    RC21,
+    RC31,
+    RC32,
+    RC41,
+    RC42,
+    RC43,
+    RC51,
+    RC52,
+    RC53,
+    RC54,
+    RC61,
+    RC62,
+    RC63,
+    RC64,
+    RC65,
+    RG1,
+    RG2,
+    RG3,
+    RG4,
+    RO_GAMMA,
 )

@@ -1,8 +1,9 @@
 """Compile a model's generated hooks together with the integration kernel, cached on disk.
 
 The module for a model fills :data:`MODULE_TEMPLATE`: the model's generated
-``rhs``/``jac``/``observables_series`` source, then the sources of ``_vmath.py`` (vector powers)
-and ``_kernel.py`` (up to its model-hooks section, which imports the test problem's hooks). It is
+``rhs``/``jac``/``observables_series`` source, then the sources of ``_vmath.py`` (vector powers),
+``_tableau.py`` (the methods' coefficients) and ``_kernel.py`` (up to its model-hooks section,
+which imports the test problem's hooks and the coefficients' names instead). It is
 written once to the cache directory (``$SEPSISTWIN_CACHE`` or ``~/.cache/sepsistwin``) under a
 name keyed by a hash of that source, the Numba version and the model fingerprint; Numba's
 ``cache=True`` then stores the machine code beside it, so later processes load it in well under
@@ -24,7 +25,7 @@ from typing import Any, Protocol
 
 import numba
 
-from sepsistwin.solve import _kernel, _vmath
+from sepsistwin.solve import _kernel, _tableau, _vmath
 
 _LOCK = threading.Lock()
 _LOADED: dict[str, ModuleType] = {}
@@ -63,13 +64,16 @@ def cache_dir() -> Path:
 
 
 #: The module compiled for a model: its generated hooks (constants, ``derive``, ``rhs``,
-#: ``rhs_lanes``, ``jac``, ``observables_series``), then the vector powers of ``_vmath.py`` and
-#: the kernel of ``_kernel.py``, each from after its ``__future__`` import (the kernel up to its
-#: model-hooks section, whose names the generated hooks define instead).
+#: ``rhs_lanes``, ``jac``, ``observables_series``), then the vector powers of ``_vmath.py``, the
+#: methods' coefficients of ``_tableau.py`` and the kernel of ``_kernel.py``, each from after its
+#: ``__future__`` import (the kernel up to its model-hooks section, whose names the generated
+#: hooks and the tableau section define instead).
 MODULE_TEMPLATE = string.Template(
     "$hooks\n\n"
     "# ---- vector powers (sepsistwin/solve/_vmath.py) ----\n"
     "$vmath\n\n"
+    "# ---- method coefficients (sepsistwin/solve/_tableau.py) ----\n"
+    "$tableau\n\n"
     "# ---- integration kernel (sepsistwin/solve/_kernel.py) ----\n"
     "$kernel"
 )
@@ -91,7 +95,7 @@ def _section(module: ModuleType, end: str | None = None) -> str:
 
 
 def kernel_source() -> str:
-    """The model-independent part of a compiled module: the vector powers and the kernel.
+    """The model-independent part of a compiled module: vector powers, coefficients, kernel.
 
     Examples
     --------
@@ -99,7 +103,7 @@ def kernel_source() -> str:
     >>> "def integrate_chunk(" in src and "sepsistwin.solve._hooks" not in src
     True
     """
-    return _section(_vmath) + "\n\n" + _section(_kernel, _KERNEL_HOOKS)
+    return "\n\n".join((_section(_vmath), _section(_tableau), _section(_kernel, _KERNEL_HOOKS)))
 
 
 def module_source(hooks: str) -> str:
@@ -113,6 +117,7 @@ def module_source(hooks: str) -> str:
     return MODULE_TEMPLATE.substitute(
         hooks=hooks.strip("\n"),
         vmath=_section(_vmath),
+        tableau=_section(_tableau),
         kernel=_section(_kernel, _KERNEL_HOOKS),
     )
 
@@ -164,8 +169,15 @@ def is_compiled(model: Any, lanes: int | None = None) -> bool:
     key = _module_key(model, lanes)
     if key in _LOADED and any(getattr(f, "signatures", None) for f in vars(_LOADED[key]).values()):
         return True
+    return _in_disk_cache(_module_name(model, lanes))
+
+
+def _module_name(model: Any, lanes: int) -> str:
     safe_name = "".join(c if c.isalnum() else "_" for c in model.name)
-    mod_name = f"sepsistwin_kernel_{safe_name}_l{lanes}_{key}"
+    return f"sepsistwin_kernel_{safe_name}_l{lanes}_{_module_key(model, lanes)}"
+
+
+def _in_disk_cache(mod_name: str) -> bool:
     return any((cache_dir() / "__pycache__").glob(f"{mod_name}.integrate_chunk-*.nbi"))
 
 
@@ -191,8 +203,7 @@ def load_compiled(model: Any, lanes: int | None = None) -> ModuleType:
         if key in _LOADED:
             return _LOADED[key]
         directory = cache_dir()
-        safe_name = "".join(c if c.isalnum() else "_" for c in model.name)
-        mod_name = f"sepsistwin_kernel_{safe_name}_l{lanes}_{key}"
+        mod_name = _module_name(model, lanes)
         path = directory / f"{mod_name}.py"
         if not path.exists():
             from sepsistwin.model.codegen import numba_hooks_source
