@@ -8,6 +8,12 @@ written once to the cache directory (``$SEPSISTWIN_CACHE`` or ``~/.cache/sepsist
 name keyed by a hash of that source, the Numba version and the model fingerprint; Numba's
 ``cache=True`` then stores the machine code beside it, so later processes load it in well under
 a second instead of compiling.
+
+A kernel is compiled in a child process, and every process, the one that asked for it
+included, loads its machine code from the cache (see :func:`load_compiled`): with fused
+multiply-add contraction allowed, a function compiled into different modules can round
+differently, and which copy runs depends on what a process compiled or loaded first, so a
+process that had compiled the kernel itself integrated differently from one that loaded it.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import hashlib
 import importlib.util
 import os
 import string
+import subprocess
 import sys
 import tempfile
 import threading
@@ -172,6 +179,50 @@ def is_compiled(model: Any, lanes: int | None = None) -> bool:
     return _in_disk_cache(_module_name(model, lanes))
 
 
+#: Set in the environment of the child process that compiles a kernel (``_compile_in_child``).
+_CHILD_ENV = "SEPSISTWIN_KERNEL_CHILD"
+
+
+def _compile_in_child(model: Any, lanes: int) -> bool:
+    """Compile ``model``'s kernel into the disk cache in a child process; True if it is there.
+
+    Why: Numba compiles every function of the module into its own library and links copies of
+    the callees into each caller; the JIT binds a call to the first definition of a symbol it
+    has loaded. A process that compiles ``integrate_chunk`` has loaded each callee's own library
+    first and runs those; a process that loads ``integrate_chunk`` from the cache runs the
+    copies inside it. With fused multiply-add contraction (``FASTMATH``) copies optimised in
+    different modules can round differently (full model, trial patients: trajectories up to
+    ~6e-3 relative apart, step counts ~6-17 % apart; Reynolds agreed bit for bit). Compiling in
+    a child makes every process run ``integrate_chunk`` as loaded from the cache.
+
+    Only for a registered model (``get_model(model.name)`` has the same fingerprint): the child
+    builds it by name. Returns False without trying for other models, inside the child itself,
+    or when the child fails (the caller then compiles in this process).
+    """
+    if os.environ.get(_CHILD_ENV):
+        return False
+    from sepsistwin.model import get_model
+
+    try:
+        if get_model(model.name).fingerprint != model.fingerprint:
+            return False
+    except ValueError:  # not a registered model
+        return False
+    code = (
+        "import numpy as np\n"
+        "from sepsistwin.solve import SolverOptions, simulate\n"
+        f"simulate({model.name!r}, t_eval=np.array([0.0, 1.0]), "
+        f"options=SolverOptions(lanes={int(lanes)}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, _CHILD_ENV: "1"},
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0 and _in_disk_cache(_module_name(model, lanes))
+
+
 def _module_name(model: Any, lanes: int) -> str:
     safe_name = "".join(c if c.isalnum() else "_" for c in model.name)
     return f"sepsistwin_kernel_{safe_name}_l{lanes}_{_module_key(model, lanes)}"
@@ -186,6 +237,9 @@ def load_compiled(model: Any, lanes: int | None = None) -> ModuleType:
 
     ``lanes``: patients integrated side by side per thread (default ``default_lanes``); results
     do not depend on it.
+
+    A kernel not yet in the disk cache is compiled in a child process first
+    (``_compile_in_child``), so this process runs the cached machine code like every later one.
 
     Examples
     --------
@@ -212,6 +266,8 @@ def load_compiled(model: Any, lanes: int | None = None) -> ModuleType:
             tmp = directory / f".{mod_name}.{os.getpid()}.tmp"
             tmp.write_text(source)
             os.replace(tmp, path)  # atomic: concurrent processes see a whole file
+        if not _in_disk_cache(mod_name):
+            _compile_in_child(model, lanes)
         spec = importlib.util.spec_from_file_location(mod_name, path)
         if spec is None or spec.loader is None:  # pragma: no cover - importlib contract
             raise ImportError(f"cannot load generated kernel {path}")
