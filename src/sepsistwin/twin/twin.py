@@ -496,7 +496,7 @@ def _fit_data(
             block=min(settings.block, min_steps),
         )
     sampler, diag, _ = run_sampler(logpost, walkers, cond.free_names, run_settings, rng, burn=burn)
-    flat = sampler.get_chain(flat=True)
+    flat = sampler.get_chain(flat=True, discard=diag.discarded)
     n = min(DEFAULT_DRAWS, flat.shape[0])
     pick = rng.choice(flat.shape[0], size=n, replace=False)
     draws = cond.values(flat[pick], rng)
