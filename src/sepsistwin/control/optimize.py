@@ -159,7 +159,8 @@ class Plan:
     standard_care_death : dict
         ``mean, lo90, hi90`` of the 28-day death probability under standard care.
     candidates : list of Candidate
-        Best regimen per therapy and the rule-based regimens, best score first.
+        Best regimen per therapy within the horizon (``"optimised"``, the plan is one of
+        them) and the rule-based regimens as recommended (``"rule"``), best score first.
     rule_based : list of Candidate
         The recommendation's regimens (its ranking order).
     differs : str
@@ -403,7 +404,8 @@ def _search(
             if r.therapy not in best or e.score > best[r.therapy][1].score:
                 best[r.therapy] = (r, e)
 
-    refs = [s.reference for s in spaces]
+    # The rule regimens cut to the horizon start the search and compete in it.
+    refs = [s.decode(s.encode(s.reference)) for s in spaces]
     keep(refs, scorer.effects(refs))
     strategies: dict[str, Any] = {}
     for i, s in enumerate(spaces):
@@ -581,7 +583,7 @@ def optimize(
                 rule_regs.append(parse_regimen(spec))
             except ValueError:
                 continue
-    opt_regs = [r for r, _ in best.values() if all(r.spec != q.spec for q in rule_regs)]
+    opt_regs = [r for r, _ in best.values()]
     effs = report.effects([*rule_regs, *opt_regs])
     rule_based = [
         Candidate(r, e, "rule") for r, e in zip(rule_regs, effs[: len(rule_regs)], strict=True)
@@ -590,7 +592,9 @@ def optimize(
         Candidate(r, e, "optimised") for r, e in zip(opt_regs, effs[len(rule_regs) :], strict=True)
     ]
     candidates = sorted([*optimised, *rule_based], key=lambda c: -c.effect.score)
-    chosen = next((c for c in candidates if c.effect.feasible), None)
+    # The plan is chosen among the horizon-limited regimens; the rule regimens (full courses,
+    # as recommended) are the comparison.
+    chosen = next((c for c in candidates if c.effect.feasible and c.source == "optimised"), None)
     if not options:
         why = getattr(rec, "no_immunotherapy_reason", None) if rec is not None else None
         reason = "no immunotherapy: the recommendation lists no option" + (
