@@ -31,6 +31,9 @@ FloatArray = NDArray[np.float64]
 #: Longest interval the optimiser may choose, as a multiple of the longest studied interval
 #: (sepsistwin PROPOSAL: stretching an interval only lowers exposure below the studied one).
 INTERVAL_STRETCH = 2.0
+#: Time (hours) of the zero-amount doses of lanes that do not get a dose: after every
+#: simulation's end, so the integrator never stops at them.
+NEVER_HOURS = 1e7
 #: Start times are whole hours.
 START_STEP_HOURS = 1.0
 
@@ -357,9 +360,10 @@ def lane_schedule(
     """One schedule giving lane block ``j`` (lanes ``j*draws .. (j+1)*draws``) regimen
     ``regimens[j]`` (``None``: nothing), for a batch of ``len(regimens) * draws`` lanes.
 
-    Each therapy's k-th dose is one dose entry with per-lane times and amounts (zero in the
-    lanes that do not give it), built from the model's dosing of one unit dose per lane
-    (per-kg doses at each lane's weight) and scaled: dosing is linear in the amount.
+    Each therapy's k-th dose is one dose entry with per-lane times and amounts (zero, at
+    :data:`NEVER_HOURS`, in the lanes that do not give it), built from the model's dosing of
+    one unit dose per lane (per-kg doses at each lane's weight) and scaled: dosing is linear
+    in the amount.
     """
     from sepsistwin.model.pharmacology import therapy_schedule
 
@@ -372,9 +376,10 @@ def lane_schedule(
     doses: list[Bolus | Infusion] = []
     for (therapy, unit, route), blocks in groups.items():
         k_max = max(regimens[j].n_doses for j in blocks)  # type: ignore[union-attr]
-        t_first = min(regimens[j].start_hours for j in blocks)  # type: ignore[union-attr]
         for k in range(k_max):
-            times = np.full(n_lanes, t_first)
+            # Lanes without this dose get it (with a zero amount) after the end of any
+            # simulation, where the solver never stops for it: no restart, no cost.
+            times = np.full(n_lanes, NEVER_HOURS)
             scale = np.zeros(n_lanes)
             for j in blocks:
                 r = regimens[j]
