@@ -559,7 +559,11 @@ def optimize(
     t0 = float(np.ceil(max(twin.data.last_hours, earliest_start or 0.0)))
     horizon_end = min(t0 + 24.0 * horizon_days, 24.0 * twin.horizon_days)
     rec = twin.recommendation()
-    options = [(t, _shift(spec, t0), lab) for t, spec, lab in twin.options()]
+    options = (
+        [(t, _shift(spec, t0), lab) for t, spec, lab in twin.options(rec)]
+        if rec is not None
+        else []
+    )
     if therapies is not None:
         wanted = {t.strip().lower() for t in therapies}
         options = [o for o in options if o[0] in wanted]

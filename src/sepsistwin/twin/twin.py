@@ -209,11 +209,12 @@ class Twin:
         except (KeyError, ValueError):
             return None
 
-    def options(self) -> list[tuple[str, str, str]]:
+    def options(self, recommendation: Any = None) -> list[tuple[str, str, str]]:
         """``(therapy, dose spec, label)`` of each option ``recommend`` lists at the fit day,
         each regimen starting at the end of the fitted data (options whose regimen the model
-        cannot dose are left out)."""
-        rec = self.recommendation()
+        cannot dose are left out). ``recommendation``: the day's recommendation when the
+        caller already has it (default: :meth:`recommendation`)."""
+        rec = self.recommendation() if recommendation is None else recommendation
         if rec is None:
             return []
         start = float(np.ceil(self.data.last_hours))
