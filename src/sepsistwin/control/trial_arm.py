@@ -163,7 +163,8 @@ class TwinGuidedArm:
             return pd.concat(frames, ignore_index=True)
 
         def alive(day: int, given: Sequence[str]) -> bool:
-            decision = max(at, 24.0 * day)
+            # Day ``day`` decides at its end, once its data are in.
+            decision = max(at, 24.0 * (day + 1))
             if decision > at:
                 simulate(decision, given)
             return death[0] > decision
