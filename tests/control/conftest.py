@@ -31,7 +31,7 @@ SMALL = SamplerSettings(
 )
 
 #: A search small enough for tests.
-FAST = OptimizerSettings(draws=16, report_draws=48, popsize=4, generations=3, seed=3)
+FAST = OptimizerSettings(draws=12, report_draws=32, popsize=4, generations=2, seed=3)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -43,26 +42,30 @@ def test_candidates_are_ranked_by_score_and_the_plan_is_the_best_feasible(plan: 
 
 
 def test_rule_regimens_scored_in_the_batch_match_the_twin_whatif(twin: Twin, plan: Plan) -> None:
-    # The optimiser's batched lanes and the twin's own what-if simulate the same paired draws.
-    report = replace(plan.settings, report_draws=None)
-    full = optimize(twin, settings=replace(report, generations=1, popsize=2))
-    by_spec = {c.regimen.spec: c.effect for c in full.rule_based}
-    for w in twin.whatif():
-        e = by_spec[w.regimen]
-        assert e.delta_mortality_mean == pytest.approx(float(w.delta_mortality.mean()), abs=1e-6)
-        assert e.p_harm == pytest.approx(w.p_harm)
+    # The optimiser's batched lanes (per-lane, per-kg doses) and the twin's own what-if
+    # simulate the same paired draws: IL-7 10 ug/kg IM, eight doses.
+    [rule] = [spec for t, spec, _ in twin.options() if t == "il7"]
+    settings = OptimizerSettings(draws=4, report_draws=None, popsize=2, generations=1)
+    full = optimize(twin, settings=settings, therapies=["il7"])
+    [w] = twin.whatif([rule], include_recommended=False)
+    [e] = [c.effect for c in full.rule_based if c.regimen.spec == rule]
+    assert e.n_draws == len(w.delta_mortality)
+    assert e.delta_mortality_mean == pytest.approx(float(w.delta_mortality.mean()), abs=1e-9)
+    assert e.p_harm == pytest.approx(w.p_harm)
+    assert e.hyperinflammation_risk == pytest.approx(float(w.hyper_therapy.mean()))
 
 
-def test_the_plan_is_reproducible_with_its_seed(twin: Twin, fast: OptimizerSettings) -> None:
-    a = optimize(twin, settings=fast)
-    b = optimize(twin, settings=fast)
-    assert a.to_dict() | {"seconds": 0} == b.to_dict() | {"seconds": 0}
+def test_the_plan_is_reproducible_with_its_seed(
+    twin: Twin, plan: Plan, fast: OptimizerSettings
+) -> None:
+    again = optimize(twin, settings=fast)
+    assert again.to_dict() | {"seconds": 0} == plan.to_dict() | {"seconds": 0}
 
 
 def test_a_zero_harm_cap_with_an_impossible_gain_gives_no_immunotherapy(
     twin: Twin, fast: OptimizerSettings
 ) -> None:
-    p = optimize(twin, settings=fast, objective=Objective(min_gain=1.0))
+    p = optimize(twin, settings=fast, objective=Objective(min_gain=1.0), therapies=["nivolumab"])
     assert p.no_immunotherapy and p.regimen is None and p.doses_between(0, 1e9) == []
     assert "no immunotherapy" in p.reason and p.rule_based
     assert p.differs.startswith("no immunotherapy instead of the rules' first option")
@@ -102,7 +105,7 @@ def test_a_decision_day_other_than_the_fitted_day_is_refused(twin: Twin) -> None
 
 def test_no_dose_is_planned_before_the_earliest_start(twin: Twin, fast: OptimizerSettings) -> None:
     later = twin.data.last_hours + 30.0
-    p = optimize(twin, settings=fast, earliest_start=later)
+    p = optimize(twin, settings=fast, earliest_start=later, therapies=["nivolumab", "il7"])
     assert p.decision_hours >= later
     assert all(c.regimen.start_hours >= later for c in p.candidates)
 
@@ -110,8 +113,6 @@ def test_no_dose_is_planned_before_the_earliest_start(twin: Twin, fast: Optimize
 def test_closed_loop_gives_each_day_only_the_next_24_hours(
     twin: Twin, fast: OptimizerSettings
 ) -> None:
-    from tests.control.conftest import SMALL  # noqa: F401  (same settings as the fixture)
-
     tl = twin.timeline
     assert tl is not None
     loop = closed_loop(
@@ -119,7 +120,7 @@ def test_closed_loop_gives_each_day_only_the_next_24_hours(
         twin.patient_id,
         first_day=1,
         last_day=2,
-        settings=fast,
+        settings=OptimizerSettings(draws=4, report_draws=8, popsize=2, generations=1),
         sampler=twin.settings,
         observation=twin.om,
         not_before=40.0,
