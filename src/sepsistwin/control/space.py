@@ -312,7 +312,7 @@ def dose_space(
     --------
     >>> s = dose_space("nivolumab", "nivolumab:480mg@72,route=iv", horizon_end=240.0)
     >>> s.dose_low, s.dose_high, s.max_doses, s.variables
-    (480.0, 960.0, 1, ('dose', 'start'))
+    (20.0, 960.0, 1, ('dose', 'start'))
     """
     ref = parse_regimen(reference_spec)
     studied = _comparable(therapy, ref) or [(ref, ref.dose)]
