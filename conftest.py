@@ -52,10 +52,12 @@ KERNEL_OF: dict[str, str] = {
     "tests/trial/test_sepsistwin_simulator.py": "sepsistwin",
     "tests/twin/": "sepsistwin",
     "tests/cli/test_twin_cli.py": "sepsistwin",
+    "tests/control/gym/": "sepsistwin",
     "tests/validation/": "sepsistwin",
     "tests/web/": "sepsistwin",
     "src/sepsistwin/solve/": "reynolds2006",
     "src/sepsistwin/twin/": "sepsistwin",
+    "src/sepsistwin/control/gym/": "sepsistwin",
 }
 
 #: Order in which the variants' groups are handed out: longest compilation first.

@@ -1,0 +1,1 @@
+"""Therapy control on the model: schedule optimisation and Gymnasium environments."""
