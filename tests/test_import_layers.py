@@ -39,6 +39,20 @@ ALLOWED: dict[str, set[str]] = {
     # The twin conditions the model on one patient: the population is its prior, the clinical
     # rules phenotype its forecasts, the evidence base and recommendations give its what-ifs.
     "twin": {"data", "clinical", "evidence", "recommend", "dosing", "model", "solve", "population"},
+    # Control acts on virtual patients and twins: the Gymnasium environments enrol from the
+    # population, observe through the twin's observation model and follow the recommendation
+    # rules as a baseline policy.
+    "control": {
+        "data",
+        "clinical",
+        "evidence",
+        "recommend",
+        "dosing",
+        "model",
+        "solve",
+        "population",
+        "twin",
+    },
     "report": CLINICAL | SIMULATION,
     "api": CLINICAL,
     "web": CLINICAL | SIMULATION | {"report", "api", "twin"},
@@ -52,6 +66,10 @@ def test_the_allowed_edges_form_one_direction_with_no_cycle() -> None:
     assert order.index("population") < order.index("trial") < order.index("report")
     assert order.index("data") < order.index("clinical") < order.index("recommend")
     assert order.index("report") < order.index("cli") and order.index("web") < order.index("cli")
+    assert order.index("population") < order.index("control")
+    assert order.index("twin") < order.index("control") and order.index("recommend") < order.index(
+        "control"
+    )
 
 
 def test_a_back_edge_would_be_caught_as_a_cycle() -> None:

@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 
 from sepsistwin.clinical import sofa
 from sepsistwin.clinical.config import default_config
+from sepsistwin.data.catalogue import CATALOGUE
 from sepsistwin.twin.observation import ObservationModel
 from sepsistwin.twin.virtual import P_MISSING_FERRITIN, P_MISSING_LAB, P_SPECIAL_LAB
 
@@ -65,6 +66,9 @@ LABS = (
 #: Immune monitoring assays.
 IMMUNE_ASSAYS = ("mhla_dr", "il6", "il10")
 VARIABLES: tuple[str, ...] = RECORDED + LABS + IMMUNE_ASSAYS
+#: Upper ends of the catalogue's plausible ranges (the observation space's bounds; a measured
+#: value is clipped to them, as the data validation would reject anything beyond).
+PLAUSIBLE_MAX = np.array([CATALOGUE[v].plausible_max for v in VARIABLES], dtype=np.float32)
 SOFA_FEATURES = (
     "sofa_respiration",
     "sofa_coagulation",
@@ -120,6 +124,7 @@ class ObservationLayout:
         """The Gymnasium observation space (float32)."""
         low = np.zeros(self.size, dtype=np.float32)
         high = np.full(self.size, np.inf, dtype=np.float32)
+        high[self.values] = PLAUSIBLE_MAX
         high[self.measured] = 1.0
         high[self.sofa] = 4.0
         high[self.sofa.stop - 1] = 24.0
@@ -213,6 +218,6 @@ class Measurer:
         gcs = VARIABLES.index("gcs")
         vals[:, gcs] = np.clip(np.round(vals[:, gcs]), 3, 15)  # a whole score
         measured = (rng.random((n, len(VARIABLES))) >= self.p_missing) & np.isfinite(vals)
-        vals = np.where(measured, np.maximum(vals, 0.0), np.nan)
+        vals = np.where(measured, np.clip(vals, 0.0, PLAUSIBLE_MAX), np.nan)
         sofa_vals = sofa_components({v: vals[:, k] for k, v in enumerate(VARIABLES)})
         return vals, measured, sofa_vals
