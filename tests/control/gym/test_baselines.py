@@ -10,10 +10,17 @@ from sepsistwin.control.gym.baselines import (
     Evaluation,
     main,
     run_baselines,
+    select_phenotype_courses,
     table_rows,
     wilson,
 )
-from sepsistwin.control.gym.policies import FixedCourse, NoTreatment, ProvideRules
+from sepsistwin.control.gym.policies import (
+    Course,
+    FixedCourse,
+    NoTreatment,
+    PhenotypeRules,
+    ProvideRules,
+)
 
 
 @pytest.fixture
@@ -82,7 +89,7 @@ def test_baselines_run_on_the_same_patients_and_separate_from_no_treatment() -> 
         policies=[
             ("none", lambda: NoTreatment(cat)),
             ("none again", lambda: NoTreatment(cat)),
-            ("ifn", lambda: FixedCourse(cat, lay, lv, 15.0, 2.0)),
+            ("ifn", lambda: FixedCourse(cat, lay, Course(lv, 15.0, 2.0))),
         ],
     )
     none, again, ifn = evals
@@ -105,3 +112,30 @@ def test_the_baselines_command_refuses_a_bad_tier(capsys: pytest.CaptureFixture[
     with pytest.raises(SystemExit):
         main(["--patients", "10", "--phenotypes", "septic"])
     assert "phenotypes" in capsys.readouterr().err
+
+
+def test_phenotype_rules_give_each_classified_phenotype_its_own_course(cat_lay) -> None:
+    cat, lay = cat_lay
+    niv = cat.level_index("nivolumab", "hotchkiss_480")
+    pol = PhenotypeRules(cat, lay, {"intermediate": Course(niv, 1.0), "MALS": None})
+    obs = np.concatenate(
+        [
+            obs_with(lay, day=0, ferritin=800.0, mhla_dr=12000.0),
+            obs_with(lay, day=0, ferritin=9000.0),
+        ]
+    )
+    assert pol(obs).tolist() == [cat.action_for([niv]), 0]
+
+
+def test_the_selected_courses_minimise_training_mortality_per_phenotype() -> None:
+    chosen, table = select_phenotype_courses(EnvConfig(block_size=32, horizon_days=3), 12, 5)
+    assert table
+    for ph, mort in table.items():
+        best = min(mort, key=lambda k: mort[k])
+        c = chosen[ph]
+        if best == "nothing":
+            assert c is None
+        else:
+            cat = ActionCatalogue()
+            assert c is not None
+            assert FixedCourse(cat, ObservationLayout(cat.therapies), c).name == best

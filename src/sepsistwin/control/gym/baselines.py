@@ -1,7 +1,9 @@
 """Baseline policies evaluated on the same held-out patients: 28-day mortality with CIs.
 
-``python -m sepsistwin.control.gym.baselines [--patients N] [--seed S] [--preset P]
-[--phenotypes MALS,immunoparalysis] [--json]`` prints the table of docs/control-gym.md.
+``python -m sepsistwin.control.gym.baselines [--patients N] [--seed S] [--train-seed T]
+[--preset P] [--phenotypes MALS,immunoparalysis] [--json]`` prints the table of
+docs/control-gym.md. The phenotype-selected courses are chosen on the patients of the training
+seed ``T`` and evaluated, with every other policy, on the held-out seed ``S``.
 
 Every policy meets the same patients (enrolled patients ``0..N-1`` of the seed, the patients
 ``env.reset(seed=S)`` enrols first) with the same death draws, so differences between policies
@@ -32,9 +34,20 @@ import numpy as np
 from gymnasium.utils import seeding
 from numpy.typing import NDArray
 
+from sepsistwin.control.gym.actions import ActionCatalogue
 from sepsistwin.control.gym.config import EnvConfig
 from sepsistwin.control.gym.engine import LaneEngine
+from sepsistwin.control.gym.observe import ObservationLayout
 from sepsistwin.control.gym.patients import PatientSource
+from sepsistwin.control.gym.policies import (
+    Course,
+    FixedCourse,
+    NoTreatment,
+    PhenotypeRules,
+    ProvideRules,
+    RandomPolicy,
+    provide_courses,
+)
 
 FloatArray = NDArray[np.float64]
 Policy = Callable[[NDArray[np.float32]], NDArray[np.int64]]
@@ -168,35 +181,95 @@ def evaluate(
     return Evaluation(name, died, surv, treated)
 
 
-def default_policies(config: EnvConfig) -> list[tuple[str, Callable[[], Policy]]]:
-    """The baselines of the table: name and a factory (fresh state per evaluation)."""
-    from sepsistwin.control.gym.actions import ActionCatalogue
-    from sepsistwin.control.gym.observe import ObservationLayout
-    from sepsistwin.control.gym.policies import (
-        FixedCourse,
-        NoTreatment,
-        ProvideRules,
-        RandomPolicy,
-    )
+def candidate_courses(catalogue: ActionCatalogue) -> list[Course]:
+    """Fixed courses of the evidence base's regimens (reference arms and selection candidates).
+
+    PROVIDE's anakinra (7 days) and interferon-gamma (every other day, 15 days); GM-CSF daily
+    for 8 days (Meisel 2009); IL-7 every 3 days, 8 doses (IRIS-7 gave 8 doses twice weekly);
+    nivolumab 480 mg once (Hotchkiss 2019); anti-TNF every 8 h for 3 days (MONARCS); thymosin
+    alpha-1 every 12 h for 7 days (TESTS).
+    """
+    provide = provide_courses(catalogue)
+    out = [c for c in (provide["MALS"], provide["immunoparalysis"]) if c is not None]
+    for therapy, regimen, days, every in (
+        ("gm_csf", "meisel2009_sc", 8.0, 1.0),
+        ("il7", "iris7_im", 22.0, 3.0),
+        ("nivolumab", "hotchkiss_480", 1.0, 1.0),
+        ("anti_tnf", "afelimomab_monarcs", 3.0, 1.0),
+        ("thymosin_alpha1", "tests_sc", 7.0, 1.0),
+    ):
+        out.append(Course(catalogue.level_index(therapy, regimen), days, every))
+    return out
+
+
+def select_phenotype_courses(
+    config: EnvConfig, n_patients: int, seed: int
+) -> tuple[dict[str, Course | None], dict[str, dict[str, float]]]:
+    """The course (or nothing) with the lowest model mortality per screened phenotype.
+
+    Chosen on enrolled patients ``0..n_patients-1`` of ``seed`` (a training seed): each
+    candidate of :func:`candidate_courses` is given to every patient, and for each phenotype
+    the course whose patients of that phenotype have the highest mean model survival wins.
+    Returns the choice and the mean model mortality per phenotype and candidate.
+    """
+    from sepsistwin.model import get_model
 
     cat = ActionCatalogue(config.levels, config.action_mode)
     lay = ObservationLayout(cat.therapies)
+    src = PatientSource(config, source_seed(seed), get_model("sepsistwin"))
+    options: list[tuple[str, Course | None]] = [("nothing", None)] + [
+        (FixedCourse(cat, lay, c).name, c) for c in candidate_courses(cat)
+    ]
+    surv = {}
+    for name, course in options:
+        pol: Policy = NoTreatment(cat) if course is None else FixedCourse(cat, lay, course)
+        surv[name] = evaluate(pol, name, config, n_patients, seed, source=src).survival_probability
+    phenotype = src.take(np.arange(n_patients)).phenotype
+    chosen: dict[str, Course | None] = {}
+    table: dict[str, dict[str, float]] = {}
+    for ph in ("MALS", "immunoparalysis", "intermediate"):
+        m = phenotype == ph
+        if not m.any():
+            chosen[ph] = None
+            continue
+        table[ph] = {name: float(1.0 - surv[name][m].mean()) for name, _ in options}
+        best = min(table[ph], key=lambda k: table[ph][k])
+        chosen[ph] = dict(options)[best]
+    return chosen, table
+
+
+def default_policies(
+    config: EnvConfig, selected: dict[str, Course | None] | None = None
+) -> list[tuple[str, Callable[[], Policy]]]:
+    """The baselines of the table: name and a factory (fresh state per evaluation)."""
+    cat = ActionCatalogue(config.levels, config.action_mode)
+    lay = ObservationLayout(cat.therapies)
+    n_actions = 1 + len(cat.levels)
     out: list[tuple[str, Callable[[], Policy]]] = [
         ("no immunotherapy", lambda: NoTreatment(cat)),
-        ("random (uniform over the 11 actions, daily)", lambda: RandomPolicy(cat, seed=1)),
-        ("PROVIDE rules (anakinra / IFN-gamma by phenotype)", lambda: ProvideRules(cat, lay)),
+        (f"random (uniform over the {n_actions} actions, daily)", lambda: RandomPolicy(cat, 1)),
+        (
+            "PROVIDE rules (anakinra for MALS, IFN-gamma for immunoparalysis)",
+            lambda: ProvideRules(cat, lay),
+        ),
     ]
-    for therapy, regimen, days, every in (
-        ("anakinra", "provide_iv", 7.0, 1.0),
-        ("interferon_gamma", "provide_sc", 15.0, 2.0),
-        ("nivolumab", "hotchkiss_480", 1.0, 1.0),
-    ):
-        lv = cat.level_index(therapy, regimen)
+    if selected is not None:
+        desc = ", ".join(
+            f"{ph}: {'nothing' if c is None else FixedCourse(cat, lay, c).name}"
+            for ph, c in selected.items()
+        )
+        out.append(
+            (
+                f"phenotype-selected courses ({desc})",
+                lambda: PhenotypeRules(cat, lay, selected, "phenotype-selected"),
+            )
+        )
+    for c in candidate_courses(cat):
 
-        def make(lv: int = lv, days: float = days, every: float = every) -> Policy:
-            return FixedCourse(cat, lay, lv, days, every)
+        def make(c: Course = c) -> Policy:
+            return FixedCourse(cat, lay, c)
 
-        out.append((f"everyone: {make().name}", make))  # type: ignore[attr-defined]
+        out.append((f"everyone: {FixedCourse(cat, lay, c).name}", make))
     return out
 
 
@@ -282,6 +355,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--phenotypes", default=None, help="comma-separated tier, e.g. MALS,immunoparalysis"
     )
+    ap.add_argument(
+        "--train-seed",
+        type=int,
+        default=2027,
+        help="seed of the patients the phenotype-selected courses are chosen on (default 2027)",
+    )
+    ap.add_argument(
+        "--train-patients", type=int, default=None, help="training patients (default --patients)"
+    )
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
     a = ap.parse_args(argv)
     if a.patients < 2:
@@ -291,15 +373,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         cfg = EnvConfig(preset=a.preset, phenotypes=phen)
     except ValueError as exc:
         ap.error(str(exc))
+    if a.train_seed == a.seed:
+        ap.error("--train-seed must differ from the held-out --seed")
     t0 = time.perf_counter()
-    rows = table_rows(run_baselines(cfg, a.patients, a.seed))
+    chosen, per_phenotype = select_phenotype_courses(
+        cfg, a.train_patients or a.patients, a.train_seed
+    )
+    rows = table_rows(run_baselines(cfg, a.patients, a.seed, default_policies(cfg, chosen)))
     if a.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps({"rows": rows, "training_mortality": per_phenotype}, indent=2))
     else:
         print(markdown(rows))
+        print("\nModel mortality % on the training patients, per screened phenotype and course:")
+        for ph, t in per_phenotype.items():
+            print(f"  {ph}: " + "; ".join(f"{k} {100 * v:.1f}" for k, v in t.items()))
         print(
             f"\n{a.patients} patients, preset {cfg.preset}, phenotypes "
-            f"{list(phen) if phen else 'all'}, seed {a.seed}; {time.perf_counter() - t0:.0f} s"
+            f"{list(phen) if phen else 'all'}, held-out seed {a.seed}, training seed "
+            f"{a.train_seed}; {time.perf_counter() - t0:.0f} s"
         )
     return 0
 

@@ -81,7 +81,7 @@ class EnvConfig:
     expose_state: bool = False
     action_mode: str = "discrete"
     levels: Sequence[DoseLevel] = DEFAULT_LEVELS
-    block_size: int = 256
+    block_size: int = 1024
     patient_pool: int | None = None
 
     def __post_init__(self) -> None:

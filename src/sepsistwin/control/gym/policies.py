@@ -15,8 +15,9 @@ action per lane. Lanes whose ``day`` feature is 0 hold a newly enrolled patient.
   the drug that day. Thresholds, course lengths and intervals are read from ``rules.yaml`` and
   the evidence base (Leventogiannis K et al., PROVIDE, Cell Rep Med 2022;3:100817,
   doi:10.1016/j.xcrm.2022.100817, PMID 36384100).
-- :class:`FixedCourse`: one dose level every ``every_days`` days for ``days`` days (a
-  reference arm).
+- :class:`PhenotypeRules`: any course per phenotype (PROVIDE's are one choice; the baselines
+  script also selects the best fixed course per phenotype on training patients).
+- :class:`FixedCourse`: one :class:`Course` for every patient (a reference arm).
 
 Examples
 --------
@@ -32,14 +33,17 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
 from sepsistwin.control.gym.actions import ActionCatalogue
 from sepsistwin.control.gym.observe import ObservationLayout
-from sepsistwin.evidence import EvidenceBase
 
 IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
 Observations = NDArray[np.float32]
 
 
@@ -76,6 +80,15 @@ class RandomPolicy:
         return self.rng.integers(0, nvec[None, :], size=(n, nvec.size))
 
 
+@dataclass(frozen=True)
+class Course:
+    """A dose level given from its start every ``every_days`` days for ``days`` days."""
+
+    level: int
+    days: float
+    every_days: float = 1.0
+
+
 class _Courses:
     """Per-lane course bookkeeping shared by the rule-based policies."""
 
@@ -84,8 +97,10 @@ class _Courses:
             raise ValueError("the baseline policies act in the discrete action mode")
         self.catalogue = catalogue
         self.layout = layout
-        self.level = np.zeros(0, dtype=np.int64)  # level index + 1 of the course, 0 = none
+        self.level = np.zeros(0, dtype=np.int64)  # discrete action of the course, 0 = none
         self.start = np.zeros(0)
+        self.days = np.zeros(0)
+        self.every = np.ones(0)
         self.decided = np.zeros(0, dtype=bool)
 
     def _sync(self, obs: Observations) -> NDArray[np.float64]:
@@ -93,6 +108,8 @@ class _Courses:
         if self.level.size != n:
             self.level = np.zeros(n, dtype=np.int64)
             self.start = np.zeros(n)
+            self.days = np.zeros(n)
+            self.every = np.ones(n)
             self.decided = np.zeros(n, dtype=bool)
         day = obs[:, self.layout.day].astype(float)
         new = day == 0
@@ -100,34 +117,47 @@ class _Courses:
         self.decided[new] = False
         return day
 
-    def _value(self, obs: Observations, name: str) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    def _begin(self, lanes: NDArray[np.bool_], course: Course | None, day: FloatArray) -> None:
+        self.decided |= lanes
+        if course is None:
+            return
+        self.level[lanes] = course.level + 1
+        self.start[lanes] = day[lanes]
+        self.days[lanes] = course.days
+        self.every[lanes] = course.every_days
+
+    def _value(self, obs: Observations, name: str) -> tuple[FloatArray, NDArray[np.bool_]]:
         return (
             obs[:, self.layout.index(name)].astype(float),
             obs[:, self.layout.index(f"measured_{name}")] > 0.5,
         )
 
-    def _course_actions(
-        self, day: NDArray[np.float64], days: dict[int, float], every: dict[int, float]
-    ) -> IntArray:
-        act = np.zeros(day.size, dtype=np.int64)
-        on = self.level > 0
+    def _course_actions(self, day: FloatArray) -> IntArray:
         since = day - self.start
-        for lv in np.unique(self.level[on]):
-            m = on & (self.level == lv)
-            give = m & (since < days[int(lv)] - 1e-9)
-            give &= np.isclose(np.mod(since, every[int(lv)]), 0.0)
-            act[give] = lv
-        return act
+        give = (self.level > 0) & (since < self.days - 1e-9)
+        give &= np.isclose(np.mod(since, self.every), 0.0)
+        return np.where(give, self.level, 0).astype(np.int64)
 
 
-class ProvideRules(_Courses):
-    """PROVIDE / ImmunoSep phenotype-guided immunotherapy (see the module docstring)."""
+class PhenotypeRules(_Courses):
+    """A course per phenotype, classified on the measured values by the PROVIDE rules.
 
-    name = "PROVIDE rules"
+    The phenotype is MALS when ferritin is above the rule's threshold, immunoparalysis when
+    ferritin is at or below it and mHLA-DR below its threshold, intermediate otherwise; it is
+    decided on the first day the values needed are measured, within the rules' start window
+    (72 h after Sepsis-3), and the phenotype's course (``None``: nothing) starts that day. The
+    neutropenia contraindication of the rules withholds anakinra and interferon-gamma on a day
+    with neutrophils below its minimum. Thresholds from ``recommend/rules.yaml``.
+    """
 
-    def __init__(self, catalogue: ActionCatalogue, layout: ObservationLayout) -> None:
+    def __init__(
+        self,
+        catalogue: ActionCatalogue,
+        layout: ObservationLayout,
+        courses: Mapping[str, Course | None],
+        name: str = "phenotype rules",
+    ) -> None:
         super().__init__(catalogue, layout)
-        from sepsistwin.evidence import load_evidence
         from sepsistwin.recommend import load_rules
 
         rules = load_rules()
@@ -135,24 +165,12 @@ class ProvideRules(_Courses):
         self.mhla_dr = rules.threshold("immunoparalysis_mhla_dr").value
         self.neutrophils_min = rules.threshold("neutrophils_min").value
         self.window_days = rules.threshold("sepsis3_start_window_h").value / 24.0
-        ev = load_evidence()
-        self.days: dict[int, float] = {}
-        self.every: dict[int, float] = {}
-        self.mals = self._level(catalogue, ev, "anakinra", "provide_iv")
-        self.paralysis = self._level(catalogue, ev, "interferon_gamma", "provide_sc")
-
-    def _level(
-        self, catalogue: ActionCatalogue, ev: EvidenceBase, therapy: str, regimen: str
-    ) -> int:
-        lv = catalogue.level_index(therapy, regimen) + 1
-        reg = next(r for r in ev.therapy(therapy).regimens if r.id == regimen)
-        if reg.duration is None:
-            raise ValueError(f"{therapy} regimen {regimen}: the evidence base gives no duration")
-        unit_days = {"d": 1.0, "h": 1 / 24.0, "weeks": 7.0}
-        self.days[lv] = float(reg.duration.value) * unit_days[reg.duration.unit]
-        interval = reg.interval_h.value if reg.interval_h is not None else 24.0
-        self.every[lv] = max(1.0, float(interval) / 24.0)
-        return lv
+        neutropenia = next(c for c in rules.contraindications if c.id == "neutropenia")
+        self.withheld = {
+            i + 1 for i, lv in enumerate(catalogue.levels) if lv.therapy in neutropenia.applies_to
+        }
+        self.courses = dict(courses)
+        self.name = name
 
     def __call__(self, obs: Observations) -> IntArray:
         """The day's action per lane."""
@@ -160,41 +178,65 @@ class ProvideRules(_Courses):
         fer, has_fer = self._value(obs, "ferritin")
         hla, has_hla = self._value(obs, "mhla_dr")
         open_ = ~self.decided & (day <= self.window_days)
-        mals = open_ & has_fer & (fer > self.ferritin)
-        para = open_ & has_fer & (fer <= self.ferritin) & has_hla & (hla < self.mhla_dr)
-        neither = open_ & has_fer & (fer <= self.ferritin) & has_hla & ~para
-        self.level[mals] = self.mals
-        self.level[para] = self.paralysis
-        self.start[mals | para] = day[mals | para]
-        self.decided |= mals | para | neither
-        act = self._course_actions(day, self.days, self.every)
+        low_fer = open_ & has_fer & (fer <= self.ferritin) & has_hla
+        groups = {
+            "MALS": open_ & has_fer & (fer > self.ferritin),
+            "immunoparalysis": low_fer & (hla < self.mhla_dr),
+            "intermediate": low_fer & (hla >= self.mhla_dr),
+        }
+        for phenotype, lanes in groups.items():
+            self._begin(lanes, self.courses.get(phenotype), day)
+        act = self._course_actions(day)
         neut, has_neut = self._value(obs, "neutrophils")
-        act[has_neut & (neut < self.neutrophils_min)] = 0  # contraindication of both drugs
+        neutropenic = has_neut & (neut < self.neutrophils_min)
+        act[neutropenic & np.isin(act, list(self.withheld))] = 0
         return act
 
 
-class FixedCourse(_Courses):
-    """One dose level from enrolment, every ``every_days`` days for ``days`` days."""
+def provide_courses(catalogue: ActionCatalogue) -> dict[str, Course | None]:
+    """PROVIDE's courses: anakinra for MALS, interferon-gamma for immunoparalysis.
 
-    def __init__(
-        self,
-        catalogue: ActionCatalogue,
-        layout: ObservationLayout,
-        level: int,
-        days: float,
-        every_days: float = 1.0,
-    ) -> None:
+    Dose, interval and duration are the evidence base's PROVIDE regimens.
+    """
+    from sepsistwin.evidence import load_evidence
+
+    ev = load_evidence()
+
+    def course(therapy: str, regimen: str) -> Course:
+        reg = next(r for r in ev.therapy(therapy).regimens if r.id == regimen)
+        if reg.duration is None:
+            raise ValueError(f"{therapy} regimen {regimen}: the evidence base gives no duration")
+        unit_days = {"d": 1.0, "h": 1 / 24.0, "weeks": 7.0}
+        days = float(reg.duration.value) * unit_days[reg.duration.unit]
+        interval = float(reg.interval_h.value) if reg.interval_h is not None else 24.0
+        return Course(catalogue.level_index(therapy, regimen), days, max(1.0, interval / 24.0))
+
+    return {
+        "MALS": course("anakinra", "provide_iv"),
+        "immunoparalysis": course("interferon_gamma", "provide_sc"),
+        "intermediate": None,
+    }
+
+
+class ProvideRules(PhenotypeRules):
+    """PROVIDE / ImmunoSep phenotype-guided immunotherapy (see the module docstring)."""
+
+    def __init__(self, catalogue: ActionCatalogue, layout: ObservationLayout) -> None:
+        super().__init__(catalogue, layout, provide_courses(catalogue), "PROVIDE rules")
+
+
+class FixedCourse(_Courses):
+    """One course for every patient from enrolment."""
+
+    def __init__(self, catalogue: ActionCatalogue, layout: ObservationLayout, course: Course):
         super().__init__(catalogue, layout)
-        self.lv = int(level) + 1
-        self.days = {self.lv: float(days)}
-        self.every = {self.lv: float(every_days)}
-        lv = catalogue.levels[level]
-        self.name = f"{lv.therapy} {lv.dose} x {days:g} d"
+        self.course = course
+        lv = catalogue.levels[course.level]
+        every = f" every {course.every_days:g} d" if course.every_days > 1 else " daily"
+        self.name = f"{lv.therapy} {lv.dose}{every} x {course.days:g} d"
 
     def __call__(self, obs: Observations) -> IntArray:
         """The course's action per lane."""
         day = self._sync(obs)
-        start = (self.level == 0) & (day == 0)
-        self.level[start] = self.lv
-        self.start[start] = 0.0
-        return self._course_actions(day, self.days, self.every)
+        self._begin((self.level == 0) & (day == 0) & ~self.decided, self.course, day)
+        return self._course_actions(day)
