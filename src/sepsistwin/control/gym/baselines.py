@@ -46,6 +46,7 @@ from sepsistwin.control.gym.policies import (
     PhenotypeRules,
     ProvideRules,
     RandomPolicy,
+    course_name,
     provide_courses,
 )
 
@@ -93,12 +94,16 @@ class Evaluation:
         cumulative hazard; 0 for a failed integration is never used: failures are counted apart).
     treated_days : ndarray of int
         Days with at least one dose of immunotherapy.
+    labels : ndarray of str, optional
+        The group a :class:`~sepsistwin.control.gym.policies.PhenotypeRules` policy put each
+        patient in.
     """
 
     policy: str
     died: NDArray[np.bool_]
     survival_probability: FloatArray
     treated_days: NDArray[np.int64]
+    labels: NDArray[np.object_] | None = None
 
     @property
     def n(self) -> int:
@@ -153,6 +158,7 @@ def evaluate(
     died = np.zeros(n_patients, dtype=bool)
     surv = np.zeros(n_patients)
     treated = np.zeros(n_patients, dtype=np.int64)
+    labels = np.full(n_patients, "", dtype=object)
     for c0 in range(0, n_patients, lanes):
         c1 = min(n_patients, c0 + lanes)
         k = c1 - c0
@@ -176,9 +182,12 @@ def evaluate(
             treated[c0 + lanes_on] += chosen[lanes_on].any(axis=1)
             surv[c0 + lanes_on] = r.survival_probability
             active[lanes_on[r.terminated | r.truncated]] = False
+        policy_labels = getattr(policy, "labels", None)
+        if policy_labels is not None and len(policy_labels) == k:
+            labels[c0:c1] = policy_labels
         hz = eng.state[:, eng.state_index["HZ"]]
         died[c0:c1] = hz >= eng.threshold
-    return Evaluation(name, died, surv, treated)
+    return Evaluation(name, died, surv, treated, labels)
 
 
 def candidate_courses(catalogue: ActionCatalogue) -> list[Course]:
@@ -202,15 +211,23 @@ def candidate_courses(catalogue: ActionCatalogue) -> list[Course]:
     return out
 
 
+#: The groups of the phenotype-selected policy (``PhenotypeRules(wait=False)``).
+GROUPS = ("MALS", "immunoparalysis", "intermediate", "unclassified")
+
+
 def select_phenotype_courses(
     config: EnvConfig, n_patients: int, seed: int
 ) -> tuple[dict[str, Course | None], dict[str, dict[str, float]]]:
-    """The course (or nothing) with the lowest model mortality per screened phenotype.
+    """The course (or nothing) with the lowest model mortality per group at enrolment.
 
-    Chosen on enrolled patients ``0..n_patients-1`` of ``seed`` (a training seed): each
-    candidate of :func:`candidate_courses` is given to every patient, and for each phenotype
-    the course whose patients of that phenotype have the highest mean model survival wins.
-    Returns the choice and the mean model mortality per phenotype and candidate.
+    Chosen on enrolled patients ``0..n_patients-1`` of ``seed`` (a training seed). The groups
+    are the PROVIDE classes read from what is measured at enrolment, plus ``unclassified``
+    (ferritin, or mHLA-DR with a low ferritin, not measured that day):
+    :class:`~sepsistwin.control.gym.policies.PhenotypeRules` with ``wait=False``. Each
+    candidate of :func:`candidate_courses` (and nothing) is given to every group, and each
+    group keeps the candidate whose patients of that group have the highest mean model
+    survival (patients are independent, so the mixture policy has those outcomes per group).
+    Returns the choice and the mean model mortality per group and candidate.
     """
     from sepsistwin.model import get_model
 
@@ -218,23 +235,26 @@ def select_phenotype_courses(
     lay = ObservationLayout(cat.therapies)
     src = PatientSource(config, source_seed(seed), get_model("sepsistwin"))
     options: list[tuple[str, Course | None]] = [("nothing", None)] + [
-        (FixedCourse(cat, lay, c).name, c) for c in candidate_courses(cat)
+        (course_name(cat, c), c) for c in candidate_courses(cat)
     ]
-    surv = {}
+    evals: dict[str, Evaluation] = {}
     for name, course in options:
-        pol: Policy = NoTreatment(cat) if course is None else FixedCourse(cat, lay, course)
-        surv[name] = evaluate(pol, name, config, n_patients, seed, source=src).survival_probability
-    phenotype = src.take(np.arange(n_patients)).phenotype
+        pol = PhenotypeRules(cat, lay, dict.fromkeys(GROUPS, course), name, wait=False)
+        evals[name] = evaluate(pol, name, config, n_patients, seed, source=src)
+    labels = evals["nothing"].labels
+    assert labels is not None
     chosen: dict[str, Course | None] = {}
     table: dict[str, dict[str, float]] = {}
-    for ph in ("MALS", "immunoparalysis", "intermediate"):
-        m = phenotype == ph
+    for group in GROUPS:
+        m = labels == group
         if not m.any():
-            chosen[ph] = None
+            chosen[group] = None
             continue
-        table[ph] = {name: float(1.0 - surv[name][m].mean()) for name, _ in options}
-        best = min(table[ph], key=lambda k: table[ph][k])
-        chosen[ph] = dict(options)[best]
+        table[group] = {
+            name: float(1.0 - ev.survival_probability[m].mean()) for name, ev in evals.items()
+        }
+        best = min(table[group], key=lambda k: table[group][k])
+        chosen[group] = dict(options)[best]
     return chosen, table
 
 
@@ -254,14 +274,13 @@ def default_policies(
         ),
     ]
     if selected is not None:
-        desc = ", ".join(
-            f"{ph}: {'nothing' if c is None else FixedCourse(cat, lay, c).name}"
-            for ph, c in selected.items()
+        desc = "; ".join(
+            f"{ph}: {'nothing' if c is None else course_name(cat, c)}" for ph, c in selected.items()
         )
         out.append(
             (
-                f"phenotype-selected courses ({desc})",
-                lambda: PhenotypeRules(cat, lay, selected, "phenotype-selected"),
+                f"phenotype-selected courses, chosen on training patients ({desc})",
+                lambda: PhenotypeRules(cat, lay, selected, "phenotype-selected", wait=False),
             )
         )
     for c in candidate_courses(cat):
@@ -269,7 +288,7 @@ def default_policies(
         def make(c: Course = c) -> Policy:
             return FixedCourse(cat, lay, c)
 
-        out.append((f"everyone: {FixedCourse(cat, lay, c).name}", make))
+        out.append((f"everyone: {course_name(cat, c)}", make))
     return out
 
 
@@ -384,7 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps({"rows": rows, "training_mortality": per_phenotype}, indent=2))
     else:
         print(markdown(rows))
-        print("\nModel mortality % on the training patients, per screened phenotype and course:")
+        print("\nModel mortality % on the training patients, per group at enrolment and course:")
         for ph, t in per_phenotype.items():
             print(f"  {ph}: " + "; ".join(f"{k} {100 * v:.1f}" for k, v in t.items()))
         print(

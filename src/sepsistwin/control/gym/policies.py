@@ -89,6 +89,26 @@ class Course:
     every_days: float = 1.0
 
 
+def course_name(catalogue: ActionCatalogue, course: Course) -> str:
+    """E.g. ``anakinra 200 mg iv every 8 h, daily for 7 d``, ``nivolumab 480 mg iv, once``.
+
+    Examples
+    --------
+    >>> cat = ActionCatalogue()
+    >>> course_name(cat, Course(cat.level_index("interferon_gamma"), 15.0, 2.0))
+    'interferon_gamma 100 ug sc, every 2 d for 15 d'
+    """
+    lv = catalogue.levels[course.level]
+    within = f" every {lv.every_hours:g} h" if lv.every_hours else ""
+    if course.days <= course.every_days:
+        when = "once"
+    elif course.every_days == 1:
+        when = f"daily for {course.days:g} d"
+    else:
+        when = f"every {course.every_days:g} d for {course.days:g} d"
+    return f"{lv.therapy} {lv.dose} {lv.route}{within}, {when}"
+
+
 class _Courses:
     """Per-lane course bookkeeping shared by the rule-based policies."""
 
@@ -145,9 +165,12 @@ class PhenotypeRules(_Courses):
     The phenotype is MALS when ferritin is above the rule's threshold, immunoparalysis when
     ferritin is at or below it and mHLA-DR below its threshold, intermediate otherwise; it is
     decided on the first day the values needed are measured, within the rules' start window
-    (72 h after Sepsis-3), and the phenotype's course (``None``: nothing) starts that day. The
-    neutropenia contraindication of the rules withholds anakinra and interferon-gamma on a day
-    with neutrophils below its minimum. Thresholds from ``recommend/rules.yaml``.
+    (72 h after Sepsis-3), and the phenotype's course (``None``: nothing) starts that day. With
+    ``wait=False`` the decision is made at enrolment on what is measured then, and a patient
+    whose values are missing is ``unclassified`` (a group with its own course). The neutropenia
+    contraindication of the rules withholds anakinra and interferon-gamma on a day with
+    neutrophils below its minimum. Thresholds from ``recommend/rules.yaml``. ``labels`` holds
+    each lane's group (empty while undecided).
     """
 
     def __init__(
@@ -156,8 +179,11 @@ class PhenotypeRules(_Courses):
         layout: ObservationLayout,
         courses: Mapping[str, Course | None],
         name: str = "phenotype rules",
+        wait: bool = True,
     ) -> None:
         super().__init__(catalogue, layout)
+        self.wait = wait
+        self.labels = np.zeros(0, dtype=object)
         from sepsistwin.recommend import load_rules
 
         rules = load_rules()
@@ -175,6 +201,9 @@ class PhenotypeRules(_Courses):
     def __call__(self, obs: Observations) -> IntArray:
         """The day's action per lane."""
         day = self._sync(obs)
+        if self.labels.size != day.size:
+            self.labels = np.full(day.size, "", dtype=object)
+        self.labels[day == 0] = ""
         fer, has_fer = self._value(obs, "ferritin")
         hla, has_hla = self._value(obs, "mhla_dr")
         open_ = ~self.decided & (day <= self.window_days)
@@ -184,8 +213,12 @@ class PhenotypeRules(_Courses):
             "immunoparalysis": low_fer & (hla < self.mhla_dr),
             "intermediate": low_fer & (hla >= self.mhla_dr),
         }
+        if not self.wait:
+            known = groups["MALS"] | groups["immunoparalysis"] | groups["intermediate"]
+            groups["unclassified"] = open_ & ~known
         for phenotype, lanes in groups.items():
             self._begin(lanes, self.courses.get(phenotype), day)
+            self.labels[lanes] = phenotype
         act = self._course_actions(day)
         neut, has_neut = self._value(obs, "neutrophils")
         neutropenic = has_neut & (neut < self.neutrophils_min)
@@ -231,9 +264,7 @@ class FixedCourse(_Courses):
     def __init__(self, catalogue: ActionCatalogue, layout: ObservationLayout, course: Course):
         super().__init__(catalogue, layout)
         self.course = course
-        lv = catalogue.levels[course.level]
-        every = f" every {course.every_days:g} d" if course.every_days > 1 else " daily"
-        self.name = f"{lv.therapy} {lv.dose}{every} x {course.days:g} d"
+        self.name = course_name(catalogue, course)
 
     def __call__(self, obs: Observations) -> IntArray:
         """The course's action per lane."""
