@@ -16,7 +16,7 @@ Examples
 >>> envs = gym.make_vec("sepsistwin/ImmuneRebalancing-v0", num_envs=4)  # doctest: +SKIP
 >>> obs, info = envs.reset(seed=0)  # doctest: +SKIP
 >>> obs.shape  # doctest: +SKIP
-(4, 55)
+(4, 57)
 """
 
 from __future__ import annotations
