@@ -81,7 +81,7 @@ def test_baselines_run_on_the_same_patients_and_separate_from_no_treatment() -> 
     cat = ActionCatalogue()
     lay = ObservationLayout(cat.therapies)
     lv = cat.level_index("interferon_gamma", "provide_sc")
-    cfg = EnvConfig(block_size=32)
+    cfg = EnvConfig(block_size=32, horizon_days=5)
     evals = run_baselines(
         cfg,
         24,
@@ -95,7 +95,7 @@ def test_baselines_run_on_the_same_patients_and_separate_from_no_treatment() -> 
     none, again, ifn = evals
     np.testing.assert_array_equal(none.survival_probability, again.survival_probability)
     np.testing.assert_array_equal(none.died, again.died)
-    assert ifn.treated_days.tolist() == [8] * 24
+    assert ifn.treated_days.tolist() == [3] * 24  # days 0, 2 and 4 of five
     assert not np.array_equal(ifn.survival_probability, none.survival_probability)
     rows = table_rows(evals)
     assert rows[1]["difference"] == 0.0 and rows[0]["patients"] == 24

@@ -82,12 +82,14 @@ class LaneEngine:
             observation_model(self.model), self.model.observable_names, config.missing
         )
         self.rtol = solver_rtol(self.model)
-        self.state_index = {s: i for i, s in enumerate(self.model.state_names)}
+        self.state_names: tuple[str, ...] = tuple(self.model.state_names)
+        self.observable_names: tuple[str, ...] = tuple(self.model.observable_names)
+        self.state_index = {s: i for i, s in enumerate(self.state_names)}
         self._hz = self.state_index["HZ"]
         self._level_therapy = np.zeros((len(self.catalogue.levels), len(self.catalogue.therapies)))
         for i, lv in enumerate(self.catalogue.levels):
             self._level_therapy[i, self.catalogue.therapies.index(lv.therapy)] = 1.0
-        n, ns, no = self.n, len(self.model.state_names), len(self.model.observable_names)
+        n, ns, no = self.n, len(self.state_names), len(self.observable_names)
         self.params = np.zeros((n, 0))
         self.state = np.zeros((n, ns))
         self.observables = np.zeros((n, no))
@@ -145,7 +147,8 @@ class LaneEngine:
         self._add_schedule(lanes, standard_care(p.abx_start, days=CARE_DAYS, weight_kg=p.weight_kg))
 
     def _true_sofa(self, observables: FloatArray) -> FloatArray:
-        return sofa_components(self.measurer.true_values(observables))[:, -1]
+        m = self.measurer
+        return sofa_components(m.true_values(observables), m.sofa_thresholds)[:, -1]
 
     # --- dose events --------------------------------------------------------------------------
     def _drop_events(self, lanes: IntArray) -> None:
@@ -200,7 +203,7 @@ class LaneEngine:
         first = np.r_[True, grp[1:] != grp[:-1]]
         starts = np.flatnonzero(first)
         run = np.arange(sel.size) - np.repeat(starts, np.diff(np.r_[starts, sel.size]))
-        names = self.model.state_names
+        names = self.state_names
         doses: list[Bolus | Infusion] = []
         for kk in np.unique(key):
             in_key = key == kk
@@ -242,7 +245,7 @@ class LaneEngine:
                 self._add_schedule(ln, lv.schedule(self.clock[ln], self.weight[ln], dt))
         dosed = (chosen.astype(float) @ self._level_therapy > 0).astype(np.float32)
         sched = self._window_schedule(lanes, dt)
-        names = self.model.state_names
+        names = self.state_names
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # failures are handled below
             r = simulate_batch(
@@ -257,7 +260,7 @@ class LaneEngine:
             )
         new_state = np.stack([np.asarray(r.states[s])[:, -1] for s in names], axis=1)
         new_obs = np.stack(
-            [np.asarray(r.observables[o])[:, -1] for o in self.model.observable_names], axis=1
+            [np.asarray(r.observables[o])[:, -1] for o in self.observable_names], axis=1
         )
         failed = ~np.asarray(r.ok) | ~np.all(np.isfinite(new_state), axis=1)
         new_state = np.where(failed[:, None], self.state[lanes], np.maximum(new_state, 0.0))
@@ -315,7 +318,7 @@ class LaneEngine:
         """The full model state and true observables of the lanes (debugging only)."""
         return {
             "state": self.state[lanes].copy(),
-            "state_names": list(self.model.state_names),
+            "state_names": list(self.state_names),
             "true_observables": self.observables[lanes].copy(),
-            "observable_names": list(self.model.observable_names),
+            "observable_names": list(self.observable_names),
         }

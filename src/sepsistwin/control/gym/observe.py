@@ -32,7 +32,7 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 
 from sepsistwin.clinical import sofa
-from sepsistwin.clinical.config import default_config
+from sepsistwin.clinical.config import SofaThresholds, default_config
 from sepsistwin.data.catalogue import CATALOGUE
 from sepsistwin.twin.observation import ObservationModel
 from sepsistwin.twin.virtual import P_MISSING_FERRITIN, P_MISSING_LAB, P_SPECIAL_LAB
@@ -137,8 +137,12 @@ class ObservationLayout:
         return self.names.index(name)
 
 
-def sofa_components(values: Mapping[str, FloatArray]) -> FloatArray:
+def sofa_components(
+    values: Mapping[str, FloatArray], thresholds: SofaThresholds | None = None
+) -> FloatArray:
     """SOFA components and total (n, 7) from canonical values (NaN: not measured, 0 points).
+
+    ``thresholds``: the clinical configuration's SOFA cut-offs (default: read now).
 
     Examples
     --------
@@ -147,7 +151,7 @@ def sofa_components(values: Mapping[str, FloatArray]) -> FloatArray:
     >>> sofa_components(v)[0].tolist()
     [0.0, 3.0, 0.0, 0.0, 0.0, 0.0, 3.0]
     """
-    t = default_config().sofa
+    t = thresholds if thresholds is not None else default_config().sofa
     pf = values["pao2"] / values["fio2"]
     vent = np.nan_to_num(values["mechanical_ventilation"]) > 0.5
     n = pf.shape
@@ -194,6 +198,7 @@ class Measurer:
         p = default_missing()
         p.update({k: float(v) for k, v in (missing or {}).items()})
         self.p_missing = np.array([p[v] for v in VARIABLES])
+        self.sofa_thresholds = default_config().sofa
 
     def true_values(self, observables: FloatArray) -> dict[str, FloatArray]:
         """Canonical values (no noise) of :data:`VARIABLES` from observables (n, n_obs)."""
@@ -219,5 +224,7 @@ class Measurer:
         vals[:, gcs] = np.clip(np.round(vals[:, gcs]), 3, 15)  # a whole score
         measured = (rng.random((n, len(VARIABLES))) >= self.p_missing) & np.isfinite(vals)
         vals = np.where(measured, np.clip(vals, 0.0, PLAUSIBLE_MAX), np.nan)
-        sofa_vals = sofa_components({v: vals[:, k] for k, v in enumerate(VARIABLES)})
+        sofa_vals = sofa_components(
+            {v: vals[:, k] for k, v in enumerate(VARIABLES)}, self.sofa_thresholds
+        )
         return vals, measured, sofa_vals
