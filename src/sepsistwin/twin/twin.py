@@ -23,7 +23,14 @@ from sepsistwin.twin.inference import (
     run_sampler,
 )
 from sepsistwin.twin.observation import ObservationModel, observation_model
-from sepsistwin.twin.patient import PatientData, TwinInputError, check_dose_spec, patient_data
+from sepsistwin.twin.patient import (
+    FHIR_SUFFIXES,
+    PatientData,
+    TwinInputError,
+    check_dose_spec,
+    patient_data,
+    read_fhir_doses,
+)
 from sepsistwin.twin.prior import ABX_START, BODY_WEIGHT, ConditionalPrior, population_prior
 from sepsistwin.twin.simulator import TwinSimulator
 from sepsistwin.twin.whatif import WhatIf, compare, regimen_spec
@@ -392,7 +399,9 @@ def fit(
     until_day : int, optional
         Use data up to the end of this day (0 = the day of time zero).
     received : list of str
-        Doses given (``THERAPY:AMOUNTUNIT@HOURS[,every=H,n=N][,route=R][,over=H]``).
+        Doses given (``THERAPY:AMOUNTUNIT@HOURS[,every=H,n=N][,route=R][,over=H]``). A FHIR
+        file's immunotherapy ``MedicationAdministration`` resources are added to them
+        (:func:`sepsistwin.twin.read_fhir_doses`): do not list those doses again.
     observation : ObservationModel or path, optional
         Error model (default: the package's ``observation.yaml``).
     settings : SamplerSettings, optional
@@ -426,6 +435,9 @@ def fit(
             tl = observations_from_frame(timeline)
         else:
             tl = read_timeline(timeline, onset=onset)
+            if Path(timeline).suffix.lower() in FHIR_SUFFIXES:
+                fhir = read_fhir_doses(timeline, tl, patient_id).get(patient_id, [])
+                received = [*received, *fhir]
     om = (
         observation
         if isinstance(observation, ObservationModel)
