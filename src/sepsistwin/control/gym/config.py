@@ -62,8 +62,8 @@ class EnvConfig:
         Candidate patients sampled and screened per block.
     patient_pool : int or None
         ``None``: every episode enrols a new patient. ``N``: episodes cycle over the first ``N``
-        enrolled patients of the seed (a fixed training cohort; each comes back with its own
-        death draw, the observation noise is new), which skips sampling and screening.
+        enrolled patients of the seed (a fixed training cohort; each keeps its parameters and
+        its death draw, the observation noise is new), which skips sampling and screening.
     """
 
     preset: str = "septic_shock"
