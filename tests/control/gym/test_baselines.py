@@ -99,6 +99,8 @@ def test_baselines_run_on_the_same_patients_and_separate_from_no_treatment() -> 
     assert not np.array_equal(ifn.survival_probability, none.survival_probability)
     rows = table_rows(evals)
     assert rows[1]["difference"] == 0.0 and rows[0]["patients"] == 24
+    best = min(rows, key=lambda r: r["model_mortality"])  # type: ignore[arg-type,return-value]
+    assert best["difference_to_best"] == 0.0 and all(r["best"] == best["policy"] for r in rows)
 
 
 def test_evaluation_statistics() -> None:

@@ -309,14 +309,17 @@ def run_baselines(
 
 
 def table_rows(evals: Sequence[Evaluation]) -> list[dict[str, object]]:
-    """One row per policy: mortalities, paired differences to the first policy, treatment."""
+    """One row per policy: mortalities, paired differences to the first policy (the reference)
+    and to the best one (lowest model mortality), share of patients treated."""
     ref = evals[0]
+    best = min(evals, key=lambda e: e.model_mortality()[0])
     rows: list[dict[str, object]] = []
     for e in evals:
         m, lo, hi = e.mortality()
         mm, mlo, mhi = e.model_mortality()
         d, dlo, dhi = e.difference(ref)
         dm, dmlo, dmhi = e.difference(ref, model=True)
+        b, blo, bhi = e.difference(best)
         rows.append(
             {
                 "policy": e.policy,
@@ -329,6 +332,9 @@ def table_rows(evals: Sequence[Evaluation]) -> list[dict[str, object]]:
                 "difference_ci": [dlo, dhi],
                 "model_difference": dm,
                 "model_difference_ci": [dmlo, dmhi],
+                "best": best.policy,
+                "difference_to_best": b,
+                "difference_to_best_ci": [blo, bhi],
                 "treated_fraction": float(np.mean(e.treated_days > 0)),
                 "mean_treated_days": float(np.mean(e.treated_days)),
             }
@@ -348,8 +354,9 @@ def markdown(rows: Sequence[dict[str, object]]) -> str:
 
     out = [
         "| policy | 28-day mortality % (95% CI) | model mortality % (95% CI) | "
-        "vs no immunotherapy, pp (paired 95% CI) | model, pp (paired 95% CI) | treated % |",
-        "|---|---|---|---|---|---|",
+        "vs no immunotherapy, pp (paired 95% CI) | model, pp (paired 95% CI) | "
+        "vs the best policy, pp (paired 95% CI) | treated % |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         out.append(
@@ -357,6 +364,7 @@ def markdown(rows: Sequence[dict[str, object]]) -> str:
             f"{pct(r['model_mortality'])} ({ci(r['model_mortality_ci'])}) | "
             f"{100 * float(r['difference']):+.1f} ({ci(r['difference_ci'])}) | "  # type: ignore[arg-type]
             f"{100 * float(r['model_difference']):+.1f} ({ci(r['model_difference_ci'])}) | "  # type: ignore[arg-type]
+            f"{100 * float(r['difference_to_best']):+.1f} ({ci(r['difference_to_best_ci'])}) | "  # type: ignore[arg-type]
             f"{pct(r['treated_fraction'])} |"
         )
     return "\n".join(out)
