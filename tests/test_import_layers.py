@@ -41,7 +41,9 @@ ALLOWED: dict[str, set[str]] = {
     "twin": {"data", "clinical", "evidence", "recommend", "dosing", "model", "solve", "population"},
     # Control plans therapy on the twin and runs twin-guided trial arms: it sits above both. The
     # trial package finds its arm kind through an entry point (sepsistwin.trial.arms), never an
-    # import, so trial stays below control.
+    # import, so trial stays below control. The Gymnasium environments enrol from the
+    # population, observe through the twin's observation model and follow the recommendation
+    # rules as a baseline policy.
     "control": CLINICAL | SIMULATION | {"twin"},
     "report": CLINICAL | SIMULATION,
     "api": CLINICAL,
@@ -56,7 +58,10 @@ def test_the_allowed_edges_form_one_direction_with_no_cycle() -> None:
     assert order.index("population") < order.index("trial") < order.index("report")
     assert order.index("data") < order.index("clinical") < order.index("recommend")
     assert order.index("report") < order.index("cli") and order.index("web") < order.index("cli")
-    assert order.index("trial") < order.index("control") and order.index("twin") < order.index(
+    assert order.index("trial") < order.index("control") and order.index("population") < order.index(
+        "control"
+    )
+    assert order.index("twin") < order.index("control") and order.index("recommend") < order.index(
         "control"
     )
 

@@ -1,10 +1,12 @@
-"""Therapy optimisation on the patient twin and twin-guided trial arms.
+"""Therapy control: optimisation on the patient twin, twin-guided trial arms, Gymnasium environments.
 
 ``optimize(twin)`` searches, for each therapy the recommendation allows, the regimen (dose
 within the studied range, start, interval, number of doses) that maximises expected 28-day
 survival over the twin's posterior draws, penalised for hyperinflammation risk and dose
 exposure, with the probability of harm capped (scenario model-predictive control); it returns
 a :class:`Plan`. :func:`closed_loop` re-plans day by day as data arrive. See docs/control.md.
+The Gymnasium environments live in :mod:`sepsistwin.control.gym` (importing it registers
+them; docs/control-gym.md).
 
 Research decision support: a plan is a model's hypothesis, never a dosing order.
 
