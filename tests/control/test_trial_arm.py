@@ -32,7 +32,7 @@ TINY_LOOP = {
 
 def tiny_spec() -> dict[str, Any]:
     spec = load_spec("twin-guided").canonical()
-    spec["population"]["size"] = 8
+    spec["population"]["size"] = 16  # about a third are enrolled
     spec["arms"][2]["twin_guided"].update(TINY_LOOP)
     return spec
 

@@ -1,4 +1,4 @@
-"""Therapy control: optimisation on the patient twin, twin-guided trial arms, Gymnasium environments.
+"""Therapy control: optimisation on the twin, twin-guided trial arms, Gymnasium environments.
 
 ``optimize(twin)`` searches, for each therapy the recommendation allows, the regimen (dose
 within the studied range, start, interval, number of doses) that maximises expected 28-day
