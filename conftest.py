@@ -29,6 +29,8 @@ import pytest
 #: the solver tests' ``test_two_decay``.
 KERNEL_OF: dict[str, str] = {
     "tests/cli/test_compile_cli.py": "reynolds2006",
+    "tests/cli/test_optimize_cli.py": "sepsistwin",
+    "tests/control/": "sepsistwin",
     "tests/cli/test_demo_cli.py": "sepsistwin",
     "tests/cli/test_simulate_cli.py": "reynolds2006",
     "tests/cli/test_simulate_summary_cli.py": "sepsistwin",
@@ -56,6 +58,7 @@ KERNEL_OF: dict[str, str] = {
     "tests/web/": "sepsistwin",
     "src/sepsistwin/solve/": "reynolds2006",
     "src/sepsistwin/twin/": "sepsistwin",
+    "src/sepsistwin/control/": "sepsistwin",
 }
 
 #: Order in which the variants' groups are handed out: longest compilation first.

@@ -39,10 +39,16 @@ ALLOWED: dict[str, set[str]] = {
     # The twin conditions the model on one patient: the population is its prior, the clinical
     # rules phenotype its forecasts, the evidence base and recommendations give its what-ifs.
     "twin": {"data", "clinical", "evidence", "recommend", "dosing", "model", "solve", "population"},
+    # Control plans therapy on the twin and runs twin-guided trial arms: it sits above both. The
+    # trial package finds its arm kind through an entry point (sepsistwin.trial.arms), never an
+    # import, so trial stays below control. The Gymnasium environments enrol from the
+    # population, observe through the twin's observation model and follow the recommendation
+    # rules as a baseline policy.
+    "control": CLINICAL | SIMULATION | {"twin"},
     "report": CLINICAL | SIMULATION,
     "api": CLINICAL,
     "web": CLINICAL | SIMULATION | {"report", "api", "twin"},
-    "cli": CLINICAL | SIMULATION | {"report", "api", "web", "twin"},
+    "cli": CLINICAL | SIMULATION | {"report", "api", "web", "twin", "control"},
 }
 
 
@@ -52,6 +58,11 @@ def test_the_allowed_edges_form_one_direction_with_no_cycle() -> None:
     assert order.index("population") < order.index("trial") < order.index("report")
     assert order.index("data") < order.index("clinical") < order.index("recommend")
     assert order.index("report") < order.index("cli") and order.index("web") < order.index("cli")
+    assert order.index("trial") < order.index("control")
+    assert order.index("population") < order.index("control")
+    assert order.index("twin") < order.index("control") and order.index("recommend") < order.index(
+        "control"
+    )
 
 
 def test_a_back_edge_would_be_caught_as_a_cycle() -> None:

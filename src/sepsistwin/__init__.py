@@ -27,6 +27,7 @@ _LAZY = {
     "recommend": "sepsistwin.recommend",
     "sample_population": "sepsistwin.population",
     "run_trial": "sepsistwin.trial",
+    "optimize": "sepsistwin.control",
 }
 
 

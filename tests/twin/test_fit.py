@@ -93,3 +93,30 @@ def test_update_warm_starts_from_the_previous_walkers(twin: Twin, cohort: Virtua
     assert len(tw2.data.observations) > len(twin.data.observations)
     # The old days are kept: the first observation is still day 0's.
     assert tw2.data.observations["hours"].min() == twin.data.observations["hours"].min()
+
+
+def test_simulate_repeats_the_draws_and_adds_per_lane_doses(twin: Twin) -> None:
+    from sepsistwin.model.pharmacology import therapy_schedule
+    from sepsistwin.solve import Bolus, Infusion, Schedule
+
+    base = twin.simulate(draws=4, repeats=2)
+    assert base.n_patients == 8
+    dp = np.asarray(base.observables["death_probability"])
+    np.testing.assert_allclose(dp[:4], dp[4:])  # the same draws twice, nothing added
+    given = np.r_[np.zeros(4), np.ones(4)]
+
+    def doses(weight: np.ndarray) -> Schedule:
+        s = therapy_schedule("nivolumab", "480mg", 72.0, route="iv", weight_kg=weight)
+        return Schedule(
+            tuple(
+                Bolus(d.state, d.time, given * np.asarray(d.amount))
+                if isinstance(d, Bolus)
+                else Infusion(d.state, d.start, d.duration, given * np.asarray(d.rate))
+                for d in s.doses
+            )
+        )
+
+    treated = twin.simulate(doses, draws=4, repeats=2)
+    drug = np.asarray(treated.observables["death_probability"])
+    np.testing.assert_allclose(drug[:4], dp[:4])  # lanes given a zero amount are untreated
+    assert not np.allclose(drug[4:], dp[4:])  # lanes given the dose are not

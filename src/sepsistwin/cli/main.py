@@ -61,6 +61,7 @@ def _register_all() -> None:
     from sepsistwin.cli import endotype as _endotype
     from sepsistwin.cli import evidence as _evidence
     from sepsistwin.cli import examples as _examples
+    from sepsistwin.cli import optimize as _optimize
     from sepsistwin.cli import recommend as _recommend
     from sepsistwin.cli import serve as _serve
     from sepsistwin.cli import simulate as _simulate
@@ -78,6 +79,7 @@ def _register_all() -> None:
     _calibrate.register(app)
     _trial.register(app)
     _twin.register(app)
+    _optimize.register(app)
     _serve.register(app)
     _validate.register(app)
     _examples.register(app)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import functools
 import json
 import sys
 from collections.abc import Iterator, Mapping
@@ -481,6 +482,206 @@ def _read_meta(
     rows.baseline[pid] = value
 
 
+THERAPY_CODES_PATH = Path(__file__).with_name("therapy_codes.yaml")
+
+
+@functools.cache
+def therapy_codings() -> dict[str, Any]:
+    """The codings of immunotherapy administrations (``therapy_codes.yaml``), as lookups.
+
+    Returns ``codes`` ((system, code) -> therapy id), ``names`` (lower-case name -> therapy
+    id), ``route_codes`` ((system, code) -> route) and ``route_texts`` (lower-case text ->
+    route).
+
+    Examples
+    --------
+    >>> therapy_codings()["names"]["sargramostim"]
+    'gm_csf'
+    """
+    import yaml
+
+    raw = yaml.safe_load(THERAPY_CODES_PATH.read_text())
+    codes: dict[tuple[str, str], str] = {}
+    names: dict[str, str] = {}
+    for tid, entry in raw["therapies"].items():
+        codes[(LOCAL_CODE_SYSTEM.rstrip("/"), f"therapy:{tid}")] = tid
+        for code in entry.get("rxnorm") or []:
+            codes[(RXNORM_SYSTEM, str(code))] = tid
+        for name in entry.get("names") or []:
+            names[str(name).lower()] = tid
+    routes = raw["routes"]
+    system = str(routes["snomed_system"]).rstrip("/")
+    return {
+        "codes": codes,
+        "names": names,
+        "route_codes": {(system, str(c)): r for c, r in routes["codes"].items()},
+        "route_texts": {str(t).lower(): r for t, r in routes["texts"].items()},
+    }
+
+
+def _medication_concept(
+    res: dict[str, Any], medications: Mapping[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], str | None, str]:
+    """(codings, text, FHIR element) of a MedicationAdministration's medication."""
+    if "medicationCodeableConcept" in res:
+        concept = res["medicationCodeableConcept"] or {}
+        return concept.get("coding") or [], concept.get("text"), "medicationCodeableConcept"
+    if "medicationReference" in res:
+        ref = str((res["medicationReference"] or {}).get("reference", ""))
+        contained = {f"#{c.get('id')}": c for c in res.get("contained") or []}
+        med = contained.get(ref) or medications.get(ref) or medications.get(ref.split("/")[-1])
+        concept = (med or {}).get("code") or {}
+        return concept.get("coding") or [], concept.get("text"), "medicationReference"
+    return [], None, "medication[x]"
+
+
+def _therapy_of(res: dict[str, Any], medications: Mapping[str, dict[str, Any]]) -> str | None:
+    """The therapy id of an immunotherapy administration (codes first, then exact names)."""
+    lookup = therapy_codings()
+    codings, text, _ = _medication_concept(res, medications)
+    for coding in codings:
+        if _coding_key(coding) in lookup["codes"]:
+            return str(lookup["codes"][_coding_key(coding)])
+    for label in [text, *(c.get("display") for c in codings)]:
+        if isinstance(label, str) and label.strip().lower() in lookup["names"]:
+            return str(lookup["names"][label.strip().lower()])
+    return None
+
+
+def _quantity_text(q: Any, where: str, file: str, label: str) -> str:
+    """``"VALUE UNIT"`` of a FHIR Quantity (the UCUM code when the system is UCUM)."""
+    if not isinstance(q, dict) or not isinstance(q.get("value"), int | float):
+        raise file_error(
+            file,
+            f"{label}: {where}: {q!r} is not a Quantity with a numeric value; expected e.g. "
+            '{"value": 200, "unit": "mg"}',
+            field=where,
+            row=label,
+        )
+    code = q.get("code")
+    unit = str(
+        code
+        if code is not None and str(q.get("system", "")).rstrip("/") == UCUM_SYSTEM
+        else q.get("unit", code) or ""
+    )
+    return f"{q['value']:g} {unit}".strip()
+
+
+def _route_of(dosage: dict[str, Any], file: str, label: str) -> str:
+    """The route (``iv``, ``sc``, ``im``, ``enteral``) of a dosage; ``""`` when absent."""
+    route = dosage.get("route")
+    if not route:
+        return ""
+    lookup = therapy_codings()
+    for coding in route.get("coding") or []:
+        if _coding_key(coding) in lookup["route_codes"]:
+            return str(lookup["route_codes"][_coding_key(coding)])
+    for text in [route.get("text"), *(c.get("display") for c in route.get("coding") or [])]:
+        if isinstance(text, str) and text.strip().lower() in lookup["route_texts"]:
+            return str(lookup["route_texts"][text.strip().lower()])
+    raise file_error(
+        file,
+        f"{label}: dosage.route: {route!r} is not a known route; expected a SNOMED CT route "
+        "(47625008 intravenous, 34206005 subcutaneous, 78421000 intramuscular, 26643006 oral) "
+        "or the text iv, sc, im, oral",
+        field="dosage.route",
+        row=label,
+    )
+
+
+ADMINISTRATION_COLUMNS = ("patient_id", "time", "end", "therapy", "dose", "rate", "route", "source")
+
+
+def read_fhir_administrations(path: str | Path, encoding: str = DEFAULT_ENCODING) -> pd.DataFrame:
+    """The immunotherapy doses of a FHIR Bundle or NDJSON file (MedicationAdministration).
+
+    One row per administration: ``patient_id``, ``time`` and ``end`` (as written: ISO-8601
+    ``effectiveDateTime`` / ``effectivePeriod``), ``therapy`` (a therapy id, see
+    ``therapy_codes.yaml``), ``dose`` (``dosage.dose`` as ``"200 mg"``) or ``rate``
+    (``dosage.rateQuantity`` as ``"2 mg/kg/h"``, an infusion over the period), ``route``
+    and ``source`` (the resource). Administrations of other medications (vasopressors are
+    observations of the timeline) are not listed; statuses ``entered-in-error``,
+    ``cancelled`` and ``not-done`` carry no dose. A dose that cannot be read is an
+    :class:`InputError` naming the file, the resource, the element and the value.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, json
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "b.json"
+    >>> ma = {"resourceType": "MedicationAdministration", "id": "m1", "status": "completed",
+    ...       "subject": {"reference": "Patient/p1"},
+    ...       "effectiveDateTime": "2024-03-02T08:00:00Z",
+    ...       "medicationCodeableConcept": {"text": "Anakinra"},
+    ...       "dosage": {"dose": {"value": 200, "unit": "mg"}, "route": {"text": "sc"}}}
+    >>> _ = p.write_text(json.dumps({"resourceType": "Bundle", "entry": [{"resource": ma}]}))
+    >>> read_fhir_administrations(p)[["patient_id", "therapy", "dose", "route"]].values.tolist()
+    [['p1', 'anakinra', '200 mg', 'sc']]
+    """
+    path = Path(path)
+    file = path.name
+    resources = list(_load_resources(path, check_encoding(encoding)))
+    patients_by_url: dict[str, str] = {}
+    medications: dict[str, dict[str, Any]] = {}
+    for _, res in resources:
+        rid, url = res.get("id"), res.get("_fullUrl")
+        if res["resourceType"] == "Patient" and isinstance(rid, str | int) and url:
+            patients_by_url[str(url)] = str(rid)
+        if res["resourceType"] == "Medication" and isinstance(rid, str | int):
+            medications[f"Medication/{rid}"] = res
+            if url:
+                medications[str(url)] = res
+    out: list[tuple[Any, ...]] = []
+    for fallback, res in resources:
+        if res["resourceType"] != "MedicationAdministration":
+            continue
+        if res.get("status") in _SKIP_STATUS:
+            continue
+        therapy = _therapy_of(res, medications)
+        if therapy is None:
+            continue
+        rid = res.get("id")
+        label = (
+            f"MedicationAdministration/{rid}" if rid else f"MedicationAdministration at {fallback}"
+        )
+        pid, problem = _patient_of(res, patients_by_url)
+        if pid is None:
+            raise file_error(file, f"{label}: {problem}", field="subject.reference", row=label)
+        time, end, time_path = _effective(res)
+        if not isinstance(time, str) or not time.strip():
+            raise file_error(
+                file,
+                f"{label}: {time_path}: {time!r} is not a time; expected an ISO-8601 "
+                "effectiveDateTime or effectivePeriod.start",
+                field=time_path,
+                row=label,
+            )
+        dosage = res.get("dosage") or {}
+        dose = rate = ""
+        if "dose" in dosage:
+            dose = _quantity_text(dosage["dose"], "dosage.dose", file, label)
+        elif "rateQuantity" in dosage:
+            rate = _quantity_text(dosage["rateQuantity"], "dosage.rateQuantity", file, label)
+            if not end:
+                raise file_error(
+                    file,
+                    f"{label}: effectivePeriod.end: an infusion rate ({rate}) needs the "
+                    "period's end to give its length",
+                    field="effectivePeriod.end",
+                    row=label,
+                )
+        else:
+            raise file_error(
+                file,
+                f"{label}: dosage: {dosage!r} has neither dose nor rateQuantity; expected the "
+                'amount given, e.g. "dose": {"value": 200, "unit": "mg"}',
+                field="dosage",
+                row=label,
+            )
+        route = _route_of(dosage, file, label)
+        out.append((pid, time, end, therapy, dose, rate, route, label))
+    return pd.DataFrame(out, columns=list(ADMINISTRATION_COLUMNS), dtype=object)
+
+
 def _read_medication(
     res: dict[str, Any],
     label: str,
@@ -631,6 +832,15 @@ def read_fhir_rows(path: str | Path, encoding: str = DEFAULT_ENCODING) -> RawRow
             pid, pid_problem = _patient_of(res, patients_by_url)
             if rtype == "Observation":
                 _read_observation(res, label, pid, pid_problem, rows, file)
+            elif (therapy := _therapy_of(res, medications)) is not None:
+                skipped.append(
+                    (
+                        label,
+                        pid,
+                        f"immunotherapy dose ({therapy}): a dose the patient received, read by "
+                        "the twin (sepsistwin.twin.read_fhir_doses), not an observation",
+                    )
+                )
             else:
                 _read_medication(res, label, pid, pid_problem, rows, medications)
         except (AttributeError, TypeError, KeyError, ValueError) as exc:

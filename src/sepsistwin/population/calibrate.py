@@ -8,7 +8,8 @@ Stages (each a small search on a few quantities, everything seeded):
    healthy virtual subject given 2 ng/kg endotoxin reproduces the human peaks (fixed-point
    iteration on peak ratios).
 2. **Phenotype mix** - the medians of the host macrophage-activation gain ``g_mals`` and IL-10
-   gain ``g_il10`` are bisected to the PROVIDE fractions of the screened cohort.
+   gain ``g_il10`` are bisected to the PROVIDE fractions of the screened cohort; the median
+   growth rate of the ICU-acquired organism ``k_pg2`` to the ICU-acquired infection incidence.
 3. **Severity and mortality** - the median damage susceptibility ``k_nd`` (whether organ
    failure becomes self-sustaining) is bisected to the overall mortality, its correlation with
    the IL-10 gain (host frailty) to the immunoparalysis-intermediate mortality gap, the
@@ -485,6 +486,37 @@ def calibrate_phenotypes(
     return hyper
 
 
+# ---- stage 2b: ICU-acquired infection -------------------------------------------------------
+def calibrate_secondary_infection(
+    size: int,
+    seed: int,
+    overrides: Mapping[str, float],
+    hyper: dict[str, dict[str, float]],
+    steps: int = 6,
+) -> dict[str, dict[str, float]]:
+    """Bisect the log median growth rate ``k_pg2`` of the ICU-acquired organism to incidence.
+
+    Whether a seeded organism establishes depends on its growth against the host's monocyte,
+    T-cell and neutrophil clearance; the median growth rate sets how many screened patients
+    pass 1e5 CFU/mL while alive by day 28 (ICU-acquired infection 10-25%). Which patients do
+    is left to the model (more in immunoparalysis: a direction the calibration checks).
+    """
+    hyper = {k: dict(v) for k, v in hyper.items()}
+    t = horizon_grid()
+
+    def incidence(log_center: float) -> float:
+        h = {k: dict(v) for k, v in hyper.items()}
+        h["k_pg2"]["center"] = float(np.exp(log_center))
+        r = _simulate(sample_population(size, seed=seed, hyper=h), t, overrides)
+        return cohort_stats(r, seed=seed).values["secondary_infection_overall"]
+
+    x = _bisect(
+        incidence, np.log(0.03), np.log(0.4), TARGETS["secondary_infection_overall"].value, steps
+    )
+    hyper["k_pg2"]["center"] = float(np.exp(x))
+    return hyper
+
+
 # ---- stage 3: severity and mortality --------------------------------------------------------
 def horizon_grid() -> NDArray[np.float64]:
     """Hourly save times from infection onset to 28 days after screening."""
@@ -821,7 +853,7 @@ class CalibrationResult:
 
 
 #: Population hyperparameters set by the calibration (log medians).
-CALIBRATED_HYPER = ("g_mals", "g_il10", "k_nd")
+CALIBRATED_HYPER = ("g_mals", "g_il10", "k_nd", "k_pg2")
 
 
 def run_calibration(
@@ -840,7 +872,7 @@ def run_calibration(
     --------
     >>> cal = run_calibration(size=300, seed=1, rounds=1, log=lambda s: None)  # doctest: +SKIP
     >>> sorted(cal.calibration.population)  # doctest: +SKIP
-    ['g_il10', 'g_mals', 'k_nd']
+    ['g_il10', 'g_mals', 'k_nd', 'k_pg2']
     """
     from sepsistwin.population.sampler import SEPTIC_SHOCK
 
@@ -862,6 +894,9 @@ def run_calibration(
         log(f"round {rnd + 1}/{rounds} (n={size}, seed={seed})")
         log("  stage 2: phenotype mix of the screened cohort")
         hyper = calibrate_phenotypes(size, seed, vals, hyper, log=log)
+        log("  stage 2b: ICU-acquired infection (growth of the ICU-acquired organism)")
+        hyper = calibrate_secondary_infection(size, seed, vals, hyper)
+        log(f"    k_pg2 median {hyper['k_pg2']['center']:.4g}")
         log("  stage 3: severity (k_nd median) and death hazard")
         hyper = calibrate_severity(size, seed, vals, hyper)
         hyper = calibrate_frailty(size, seed, vals, hyper)

@@ -122,8 +122,10 @@ def markdown(cal: CalibrationResult, figure: str | None) -> str:
         "`population` section the hyperparameters `sample_population` reads. Method: "
         "`src/sepsistwin/population/calibrate.py` (stages: endotoxin peaks; endotoxin "
         "tolerance by bisection of the reprogramming rate `k_tol_in`; phenotype mix by "
-        "bisection of the host-gain medians; tissue IL-6 `k6D` by bisection on the share above "
-        "1,000 pg/mL; severity by bisection of the damage-susceptibility median `k_nd`, of its "
+        "bisection of the host-gain medians; the median growth rate of the ICU-acquired "
+        "organism `k_pg2` by bisection on the ICU-acquired infection incidence; tissue IL-6 "
+        "`k6D` by bisection on the share above 1,000 pg/mL; severity by bisection of the "
+        "damage-susceptibility median `k_nd`, of its "
         "correlation with the IL-10 gain and of the weight of the macrophage-activation gain in "
         "it (PROVIDE's mortality ratios between phenotypes), and the death hazard constants "
         "and the averaging time of persistent organ failure by least squares (overall "
@@ -180,13 +182,15 @@ def markdown(cal: CalibrationResult, figure: str | None) -> str:
         lines += [
             "",
             (
-                f"Secondary (ICU-acquired) infection, validation: {si['immunoparalysis']:.1%} of "
+                f"Secondary (ICU-acquired) infection by phenotype: {si['immunoparalysis']:.1%} of "
                 f"the immunoparalysed, {si['intermediate']:.1%} of the intermediate and "
                 f"{si['MALS']:.1%} of the MALS screened patients pass 1e5 CFU/mL while alive by "
                 "day 28. Low mHLA-DR predicts ICU-acquired infection (Landelle 2010 doi "
                 "10.1007/s00134-010-1962-x, aHR 2.5; < 8,000 AB/C at day 5-7, Ann Intensive Care "
                 "2022 doi 10.1186/s13613-022-01010-y, VERIFIED): the immunoparalysed must acquire "
-                "it more often than the intermediate (a direction, not tuned)."
+                "it more often than the intermediate (a direction, not tuned: the calibration "
+                "sets only the overall incidence, through the median growth rate of the "
+                "ICU-acquired organism)."
             ),
         ]
     lines += interferon_gamma_lines(cal.values)

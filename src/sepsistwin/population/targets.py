@@ -68,8 +68,7 @@ ICU_ACQUIRED = (
     "10-25%: 23% (174/753) of ICU patients with shock, Adrie 2017 Ann Intensive Care "
     "doi 10.1186/s13613-017-0242-0 (VERIFIED); 24% (37/153) after septic shock, "
     "Landelle 2010 doi 10.1007/s00134-010-1962-x (VERIFIED); 13.5% of sepsis ICU "
-    "admissions (232/1719), van Vught 2016 JAMA doi 10.1001/jama.2016.2691 (VERIFIED); "
-    "checked, not tuned"
+    "admissions (232/1719), van Vught 2016 JAMA doi 10.1001/jama.2016.2691 (VERIFIED)"
 )
 
 TARGETS: dict[str, Target] = {

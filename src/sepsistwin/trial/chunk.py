@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from sepsistwin.clinical import ClinicalConfig, assess, default_config
 from sepsistwin.solve import Bolus, Infusion, Schedule
+from sepsistwin.trial.arms import ArmContext, arm_kind, policy_kind
 from sepsistwin.trial.endpoints import compute_endpoints
 from sepsistwin.trial.randomize import randomize
 from sepsistwin.trial.simulator import Cohort, TrialSimulator
@@ -420,6 +421,40 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
         "mhla_dr": baseline["mhla_dr"],
     }
     arm_names = np.array(spec.arm_names, dtype=object)
+    policy_arms = [k for k, arm in enumerate(spec.arms) if policy_kind(arm) is not None]
+    # A policy's decisions per (arm, patient): computed once, shared by the randomised and
+    # the counterfactual rows (they are deterministic in the patient's seed).
+    decided: dict[tuple[int, int], tuple[list[TherapySpec], str]] = {}
+
+    def policy_therapies(
+        members: NDArray[np.intp], arm_index: NDArray[np.intp], ther: list[list[TherapySpec]]
+    ) -> NDArray[np.object_]:
+        texts = np.full(members.size, "", dtype=object)
+        for k in policy_arms:
+            pos = np.flatnonzero(arm_index == k)
+            todo = np.array([p for p in pos if (k, int(members[p])) not in decided], dtype=int)
+            if todo.size:
+                sel = members[todo]
+                ctx = ArmContext(
+                    spec,
+                    sim,
+                    at_screen.take(sel),
+                    (start + sel).astype(np.int64),
+                    at,
+                    _take_schedule(bg_after, sel),
+                    np.asarray(res.time, dtype=float),
+                    {name: np.atleast_2d(v)[sel] for name, v in res.observables.items()},
+                    int(spec.seed),
+                )
+                arm = spec.arms[k]
+                kind_name = policy_kind(arm)
+                assert kind_name is not None
+                lists, notes = arm_kind(kind_name)(arm).therapies(ctx)
+                for i, t, note in zip(sel.tolist(), lists, notes, strict=True):
+                    decided[(k, int(i))] = (t, note)
+            for p in pos:
+                ther[p], texts[p] = decided[(k, int(members[p]))]
+        return texts
 
     def rows(members: NDArray[np.intp], arm_index: NDArray[np.intp]) -> pd.DataFrame:
         # Therapies depend on the arm and the phenotype only: one list per distinct pair,
@@ -432,6 +467,7 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
             if t is None:
                 t = per_pair[key] = spec.arms[key[0]].therapies_for(key[1])
             ther.append(t)
+        texts = policy_therapies(members, arm_index, ther) if policy_arms else None
         cols = _follow(
             sim, at_screen, members, ther, bg_after, at, spec, traj_base, hyper0, first_id=start
         )
@@ -446,6 +482,9 @@ def run_chunk(plan: TrialPlan, chunk: int) -> ChunkOutput:
                 **{f"baseline_{c}": baseline[c][members] for c in BASELINE_COLUMNS},
             }
         )
+        if texts is not None:
+            # Trials with a policy arm record its decisions (JSON; empty for other arms).
+            head["decisions"] = texts.astype(str)
         return pd.concat([head, _frame(cols)], axis=1)
 
     tables: dict[str, pd.DataFrame | pa.Table] = {}

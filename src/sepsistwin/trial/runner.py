@@ -21,6 +21,7 @@ from typing import Any
 from sepsistwin import __version__
 from sepsistwin.store import StoreError, TrialStore
 from sepsistwin.trial.analysis import TrialResult, analyze
+from sepsistwin.trial.arms import arm_kind, policy_kind
 from sepsistwin.trial.chunk import ChunkOutput, TrialPlan, run_chunk
 from sepsistwin.trial.simulator import TrialSimulator
 from sepsistwin.trial.spec import TrialSpec, load_spec
@@ -358,6 +359,10 @@ def run_trial(
     check = getattr(sim, "check_spec", None)
     if callable(check):
         check(sp)  # dose/route problems surface before any chunk runs
+    for arm in sp.arms:
+        kind = policy_kind(arm)
+        if kind is not None:
+            arm_kind(kind)  # an arm kind that is not installed fails here, before any chunk
     plan = TrialPlan(sp, sim, int(chunk_size or DEFAULT_CHUNK_SIZE), sp.counterfactual)
     rid = run_id(plan)
     path = store if store is not None else default_store_path(sp, rid)

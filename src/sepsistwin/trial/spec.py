@@ -287,8 +287,36 @@ class RandomizationSpec(_Strict):
     block_size: int | None = Field(None, ge=1)
 
 
+class TwinGuidedSpec(_Strict):
+    """A twin-guided arm: every patient's doses are chosen by a closed loop on its twin.
+
+    Each decision day (from the day of enrollment, ``decision_days`` days) the patient is
+    observed as an ICU does (assay noise, missing values), its twin is fitted (then updated)
+    with ``walkers`` MCMC walkers for ``burn`` + ``steps`` steps, the regimen is optimised
+    over a ``horizon_days`` horizon with ``draws`` posterior draws, ``popsize`` candidates per
+    therapy and ``generations`` CMA-ES generations, and the doses of the next 24 h are given
+    (sepsistwin.control, docs/control.md). Convergence thresholds ``ess_min`` and ``rhat_max``
+    apply to each fit; a day whose fit misses them gives no immunotherapy.
+    """
+
+    decision_days: int = Field(3, ge=1, le=28)
+    horizon_days: int = Field(7, ge=1, le=28)
+    walkers: int = Field(24, ge=8, le=256)
+    burn: int = Field(40, ge=1, le=2000)
+    steps: int = Field(40, ge=10, le=5000)
+    init_draws: int = Field(256, ge=16, le=8192)
+    ess_min: float = Field(5.0, gt=0)
+    rhat_max: float = Field(5.0, gt=1)
+    draws: int = Field(24, ge=4, le=400)
+    report_draws: int = Field(100, ge=4, le=400)
+    popsize: int = Field(6, ge=2, le=64)
+    generations: int = Field(6, ge=1, le=200)
+    harm_cap: float = Field(0.10, ge=0, le=1)
+
+
 class ArmSpec(_Strict):
-    """A trial arm: its allocation weight, fixed therapies and phenotype-guided therapies.
+    """A trial arm: its allocation weight, fixed therapies and phenotype-guided therapies,
+    or a twin-guided closed loop (``twin_guided``, exclusive of the other two).
 
     A patient whose phenotype has no ``guided`` entry gets only ``therapies``.
     """
@@ -297,6 +325,16 @@ class ArmSpec(_Strict):
     allocation: float = Field(1.0, gt=0)
     therapies: list[TherapySpec] = Field(default_factory=list)
     guided: dict[str, list[TherapySpec]] = Field(default_factory=dict)
+    twin_guided: TwinGuidedSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ArmSpec:
+        if self.twin_guided is not None and (self.therapies or self.guided):
+            raise ValueError(
+                f"arm {self.name!r}: a twin_guided arm chooses its own doses; remove its "
+                "therapies and guided entries"
+            )
+        return self
 
     @field_validator("guided")
     @classmethod

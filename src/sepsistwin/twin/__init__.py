@@ -16,7 +16,13 @@ Examples
 from sepsistwin.twin.forecast import Forecast
 from sepsistwin.twin.inference import Diagnostics, SamplerSettings
 from sepsistwin.twin.observation import ObservationModel, error_table, observation_model
-from sepsistwin.twin.patient import PatientData, TwinInputError, patient_data, read_doses
+from sepsistwin.twin.patient import (
+    PatientData,
+    TwinInputError,
+    patient_data,
+    read_doses,
+    read_fhir_doses,
+)
 from sepsistwin.twin.prior import PopulationPrior, population_prior
 from sepsistwin.twin.twin import NotConvergedError, Twin, fit, without_discrepancy
 from sepsistwin.twin.whatif import WhatIf, regimen_spec
@@ -38,6 +44,7 @@ __all__ = [
     "patient_data",
     "population_prior",
     "read_doses",
+    "read_fhir_doses",
     "regimen_spec",
     "without_discrepancy",
 ]

@@ -59,6 +59,10 @@ class SamplerSettings:
         Widening of the independence proposal fitted to the burned-in ensemble.
     independence_weight : float
         Share of sampling steps made by the independence move (the rest: DE moves).
+    adapt_below : float
+        When the sampling acceptance is below this at the first convergence check, the
+        independence proposal is refitted once to the sampled chain (which then counts as
+        burn-in).
     rhat_max, ess_min : float
         Convergence: every split R-hat below ``rhat_max`` and every ESS at least ``ess_min``.
     tau_factor : float
@@ -74,6 +78,7 @@ class SamplerSettings:
     init_scale: float = 1.5
     proposal_scale: float = 1.3
     independence_weight: float = 0.7
+    adapt_below: float = 0.15
     rhat_max: float = 1.1
     ess_min: float = 100.0
     tau_factor: float = 5.0
@@ -100,6 +105,7 @@ class Diagnostics:
     seconds: float
     per_quantity: dict[str, dict[str, float]] = field(default_factory=dict)
     reason: str = ""
+    discarded: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready diagnostics."""
@@ -115,6 +121,7 @@ class Diagnostics:
             "seconds": self.seconds,
             "reason": self.reason,
             "per_quantity": self.per_quantity,
+            "discarded_steps": self.discarded,
         }
 
 
@@ -217,6 +224,7 @@ def diagnose(
         for n, e, r, t in zip(names, ess, rhat, tau, strict=True)
     }
     return Diagnostics(
+        discarded=discard,
         converged=not reasons,
         ess=float(ess.min()),
         rhat=float(rhat.max()),
@@ -313,8 +321,8 @@ def run_sampler(
     """Burn in with differential-evolution moves, then sample with an independence move fitted
     to the burned-in ensemble (mixed with DE moves) in blocks until converged.
 
-    Returns the sampler, the diagnostics of the production chain and the number of burn-in
-    steps to discard.
+    Returns the sampler, the diagnostics of the production chain (``diag.discarded``: its
+    leading steps left out as warm-up) and the number of burn-in steps.
     """
     import time
 
@@ -336,28 +344,57 @@ def run_sampler(
     state = emcee.State(prune_walkers(state.coords, state.log_prob, rng))
     state = burner.run_mcmc(state, n_burn - half, progress=False)
     tail = burner.get_chain(discard=half + (n_burn - half) // 2, flat=True)
-    move = IndependenceMove(
-        tail.mean(axis=0), np.cov(tail, rowvar=False), scale=settings.proposal_scale
-    )
-    sampler = emcee.EnsembleSampler(
-        start.shape[0],
-        ndim,
-        counted,
-        vectorize=True,
-        moves=[
-            (move, settings.independence_weight),
-            (emcee.moves.DEMove(), 1.0 - settings.independence_weight),
-        ],
-    )
-    sampler.random_state = np.random.RandomState(seed + 1).get_state()
+
+    def production(fitted: FloatArray, k: int) -> emcee.EnsembleSampler:
+        move = IndependenceMove(
+            fitted.mean(axis=0), np.cov(fitted, rowvar=False), scale=settings.proposal_scale
+        )
+        out = emcee.EnsembleSampler(
+            start.shape[0],
+            ndim,
+            counted,
+            vectorize=True,
+            moves=[
+                (move, settings.independence_weight),
+                (emcee.moves.DEMove(), 1.0 - settings.independence_weight),
+            ],
+        )
+        out.random_state = np.random.RandomState(seed + k).get_state()
+        return out
+
+    sampler = production(tail, 1)
+    adapted = 0  # sampling steps spent before the proposal was refitted
     diag: Diagnostics | None = None
     while True:
         state = sampler.run_mcmc(state, settings.block, progress=False)
-        it = sampler.iteration
+        it = adapted + sampler.iteration
         if it >= settings.min_steps or it >= settings.max_steps:
-            diag = diagnose(sampler, names, settings, 0, time.perf_counter() - t0, calls[0])
-            if diag.converged or it >= settings.max_steps:
+            # The whole sampling chain, else its second half: walkers that start sampling in
+            # the tails and rejoin later inflate R-hat over the whole chain for hundreds of
+            # steps; discarding the first half as warm-up (as Stan does) removes them.
+            for discard in (0, sampler.iteration // 2):
+                diag = diagnose(
+                    sampler, names, settings, discard, time.perf_counter() - t0, calls[0]
+                )
+                if diag.converged:
+                    break
+            if diag is not None and (diag.converged or it >= settings.max_steps):
                 break
+            if (
+                diag is not None
+                and not adapted
+                and diag.acceptance < settings.adapt_below
+                and settings.max_steps - it >= settings.min_steps
+            ):
+                # The burned-in ensemble was a poor proposal (a curved or two-lobed
+                # posterior): refit it once to the sampled chain, restart sampling from the
+                # current walkers (stragglers pruned) and count what came before as burn-in.
+                fitted = sampler.get_chain(discard=sampler.iteration // 2, flat=True)
+                state = emcee.State(prune_walkers(state.coords, state.log_prob, rng))
+                adapted = sampler.iteration
+                sampler = production(fitted, 2)
+    assert diag is not None
+    n_burn += adapted
     diag.n_steps = n_burn + sampler.iteration
     diag.seconds = time.perf_counter() - t0
     return sampler, diag, n_burn

@@ -221,3 +221,88 @@ def read_doses(path: str | Path, patient_id: str | None = None) -> dict[str, lis
             raise TwinInputError(f"{p.name}: row {row}: {exc}") from None
         out.setdefault(pid, []).append(spec)
     return out
+
+
+#: Suffixes of FHIR input (a Bundle or NDJSON): their immunotherapy administrations are doses.
+FHIR_SUFFIXES = (".json", ".ndjson")
+
+
+def read_fhir_doses(
+    path: str | Path, timeline: Timeline, patient_id: str | None = None
+) -> dict[str, list[str]]:
+    """The immunotherapy doses of a FHIR file as dose specifications per patient.
+
+    Each ``MedicationAdministration`` of a therapy (``sepsistwin/data/therapy_codes.yaml``:
+    local code ``therapy:<id>``, RxNorm, or the generic name) becomes
+    ``THERAPY:AMOUNT@HOURS[,route=R]``, or ``THERAPY:RATE@HOURS,over=H`` for an infusion rate
+    over ``effectivePeriod``; hours are since the patient's time zero in ``timeline`` (the
+    timeline read from the same file).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, json
+    >>> from sepsistwin.data import read_timeline
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "b.json"
+    >>> subj = {"reference": "Patient/p1"}
+    >>> obs = {"resourceType": "Observation", "id": "o1", "status": "final", "subject": subj,
+    ...        "effectiveDateTime": "2024-03-01T08:00:00Z",
+    ...        "code": {"coding": [{"system": "http://loinc.org", "code": "2524-7"}]},
+    ...        "valueQuantity": {"value": 2.1, "unit": "mmol/L"}}
+    >>> ma = {"resourceType": "MedicationAdministration", "id": "m1", "status": "completed",
+    ...       "subject": subj, "effectiveDateTime": "2024-03-02T08:00:00Z",
+    ...       "medicationCodeableConcept": {"text": "anakinra"},
+    ...       "dosage": {"dose": {"value": 200, "unit": "mg"}, "route": {"text": "sc"}}}
+    >>> entries = [{"resource": obs}, {"resource": ma}]
+    >>> _ = p.write_text(json.dumps({"resourceType": "Bundle", "entry": entries}))
+    >>> read_fhir_doses(p, read_timeline(p))
+    {'p1': ['anakinra:200mg@24,route=sc']}
+    """
+    from sepsistwin.data.fhir import read_fhir_administrations
+
+    p = Path(path)
+    table = read_fhir_administrations(p)
+    out: dict[str, list[str]] = {}
+    for rec in table.to_dict(orient="records"):
+        pid = str(rec["patient_id"])
+        if patient_id is not None and pid != patient_id:
+            continue
+        where = f"{p.name}: {rec['source']}"
+        zero = timeline.time_zero.get(pid)
+        if not isinstance(zero, pd.Timestamp):
+            raise TwinInputError(
+                f"{where}: patient {pid!r} has no absolute time zero in the timeline; a FHIR "
+                "dose needs one (a time-zero Observation or an onset file)"
+            )
+        start = _hours_since(rec["time"], zero, where, "effective[x]")
+        if rec["rate"]:
+            end = _hours_since(rec["end"], zero, where, "effectivePeriod.end")
+            if end <= start:
+                raise TwinInputError(
+                    f"{where}: effectivePeriod.end {rec['end']!r} is not after its start "
+                    f"{rec['time']!r}; expected an infusion of positive length"
+                )
+            spec = f"{rec['therapy']}:{rec['rate'].replace(' ', '')}@{start:g},over={end - start:g}"
+        else:
+            spec = f"{rec['therapy']}:{rec['dose'].replace(' ', '')}@{start:g}"
+        if rec["route"]:
+            spec += f",route={rec['route']}"
+        try:
+            check_dose_spec(spec)
+        except TwinInputError as exc:
+            raise TwinInputError(f"{where}: {exc}") from None
+        out.setdefault(pid, []).append(spec)
+    return out
+
+
+def _hours_since(text: object, zero: pd.Timestamp, where: str, element: str) -> float:
+    """Hours from ``zero`` to the ISO-8601 time ``text`` (offsets and naive times not mixed)."""
+    try:
+        t = pd.Timestamp(str(text))
+    except ValueError:
+        raise TwinInputError(f"{where}: {element}: {text!r} is not an ISO-8601 time") from None
+    if (t.tzinfo is None) != (zero.tzinfo is None):
+        raise TwinInputError(
+            f"{where}: {element}: {text!r} and the patient's time zero {zero.isoformat()} mix a "
+            "time with a UTC offset and one without; expected both with or both without"
+        )
+    return float((t - zero).total_seconds() / 3600.0)

@@ -9,7 +9,7 @@ states as the population draws them.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,14 +71,19 @@ class TwinSimulator:
         values: FloatArray,
         t_eval: FloatArray,
         specs: Sequence[str] = (),
+        extra: Callable[[FloatArray], Schedule] | None = None,
     ) -> SimulationResult:
         """Simulate draws ``values`` (n, prior.ndim) over ``t_eval`` with doses ``specs``.
 
+        ``extra`` maps the draws' body weights (n,) to more doses, per draw (per-lane times
+        and amounts): how a batch of different regimens runs as one call.
         Failed integrations (rare, extreme draws) come back as NaN; callers treat them as
         impossible (likelihood) or leave them out (forecasts).
         """
         params, init, abx, weight = patient_inputs(self.prior, values)
         sched = self.schedule(abx, weight, specs)
+        if extra is not None:
+            sched = sched + extra(np.asarray(weight, dtype=float))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             return simulate_batch(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sepsistwin.data import Timeline
+from sepsistwin.solve import Schedule, SimulationResult
 from sepsistwin.twin.forecast import Forecast, forecast_grid, summarise
 from sepsistwin.twin.inference import (
     Diagnostics,
@@ -23,7 +24,14 @@ from sepsistwin.twin.inference import (
     run_sampler,
 )
 from sepsistwin.twin.observation import ObservationModel, observation_model
-from sepsistwin.twin.patient import PatientData, TwinInputError, check_dose_spec, patient_data
+from sepsistwin.twin.patient import (
+    FHIR_SUFFIXES,
+    PatientData,
+    TwinInputError,
+    check_dose_spec,
+    patient_data,
+    read_fhir_doses,
+)
 from sepsistwin.twin.prior import ABX_START, BODY_WEIGHT, ConditionalPrior, population_prior
 from sepsistwin.twin.simulator import TwinSimulator
 from sepsistwin.twin.whatif import WhatIf, compare, regimen_spec
@@ -95,6 +103,49 @@ class Twin:
             self.draws_, forecast_grid(self.horizon_days), [*self.data.received, *specs]
         )
 
+    def simulate(
+        self,
+        doses: Callable[[FloatArray], Schedule] | None = None,
+        *,
+        draws: int | None = None,
+        repeats: int = 1,
+        t_eval: FloatArray | None = None,
+    ) -> SimulationResult:
+        """Simulate posterior draws (standard care and the doses received) as one batch.
+
+        Lane ``k`` is posterior draw ``k % draws`` (the first ``draws`` draws, repeated
+        ``repeats`` times), so ``repeats`` regimens run on the same draws in one solver call.
+
+        Parameters
+        ----------
+        doses : callable, optional
+            Maps the lanes' body weights (kg, shape ``(draws * repeats,)``) to the extra doses
+            of each lane (a :class:`~sepsistwin.solve.Schedule` with per-lane times and
+            amounts; a zero amount gives a lane nothing).
+        draws : int, optional
+            How many posterior draws (default: all).
+        repeats : int
+            Copies of the draws.
+        t_eval : ndarray, optional
+            Save times (hours since time zero; default: every 4 h to the twin's horizon).
+
+        Raises
+        ------
+        NotConvergedError
+            When the fit has not converged.
+
+        Examples
+        --------
+        >>> res = twin.simulate(draws=32, repeats=2)  # doctest: +SKIP
+        >>> res.n_patients  # doctest: +SKIP
+        64
+        """
+        self._require_converged()
+        n = self.draws_.shape[0] if draws is None else max(1, min(int(draws), len(self.draws_)))
+        values = np.tile(self.draws_[:n], (max(1, int(repeats)), 1))
+        grid = forecast_grid(self.horizon_days) if t_eval is None else np.asarray(t_eval, float)
+        return self.sim.run(values, grid, list(self.data.received), extra=doses)
+
     def forecast(self, *, seed: int | None = None) -> Forecast:
         """Posterior predictive forecast to day 28 (cached).
 
@@ -165,11 +216,12 @@ class Twin:
         except (KeyError, ValueError):
             return None
 
-    def options(self) -> list[tuple[str, str, str]]:
+    def options(self, recommendation: Any = None) -> list[tuple[str, str, str]]:
         """``(therapy, dose spec, label)`` of each option ``recommend`` lists at the fit day,
         each regimen starting at the end of the fitted data (options whose regimen the model
-        cannot dose are left out)."""
-        rec = self.recommendation()
+        cannot dose are left out). ``recommendation``: the day's recommendation when the
+        caller already has it (default: :meth:`recommendation`)."""
+        rec = self.recommendation() if recommendation is None else recommendation
         if rec is None:
             return []
         start = float(np.ceil(self.data.last_hours))
@@ -392,7 +444,9 @@ def fit(
     until_day : int, optional
         Use data up to the end of this day (0 = the day of time zero).
     received : list of str
-        Doses given (``THERAPY:AMOUNTUNIT@HOURS[,every=H,n=N][,route=R][,over=H]``).
+        Doses given (``THERAPY:AMOUNTUNIT@HOURS[,every=H,n=N][,route=R][,over=H]``). A FHIR
+        file's immunotherapy ``MedicationAdministration`` resources are added to them
+        (:func:`sepsistwin.twin.read_fhir_doses`): do not list those doses again.
     observation : ObservationModel or path, optional
         Error model (default: the package's ``observation.yaml``).
     settings : SamplerSettings, optional
@@ -426,6 +480,9 @@ def fit(
             tl = observations_from_frame(timeline)
         else:
             tl = read_timeline(timeline, onset=onset)
+            if Path(timeline).suffix.lower() in FHIR_SUFFIXES:
+                fhir = read_fhir_doses(timeline, tl, patient_id).get(patient_id, [])
+                received = [*received, *fhir]
     om = (
         observation
         if isinstance(observation, ObservationModel)
@@ -484,7 +541,7 @@ def _fit_data(
             block=min(settings.block, min_steps),
         )
     sampler, diag, _ = run_sampler(logpost, walkers, cond.free_names, run_settings, rng, burn=burn)
-    flat = sampler.get_chain(flat=True)
+    flat = sampler.get_chain(flat=True, discard=diag.discarded)
     n = min(DEFAULT_DRAWS, flat.shape[0])
     pick = rng.choice(flat.shape[0], size=n, replace=False)
     draws = cond.values(flat[pick], rng)

@@ -23,8 +23,9 @@ direct pathogen damage of the focus module) and adds few deaths (attributable mo
 Vught 2016, RECALLED). Incidence of ICU-acquired infection: 23% of ICU patients with shock
 (Adrie 2017, 174/753, VERIFIED), 24% after septic shock with low mHLA-DR independently
 predictive (Landelle 2010 doi 10.1007/s00134-010-1962-x, 37/153, aHR 2.5, VERIFIED), 13.5% of
-sepsis ICU admissions (232/1,719; van Vught 2016, VERIFIED abstract): a checked (not tuned)
-calibration target (docs/calibration.md). Equation form: PROPOSAL.
+sepsis ICU admissions (232/1,719; van Vught 2016, VERIFIED abstract): a calibration target
+(docs/calibration.md) met by the population median of the growth rate ``k_pg2``, which varies
+between patients (organism, inoculum, site). Equation form: PROPOSAL.
 """
 
 from __future__ import annotations
