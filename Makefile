@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip==25.3
 	$(BIN)/python -m pip install -q -c requirements.lock -e ".[test]"
-	# Compile the model kernels once (cached on disk; ~150 s for the full model on 2 cores).
+	# Compile the model kernels once (cached on disk; ~270 s for the full model on 2 cores).
 	$(BIN)/sepsistwin compile
 	touch $(STAMP)
 

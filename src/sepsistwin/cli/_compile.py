@@ -15,8 +15,8 @@ from typing import Any
 from rich.console import Console
 
 #: First-compile estimates (seconds) when none was measured on this machine: the full model
-#: took about 150 s on 2 cores, the four-state Reynolds model a few seconds.
-_DEFAULT_SECONDS = {"small": 15.0, "large": 150.0}
+#: took about 270 s on 2 cores, the four-state Reynolds model about 60 s.
+_DEFAULT_SECONDS = {"small": 60.0, "large": 270.0}
 _TIMES_FILE = "compile_seconds.json"
 
 
