@@ -32,6 +32,7 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 
 from sepsistwin.clinical import sofa
+from sepsistwin.clinical.assessment import SOFA_COMPONENTS
 from sepsistwin.clinical.config import SofaThresholds, default_config
 from sepsistwin.data.catalogue import CATALOGUE
 from sepsistwin.twin.observation import ObservationModel
@@ -69,15 +70,7 @@ VARIABLES: tuple[str, ...] = RECORDED + LABS + IMMUNE_ASSAYS
 #: Upper ends of the catalogue's plausible ranges (the observation space's bounds; a measured
 #: value is clipped to them, as the data validation would reject anything beyond).
 PLAUSIBLE_MAX = np.array([CATALOGUE[v].plausible_max for v in VARIABLES], dtype=np.float32)
-SOFA_FEATURES = (
-    "sofa_respiration",
-    "sofa_coagulation",
-    "sofa_liver",
-    "sofa_cardiovascular",
-    "sofa_cns",
-    "sofa_renal",
-    "sofa",
-)
+SOFA_FEATURES = (*SOFA_COMPONENTS, "sofa")
 
 
 def default_missing() -> dict[str, float]:
