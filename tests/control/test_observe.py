@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sepsistwin.control.observe import icu_observations, icu_times
+from sepsistwin.control.observe import icu_observations, icu_times, screening_observations
 from sepsistwin.twin import observation_model, without_discrepancy
 
 
@@ -66,3 +66,14 @@ def test_the_same_seed_gives_the_same_observations() -> None:
         "P", hours, _patient(hours), om, np.random.default_rng(3), t_from=0.0, t_to=48.0
     )
     assert a.equals(b)
+
+
+def test_screening_labs_are_measured_once_before_enrolment_with_assay_error() -> None:
+    om = without_discrepancy(observation_model())
+    truth = {"ferritin": 6000.0, "mhla_dr": 3000.0, "il6": 900.0}
+    a = screening_observations("P1", truth, om, np.random.default_rng(1), at=24.0)
+    b = screening_observations("P1", truth, om, np.random.default_rng(2), at=24.0)
+    assert set(a["variable"]) == {"ferritin", "mhla_dr"}  # the phenotype's tests only
+    assert (a["time"] < 24.0).all() and (a["time"] > 23.0).all()
+    assert not np.allclose(a["value"], b["value"])  # assay error, seeded
+    assert np.allclose(a["value"], [6000.0, 3000.0], rtol=0.5)

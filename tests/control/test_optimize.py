@@ -138,3 +138,28 @@ def test_closed_loop_gives_each_day_only_the_next_24_hours(
         )
     assert len(windows) == len(set(windows))  # no dose given twice
     assert loop.given == [s for d in loop.decisions for s in d.given]
+
+
+def test_a_loop_that_completes_its_last_plan_gives_the_rest_of_the_course(
+    twin: Twin,
+) -> None:
+    tl = twin.timeline
+    assert tl is not None
+    loop = closed_loop(
+        lambda day, given: tl,
+        twin.patient_id,
+        first_day=2,
+        last_day=2,
+        objective=Objective(min_gain=-1.0, harm_cap=1.0),  # always a regimen
+        settings=OptimizerSettings(draws=4, report_draws=8, popsize=2, generations=1),
+        sampler=twin.settings,
+        observation=twin.om,
+        not_before=40.0,
+        complete_last_plan=True,
+    )
+    [d] = loop.decisions
+    assert d.plan is not None and d.plan.regimen is not None
+    window_end = max(d.hours, 40.0) + 24.0
+    rest = d.plan.doses_between(window_end, float("inf"))
+    assert loop.completed == rest and loop.given == d.given + rest
+    assert len(d.given) + len(rest) == len(d.plan.doses_between(0.0, float("inf")))

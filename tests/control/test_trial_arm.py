@@ -104,6 +104,10 @@ def test_the_twin_guided_arm_records_its_decisions_and_gives_no_dose_before_enro
         assert len(d["days"]) <= TINY_LOOP["decision_days"]
         for spec in d["given"]:
             assert float(spec.split("@", 1)[1].split(",", 1)[0]) >= 24.0
+        for day in d["days"]:  # each day says why it gave what it gave
+            assert day["why"] and (day["plan"] is None) == day["why"].startswith(
+                ("no immunotherapy", "twin not converged")
+            )
     # The randomised rows of the twin arm are its counterfactual rows (same decisions).
     pat = rows(one_process, "patients")
     mine = pat[pat["arm"] == "twin_guided"]

@@ -72,6 +72,7 @@ class ClosedLoop:
     patient_id: str
     decisions: list[DayDecision] = field(default_factory=list)
     given: list[str] = field(default_factory=list)
+    completed: list[str] = field(default_factory=list)
     twin: Twin | None = None
     seconds: float = 0.0
 
@@ -85,6 +86,7 @@ class ClosedLoop:
         return {
             "patient_id": self.patient_id,
             "given": list(self.given),
+            "completed": list(self.completed),
             "decisions": [d.to_dict() for d in self.decisions],
             "seconds": self.seconds,
         }
@@ -105,6 +107,7 @@ def closed_loop(
     alive: Callable[[int, Sequence[str]], bool] | None = None,
     not_before: float = 0.0,
     seed: int = 0,
+    complete_last_plan: bool = False,
 ) -> ClosedLoop:
     """Run the receding-horizon loop from ``first_day`` to ``last_day`` (inclusive).
 
@@ -135,6 +138,10 @@ def closed_loop(
         No dose before this hour (e.g. enrollment).
     seed : int
         Seed of the fits and of the search.
+    complete_last_plan : bool
+        After the last decision day, give the rest of its plan (listed in
+        ``ClosedLoop.completed`` and in ``given``): a loop that stops re-planning does not cut
+        a course short. Default: only each day's next 24 h.
 
     Returns
     -------
@@ -198,5 +205,9 @@ def closed_loop(
         out.given.extend(given)
         committed_until = t_to
         out.decisions.append(DayDecision(day, plan.decision_hours, plan, given, True))
+    last = out.decisions[-1].plan if out.decisions else None
+    if complete_last_plan and last is not None:
+        out.completed = last.doses_between(committed_until, float("inf"))
+        out.given.extend(out.completed)
     out.seconds = time.perf_counter() - t_start
     return out

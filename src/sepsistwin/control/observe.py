@@ -28,6 +28,12 @@ from sepsistwin.twin.virtual import (
 )
 
 FloatArray = NDArray[np.float64]
+COLUMNS = ["patient_id", "time", "variable", "value", "unit"]
+#: The phenotype's tests at a trial's screening (PROVIDE: ferritin for MALS, mHLA-DR for
+#: immunoparalysis; Leventogiannis 2022, doi:10.1016/j.xcrm.2022.100817).
+SCREENING_LABS = ("ferritin", "mhla_dr")
+#: The screening sample is drawn this long before enrolment.
+SCREENING_LEAD_HOURS = 0.5
 
 
 def icu_times(t_from: float, t_to: float) -> FloatArray:
@@ -105,18 +111,64 @@ def icu_observations(
             if var not in om.variables or var not in observables:
                 continue
             done = rng.uniform() < p_done
-            model_v = om.model_values(var, np.atleast_1d(observables[var][i]).astype(float))
-            value = float(om.measure(var, model_v, rng, discrepancy=False)[0])
-            if not done or not np.isfinite(value):
-                continue
-            unit = CATALOGUE[var].canonical_unit
-            rows.append(
-                {
-                    "patient_id": patient_id,
-                    "time": float(t),
-                    "variable": var,
-                    "value": value,
-                    "unit": "" if unit == "1" else unit,
-                }
-            )
-    return pd.DataFrame(rows, columns=["patient_id", "time", "variable", "value", "unit"])
+            row = _measured(patient_id, float(t), var, observables[var][i], om, rng)
+            if done and row is not None:
+                rows.append(row)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def screening_observations(
+    patient_id: str,
+    observables: dict[str, float],
+    om: ObservationModel,
+    rng: np.random.Generator,
+    *,
+    at: float,
+    variables: tuple[str, ...] = SCREENING_LABS,
+) -> pd.DataFrame:
+    """The laboratory tests a trial's screening used, measured once each with assay error.
+
+    A trial enrols on its screening labs (the phenotype's ferritin and mHLA-DR), so every arm
+    knows them; they are written :data:`SCREENING_LEAD_HOURS` before the enrolment time
+    ``at`` (the sample drawn before enrolment, inside the day being decided on), from the
+    state at enrolment.
+
+    Examples
+    --------
+    >>> from sepsistwin.twin import observation_model, without_discrepancy
+    >>> om = without_discrepancy(observation_model())
+    >>> df = screening_observations("P1", {"ferritin": 5000.0, "mhla_dr": 4000.0}, om,
+    ...                             np.random.default_rng(0), at=24.0)
+    >>> df["variable"].tolist(), df["time"].tolist()
+    (['ferritin', 'mhla_dr'], [23.5, 23.5])
+    """
+    rows = []
+    for var in variables:
+        if var in om.variables and var in observables:
+            row = _measured(patient_id, at - SCREENING_LEAD_HOURS, var, observables[var], om, rng)
+            if row is not None:
+                rows.append(row)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _measured(
+    patient_id: str,
+    t: float,
+    var: str,
+    true_value: float,
+    om: ObservationModel,
+    rng: np.random.Generator,
+) -> dict[str, object] | None:
+    """One measurement row with assay error (``None`` when the value is not finite)."""
+    model_v = om.model_values(var, np.atleast_1d(true_value).astype(float))
+    value = float(om.measure(var, model_v, rng, discrepancy=False)[0])
+    if not np.isfinite(value):
+        return None
+    unit = CATALOGUE[var].canonical_unit
+    return {
+        "patient_id": patient_id,
+        "time": t,
+        "variable": var,
+        "value": value,
+        "unit": "" if unit == "1" else unit,
+    }

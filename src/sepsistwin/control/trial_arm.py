@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sepsistwin.control.loop import ClosedLoop, closed_loop
-from sepsistwin.control.observe import icu_observations, icu_times
+from sepsistwin.control.observe import icu_observations, icu_times, screening_observations
 from sepsistwin.control.optimize import Objective, OptimizerSettings
 from sepsistwin.control.space import parse_regimen
 from sepsistwin.solve import Schedule
@@ -92,6 +92,7 @@ class TwinGuidedArm:
                                 if d.plan is None or d.plan.regimen is None
                                 else d.plan.regimen.spec,
                                 "converged": d.converged,
+                                "why": d.note if d.plan is None else d.plan.reason,
                             }
                             for d in loop.decisions
                         ],
@@ -115,6 +116,11 @@ class TwinGuidedArm:
         care = one.extra.get("care_start_hours")
         history = {k: v[i] for k, v in ctx.history.items()}
         first = icu_observations(pid, ctx.history_time, history, om, rng, t_from=-1.0, t_to=at)
+        # The screening labs that enrolled the patient are known to every arm.
+        k_at = int(np.argmin(np.abs(ctx.history_time - at)))
+        screened = screening_observations(
+            pid, {v: float(x[k_at]) for v, x in history.items()}, om, rng, at=at
+        )
         fixed = [
             {"patient_id": pid, "time": 0.0, "variable": "weight", "value": weight, "unit": "kg"}
         ]
@@ -128,7 +134,7 @@ class TwinGuidedArm:
                     "unit": "",
                 }
             )
-        frames = [pd.DataFrame(fixed), first]
+        frames = [pd.DataFrame(fixed), first, screened]
         observed_to = at
         death = [math.inf]
 
@@ -200,6 +206,7 @@ class TwinGuidedArm:
             alive=alive,
             not_before=at,
             seed=seed,
+            complete_last_plan=cfg.complete_last_plan,
         )
 
 

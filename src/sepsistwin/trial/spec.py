@@ -296,7 +296,10 @@ class TwinGuidedSpec(_Strict):
     over a ``horizon_days`` horizon with ``draws`` posterior draws, ``popsize`` candidates per
     therapy and ``generations`` CMA-ES generations, and the doses of the next 24 h are given
     (sepsistwin.control, docs/control.md). Convergence thresholds ``ess_min`` and ``rhat_max``
-    apply to each fit; a day whose fit misses them gives no immunotherapy.
+    apply to each fit; a day whose fit misses them gives no immunotherapy. With
+    ``complete_last_plan`` (default) the last decision's plan is given to its end (a course is
+    not cut off when the loop stops re-planning); without, nothing is given after the last
+    decision day's 24 h.
     """
 
     decision_days: int = Field(3, ge=1, le=28)
@@ -312,6 +315,7 @@ class TwinGuidedSpec(_Strict):
     popsize: int = Field(6, ge=2, le=64)
     generations: int = Field(6, ge=1, le=200)
     harm_cap: float = Field(0.10, ge=0, le=1)
+    complete_last_plan: bool = True
 
 
 class ArmSpec(_Strict):
