@@ -2,8 +2,9 @@
 
 The ``twin-guided`` example (standard care, PROVIDE rule-guided, twin-guided closed loop) with
 the fixed courses of the Gymnasium baseline table added as arms (everyone: anakinra,
-interferon-gamma, GM-CSF, nivolumab, anti-TNF) and the phenotype-selected courses chosen on the
-environment's training seed (MALS: anakinra; immunoparalysis: GM-CSF), run in the paired
+interferon-gamma, GM-CSF, nivolumab, anti-TNF), the phenotype-selected courses chosen on the
+environment's training seed (MALS: anakinra; immunoparalysis: GM-CSF) and the environment's
+random policy (a uniform action every day for 28 days, arm kind ``random_daily``), run in the paired
 counterfactual mode: every enrolled patient (MALS or immunoparalysis at 24 h, in Sepsis-3) is
 simulated in every arm, so differences are paired. Seed 2028, the held-out seed of the
 Gymnasium baseline table; the closed loop uses the example's settings.
@@ -85,6 +86,8 @@ def spec(patients: int) -> dict[str, Any]:
     )
     for name, course in COURSES.items():
         s["arms"].append({"name": name, "allocation": 1, "therapies": [course]})
+    # The environment's random policy: a uniform action of its catalogue every day.
+    s["arms"].append({"name": "random_daily", "allocation": 1, "random_daily": {"days": 28}})
     s["counterfactual"] = True
     return s
 

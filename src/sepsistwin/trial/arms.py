@@ -1,7 +1,8 @@
 """Arm kinds beyond fixed and phenotype-guided therapies: a policy decides each patient's doses.
 
-A spec arm with a policy block (``twin_guided``) is run by an arm kind that a package above the
-trial layer provides (:mod:`sepsistwin.control` provides ``twin_guided``). The trial package
+A spec arm with a policy block (``twin_guided``, ``random_daily``) is run by an arm kind that a
+package above the trial layer provides (:mod:`sepsistwin.control` provides ``twin_guided``,
+:mod:`sepsistwin.control.gym` ``random_daily``). The trial package
 never imports it: kinds are found by name among the installed entry points of the group
 :data:`ENTRY_POINT_GROUP` (or registered with :func:`register_arm_kind`), so the import graph
 stays one-directional and a worker process (local or Dask) finds the same kind.
@@ -116,4 +117,6 @@ def policy_kind(arm: ArmSpec) -> str | None:
     --------
     >>> policy_kind(ArmSpec(name="placebo"))
     """
-    return "twin_guided" if arm.twin_guided is not None else None
+    if arm.twin_guided is not None:
+        return "twin_guided"
+    return "random_daily" if arm.random_daily is not None else None

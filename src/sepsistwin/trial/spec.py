@@ -318,9 +318,19 @@ class TwinGuidedSpec(_Strict):
     complete_last_plan: bool = True
 
 
+class RandomDailySpec(_Strict):
+    """A random-policy arm: each day from enrollment, for ``days`` days, one action drawn
+    uniformly from the installed arm kind's action catalogue (``sepsistwin.control.gym``: the
+    Gymnasium environment's actions, "nothing" included), its doses given over that day. A
+    reference policy for learned and model-predictive ones (docs/control.md)."""
+
+    days: int = Field(28, ge=1, le=90)
+
+
 class ArmSpec(_Strict):
     """A trial arm: its allocation weight, fixed therapies and phenotype-guided therapies,
-    or a twin-guided closed loop (``twin_guided``, exclusive of the other two).
+    or a twin-guided closed loop (``twin_guided``) or a random daily policy (``random_daily``),
+    each exclusive of the others.
 
     A patient whose phenotype has no ``guided`` entry gets only ``therapies``.
     """
@@ -330,14 +340,21 @@ class ArmSpec(_Strict):
     therapies: list[TherapySpec] = Field(default_factory=list)
     guided: dict[str, list[TherapySpec]] = Field(default_factory=dict)
     twin_guided: TwinGuidedSpec | None = None
+    random_daily: RandomDailySpec | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> ArmSpec:
-        if self.twin_guided is not None and (self.therapies or self.guided):
-            raise ValueError(
-                f"arm {self.name!r}: a twin_guided arm chooses its own doses; remove its "
-                "therapies and guided entries"
-            )
+        for kind in ("twin_guided", "random_daily"):
+            others = [
+                k
+                for k in ("therapies", "guided", "twin_guided", "random_daily")
+                if k != kind and getattr(self, k)
+            ]
+            if getattr(self, kind) is not None and others:
+                raise ValueError(
+                    f"arm {self.name!r}: a {kind} arm chooses its own doses; remove its "
+                    f"{' and '.join(others)} entries"
+                )
         return self
 
     @field_validator("guided")
