@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
 
-from sepsistwin.control import Objective, OptimizerSettings, Plan, closed_loop, optimize
+from sepsistwin.control import (
+    ClosedLoop,
+    Objective,
+    OptimizerSettings,
+    Plan,
+    closed_loop,
+    optimize,
+)
 from sepsistwin.twin import Twin
 
 
@@ -110,21 +118,25 @@ def test_no_dose_is_planned_before_the_earliest_start(twin: Twin, fast: Optimize
     assert all(c.regimen.start_hours >= later for c in p.candidates)
 
 
-def test_closed_loop_gives_each_day_only_the_next_24_hours(
-    twin: Twin, fast: OptimizerSettings
-) -> None:
+def replayed_loop(twin: Twin, first_day: int, last_day: int, **options: Any) -> ClosedLoop:
+    """A closed loop over the twin's own (replayed) timeline, no dose before 40 h."""
     tl = twin.timeline
     assert tl is not None
-    loop = closed_loop(
+    return closed_loop(
         lambda day, given: tl,
         twin.patient_id,
-        first_day=1,
-        last_day=2,
+        first_day=first_day,
+        last_day=last_day,
         settings=OptimizerSettings(draws=4, report_draws=8, popsize=2, generations=1),
         sampler=twin.settings,
         observation=twin.om,
         not_before=40.0,
+        **options,
     )
+
+
+def test_closed_loop_gives_each_day_only_the_next_24_hours(twin: Twin) -> None:
+    loop = replayed_loop(twin, 1, 2)
     assert [d.day for d in loop.decisions] == [1, 2]
     windows = []
     for d in loop.decisions:
@@ -140,21 +152,12 @@ def test_closed_loop_gives_each_day_only_the_next_24_hours(
     assert loop.given == [s for d in loop.decisions for s in d.given]
 
 
-def test_a_loop_that_completes_its_last_plan_gives_the_rest_of_the_course(
-    twin: Twin,
-) -> None:
-    tl = twin.timeline
-    assert tl is not None
-    loop = closed_loop(
-        lambda day, given: tl,
-        twin.patient_id,
-        first_day=2,
-        last_day=2,
+def test_a_loop_that_completes_its_last_plan_gives_the_rest_of_the_course(twin: Twin) -> None:
+    loop = replayed_loop(
+        twin,
+        2,
+        2,
         objective=Objective(min_gain=-1.0, harm_cap=1.0),  # always a regimen
-        settings=OptimizerSettings(draws=4, report_draws=8, popsize=2, generations=1),
-        sampler=twin.settings,
-        observation=twin.om,
-        not_before=40.0,
         complete_last_plan=True,
     )
     [d] = loop.decisions
