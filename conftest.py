@@ -54,6 +54,7 @@ KERNEL_OF: dict[str, str] = {
     "tests/trial/test_sepsistwin_simulator.py": "sepsistwin",
     "tests/twin/": "sepsistwin",
     "tests/cli/test_twin_cli.py": "sepsistwin",
+    "tests/cli/test_recommend_cli.py": "sepsistwin",
     "tests/validation/": "sepsistwin",
     "tests/web/": "sepsistwin",
     "src/sepsistwin/solve/": "reynolds2006",
