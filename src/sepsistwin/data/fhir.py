@@ -620,16 +620,7 @@ def read_fhir_administrations(path: str | Path, encoding: str = DEFAULT_ENCODING
     path = Path(path)
     file = path.name
     resources = list(_load_resources(path, check_encoding(encoding)))
-    patients_by_url: dict[str, str] = {}
-    medications: dict[str, dict[str, Any]] = {}
-    for _, res in resources:
-        rid, url = res.get("id"), res.get("_fullUrl")
-        if res["resourceType"] == "Patient" and isinstance(rid, str | int) and url:
-            patients_by_url[str(url)] = str(rid)
-        if res["resourceType"] == "Medication" and isinstance(rid, str | int):
-            medications[f"Medication/{rid}"] = res
-            if url:
-                medications[str(url)] = res
+    patients_by_url, medications = _index_resources(resources)
     out: list[tuple[Any, ...]] = []
     for fallback, res in resources:
         if res["resourceType"] != "MedicationAdministration":
@@ -780,21 +771,7 @@ def read_fhir_rows(path: str | Path, encoding: str = DEFAULT_ENCODING) -> RawRow
     path = Path(path)
     file = path.name
     resources = list(_load_resources(path, check_encoding(encoding)))
-    patients_by_url: dict[str, str] = {}
-    medications: dict[str, dict[str, Any]] = {}
-    for _, res in resources:
-        rid = res.get("id")
-        if not isinstance(rid, str | int) or isinstance(rid, bool):
-            rid = None
-        url = res.get("_fullUrl")
-        url = url if isinstance(url, str) else None
-        if res["resourceType"] == "Patient" and rid is not None and url:
-            patients_by_url[url] = str(rid)
-        if res["resourceType"] == "Medication":
-            if rid is not None:
-                medications[f"Medication/{rid}"] = res
-            if url:
-                medications[url] = res
+    patients_by_url, medications = _index_resources(resources)
     rows = _Rows(file)
     skipped: list[tuple[int | str | None, str | None, str]] = []
     for fallback, res in resources:
@@ -1061,3 +1038,26 @@ def to_fhir_bundle(
         "type": "collection",
         "entry": [{"resource": r} for r in resources],
     }
+
+
+def _index_resources(
+    resources: list[tuple[Any, dict[str, Any]]],
+) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Patient ids by full URL, and Medication resources by ``Medication/id`` and full URL
+    (for references inside a Bundle)."""
+    patients_by_url: dict[str, str] = {}
+    medications: dict[str, dict[str, Any]] = {}
+    for _, res in resources:
+        rid = res.get("id")
+        if not isinstance(rid, str | int) or isinstance(rid, bool):
+            rid = None
+        url = res.get("_fullUrl")
+        url = url if isinstance(url, str) else None
+        if res["resourceType"] == "Patient" and rid is not None and url:
+            patients_by_url[url] = str(rid)
+        if res["resourceType"] == "Medication":
+            if rid is not None:
+                medications[f"Medication/{rid}"] = res
+            if url:
+                medications[url] = res
+    return patients_by_url, medications

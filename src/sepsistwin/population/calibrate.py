@@ -501,19 +501,36 @@ def calibrate_secondary_infection(
     pass 1e5 CFU/mL while alive by day 28 (ICU-acquired infection 10-25%). Which patients do
     is left to the model (more in immunoparalysis: a direction the calibration checks).
     """
+    return _bisect_median(
+        "k_pg2", "secondary_infection_overall", (0.03, 0.4), size, seed, overrides, hyper, steps
+    )
+
+
+def _bisect_median(
+    name: str,
+    target: str,
+    bounds: tuple[float, float],
+    size: int,
+    seed: int,
+    overrides: Mapping[str, float],
+    hyper: dict[str, dict[str, float]],
+    steps: int,
+) -> dict[str, dict[str, float]]:
+    """Bisect the log median (``center``) of the sampled parameter ``name`` within ``bounds``
+    until the cohort statistic ``target`` meets its calibration target; a copy of ``hyper``
+    with the result."""
     hyper = {k: dict(v) for k, v in hyper.items()}
     t = horizon_grid()
 
-    def incidence(log_center: float) -> float:
+    def stat(log_center: float) -> float:
         h = {k: dict(v) for k, v in hyper.items()}
-        h["k_pg2"]["center"] = float(np.exp(log_center))
+        h[name]["center"] = float(np.exp(log_center))
         r = _simulate(sample_population(size, seed=seed, hyper=h), t, overrides)
-        return cohort_stats(r, seed=seed).values["secondary_infection_overall"]
+        return cohort_stats(r, seed=seed).values[target]
 
-    x = _bisect(
-        incidence, np.log(0.03), np.log(0.4), TARGETS["secondary_infection_overall"].value, steps
-    )
-    hyper["k_pg2"]["center"] = float(np.exp(x))
+    lo, hi = bounds
+    x = _bisect(stat, np.log(lo), np.log(hi), TARGETS[target].value, steps)
+    hyper[name]["center"] = float(np.exp(x))
     return hyper
 
 
@@ -536,18 +553,9 @@ def calibrate_severity(
     attractor) or resolves once the infection is controlled, so it sets how many screened
     patients die; the hazard constants in ``overrides`` are held fixed.
     """
-    hyper = {k: dict(v) for k, v in hyper.items()}
-    t = horizon_grid()
-
-    def mort(log_center: float) -> float:
-        h = {k: dict(v) for k, v in hyper.items()}
-        h["k_nd"]["center"] = float(np.exp(log_center))
-        r = _simulate(sample_population(size, seed=seed, hyper=h), t, overrides)
-        return cohort_stats(r, seed=seed).values["mortality_overall"]
-
-    x = _bisect(mort, np.log(0.0005), np.log(0.06), TARGETS["mortality_overall"].value, steps)
-    hyper["k_nd"]["center"] = float(np.exp(x))
-    return hyper
+    return _bisect_median(
+        "k_nd", "mortality_overall", (0.0005, 0.06), size, seed, overrides, hyper, steps
+    )
 
 
 #: PROVIDE's 28-day mortality by phenotype (Leventogiannis 2022, VERIFIED). Its screened

@@ -215,11 +215,7 @@ def read_doses(path: str | Path, patient_id: str | None = None) -> dict[str, lis
                             f"{p.name}: row {row}: {col}: {val!r} is not a number of hours"
                         ) from None
                 spec += f",{key}={val}"
-        try:
-            check_dose_spec(spec)
-        except TwinInputError as exc:
-            raise TwinInputError(f"{p.name}: row {row}: {exc}") from None
-        out.setdefault(pid, []).append(spec)
+        _add_checked(out, pid, spec, f"{p.name}: row {row}")
     return out
 
 
@@ -286,12 +282,18 @@ def read_fhir_doses(
             spec = f"{rec['therapy']}:{rec['dose'].replace(' ', '')}@{start:g}"
         if rec["route"]:
             spec += f",route={rec['route']}"
-        try:
-            check_dose_spec(spec)
-        except TwinInputError as exc:
-            raise TwinInputError(f"{where}: {exc}") from None
-        out.setdefault(pid, []).append(spec)
+        _add_checked(out, pid, spec, where)
     return out
+
+
+def _add_checked(out: dict[str, list[str]], pid: str, spec: str, where: str) -> None:
+    """Append the dose specification ``spec`` to ``pid``'s list once it is checked; an error
+    names ``where`` (file and row, or resource)."""
+    try:
+        check_dose_spec(spec)
+    except TwinInputError as exc:
+        raise TwinInputError(f"{where}: {exc}") from None
+    out.setdefault(pid, []).append(spec)
 
 
 def _hours_since(text: object, zero: pd.Timestamp, where: str, element: str) -> float:
